@@ -1,0 +1,93 @@
+# fin: Unix filters for deep learning on financial data.
+#   make demo        install missing build dependencies, build, run a pipeline on data/
+#   make check       the same install step, then every test
+#   make check-asan  every test again, built with AddressSanitizer and UBSan
+#   make bench       benchmarks against the reference tools (see bench/README.md)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
+# GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
+LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lm
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
+TEST_DEPS = python3
+
+TOOLS = fin-window
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BINS = $(TOOLS:%=$(BUILD)/bin/%)
+
+.PHONY: all deps demo check check-asan run-tests bench install clean
+
+all: $(BINS)
+
+$(BUILD)/lib/%.o: lib/%.c lib/*.h | $(BUILD)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libfin.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a -lcmocka $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests:
+	mkdir -p $@
+
+# Installs what is missing, from Debian's archive (needs root).
+deps:
+	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	@echo '== 5-day windows of DAX log returns, normalised within each window, next-day target:'
+	$(BUILD)/bin/fin-window -c DAX -k t --size 5 --transform logret --norm zscore --target next \
+		data/eustockmarkets.csv | head -n 4
+	@echo '== gold prices with gaps: 10-day log-return windows, 5-day direction target, gaps skipped:'
+	$(BUILD)/bin/fin-window -c price -k day --size 10 --horizon 5 --transform logret \
+		--target direction --na skip data/gold_daily.csv | cut -d, -f1,9-12 | head -n 4
+
+check: deps
+	$(MAKE) run-tests
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan SAN=1 run-tests
+
+run-tests: $(BINS) $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
+
+bench: all
+	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,177 @@
+/* fin-window: sliding windows over a time series CSV. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "columns.h"
+#include "input.h"
+#include "out.h"
+#include "version.h"
+#include "window.h"
+
+static const char usage[] =
+	"Usage: fin-window [OPTION]... [FILE]...\n"
+	"Turn a time series CSV into one row per sliding window.\n"
+	"\n"
+	"  -c, --columns LIST     columns to window, one channel each (default: all but keys)\n"
+	"  -k, --key LIST         key columns passed through, from the newest row of the window\n"
+	"      --size N           values per channel in a window (default 20)\n"
+	"      --horizon H        steps ahead of the target (default 1)\n"
+	"      --stride S         write every S-th window (default 1)\n"
+	"      --transform T      level|diff|ret|logret, applied first (default level)\n"
+	"      --norm N           none|zscore|minmax|last, within each window (default none)\n"
+	"      --target T         next|sum|direction|none (default next)\n"
+	"      --target-column C  channel the target is taken from (default: the first)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row; columns are named 1, 2, ...\n"
+	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
+	"See fin-window(1) and fin(7).\n";
+
+enum { OPT_SIZE = 256, OPT_HORIZON, OPT_STRIDE, OPT_TRANSFORM, OPT_NORM, OPT_TARGET,
+       OPT_TARGET_COLUMN, OPT_NA };
+
+static const struct option long_options[] = {
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "horizon", required_argument, NULL, OPT_HORIZON },
+	{ "stride", required_argument, NULL, OPT_STRIDE },
+	{ "transform", required_argument, NULL, OPT_TRANSFORM },
+	{ "norm", required_argument, NULL, OPT_NORM },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "target-column", required_argument, NULL, OPT_TARGET_COLUMN },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int fail(const fin_err *err)
+{
+	fprintf(stderr, "fin-window: %s\n", err->msg);
+	return err->code;
+}
+
+int main(int argc, char **argv)
+{
+	fin_window_opts o = { .size = 20, .horizon = 1, .stride = 1 };
+	fin_csv_opts csv = { 0 };
+	fin_err err = { 0 };
+	char **cols = NULL, **keys = NULL, **names, *output = NULL, *target_col = NULL;
+	size_t ncols = 0, nkeys = 0, nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
+	int quiet = 0, opt, rc = FIN_OK, word, fd;
+	fin_window_stats st;
+	fin_input *in;
+	fin_out *out;
+
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "c:k:d:no:qhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
+		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
+		case OPT_SIZE: rc = fin_cli_size("--size", optarg, 1, 100000, &o.size, &err); break;
+		case OPT_HORIZON: rc = fin_cli_size("--horizon", optarg, 1, 100000, &o.horizon, &err); break;
+		case OPT_STRIDE: rc = fin_cli_size("--stride", optarg, 1, 100000000, &o.stride, &err); break;
+		case OPT_TRANSFORM:
+			rc = fin_cli_word("--transform", optarg, fin_transform_parse(optarg), &word, &err);
+			o.transform = (enum fin_transform)word;
+			break;
+		case OPT_NORM:
+			rc = fin_cli_word("--norm", optarg, fin_norm_parse(optarg), &word, &err);
+			o.norm = (enum fin_norm)word;
+			break;
+		case OPT_TARGET:
+			rc = fin_cli_word("--target", optarg, fin_target_parse(optarg), &word, &err);
+			o.target = (enum fin_target)word;
+			break;
+		case OPT_TARGET_COLUMN: target_col = optarg; break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
+			o.na = (enum fin_na)word;
+			break;
+		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
+		case 'n': csv.no_header = 1; break;
+		case 'o': output = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("fin-window (fin) " FIN_VERSION); return 0;
+		default:
+			fputs("Try 'fin-window --help'.\n", stderr);
+			return FIN_EUSAGE;
+		}
+	}
+	if (rc != FIN_OK)
+		return fail(&err);
+
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	if (!in)
+		return fail(&err);
+	if (!quiet && fin_input_is_tty(in))
+		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	rc = fin_input_header(in, &names, &nnames, &err);
+	if (rc == FIN_OK && nkeys)
+		rc = fin_columns_select(keys, nkeys, names, nnames, &key, &nkey, &err);
+	if (rc == FIN_OK)
+		rc = fin_columns_select(cols, ncols, names, nnames, &chan, &nchan, &err);
+	if (rc == FIN_OK && ncols == 0) {
+		/* By default every column but the keys is a channel. */
+		size_t k = 0, j;
+		for (i = 0; i < nchan; i++) {
+			for (j = 0; j < nkey && key[j] != chan[i]; j++)
+				;
+			if (j == nkey)
+				chan[k++] = chan[i];
+		}
+		nchan = k;
+	}
+	if (rc == FIN_OK && target_col) {
+		for (i = 0; i < nchan && strcmp(names[chan[i]], target_col) != 0; i++)
+			;
+		o.target_channel = i;
+		if (i == nchan)
+			rc = fin_fail(&err, FIN_EUSAGE, "--target-column: '%s' is not a windowed column",
+				      target_col);
+	}
+	if (rc == FIN_OK)
+		rc = fin_window_check(&o, nchan, &err);
+	fd = STDOUT_FILENO;
+	if (rc == FIN_OK && output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
+	out = malloc(sizeof *out);
+	if (rc == FIN_OK && !out)
+		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+	if (rc == FIN_OK) {
+		fin_out_init(out, fd);
+		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, out, &st, &err);
+		if (fin_out_finish(out, output ? output : "<stdout>", rc == FIN_OK ? &err : NULL) != FIN_OK && rc == FIN_OK)
+			rc = FIN_EDATA;
+		if (!quiet && st.na_rows)
+			fprintf(stderr, "fin-window: %zu rows with missing values; windows spanning them left out\n",
+				st.na_rows);
+		if (!quiet && st.filled)
+			fprintf(stderr, "fin-window: %zu missing values filled forward\n", st.filled);
+	}
+	if (fd != STDOUT_FILENO && fd >= 0 && close(fd) != 0 && rc == FIN_OK)
+		rc = fin_fail(&err, FIN_EDATA, "%s: write error: %m", output);
+	fin_input_close(in);
+	free(out);
+	free(chan);
+	free(key);
+	free(cols);
+	free(keys);
+	return rc == FIN_OK ? 0 : fail(&err);
+}

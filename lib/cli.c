@@ -1,0 +1,51 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
+		 fin_err *err)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v < min || v > max)
+		return fin_fail(err, FIN_EUSAGE, "%s: expected a whole number from %zu to %zu, not '%s'",
+				opt, min, max, arg);
+	*out = (size_t)v;
+	return FIN_OK;
+}
+
+int fin_cli_delim(const char *arg, unsigned char *out, fin_err *err)
+{
+	if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
+		*out = '\t';
+	else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
+		*out = (unsigned char)arg[0];
+	else
+		return fin_fail(err, FIN_EUSAGE, "--delimiter: expected one character or 'tab', not '%s'",
+				arg);
+	return FIN_OK;
+}
+
+int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err *err)
+{
+	if (index < 0)
+		return fin_fail(err, FIN_EUSAGE, "%s: unknown value '%s'", opt, arg);
+	*out = index;
+	return FIN_OK;
+}
+
+int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err)
+{
+	char **p = realloc(*list, (*n + 1) * sizeof *p);
+
+	if (!p)
+		return fin_fail(err, FIN_EUSAGE, "out of memory");
+	p[(*n)++] = arg;
+	*list = p;
+	return FIN_OK;
+}

@@ -1,0 +1,23 @@
+/* Option values shared by every tool's command line. */
+#ifndef FIN_CLI_H
+#define FIN_CLI_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Parses a whole decimal number in [min, max] given to option opt. */
+int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
+		 fin_err *err);
+
+/* Parses a -d argument: one byte, or "tab" / "\t". */
+int fin_cli_delim(const char *arg, unsigned char *out, fin_err *err);
+
+/* Accepts index, the position of arg among an option's words (-1 when
+ * it is none of them), as the value of opt. */
+int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err *err);
+
+/* Appends arg to a growing list of option values. */
+int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err);
+
+#endif

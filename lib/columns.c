@@ -1,0 +1,136 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+
+long fin_column_find(char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Parses a positive decimal integer filling exactly s[0..len). */
+static int parse_index(const char *s, size_t len, size_t *out)
+{
+	size_t v = 0, i;
+
+	if (len == 0 || len > 9)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (size_t)(s[i] - '0');
+	}
+	*out = v;
+	return v > 0;
+}
+
+/* Marks the columns that item[0..len) names: chosen (appended to order)
+ * when value is 1, excluded when it is 0. */
+static int mark_item(const char *item, size_t len, char *const *names, size_t n,
+		     size_t *order, size_t *norder, unsigned char *mark, unsigned char value,
+		     fin_err *err)
+{
+	char *name = strndup(item, len);
+	long found;
+	size_t lo, hi, i;
+	const char *dash;
+
+	if (!name)
+		return fin_fail(err, FIN_EUSAGE, "out of memory");
+	found = fin_column_find(names, n, name);
+	free(name);
+	if (found >= 0) {
+		lo = hi = (size_t)found + 1;
+	} else if (parse_index(item, len, &lo)) {
+		hi = lo;
+	} else if ((dash = memchr(item, '-', len)) &&
+		   parse_index(item, (size_t)(dash - item), &lo) &&
+		   parse_index(dash + 1, len - (size_t)(dash - item) - 1, &hi)) {
+		if (lo > hi)
+			return fin_fail(err, FIN_EUSAGE, "column range '%.*s' runs backwards",
+					(int)len, item);
+	} else {
+		return fin_fail(err, FIN_EUSAGE, "no column '%.*s' in the input", (int)len, item);
+	}
+	if (hi > n)
+		return fin_fail(err, FIN_EUSAGE, "column %zu out of range (the input has %zu columns)",
+				hi, n);
+	for (i = lo - 1; i < hi; i++) {
+		if (!value)
+			mark[i] = 2;
+		else if (!mark[i]) {
+			mark[i] = 1;
+			order[(*norder)++] = i;
+		}
+	}
+	return FIN_OK;
+}
+
+int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, size_t n,
+		       size_t **idx, size_t *count, fin_err *err)
+{
+	/* mark: 0 untouched, 1 chosen, 2 excluded */
+	unsigned char *mark = calloc(n ? n : 1, 1);
+	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	size_t norder = 0, s, i, k;
+	int positive = 0, rc = FIN_OK;
+	unsigned char pass;
+
+	if (!mark || !order) {
+		free(mark);
+		free(order);
+		return fin_fail(err, FIN_EUSAGE, "out of memory");
+	}
+	/* Exclusions are applied after every inclusion is known. */
+	for (pass = 1; pass <= 2 && rc == FIN_OK; pass++) {
+		for (s = 0; s < nspecs && rc == FIN_OK; s++) {
+			const char *p = specs[s];
+			if (fin_column_find(names, n, p) >= 0) {
+				if (pass == 1)
+					rc = mark_item(p, strlen(p), names, n, order, &norder, mark, 1, err);
+				positive |= pass == 1;
+				continue;
+			}
+			while (rc == FIN_OK) {
+				const char *comma = strchr(p, ',');
+				size_t len = comma ? (size_t)(comma - p) : strlen(p);
+				char *whole = strndup(p, len);
+				int is_name = whole && fin_column_find(names, n, whole) >= 0;
+
+				free(whole);
+				if (len == 0)
+					rc = fin_fail(err, FIN_EUSAGE, "empty item in column list '%s'", specs[s]);
+				else if (!is_name && p[0] == '!') {
+					if (pass == 2)
+						rc = mark_item(p + 1, len - 1, names, n, order, &norder, mark, 0, err);
+				} else if (pass == 1) {
+					positive = 1;
+					rc = mark_item(p, len, names, n, order, &norder, mark, 1, err);
+				}
+				if (!comma)
+					break;
+				p = comma + 1;
+			}
+		}
+	}
+	if (rc == FIN_OK && !positive)
+		for (i = 0; i < n; i++)
+			if (mark[i] == 0)
+				order[norder++] = i;
+	for (i = k = 0; rc == FIN_OK && i < norder; i++)
+		if (mark[order[i]] != 2)
+			order[k++] = order[i];
+	free(mark);
+	if (rc != FIN_OK) {
+		free(order);
+		return rc;
+	}
+	*idx = order;
+	*count = k;
+	return FIN_OK;
+}

@@ -1,0 +1,24 @@
+/* Choosing columns by header name, 1-based index, range and negation. */
+#ifndef FIN_COLUMNS_H
+#define FIN_COLUMNS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Resolves the column lists in specs[0..nspecs) (each as given to one -c or
+ * -k option: "close,volume", "2-5", "!date") against the header names.
+ * Items are separated by commas; an item that is exactly a header name is
+ * that column, even when it looks like an index, a range or a negation.
+ * With only negations, the selection is every column except those.
+ * Columns come out in the order named (header order for negation-only
+ * lists), each at most once. On success *idx holds *count 0-based
+ * indices (free it); an unknown name or an index out of range is
+ * FIN_EUSAGE. */
+int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, size_t n,
+		       size_t **idx, size_t *count, fin_err *err);
+
+/* Index of the column named exactly name, or -1. */
+long fin_column_find(char *const *names, size_t n, const char *name);
+
+#endif

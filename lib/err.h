@@ -1,0 +1,28 @@
+/* Error reporting for libfin: functions return a status code and fill a
+ * fin_err with a one-line message; only main() in cmd/ prints and exits. */
+#ifndef FIN_ERR_H
+#define FIN_ERR_H
+
+/* Exit codes shared by every tool (see fin(7)). */
+enum fin_status {
+	FIN_OK = 0,
+	FIN_EDATA = 1,   /* bad input data */
+	FIN_EUSAGE = 2,  /* bad options or arguments */
+	FIN_EMODEL = 3,  /* unusable model or detector file */
+	FIN_ENOROWS = 4, /* no input rows */
+};
+
+typedef struct fin_err {
+	int code;
+	char msg[1024];
+} fin_err;
+
+/* Records code and a printf-style message in err (if not NULL); returns code. */
+int fin_fail(fin_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Copies a field into dst for use in a message: at most 40 visible
+ * characters, non-printable bytes shown as \xNN, "..." when cut. */
+const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,32 @@
+/* The rows of one or more CSV inputs as one stream: positional files in
+ * order, or standard input ("-" or no file at all). Every file must have
+ * the header of the first. */
+#ifndef FIN_INPUT_H
+#define FIN_INPUT_H
+
+#include <stddef.h>
+
+#include "csv_reader.h"
+#include "err.h"
+
+typedef struct fin_input fin_input;
+
+/* Opens every path now, so that a missing file is reported before any
+ * work (FIN_EUSAGE). NULL on failure, with err filled. */
+fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts *opts,
+			  fin_err *err);
+void fin_input_close(fin_input *in);
+
+/* True when input comes from a terminal on standard input. */
+int fin_input_is_tty(const fin_input *in);
+
+/* The header of the first input; see fin_csv_header. */
+int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err);
+
+/* Next data row across all inputs: 1, 0 at the end, negative on error. */
+int fin_input_next(fin_input *in, fin_row **row, fin_err *err);
+
+/* Name of the input the last row came from, for messages. */
+const char *fin_input_name(const fin_input *in);
+
+#endif

@@ -1,0 +1,115 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numio.h"
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len && is_blank(**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && is_blank((*s)[*len - 1]))
+		(*len)--;
+}
+
+int fin_is_na(const char *s, size_t len)
+{
+	trim(&s, &len);
+	switch (len) {
+	case 0:
+		return 1;
+	case 2:
+		return memcmp(s, "NA", 2) == 0;
+	case 3:
+		return memcmp(s, "NaN", 3) == 0;
+	case 4:
+		return memcmp(s, "null", 4) == 0;
+	}
+	return 0;
+}
+
+enum fin_num fin_parse_double(const char *s, size_t len, double *out)
+{
+	const char *p;
+	char *end;
+	size_t i;
+
+	if (fin_is_na(s, len))
+		return FIN_NUM_NA;
+	trim(&s, &len);
+	/* strtod also takes "inf", "nan(...)" and hex floats: none of them is
+	 * a plain decimal number in a CSV field. */
+	p = s + (*s == '+' || *s == '-');
+	if (!(*p >= '0' && *p <= '9') && *p != '.')
+		return FIN_NUM_BAD;
+	for (i = 0; i < len; i++)
+		if (s[i] == 'x' || s[i] == 'X')
+			return FIN_NUM_BAD;
+	*out = strtod(s, &end);
+	if (end != s + len || !isfinite(*out))
+		return FIN_NUM_BAD;
+	return FIN_NUM_OK;
+}
+
+static size_t format_integer(char *buf, long long v)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	buf[len] = '\0';
+	return len;
+}
+
+size_t fin_format_double(char *buf, double v)
+{
+	int prec;
+
+	if (!isfinite(v)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	/* Whole numbers (prices in cents, counts, labels) are common and cheap. */
+	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+		return format_integer(buf, (long long)v);
+	/* 17 significant digits always read back; try fewer first so that 0.1
+	 * stays 0.1. If p digits suffice, %.{p}g yields the shortest form. */
+	for (prec = 15; prec < 17; prec++) {
+		int n = snprintf(buf, FIN_NUM_MAX, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return (size_t)n;
+	}
+	return (size_t)snprintf(buf, FIN_NUM_MAX, "%.17g", v);
+}
+
+size_t fin_format_float(char *buf, float v)
+{
+	int prec;
+
+	if (!isfinite(v)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	for (prec = 6; prec < 9; prec++) {
+		int n = snprintf(buf, FIN_NUM_MAX, "%.*g", prec, (double)v);
+		if (strtof(buf, NULL) == v)
+			return (size_t)n;
+	}
+	return (size_t)snprintf(buf, FIN_NUM_MAX, "%.9g", (double)v);
+}
