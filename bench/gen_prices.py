@@ -1,18 +1,14 @@
 #!/usr/bin/python3
-"""Generate a synthetic daily price file for the benchmarks.
+"""Generate a synthetic price file for the benchmarks.
 
 Usage: gen_prices.py ROWS OUT.csv
 
-The file has two columns, `date,close`. Dates are consecutive calendar days
-from 1970-01-01 (YYYY-MM-DD); closes follow a geometric random walk starting
-at 100 with daily log-returns ~ N(0.0002, 0.01). The seed is fixed, so the
-same ROWS always gives the same file and results stay comparable between
-runs and machines.
-
-Closes are written with Python's shortest round-trip formatting (repr), so a
-reader that parses them correctly recovers the exact doubles. With this
-drift, prices pass 1e16 after roughly 160,000 rows and are then written in
-exponent form (e.g. 1.2345e+17), which CSV readers must accept too.
+The file has two columns, `date,close`: one-minute bars, timestamps
+YYYY-MM-DDTHH:MM counting minutes from 2000-01-03T00:00, and closes in cents,
+as a price feed writes them, from a geometric random walk starting at 100
+with log-returns ~ N(0, 0.0005) a minute. Two million minutes keep prices in
+a realistic range. The seed is fixed, so the same ROWS always gives the same
+file and results stay comparable between runs and machines.
 """
 import sys
 
@@ -20,8 +16,8 @@ import numpy as np
 
 SEED = 20240101
 START_PRICE = 100.0
-MU = 0.0002
-SIGMA = 0.01
+MU = 0.0
+SIGMA = 0.0005
 
 
 def make_prices(rows):
@@ -31,9 +27,9 @@ def make_prices(rows):
     # Accumulate in log space: one exp per row, no compounding error drift
     # from repeated multiplication.
     logp = np.concatenate(([0.0], np.cumsum(logret)))
-    closes = START_PRICE * np.exp(logp)
-    dates = np.datetime64("1970-01-01", "D") + np.arange(rows)
-    return np.datetime_as_string(dates, unit="D").tolist(), closes.tolist()
+    closes = np.round(START_PRICE * np.exp(logp), 2)
+    dates = np.datetime64("2000-01-03T00:00", "m") + np.arange(rows)
+    return np.datetime_as_string(dates, unit="m").tolist(), closes.tolist()
 
 
 def write_prices(rows, path):

@@ -37,7 +37,7 @@ GNU_TIME = "/usr/bin/time"
 def pandas_job(inp, out):
     """The reference implementation, run in a child process.
 
-    IN and OUT are paths, or "-" for stdin and stdout.
+    inp and out are paths, or "-" for stdin and stdout.
 
     Prints the time spent after imports on stderr, so the report can show
     how much of the wall time is interpreter start-up.

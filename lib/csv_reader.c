@@ -35,6 +35,7 @@ struct fin_csv {
 	struct queued_row *rows;
 	size_t nrows, rows_cap, head;
 	int oom;
+	fin_err pending; /* an error met after rows that are still queued */
 
 	fin_row row;
 	size_t row_cap;
@@ -236,6 +237,11 @@ static int feed(fin_csv *r, const char *buf, size_t n, fin_err *err)
 static int fill(fin_csv *r, fin_err *err)
 {
 	compact(r);
+	if (r->pending.code) {
+		if (err)
+			*err = r->pending;
+		return r->pending.code;
+	}
 	while (r->nrows == 0 && !r->finished) {
 		ssize_t got;
 		const char *p = r->buf;
@@ -266,8 +272,12 @@ static int fill(fin_csv *r, fin_err *err)
 				got -= 3;
 			}
 		}
-		if (feed(r, p, (size_t)got, err) != FIN_OK)
-			return err ? err->code : FIN_EDATA;
+		/* Rows parsed before a malformed one are still handed out. */
+		if (feed(r, p, (size_t)got, &r->pending) != FIN_OK) {
+			r->finished = 1;
+			if (r->nrows == 0)
+				return fill(r, err);
+		}
 	}
 	return FIN_OK;
 }

@@ -79,7 +79,8 @@ static size_t format_integer(char *buf, long long v)
 
 size_t fin_format_double(char *buf, double v)
 {
-	int prec;
+	char shorter[FIN_NUM_MAX];
+	int n, m;
 
 	if (!isfinite(v)) {
 		buf[0] = '\0';
@@ -88,26 +89,32 @@ size_t fin_format_double(char *buf, double v)
 	/* Whole numbers (prices in cents, counts, labels) are common and cheap. */
 	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
 		return format_integer(buf, (long long)v);
-	/* 17 significant digits always read back; try fewer first so that 0.1
-	 * stays 0.1. If p digits suffice, %.{p}g yields the shortest form. */
-	for (prec = 15; prec < 17; prec++) {
-		int n = snprintf(buf, FIN_NUM_MAX, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return (size_t)n;
+	/* 17 significant digits always read back; most computed values need
+	 * 16 or 17, so try 16 first, then 15 for short ones like 0.1. If p
+	 * digits suffice, %.{p}g yields the shortest form. Fixed formats keep
+	 * printf off its slower positional path. */
+	n = snprintf(buf, FIN_NUM_MAX, "%.16g", v);
+	if (strtod(buf, NULL) != v)
+		return (size_t)snprintf(buf, FIN_NUM_MAX, "%.17g", v);
+	m = snprintf(shorter, sizeof shorter, "%.15g", v);
+	if (strtod(shorter, NULL) == v) {
+		memcpy(buf, shorter, (size_t)m + 1);
+		return (size_t)m;
 	}
-	return (size_t)snprintf(buf, FIN_NUM_MAX, "%.17g", v);
+	return (size_t)n;
 }
 
 size_t fin_format_float(char *buf, float v)
 {
+	static const char *const formats[] = { "%.6g", "%.7g", "%.8g" };
 	int prec;
 
 	if (!isfinite(v)) {
 		buf[0] = '\0';
 		return 0;
 	}
-	for (prec = 6; prec < 9; prec++) {
-		int n = snprintf(buf, FIN_NUM_MAX, "%.*g", prec, (double)v);
+	for (prec = 0; prec < 3; prec++) {
+		int n = snprintf(buf, FIN_NUM_MAX, formats[prec], (double)v);
 		if (strtof(buf, NULL) == v)
 			return (size_t)n;
 	}

@@ -16,8 +16,9 @@ int fin_is_na(const char *s, size_t len);
  * allowed; infinities, NaN payloads and hexadecimal are not numbers. */
 enum fin_num fin_parse_double(const char *s, size_t len, double *out);
 
-/* Writes the shortest decimal that reads back as exactly v; a non-finite v
- * is written as the empty field (missing). Returns the length. */
+/* Writes the shortest decimal that reads back as exactly v (for subnormal
+ * values, one that reads back); a non-finite v is written as the empty
+ * field (missing). Returns the length. */
 size_t fin_format_double(char *buf, double v);
 
 /* The same for a float32 value: the shortest text that reads back (as a

@@ -124,6 +124,7 @@ struct window_state {
 	size_t first_end;  /* row index of the first possible window end */
 	double *z;         /* [span][nchan] transformed values, NaN if missing */
 	char *txt;         /* [span][nchan][FIN_NUM_MAX] formatted z (norm none) */
+	unsigned char *txtlen; /* [span][nchan] their lengths */
 	double *level;     /* [nchan] previous level, NaN if missing */
 	double *filled;    /* [nchan] last value seen, for ffill */
 	double *win;       /* [size] scratch for normalising */
@@ -145,6 +146,7 @@ static void state_free(struct window_state *s)
 	free(s->lines);
 	free(s->z);
 	free(s->txt);
+	free(s->txtlen);
 	free(s->level);
 	free(s->filled);
 	free(s->win);
@@ -159,14 +161,17 @@ static int state_init(struct window_state *s, fin_err *err)
 	s->span = o->size + s->ahead;
 	s->first_end = o->size - 1 + (o->transform != FIN_TF_LEVEL);
 	s->z = malloc(s->span * s->nchan * sizeof *s->z);
-	s->txt = o->norm == FIN_NORM_NONE ? malloc(s->span * s->nchan * FIN_NUM_MAX) : NULL;
+	if (o->norm == FIN_NORM_NONE) {
+		s->txt = malloc(s->span * s->nchan * FIN_NUM_MAX);
+		s->txtlen = malloc(s->span * s->nchan);
+	}
 	s->level = malloc(s->nchan * sizeof *s->level);
 	s->filled = malloc(s->nchan * sizeof *s->filled);
 	s->win = malloc(o->size * sizeof *s->win);
 	s->keys = calloc(s->ahead + 1, sizeof *s->keys);
 	s->keys_cap = calloc(s->ahead + 1, sizeof *s->keys_cap);
 	s->lines = calloc(s->ahead + 1, sizeof *s->lines);
-	if (!s->z || (o->norm == FIN_NORM_NONE && !s->txt) || !s->level || !s->filled || !s->win ||
+	if (!s->z || (o->norm == FIN_NORM_NONE && (!s->txt || !s->txtlen)) || !s->level || !s->filled || !s->win ||
 	    !s->keys || !s->keys_cap || !s->lines)
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	for (i = 0; i < s->nchan; i++)
@@ -299,7 +304,7 @@ static int emit(struct window_state *s, size_t t, const char *file, fin_out *out
 		for (k = 0; k < o->size; k++) {
 			size_t slot = ((t + 1 - o->size + k) % s->span) * s->nchan + c;
 			if (o->norm == FIN_NORM_NONE)
-				fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, strlen(s->txt + slot * FIN_NUM_MAX));
+				fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
 			else
 				s->win[k] = s->z[slot];
 			if (o->norm == FIN_NORM_NONE && (k + 1 < o->size || c + 1 < s->nchan || o->target != FIN_TARGET_NONE))
@@ -320,8 +325,14 @@ static int emit(struct window_state *s, size_t t, const char *file, fin_out *out
 	if (o->target != FIN_TARGET_NONE) {
 		size_t tc = o->target_channel;
 		double y = 0;
+		size_t slot = ((t + o->horizon) % s->span) * s->nchan + tc;
+		if (o->target == FIN_TARGET_NEXT && s->txt) {
+			fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
+			fin_out_char(out, '\n');
+			return FIN_OK;
+		}
 		if (o->target == FIN_TARGET_NEXT)
-			y = s->z[((t + o->horizon) % s->span) * s->nchan + tc];
+			y = s->z[slot];
 		else
 			for (i = 1; i <= o->horizon; i++)
 				y += s->z[((t + i) % s->span) * s->nchan + tc];
@@ -358,7 +369,7 @@ static int take_row(struct window_state *s, size_t r, const char *file, const fi
 		s->z[base + c] = z;
 		gap |= isnan(z);
 		if (s->txt && !isnan(z))
-			fin_format_double(s->txt + (base + c) * FIN_NUM_MAX, z);
+			s->txtlen[base + c] = (unsigned char)fin_format_double(s->txt + (base + c) * FIN_NUM_MAX, z);
 	}
 	s->run = gap ? 0 : s->run + 1;
 	if ((rc = hold_keys(s, r, row, err)) != FIN_OK)

@@ -1,0 +1,133 @@
+/* Reading numbers and missing values; writing numbers that read back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numio.h"
+
+static enum fin_num parse(const char *s, double *v)
+{
+	return fin_parse_double(s, strlen(s), v);
+}
+
+static void test_parse_numbers(void **state)
+{
+	double v;
+	(void)state;
+	assert_int_equal(parse("1.5", &v), FIN_NUM_OK);
+	assert_true(v == 1.5);
+	assert_int_equal(parse(" 2 ", &v), FIN_NUM_OK);
+	assert_true(v == 2);
+	assert_int_equal(parse("-.25", &v), FIN_NUM_OK);
+	assert_true(v == -0.25);
+	assert_int_equal(parse("+3e2", &v), FIN_NUM_OK);
+	assert_true(v == 300);
+	assert_int_equal(parse("1e-320", &v), FIN_NUM_OK); /* subnormal, still finite */
+	assert_true(v > 0);
+}
+
+static void test_parse_rejects(void **state)
+{
+	static const char *const bad[] = { "abc", "1.5x", "1,5", "inf", "-inf", "nan", "nan(0x1)",
+					   "0x10", "1e999", "--1", "+", ".", "1 2" };
+	double v;
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(parse(bad[i], &v), FIN_NUM_BAD);
+}
+
+static void test_missing(void **state)
+{
+	static const char *const na[] = { "", "  ", "NA", "NaN", "null", " NA " };
+	double v;
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof na / sizeof *na; i++) {
+		assert_true(fin_is_na(na[i], strlen(na[i])));
+		assert_int_equal(parse(na[i], &v), FIN_NUM_NA);
+	}
+	assert_false(fin_is_na("N", 1));
+	assert_false(fin_is_na("NULL", 4));
+	assert_false(fin_is_na("0", 1));
+}
+
+static void expect_text(double v, const char *want)
+{
+	char buf[FIN_NUM_MAX];
+	size_t n = fin_format_double(buf, v);
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_format_shortest(void **state)
+{
+	(void)state;
+	expect_text(0.1, "0.1");
+	expect_text(100, "100");
+	expect_text(-42, "-42");
+	expect_text(0, "0");
+	expect_text(-0.0, "-0");
+	expect_text(1e-7, "1e-07");
+	expect_text(0.1 + 0.2, "0.30000000000000004");
+	expect_text(1.5e300, "1.5e+300");
+	expect_text(123456789012345678.0, "1.2345678901234568e+17");
+	expect_text(NAN, "");
+	expect_text(INFINITY, "");
+}
+
+/* A fixed xorshift stream of bit patterns: any finite double must read back. */
+static void test_format_round_trip(void **state)
+{
+	uint64_t x = 88172645463325252ULL;
+	char buf[FIN_NUM_MAX];
+	int i, checked = 0;
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		double v;
+		float f;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(&v, &x, sizeof v);
+		if (isfinite(v)) {
+			fin_format_double(buf, v);
+			assert_true(strtod(buf, NULL) == v);
+			checked++;
+		}
+		f = (float)(int32_t)(x >> 32) * 1e-6f;
+		fin_format_float(buf, f);
+		assert_true(strtof(buf, NULL) == f);
+	}
+	assert_true(checked > 190000);
+}
+
+static void test_format_float(void **state)
+{
+	char buf[FIN_NUM_MAX];
+	(void)state;
+	fin_format_float(buf, 0.1f);
+	assert_string_equal(buf, "0.1");
+	fin_format_float(buf, 16777216.0f);
+	assert_string_equal(buf, "16777216");
+	fin_format_float(buf, 1.0f / 3.0f);
+	assert_string_equal(buf, "0.33333334");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_format_shortest),
+		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_format_float),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
