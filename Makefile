@@ -21,6 +21,7 @@ endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
 TEST_DEPS = python3
+BENCH_DEPS = python3-numpy python3-pandas time
 
 TOOLS = fin-window
 LIB_SRC = $(wildcard lib/*.c)
@@ -50,8 +51,9 @@ $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests:
 	mkdir -p $@
 
 # Installs what is missing, from Debian's archive (needs root).
+DEPS = $(BUILD_DEPS) $(TEST_DEPS)
 deps:
-	@missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
@@ -79,7 +81,9 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
 
-bench: all
+bench:
+	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
+	$(MAKE) all
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
 
 install: all

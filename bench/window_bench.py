@@ -135,13 +135,16 @@ def count_lines(path):
 
 
 def ensure_prices(workdir, rows):
-    """Generate prices_<rows>.csv, or reuse it if it has the right length.
+    """Generate prices_<rows>.csv, or reuse it if it has the right length
+    and is newer than the generator.
 
-    The generator is seeded, so a file with the right row count is the
-    same file; regenerating 2,000,000 rows on every run would be wasted time.
+    The generator is seeded, so such a file is the same file; regenerating
+    2,000,000 rows on every run would be wasted time.
     """
     path = os.path.join(workdir, f"prices_{rows}.csv")
-    if os.path.exists(path) and count_lines(path) == rows + 1:
+    generator = os.path.join(HERE, "gen_prices.py")
+    if (os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(generator)
+            and count_lines(path) == rows + 1):
         print(f"reusing {path}")
         return path
     print(f"generating {path} ({rows} rows)")

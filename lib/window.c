@@ -127,7 +127,7 @@ struct window_state {
 	unsigned char *txtlen; /* [span][nchan] their lengths */
 	double *level;     /* [nchan] previous level, NaN if missing */
 	double *filled;    /* [nchan] last value seen, for ffill */
-	double *win;       /* [size] scratch for normalising */
+	double *win;       /* [nchan][size] scratch for normalising */
 	char **keys;       /* [ahead + 1] key fields of a row, each NUL-ended */
 	size_t *keys_cap;
 	long *lines;       /* [ahead + 1] line of each held row */
@@ -167,7 +167,7 @@ static int state_init(struct window_state *s, fin_err *err)
 	}
 	s->level = malloc(s->nchan * sizeof *s->level);
 	s->filled = malloc(s->nchan * sizeof *s->filled);
-	s->win = malloc(o->size * sizeof *s->win);
+	s->win = malloc(o->size * s->nchan * sizeof *s->win);
 	s->keys = calloc(s->ahead + 1, sizeof *s->keys);
 	s->keys_cap = calloc(s->ahead + 1, sizeof *s->keys_cap);
 	s->lines = calloc(s->ahead + 1, sizeof *s->lines);
@@ -297,30 +297,32 @@ static void write_keys(struct window_state *s, size_t slot, fin_out *out)
 static int emit(struct window_state *s, size_t t, const char *file, fin_out *out, fin_err *err)
 {
 	const fin_window_opts *o = s->o;
-	size_t c, k, i;
+	size_t c, k, i, n = o->size * s->nchan;
+	int last_field = o->target == FIN_TARGET_NONE;
 
-	write_keys(s, t % (s->ahead + 1), out);
-	for (c = 0; c < s->nchan; c++) {
-		for (k = 0; k < o->size; k++) {
-			size_t slot = ((t + 1 - o->size + k) % s->span) * s->nchan + c;
-			if (o->norm == FIN_NORM_NONE)
-				fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
-			else
-				s->win[k] = s->z[slot];
-			if (o->norm == FIN_NORM_NONE && (k + 1 < o->size || c + 1 < s->nchan || o->target != FIN_TARGET_NONE))
-				fin_out_char(out, ',');
-		}
-		if (o->norm == FIN_NORM_NONE)
-			continue;
-		if (fin_normalize(o->norm, s->win, o->size) != FIN_OK)
+	/* Normalise every channel before writing, so that an error never
+	 * leaves half a row behind. */
+	for (c = 0; o->norm != FIN_NORM_NONE && c < s->nchan; c++) {
+		double *w = s->win + c * o->size;
+		for (k = 0; k < o->size; k++)
+			w[k] = s->z[((t + 1 - o->size + k) % s->span) * s->nchan + c];
+		if (fin_normalize(o->norm, w, o->size) != FIN_OK)
 			return fin_fail(err, FIN_EDATA,
 					"%s:%ld: --norm last: the newest value of '%s' in this window is 0",
 					file, s->lines[t % (s->ahead + 1)], s->names[s->chan[c]]);
-		for (k = 0; k < o->size; k++) {
-			fin_out_double(out, s->win[k]);
-			if (k + 1 < o->size || c + 1 < s->nchan || o->target != FIN_TARGET_NONE)
-				fin_out_char(out, ',');
+	}
+	write_keys(s, t % (s->ahead + 1), out);
+	for (i = 0; i < n; i++) {
+		c = i / o->size;
+		k = i % o->size;
+		if (o->norm == FIN_NORM_NONE) {
+			size_t slot = ((t + 1 - o->size + k) % s->span) * s->nchan + c;
+			fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
+		} else {
+			fin_out_double(out, s->win[i]);
 		}
+		if (i + 1 < n || !last_field)
+			fin_out_char(out, ',');
 	}
 	if (o->target != FIN_TARGET_NONE) {
 		size_t tc = o->target_channel;
