@@ -73,10 +73,10 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	char **cols = NULL, **keys = NULL, **names, *output = NULL, *target_col = NULL;
 	size_t ncols = 0, nkeys = 0, nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
-	int quiet = 0, opt, rc = FIN_OK, word, fd;
+	int quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO;
 	fin_window_stats st;
-	fin_input *in;
-	fin_out *out;
+	fin_input *in = NULL;
+	fin_out *out = NULL;
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "c:k:d:no:qhV", long_options, NULL)) != -1) {
@@ -111,15 +111,18 @@ int main(int argc, char **argv)
 		case 'V': puts("fin-window (fin) " FIN_VERSION); return 0;
 		default:
 			fputs("Try 'fin-window --help'.\n", stderr);
-			return FIN_EUSAGE;
+			rc = err.code = FIN_EUSAGE;
+			goto done;
 		}
 	}
 	if (rc != FIN_OK)
-		return fail(&err);
+		goto done;
 
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
-	if (!in)
-		return fail(&err);
+	if (!in) {
+		rc = err.code;
+		goto done;
+	}
 	if (!quiet && fin_input_is_tty(in))
 		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	rc = fin_input_header(in, &names, &nnames, &err);
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == FIN_OK)
 		rc = fin_window_check(&o, nchan, &err);
-	fd = STDOUT_FILENO;
+
 	if (rc == FIN_OK && output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
 		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
 	out = malloc(sizeof *out);
@@ -167,11 +170,14 @@ int main(int argc, char **argv)
 	}
 	if (fd != STDOUT_FILENO && fd >= 0 && close(fd) != 0 && rc == FIN_OK)
 		rc = fin_fail(&err, FIN_EDATA, "%s: write error: %m", output);
+done:
 	fin_input_close(in);
 	free(out);
 	free(chan);
 	free(key);
 	free(cols);
 	free(keys);
-	return rc == FIN_OK ? 0 : fail(&err);
+	if (rc == FIN_OK)
+		return 0;
+	return err.msg[0] ? fail(&err) : rc;
 }

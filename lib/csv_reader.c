@@ -1,5 +1,6 @@
 #include <csv.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,18 @@ static void on_row(int c, void *data)
 	r->row_first = r->nfields;
 }
 
+/* libcsv grows its field buffer a fixed step at a time, which makes long
+ * fields quadratic; answering each step with at least double the space
+ * makes them linear. */
+static void *grow_geometrically(void *p, size_t n)
+{
+	size_t have = p ? malloc_usable_size(p) : 0;
+
+	if (n <= have)
+		return p;
+	return realloc(p, n < 2 * have ? 2 * have : n);
+}
+
 static int no_blanks(unsigned char c)
 {
 	(void)c;
@@ -134,6 +147,7 @@ fin_csv *fin_csv_open(int fd, const char *name, const fin_csv_opts *opts)
 	/* Blanks are data: key columns pass through untouched. */
 	csv_set_space_func(&r->parser, no_blanks);
 	csv_set_delim(&r->parser, opts && opts->delim ? opts->delim : ',');
+	csv_set_realloc_func(&r->parser, grow_geometrically);
 	r->fd = fd;
 	r->no_header = opts ? opts->no_header : 0;
 	r->line = 1;
