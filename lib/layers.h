@@ -1,0 +1,73 @@
+/* Network layers, each with its forward and backward pass over a batch.
+ * A sample is a [c][t] array of floats (channels by time steps, oldest step
+ * first), a batch is [n][c][t]; a flat vector is [d][1]. */
+#ifndef FIN_LAYERS_H
+#define FIN_LAYERS_H
+
+#include <gsl/gsl_rng.h>
+#include <stddef.h>
+
+enum fin_layer_kind {
+	FIN_L_DENSE,
+	FIN_L_CONV1D,
+	FIN_L_MAXPOOL,
+	FIN_L_AVGPOOL,
+	FIN_L_FLATTEN,
+	FIN_L_DROPOUT,
+	FIN_L_ACT,
+};
+
+enum fin_act {
+	FIN_ACT_LINEAR,
+	FIN_ACT_RELU,
+	FIN_ACT_LEAKY_RELU,
+	FIN_ACT_TANH,
+	FIN_ACT_SIGMOID,
+	FIN_ACT_SOFTMAX,
+};
+
+/* Slope of leaky_relu below zero, as PyTorch's default. */
+#define FIN_LEAKY_SLOPE 0.01f
+
+typedef struct fin_layer {
+	enum fin_layer_kind kind;
+	enum fin_act act;        /* applied to the output (dense, conv1d, act) */
+	size_t in_c, in_t;       /* per-sample input shape */
+	size_t out_c, out_t;     /* per-sample output shape */
+	size_t units;            /* dense outputs, conv1d filters */
+	size_t kernel;           /* conv1d kernel width, pool width */
+	int same;                /* conv1d: pad to keep the length */
+	float rate;              /* dropout probability */
+	size_t w, b;             /* offsets of weights and biases in the parameters */
+	size_t nweights, nbiases;
+
+	/* Work space for a batch of up to the network's capacity. */
+	float *cols;             /* conv1d: [n * out_t][in_c * kernel] */
+	float *tmp;              /* conv1d: [n * out_t][units] */
+	size_t *arg;             /* maxpool: input index of each output */
+	float *mask;             /* dropout: kept / (1 - rate), or 0 */
+} fin_layer;
+
+const char *fin_act_name(enum fin_act a);
+/* -1 when s names no activation. */
+int fin_act_parse(const char *s);
+
+/* Allocates the work space for batches of up to cap samples; 0 or -1. */
+int fin_layer_reserve(fin_layer *l, size_t cap);
+void fin_layer_release(fin_layer *l);
+
+/* y = layer(x) for n samples. Dropout is active only when training. */
+void fin_layer_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n,
+		       int training, gsl_rng *rng);
+
+/* Given dy = dLoss/dy (overwritten), adds dLoss/dparams into grads and
+ * writes dLoss/dx into dx unless dx is NULL. x and y are the forward pass's. */
+void fin_layer_backward(fin_layer *l, const float *params, float *grads, const float *x,
+			const float *y, float *dy, float *dx, size_t n);
+
+/* Applies an activation in place to n rows of width d, and its backward:
+ * dy *= act'(.) given the activation's output y. */
+void fin_act_forward(enum fin_act a, float *y, size_t n, size_t d);
+void fin_act_backward(enum fin_act a, const float *y, float *dy, size_t n, size_t d);
+
+#endif

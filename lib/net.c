@@ -1,0 +1,352 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "net.h"
+
+enum { MAX_ARGS = 4, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
+
+/* One layer of an architecture string: name(arg,...). */
+struct spec {
+	char text[128];
+	char name[32];
+	char args[MAX_ARGS][32];
+	size_t nargs;
+};
+
+static int parse_spec(const char **p, struct spec *s, size_t index, fin_err *err)
+{
+	const char *q = *p, *start = *p;
+	size_t len;
+
+	memset(s, 0, sizeof *s);
+	while (*q && !isspace((unsigned char)*q) && *q != '(')
+		q++;
+	len = (size_t)(q - start);
+	if (len == 0 || len >= sizeof s->name)
+		return fin_fail(err, FIN_EUSAGE, "layer %zu: expected a layer name", index);
+	memcpy(s->name, start, len);
+	if (*q == '(') {
+		const char *arg = ++q;
+		for (;; q++) {
+			if (*q == ',' || *q == ')') {
+				size_t n = (size_t)(q - arg);
+				if (s->nargs == MAX_ARGS || n == 0 || n >= sizeof s->args[0])
+					return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': bad arguments",
+							index, s->name);
+				memcpy(s->args[s->nargs++], arg, n);
+				arg = q + 1;
+				if (*q == ')')
+					break;
+			} else if (!*q) {
+				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': missing ')'", index,
+						s->name);
+			} else if (isspace((unsigned char)*q)) {
+				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': blank inside ( )",
+						index, s->name);
+			}
+		}
+		q++;
+	}
+	len = (size_t)(q - start);
+	snprintf(s->text, sizeof s->text, "%.*s", (int)(len < 120 ? len : 120), start);
+	*p = q;
+	return FIN_OK;
+}
+
+static int parse_count(const char *s, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!isdigit((unsigned char)s[0]) || *end || v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fills one layer from its spec and the shape it receives. */
+static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c, size_t t,
+		      fin_err *err)
+{
+	size_t i;
+	int a;
+
+#define BAD(...) fin_fail(err, FIN_EUSAGE, "layer %zu '%s': " __VA_ARGS__)
+	memset(l, 0, sizeof *l);
+	l->in_c = c;
+	l->in_t = t;
+	l->out_c = c;
+	l->out_t = t;
+	if (strcmp(s->name, "dense") == 0) {
+		l->kind = FIN_L_DENSE;
+		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units))
+			return BAD("expected dense(units[,activation])", index, s->text);
+		if (s->nargs == 2 && (a = fin_act_parse(s->args[1])) < 0)
+			return BAD("unknown activation '%s'", index, s->text, s->args[1]);
+		l->act = s->nargs == 2 ? (enum fin_act)a : FIN_ACT_LINEAR;
+		l->out_c = l->units;
+		l->out_t = 1;
+		l->nweights = l->units * c * t;
+		l->nbiases = l->units;
+	} else if (strcmp(s->name, "conv1d") == 0) {
+		l->kind = FIN_L_CONV1D;
+		if (s->nargs < 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
+		    parse_count(s->args[1], MAX_KERNEL, &l->kernel))
+			return BAD("expected conv1d(filters,kernel[,activation][,same|valid])", index,
+				   s->text);
+		for (i = 2; i < s->nargs; i++) {
+			if (strcmp(s->args[i], "same") == 0)
+				l->same = 1;
+			else if (strcmp(s->args[i], "valid") == 0)
+				l->same = 0;
+			else if ((a = fin_act_parse(s->args[i])) >= 0)
+				l->act = (enum fin_act)a;
+			else
+				return BAD("unknown option '%s'", index, s->text, s->args[i]);
+		}
+		if (l->same && l->kernel % 2 == 0)
+			return BAD("'same' padding needs an odd kernel", index, s->text);
+		if (!l->same && l->kernel > t)
+			return BAD("a kernel of %zu needs at least %zu time steps, and it gets %zu",
+				   index, s->text, l->kernel, l->kernel, t);
+		l->out_c = l->units;
+		l->out_t = l->same ? t : t - l->kernel + 1;
+		l->nweights = l->units * c * l->kernel;
+		l->nbiases = l->units;
+	} else if (strcmp(s->name, "maxpool") == 0 || strcmp(s->name, "avgpool") == 0) {
+		l->kind = s->name[0] == 'm' ? FIN_L_MAXPOOL : FIN_L_AVGPOOL;
+		l->kernel = 2;
+		if (s->nargs > 1 || (s->nargs == 1 && parse_count(s->args[0], MAX_KERNEL, &l->kernel)))
+			return BAD("expected %s(width)", index, s->text, s->name);
+		if (l->kernel > t)
+			return BAD("a width of %zu needs at least %zu time steps, and it gets %zu",
+				   index, s->text, l->kernel, l->kernel, t);
+		l->out_t = t / l->kernel;
+	} else if (strcmp(s->name, "flatten") == 0) {
+		l->kind = FIN_L_FLATTEN;
+		if (s->nargs)
+			return BAD("flatten takes no arguments", index, s->text);
+		l->out_c = c * t;
+		l->out_t = 1;
+	} else if (strcmp(s->name, "dropout") == 0) {
+		char *end;
+		l->kind = FIN_L_DROPOUT;
+		l->rate = s->nargs == 1 ? strtof(s->args[0], &end) : -1;
+		if (s->nargs != 1 || *end || !(l->rate >= 0 && l->rate < 1))
+			return BAD("expected dropout(p) with 0 <= p < 1", index, s->text);
+	} else if ((a = fin_act_parse(s->name)) >= 0) {
+		l->kind = FIN_L_ACT;
+		l->act = (enum fin_act)a;
+		if (s->nargs)
+			return BAD("an activation takes no arguments", index, s->text);
+	} else {
+		return BAD("unknown layer", index, s->text);
+	}
+	if (l->act == FIN_ACT_SOFTMAX && l->out_t != 1)
+		return BAD("softmax needs a flat input (add flatten before it)", index, s->text);
+#undef BAD
+	return FIN_OK;
+}
+
+int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err)
+{
+	const char *p = arch;
+	size_t c = in_c, t = in_t, cap = 0;
+	int rc;
+
+	memset(net, 0, sizeof *net);
+	net->in_c = in_c;
+	net->in_t = in_t;
+	for (;;) {
+		struct spec s;
+		fin_layer *l;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if ((rc = parse_spec(&p, &s, net->nlayers + 1, err)) != FIN_OK)
+			goto fail;
+		if (net->nlayers == cap) {
+			fin_layer *grown = realloc(net->layers, (cap = cap ? 2 * cap : 8) * sizeof *grown);
+			if (!grown) {
+				rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+				goto fail;
+			}
+			net->layers = grown;
+		}
+		l = &net->layers[net->nlayers];
+		if ((rc = make_layer(l, &s, net->nlayers + 1, c, t, err)) != FIN_OK)
+			goto fail;
+		net->nlayers++;
+		l->w = net->nparams;
+		l->b = l->w + l->nweights;
+		net->nparams += l->nweights + l->nbiases;
+		if (net->nparams > (1u << 28)) {
+			rc = fin_fail(err, FIN_EUSAGE, "layer %zu '%s': the network is too large",
+				      net->nlayers, s.text);
+			goto fail;
+		}
+		c = l->out_c;
+		t = l->out_t;
+	}
+	if (net->nlayers == 0) {
+		rc = fin_fail(err, FIN_EUSAGE, "the architecture has no layers");
+		goto fail;
+	}
+	net->out_size = c * t;
+	net->params = calloc(net->nparams ? net->nparams : 1, sizeof *net->params);
+	net->grads = calloc(net->nparams ? net->nparams : 1, sizeof *net->grads);
+	net->act = calloc(net->nlayers + 1, sizeof *net->act);
+	net->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!net->params || !net->grads || !net->act || !net->rng) {
+		rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+		goto fail;
+	}
+	return FIN_OK;
+fail:
+	fin_net_free(net);
+	return rc;
+}
+
+void fin_net_free(fin_net *net)
+{
+	size_t i;
+
+	for (i = 0; i < net->nlayers; i++) {
+		fin_layer_release(&net->layers[i]);
+		if (net->act && net->act[i + 1])
+			free((float *)net->act[i + 1]);
+	}
+	free(net->layers);
+	free(net->params);
+	free(net->grads);
+	free(net->act);
+	free(net->dbuf[0]);
+	free(net->dbuf[1]);
+	if (net->rng)
+		gsl_rng_free(net->rng);
+	memset(net, 0, sizeof *net);
+}
+
+int fin_net_arch(const fin_net *net, char *buf, size_t len)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		const char *sep = i ? " " : "";
+		int n = 0;
+		switch (l->kind) {
+		case FIN_L_DENSE:
+			n = snprintf(buf + at, len - at, "%sdense(%zu,%s)", sep, l->units,
+				     fin_act_name(l->act));
+			break;
+		case FIN_L_CONV1D:
+			n = snprintf(buf + at, len - at, "%sconv1d(%zu,%zu,%s,%s)", sep, l->units,
+				     l->kernel, fin_act_name(l->act), l->same ? "same" : "valid");
+			break;
+		case FIN_L_MAXPOOL:
+		case FIN_L_AVGPOOL:
+			n = snprintf(buf + at, len - at, "%s%s(%zu)", sep,
+				     l->kind == FIN_L_MAXPOOL ? "maxpool" : "avgpool", l->kernel);
+			break;
+		case FIN_L_FLATTEN:
+			n = snprintf(buf + at, len - at, "%sflatten", sep);
+			break;
+		case FIN_L_DROPOUT:
+			n = snprintf(buf + at, len - at, "%sdropout(%.9g)", sep, (double)l->rate);
+			break;
+		case FIN_L_ACT:
+			n = snprintf(buf + at, len - at, "%s%s", sep, fin_act_name(l->act));
+			break;
+		}
+		if (n < 0 || (size_t)n >= len - at)
+			return -1;
+		at += (size_t)n;
+	}
+	return 0;
+}
+
+int fin_net_init(fin_net *net, unsigned long seed)
+{
+	size_t i, j;
+
+	gsl_rng_set(net->rng, seed);
+	for (i = 0; i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		size_t per_unit = l->nweights / (l->units ? l->units : 1);
+		double fan_in = (double)per_unit;
+		double fan_out = (double)l->units * (l->kind == FIN_L_CONV1D ? (double)l->kernel : 1);
+		int he = l->act == FIN_ACT_RELU || l->act == FIN_ACT_LEAKY_RELU;
+
+		for (j = 0; j < l->nweights; j++)
+			net->params[l->w + j] =
+				he ? (float)gsl_ran_gaussian(net->rng, sqrt(2 / fan_in))
+				   : (float)gsl_ran_flat(net->rng, -sqrt(6 / (fan_in + fan_out)),
+							 sqrt(6 / (fan_in + fan_out)));
+		for (j = 0; j < l->nbiases; j++)
+			net->params[l->b + j] = 0;
+	}
+	return 0;
+}
+
+int fin_net_reserve(fin_net *net, size_t cap)
+{
+	size_t i, widest = net->in_c * net->in_t;
+
+	if (cap <= net->cap)
+		return 0;
+	for (i = 0; i < net->nlayers; i++) {
+		fin_layer *l = &net->layers[i];
+		size_t out = l->out_c * l->out_t;
+		float *a = realloc((float *)net->act[i + 1], cap * out * sizeof *a);
+		if (!a)
+			return -1;
+		net->act[i + 1] = a;
+		if (fin_layer_reserve(l, cap) != 0)
+			return -1;
+		widest = out > widest ? out : widest;
+	}
+	for (i = 0; i < 2; i++) {
+		float *d = realloc(net->dbuf[i], cap * widest * sizeof *d);
+		if (!d)
+			return -1;
+		net->dbuf[i] = d;
+	}
+	net->cap = cap;
+	return 0;
+}
+
+const float *fin_net_forward(fin_net *net, const float *x, size_t n, int training)
+{
+	size_t i;
+
+	net->act[0] = x;
+	for (i = 0; i < net->nlayers; i++)
+		fin_layer_forward(&net->layers[i], net->params, net->act[i], (float *)net->act[i + 1], n,
+				  training, net->rng);
+	return net->act[net->nlayers];
+}
+
+void fin_net_backward(fin_net *net, const float *dout, float *dx, size_t n)
+{
+	float *dy = net->dbuf[0], *next = net->dbuf[1];
+	size_t i = net->nlayers;
+
+	memcpy(dy, dout, n * net->out_size * sizeof *dy);
+	while (i-- > 0) {
+		float *dst = i ? next : dx, *swap;
+		fin_layer_backward(&net->layers[i], net->params, net->grads, net->act[i],
+				   net->act[i + 1], dy, dst, n);
+		swap = dy;
+		dy = next;
+		next = swap;
+	}
+}
