@@ -1,0 +1,328 @@
+/* fin-predict: apply a model from fin-train to CSV rows, streaming. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "columns.h"
+#include "gemm.h"
+#include "input.h"
+#include "model.h"
+#include "numio.h"
+#include "out.h"
+#include "version.h"
+#include "window.h"
+
+static const char usage[] =
+	"Usage: fin-predict -m MODEL [OPTION]... [FILE]...\n"
+	"Apply a model from fin-train to CSV rows.\n"
+	"\n"
+	"  -m, --model FILE       the model (required)\n"
+	"  -k, --key LIST         key columns to pass through (default: the model's keys)\n"
+	"      --keep             pass every input column through\n"
+	"      --batch N          rows per forward pass (default 256)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --threads N        BLAS threads (default 1)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Output: the keys, then 'prediction' (regression, in the target's units) or\n"
+	"'p_<label>' for each class and 'label' (classification).\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model, 4 no input rows.\n"
+	"See fin-predict(1).\n";
+
+enum { OPT_KEEP = 256, OPT_BATCH, OPT_NA, OPT_THREADS };
+
+static const struct option long_options[] = {
+	{ "model", required_argument, NULL, 'm' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Rows waiting for their forward pass: raw features, and the text of the
+ * columns that pass through. */
+struct pending {
+	size_t n, cap;
+	float *raw, *scaled;
+	double *pred;
+	char *text;
+	size_t text_len, text_cap;
+	size_t *text_at; /* start of each row's pass-through text */
+};
+
+int main(int argc, char **argv)
+{
+	fin_csv_opts csv = { 0 };
+	fin_err err = { 0 };
+	fin_model m = { 0 };
+	char **keys = NULL, **names, *model_path = NULL, *output = NULL, shown[200];
+	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, *feat = NULL, batch = 256, threads = 1;
+	size_t i, j, k, rows = 0, skipped = 0, filled = 0;
+	int keep = 0, quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO, got;
+	enum fin_na na = FIN_NA_ERROR;
+	fin_input *in = NULL;
+	fin_out *out = NULL;
+	fin_row *row;
+	struct pending p = { 0 };
+	double *last = NULL;
+
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "m:k:d:no:qhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'm': model_path = optarg; break;
+		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
+		case OPT_KEEP: keep = 1; break;
+		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 16, &batch, &err); break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
+			na = (enum fin_na)word;
+			break;
+		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
+		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
+		case 'n': csv.no_header = 1; break;
+		case 'o': output = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("fin-predict (fin) " FIN_VERSION); return 0;
+		default:
+			fputs("Try 'fin-predict --help'.\n", stderr);
+			rc = FIN_EUSAGE;
+			goto done;
+		}
+	}
+	if (rc == FIN_OK && !model_path)
+		rc = fin_fail(&err, FIN_EUSAGE, "-m MODEL is required");
+	if (rc == FIN_OK)
+		rc = fin_model_load(&m, model_path, &err);
+	if (rc != FIN_OK)
+		goto fail;
+	fin_gemm_threads((int)threads);
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	if (!in) {
+		rc = err.code;
+		goto fail;
+	}
+	if (!quiet && fin_input_is_tty(in))
+		fputs("fin-predict: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if ((rc = fin_input_header(in, &names, &nnames, &err)) != FIN_OK)
+		goto fail;
+
+	/* Features are found by name, wherever they are in the input. */
+	feat = malloc(m.nfeat * sizeof *feat);
+	last = malloc(m.nfeat * sizeof *last);
+	if (!feat || !last) {
+		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		goto fail;
+	}
+	for (j = 0; j < m.nfeat; j++) {
+		long c = fin_column_find(names, nnames, m.feat[j]);
+		if (c < 0) {
+			rc = fin_fail(&err, FIN_EDATA, "%s:1: no column '%s', a feature of %s",
+				      fin_input_name(in), m.feat[j], model_path);
+			goto fail;
+		}
+		feat[j] = (size_t)c;
+		last[j] = NAN;
+	}
+	if (keep) {
+		pass = malloc(nnames * sizeof *pass);
+		if (!pass) {
+			rc = fin_fail(&err, FIN_EDATA, "out of memory");
+			goto fail;
+		}
+		for (npass = 0; npass < nnames; npass++)
+			pass[npass] = npass;
+	} else if (nkeys) {
+		if ((rc = fin_columns_select(keys, nkeys, names, nnames, &pass, &npass, &err)) != FIN_OK)
+			goto fail;
+	} else {
+		pass = malloc((m.nkeys ? m.nkeys : 1) * sizeof *pass);
+		if (!pass) {
+			rc = fin_fail(&err, FIN_EDATA, "out of memory");
+			goto fail;
+		}
+		for (j = 0; j < m.nkeys; j++) {
+			long c = fin_column_find(names, nnames, m.keys[j]);
+			if (c >= 0)
+				pass[npass++] = (size_t)c;
+			else if (!quiet)
+				fprintf(stderr, "fin-predict: key column '%s' is not in the input\n",
+					m.keys[j]);
+		}
+	}
+
+	k = m.task == FIN_TASK_REGRESSION ? 1 : m.nlabels;
+	p.cap = batch;
+	p.raw = malloc(batch * m.nfeat * sizeof *p.raw);
+	p.scaled = malloc(batch * m.nfeat * sizeof *p.scaled);
+	p.pred = malloc(batch * k * sizeof *p.pred);
+	p.text_at = malloc((batch + 1) * sizeof *p.text_at);
+	out = malloc(sizeof *out);
+	if (!p.raw || !p.scaled || !p.pred || !p.text_at || !out || fin_net_reserve(&m.net, batch) != 0) {
+		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		goto fail;
+	}
+	if (output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0) {
+		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
+		goto fail;
+	}
+	fin_out_init(out, fd);
+	for (j = 0; j < npass; j++) {
+		fin_out_field(out, names[pass[j]], strlen(names[pass[j]]));
+		fin_out_char(out, ',');
+	}
+	if (m.task == FIN_TASK_REGRESSION) {
+		fin_out_bytes(out, "prediction", 10);
+	} else {
+		for (j = 0; j < m.nlabels; j++) {
+			char name[512];
+			int n = snprintf(name, sizeof name, "p_%s", m.labels[j]);
+			fin_out_field(out, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1);
+			fin_out_char(out, ',');
+		}
+		fin_out_bytes(out, "label", 5);
+	}
+	fin_out_char(out, '\n');
+
+	for (;;) {
+		got = fin_input_next(in, &row, &err);
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		if (got > 0) {
+			float *r = p.raw + p.n * m.nfeat;
+			int gap = 0;
+			for (j = 0; j < m.nfeat; j++) {
+				size_t c = feat[j];
+				double v;
+				switch (fin_parse_double(row->fields[c], row->lens[c], &v)) {
+				case FIN_NUM_OK:
+					last[j] = v;
+					break;
+				case FIN_NUM_BAD:
+					rc = fin_fail(&err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'",
+						      fin_input_name(in), row->line, names[c],
+						      fin_quote_field(shown, sizeof shown, row->fields[c],
+								      row->lens[c]));
+					goto fail;
+				case FIN_NUM_NA:
+					if (na == FIN_NA_ERROR) {
+						rc = fin_fail(&err, FIN_EDATA,
+							      "%s:%ld: column '%s': missing value (see --na)",
+							      fin_input_name(in), row->line, names[c]);
+						goto fail;
+					}
+					v = last[j];
+					if (na == FIN_NA_SKIP || isnan(v))
+						gap = 1;
+					else
+						filled++;
+					break;
+				}
+				r[j] = (float)v;
+			}
+			rows++;
+			if (gap) {
+				skipped++;
+				continue;
+			}
+			p.text_at[p.n] = p.text_len;
+			for (j = 0; j < npass; j++) {
+				size_t len = row->lens[pass[j]];
+				if (p.text_len + len + 1 > p.text_cap) {
+					size_t cap = 2 * (p.text_len + len + 1);
+					char *t = realloc(p.text, cap);
+					if (!t) {
+						rc = fin_fail(&err, FIN_EDATA, "out of memory");
+						goto fail;
+					}
+					p.text = t;
+					p.text_cap = cap;
+				}
+				memcpy(p.text + p.text_len, row->fields[pass[j]], len);
+				p.text[p.text_len + len] = '\0';
+				p.text_len += len + 1;
+			}
+			p.n++;
+		}
+		if (p.n == batch || (got == 0 && p.n)) {
+			const float *y;
+			fin_model_scale(&m, p.raw, p.n, p.scaled);
+			y = fin_net_forward(&m.net, p.scaled, p.n, 0);
+			fin_model_decode(&m, y, p.n, p.pred);
+			for (i = 0; i < p.n; i++) {
+				const char *t = p.text + p.text_at[i];
+				for (j = 0; j < npass; j++) {
+					size_t len = strlen(t);
+					fin_out_field(out, t, len);
+					fin_out_char(out, ',');
+					t += len + 1;
+				}
+				if (m.task == FIN_TASK_REGRESSION) {
+					fin_out_double(out, p.pred[i]);
+				} else {
+					size_t best = 0, c;
+					for (c = 0; c < k; c++) {
+						fin_out_double(out, p.pred[i * k + c]);
+						fin_out_char(out, ',');
+						if (p.pred[i * k + c] > p.pred[i * k + best])
+							best = c;
+					}
+					fin_out_field(out, m.labels[best], strlen(m.labels[best]));
+				}
+				fin_out_char(out, '\n');
+			}
+			p.n = 0;
+			p.text_len = 0;
+		}
+		if (got == 0)
+			break;
+	}
+	if (fin_out_finish(out, output ? output : "<stdout>", rc == FIN_OK ? &err : NULL) != FIN_OK &&
+	    rc == FIN_OK)
+		rc = FIN_EDATA;
+	if (rc == FIN_OK && rows == 0)
+		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+	if (!quiet && skipped)
+		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", skipped);
+	if (!quiet && filled)
+		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", filled);
+fail:
+	if (rc != FIN_OK && err.msg[0])
+		fprintf(stderr, "fin-predict: %s\n", err.msg);
+done:
+	if (fd != STDOUT_FILENO && fd >= 0)
+		close(fd);
+	fin_input_close(in);
+	fin_model_free(&m);
+	free(out);
+	free(p.raw);
+	free(p.scaled);
+	free(p.pred);
+	free(p.text);
+	free(p.text_at);
+	free(pass);
+	free(feat);
+	free(last);
+	free(keys);
+	return rc;
+}

@@ -1,0 +1,506 @@
+/* fin-train: train a network on CSV rows and write it as a model file. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gemm.h"
+#include "input.h"
+#include "model.h"
+#include "table.h"
+#include "train.h"
+#include "version.h"
+
+static const char usage[] =
+	"Usage: fin-train [OPTION]... [FILE]...\n"
+	"Train a network on CSV rows; write the model as JSON.\n"
+	"\n"
+	"  -y, --target COL       column to predict (default y)\n"
+	"  -c, --columns LIST     feature columns (default: every numeric column\n"
+	"                         but the target and the keys)\n"
+	"  -k, --key LIST         key columns: never features, remembered for fin-predict\n"
+	"      --model NAME       cnn|mlp|linear|logistic|softmax (default mlp)\n"
+	"      --arch SPEC        any network, e.g. 'conv1d(64,3,relu) maxpool(2) flatten\n"
+	"                         dense(64,relu) dense(1)'\n"
+	"      --task TASK        regression|binary|multiclass (default: from the target)\n"
+	"      --epochs N         passes over the training rows (default 100)\n"
+	"      --batch N          rows per update (default 32)\n"
+	"      --lr RATE          learning rate (default 0.001)\n"
+	"      --optimizer NAME   adam|adamw|sgd|rmsprop (default adam)\n"
+	"      --l2 W             L2 penalty (decoupled weight decay for adamw; default 0)\n"
+	"      --dropout P        dropout after every hidden layer (default 0)\n"
+	"      --clip NORM        clip the gradient's global norm (default: no clipping)\n"
+	"      --val F            validation: the last F of the rows, in time order (default 0.2)\n"
+	"      --val-file FILE    validation rows from FILE instead\n"
+	"      --patience N       stop after N epochs without a better validation loss,\n"
+	"                         keeping the best weights (default 0: never)\n"
+	"      --init MODEL       continue training a saved model\n"
+	"      --log FILE         one JSON line per epoch\n"
+	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
+	"      --threads N        BLAS threads (default 1)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -o, --output FILE      write the model to FILE (default: standard output)\n"
+	"  -q, --quiet            no progress or notes\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable --init model,\n"
+	"4 no input rows. See fin-train(1) and fin-model(5).\n";
+
+enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
+       OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
+       OPT_NA };
+
+static const struct option long_options[] = {
+	{ "target", required_argument, NULL, 'y' },
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "arch", required_argument, NULL, OPT_ARCH },
+	{ "task", required_argument, NULL, OPT_TASK },
+	{ "epochs", required_argument, NULL, OPT_EPOCHS },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "lr", required_argument, NULL, OPT_LR },
+	{ "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+	{ "l2", required_argument, NULL, OPT_L2 },
+	{ "dropout", required_argument, NULL, OPT_DROPOUT },
+	{ "clip", required_argument, NULL, OPT_CLIP },
+	{ "val", required_argument, NULL, OPT_VAL },
+	{ "val-file", required_argument, NULL, OPT_VAL_FILE },
+	{ "patience", required_argument, NULL, OPT_PATIENCE },
+	{ "init", required_argument, NULL, OPT_INIT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "seed", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Progress: a live line on a terminal, one plain line per epoch otherwise. */
+struct progress {
+	int quiet, live;
+	FILE *log;
+};
+
+static void on_epoch(void *ctx, const fin_epoch *e)
+{
+	struct progress *p = ctx;
+	double eta = e->seconds / (double)e->epoch * (double)(e->epochs - e->epoch);
+
+	if (p->log) {
+		fprintf(p->log, "{\"epoch\":%zu,\"train_loss\":%.9g,", e->epoch, e->train_loss);
+		if (isnan(e->val_loss))
+			fputs("\"val_loss\":null,", p->log);
+		else
+			fprintf(p->log, "\"val_loss\":%.9g,", e->val_loss);
+		fprintf(p->log, "\"seconds\":%.3f}\n", e->seconds);
+		fflush(p->log);
+	}
+	if (p->quiet)
+		return;
+	if (p->live) {
+		enum { WIDTH = 24 };
+		size_t done = e->epoch * WIDTH / e->epochs, i;
+		fprintf(stderr, "\r[");
+		for (i = 0; i < WIDTH; i++)
+			fputc(i < done ? '=' : ' ', stderr);
+		fprintf(stderr, "] epoch %zu/%zu loss %.5g val %.5g eta %.0fs \033[K", e->epoch,
+			e->epochs, e->train_loss, e->val_loss, eta);
+		if (e->epoch == e->epochs)
+			fputc('\n', stderr);
+	} else {
+		fprintf(stderr, "fin-train: epoch %zu/%zu loss %.6g val_loss %.6g%s (%.1fs)\n", e->epoch,
+			e->epochs, e->train_loss, e->val_loss, e->best ? " *" : "", e->seconds);
+	}
+}
+
+static int parse_float(const char *opt, const char *arg, double min, double max, float *out,
+		       fin_err *err)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (!*arg || *end || !(v >= min && v <= max))
+		return fin_fail(err, FIN_EUSAGE, "%s: expected a number from %g to %g, not '%s'", opt,
+				min, max, arg);
+	*out = (float)v;
+	return FIN_OK;
+}
+
+static const char *preset_arch(const char *name, size_t outputs, char *buf, size_t len)
+{
+	if (strcmp(name, "cnn") == 0)
+		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "mlp") == 0)
+		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
+		 strcmp(name, "softmax") == 0)
+		snprintf(buf, len, "dense(%zu)", outputs);
+	else
+		return NULL;
+	return buf;
+}
+
+/* Adds dropout(p) after every layer with weights but the last. */
+static int with_dropout(const char *arch, float p, char *buf, size_t len)
+{
+	const char *s = arch, *last = NULL;
+	size_t at = 0;
+
+	for (s = arch; *s; s++)
+		if ((strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0) &&
+		    (s == arch || s[-1] == ' '))
+			last = s;
+	buf[0] = '\0';
+	for (s = arch; *s;) {
+		const char *end = strchr(s, ' ');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		int n_written = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
+		if (n_written < 0 || (size_t)n_written >= len - at)
+			return -1;
+		at += (size_t)n_written;
+		if (s != last && (strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0)) {
+			n_written = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
+			if (n_written < 0 || (size_t)n_written >= len - at)
+				return -1;
+			at += (size_t)n_written;
+		}
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return 0;
+}
+
+/* Standardised inputs and encoded targets of rows [from, to) of a table. */
+static int encode(const fin_model *m, const fin_table *t, size_t from, size_t to, float **x,
+		  float **y, fin_err *err)
+{
+	size_t n = to - from, i;
+
+	*x = malloc((n ? n : 1) * m->nfeat * sizeof **x);
+	*y = malloc((n ? n : 1) * sizeof **y);
+	if (!*x || !*y)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	fin_model_scale(m, t->x + from * m->nfeat, n, *x);
+	for (i = 0; i < n; i++) {
+		(*y)[i] = fin_model_target(m, t, from + i);
+		if ((*y)[i] < 0 && m->task != FIN_TASK_REGRESSION)
+			return fin_fail(err, FIN_EDATA,
+					"validation label '%s' never occurs in the training rows",
+					t->ylabel[from + i]);
+	}
+	return FIN_OK;
+}
+
+/* Reports the validation error next to naive forecasts, in the target's units. */
+static void report(fin_model *m, const fin_table *t, size_t from, size_t to, const float *x,
+		   const char *what, const fin_table *train, size_t ntrain)
+{
+	size_t n = to - from, i, k = m->task == FIN_TASK_REGRESSION ? 1 : m->nlabels;
+	double *pred = malloc((n ? n : 1) * k * sizeof *pred);
+	const float *out;
+	size_t at;
+
+	if (!pred || n == 0 || fin_net_reserve(&m->net, 256) != 0) {
+		free(pred);
+		return;
+	}
+	for (at = 0; at < n; at += 256) {
+		size_t b = n - at < 256 ? n - at : 256;
+		out = fin_net_forward(&m->net, x + at * m->nfeat, b, 0);
+		fin_model_decode(m, out, b, pred + at * k);
+	}
+	if (m->task == FIN_TASK_REGRESSION) {
+		double se = 0, se0 = 0, sem = 0;
+		for (i = 0; i < n; i++) {
+			double y = t->y[from + i];
+			se += (pred[i] - y) * (pred[i] - y);
+			se0 += y * y;
+			sem += (m->y_mean - y) * (m->y_mean - y);
+		}
+		fprintf(stderr,
+			"fin-train: %s (%zu rows): rmse %.6g; predicting 0: %.6g; predicting the "
+			"training mean: %.6g\n",
+			what, n, sqrt(se / (double)n), sqrt(se0 / (double)n), sqrt(sem / (double)n));
+	} else {
+		size_t right = 0, *count = calloc(k, sizeof *count), major = 0, c;
+		for (i = 0; count && i < n; i++) {
+			size_t best = 0;
+			for (c = 1; c < k; c++)
+				if (pred[i * k + c] > pred[i * k + best])
+					best = c;
+			right += strcmp(m->labels[best], t->ylabel[from + i]) == 0;
+		}
+		for (i = 0; count && i < ntrain; i++)
+			for (c = 0; c < k; c++)
+				count[c] += strcmp(m->labels[c], train->ylabel[i]) == 0;
+		for (c = 1; count && c < k; c++)
+			if (count[c] > count[major])
+				major = c;
+		for (i = c = 0; count && i < n; i++)
+			c += strcmp(m->labels[major], t->ylabel[from + i]) == 0;
+		if (count)
+			fprintf(stderr,
+				"fin-train: %s (%zu rows): accuracy %.4f; always '%s' (the training "
+				"majority): %.4f\n",
+				what, n, (double)right / (double)n, m->labels[major],
+				(double)c / (double)n);
+		free(count);
+	}
+	free(pred);
+}
+
+int main(int argc, char **argv)
+{
+	fin_train_opts o = { .epochs = 100, .batch = 32, .optimizer = FIN_OPT_ADAM, .lr = 1e-3f,
+			     .seed = 1 };
+	fin_csv_opts csv = { 0 };
+	fin_table_spec spec = { .target = "y" };
+	fin_err err = { 0 };
+	fin_model m = { 0 };
+	fin_table t = { 0 }, vt = { 0 };
+	fin_train_facts facts = { 0 };
+	struct progress prog = { 0 };
+	char **cols = NULL, **keys = NULL, *output = NULL, *val_file = NULL, *init = NULL;
+	char *log_path = NULL, archbuf[4096], dropbuf[4096];
+	const char *model_name = NULL, *arch = NULL;
+	float val = 0.2f, dropout = 0, lr;
+	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs;
+	int task = -1, opt, rc = FIN_OK, word, quiet = 0;
+	fin_input *in = NULL;
+	float *xtr = NULL, *ytr = NULL, *xva = NULL, *yva = NULL;
+	const fin_table *vsrc;
+	size_t vfrom, vto;
+
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'y': spec.target = optarg; break;
+		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
+		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
+		case OPT_MODEL: model_name = optarg; break;
+		case OPT_ARCH: arch = optarg; break;
+		case OPT_TASK: rc = fin_cli_word("--task", optarg, fin_task_parse(optarg), &task, &err); break;
+		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o.epochs, &err); break;
+		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 20, &o.batch, &err); break;
+		case OPT_LR: rc = parse_float("--lr", optarg, 1e-12, 100, &o.lr, &err); break;
+		case OPT_OPTIMIZER:
+			rc = fin_cli_word("--optimizer", optarg, fin_optim_parse(optarg), &word, &err);
+			o.optimizer = (enum fin_optim_kind)word;
+			break;
+		case OPT_L2: rc = parse_float("--l2", optarg, 0, 100, &o.l2, &err); break;
+		case OPT_DROPOUT: rc = parse_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
+		case OPT_CLIP: rc = parse_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
+		case OPT_VAL: rc = parse_float("--val", optarg, 0, 0.99, &val, &err); break;
+		case OPT_VAL_FILE: val_file = optarg; break;
+		case OPT_PATIENCE: rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
+		case OPT_INIT: init = optarg; break;
+		case OPT_LOG: log_path = optarg; break;
+		case 's':
+			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, &err);
+			o.seed = seed;
+			break;
+		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
+			spec.na = (enum fin_na)word;
+			break;
+		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
+		case 'n': csv.no_header = 1; break;
+		case 'o': output = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("fin-train (fin) " FIN_VERSION); return 0;
+		default:
+			fputs("Try 'fin-train --help'.\n", stderr);
+			rc = FIN_EUSAGE;
+			goto done;
+		}
+	}
+	if (rc != FIN_OK)
+		goto fail;
+	if (model_name && arch)
+		rc = fin_fail(&err, FIN_EUSAGE, "give --model or --arch, not both");
+	else if (init && (model_name || arch))
+		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
+	else if (model_name && !preset_arch(model_name, 1, archbuf, sizeof archbuf))
+		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
+	if (rc != FIN_OK)
+		goto fail;
+	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
+		task = FIN_TASK_BINARY;
+	if (model_name && task < 0 && strcmp(model_name, "softmax") == 0)
+		task = FIN_TASK_MULTICLASS;
+	fin_gemm_threads((int)threads);
+
+	if (init) {
+		if ((rc = fin_model_load(&m, init, &err)) != FIN_OK)
+			goto fail;
+		/* The saved model decides features, scaling and labels. */
+		spec.columns = m.feat;
+		spec.ncolumns = m.nfeat;
+		if (m.target)
+			spec.target = m.target;
+	} else {
+		spec.columns = cols;
+		spec.ncolumns = ncols;
+	}
+	spec.keys = keys;
+	spec.nkeys = nkeys;
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	if (!in) {
+		rc = err.code;
+		goto fail;
+	}
+	if (!quiet && fin_input_is_tty(in))
+		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if ((rc = fin_table_read(&t, in, &spec, &err)) != FIN_OK)
+		goto fail;
+	if (!quiet && t.skipped)
+		fprintf(stderr, "fin-train: %zu rows with missing values left out\n", t.skipped);
+	if (!quiet && t.filled)
+		fprintf(stderr, "fin-train: %zu missing values filled forward\n", t.filled);
+	if (init) {
+		size_t j;
+		for (j = 0; j < m.nfeat; j++)
+			if (j >= t.nfeat || strcmp(m.feat[j], t.feat[j]) != 0) {
+				rc = fin_fail(&err, FIN_EDATA, "the input's features differ from the model's");
+				goto fail;
+			}
+		task = (int)m.task;
+	}
+	if (task < 0)
+		task = t.y_numeric ? FIN_TASK_REGRESSION : FIN_TASK_BINARY;
+	if (task == FIN_TASK_REGRESSION && !t.y_numeric) {
+		rc = fin_fail(&err, FIN_EDATA,
+			      "the target '%s' holds text: give --task binary or --task multiclass",
+			      spec.target);
+		goto fail;
+	}
+
+	/* Validation is the chronological tail (or another file): the rows a
+	 * model is judged on come after the rows it learned from. */
+	nval = val_file ? 0 : (size_t)floor((double)t.rows * val);
+	ntrain = t.rows - nval;
+	if (ntrain == 0) {
+		rc = fin_fail(&err, FIN_ENOROWS, "no training rows left after --val");
+		goto fail;
+	}
+	if (!init) {
+		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys, spec.target,
+					  &err)) != FIN_OK)
+			goto fail;
+		if (task == FIN_TASK_BINARY && m.nlabels > 2) {
+			fin_model_free(&m);
+			task = FIN_TASK_MULTICLASS;
+			if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys,
+						  spec.target, &err)) != FIN_OK)
+				goto fail;
+		}
+		m.loss = task == FIN_TASK_REGRESSION ? FIN_LOSS_MSE
+			 : task == FIN_TASK_BINARY   ? FIN_LOSS_BCE
+						     : FIN_LOSS_SOFTMAX_CE;
+		outputs = task == FIN_TASK_MULTICLASS ? m.nlabels : 1;
+		if (!arch)
+			arch = preset_arch(model_name ? model_name : "mlp", outputs, archbuf, sizeof archbuf);
+		if (dropout > 0) {
+			if (with_dropout(arch, dropout, dropbuf, sizeof dropbuf) != 0) {
+				rc = fin_fail(&err, FIN_EUSAGE, "--arch is too long");
+				goto fail;
+			}
+			arch = dropbuf;
+		}
+		if ((rc = fin_net_build(&m.net, arch, t.in_c, t.in_t, &err)) != FIN_OK)
+			goto fail;
+		if (m.net.out_size != outputs) {
+			rc = fin_fail(&err, FIN_EUSAGE, "the network gives %zu outputs; the %s task needs %zu",
+				      m.net.out_size, fin_task_name((enum fin_task)task), outputs);
+			goto fail;
+		}
+		fin_net_init(&m.net, o.seed);
+	}
+	if ((rc = encode(&m, &t, 0, ntrain, &xtr, &ytr, &err)) != FIN_OK)
+		goto fail;
+	vsrc = &t;
+	vfrom = ntrain;
+	vto = t.rows;
+	if (val_file) {
+		fin_input *vin = fin_input_open(&val_file, 1, &csv, &err);
+		fin_table_spec vspec = spec;
+		if (!vin) {
+			rc = err.code;
+			goto fail;
+		}
+		vspec.columns = m.feat;
+		vspec.ncolumns = m.nfeat;
+		rc = fin_table_read(&vt, vin, &vspec, &err);
+		fin_input_close(vin);
+		if (rc != FIN_OK)
+			goto fail;
+		vsrc = &vt;
+		vfrom = 0;
+		vto = vt.rows;
+	}
+	if ((rc = encode(&m, vsrc, vfrom, vto, &xva, &yva, &err)) != FIN_OK)
+		goto fail;
+
+	prog.quiet = quiet;
+	prog.live = isatty(STDERR_FILENO);
+	if (log_path && !(prog.log = fopen(log_path, "w"))) {
+		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", log_path);
+		goto fail;
+	}
+	{
+		fin_dataset dtr = { xtr, ytr, ntrain, m.nfeat, m.net.out_size };
+		fin_dataset dva = { xva, yva, vto - vfrom, m.nfeat, m.net.out_size };
+		lr = o.lr;
+		rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
+		if (rc != FIN_OK)
+			goto fail;
+		if (!quiet) {
+			report(&m, &t, 0, ntrain, xtr, "training rows", &t, ntrain);
+			if (vto > vfrom)
+				report(&m, vsrc, vfrom, vto, xva, "validation rows", &t, ntrain);
+		}
+	}
+	facts.seed = o.seed;
+	facts.threads = (int)threads;
+	facts.batch = o.batch;
+	facts.lr = lr;
+	facts.l2 = o.l2;
+	facts.clip = o.clip;
+	facts.rows_train = ntrain;
+	facts.rows_val = vto - vfrom;
+	snprintf(facts.optimizer, sizeof facts.optimizer, "%s", fin_optim_name(o.optimizer));
+	m.facts = facts;
+	rc = fin_model_save(&m, output, &err);
+fail:
+	if (rc != FIN_OK && err.msg[0])
+		fprintf(stderr, "fin-train: %s\n", err.msg);
+done:
+	if (prog.log)
+		fclose(prog.log);
+	fin_input_close(in);
+	fin_table_free(&t);
+	fin_table_free(&vt);
+	fin_model_free(&m);
+	free(xtr);
+	free(ytr);
+	free(xva);
+	free(yva);
+	free(cols);
+	free(keys);
+	return rc;
+}

@@ -1,0 +1,147 @@
+#include <gsl/gsl_statistics_float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "table.h"
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Numbers compare as numbers, so that class 10 follows class 9. */
+static int by_number(const void *a, const void *b)
+{
+	double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+	return (x > y) - (x < y);
+}
+
+static char **copy_names(char *const *v, size_t n)
+{
+	char **c = calloc(n ? n : 1, sizeof *c);
+	size_t i;
+
+	for (i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			while (i--)
+				free(c[i]);
+			free(c);
+			return NULL;
+		}
+	return c;
+}
+
+static int build_labels(fin_model *m, const fin_table *t, size_t ntrain, fin_err *err)
+{
+	char **seen = malloc((ntrain ? ntrain : 1) * sizeof *seen);
+	size_t n = 0, i;
+
+	if (!seen)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (i = 0; i < ntrain; i++)
+		seen[n++] = t->ylabel[i];
+	qsort(seen, n, sizeof *seen, t->y_numeric ? by_number : by_text);
+	for (i = 0; i < n; i++)
+		if (m->nlabels == 0 || strcmp(seen[m->nlabels - 1], seen[i]) != 0)
+			seen[m->nlabels++] = seen[i];
+	m->labels = copy_names(seen, m->nlabels);
+	free(seen);
+	if (!m->labels)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	return FIN_OK;
+}
+
+int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_task task,
+		    char *const *keys, size_t nkeys, const char *target, fin_err *err)
+{
+	size_t j;
+	int rc;
+
+	m->task = task;
+	m->nfeat = t->nfeat;
+	m->feat = copy_names(t->feat, t->nfeat);
+	m->nkeys = nkeys;
+	m->keys = copy_names(keys, nkeys);
+	m->target = target ? strdup(target) : NULL;
+	m->mean = malloc(t->nfeat * sizeof *m->mean);
+	m->sd = malloc(t->nfeat * sizeof *m->sd);
+	if (!m->feat || !m->keys || (target && !m->target) || !m->mean || !m->sd)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	/* Statistics of the training rows only: the validation tail must not
+	 * leak into the scaling. A constant feature keeps a scale of 1. */
+	for (j = 0; j < t->nfeat; j++) {
+		m->mean[j] = gsl_stats_float_mean(t->x + j, t->nfeat, ntrain);
+		m->sd[j] = ntrain > 1 ? gsl_stats_float_sd_m(t->x + j, t->nfeat, ntrain, m->mean[j]) : 0;
+		if (!(m->sd[j] > 0) || !isfinite(m->sd[j]))
+			m->sd[j] = 1;
+	}
+	if (task == FIN_TASK_REGRESSION) {
+		double sum = 0, sq = 0;
+		size_t i;
+		for (i = 0; i < ntrain; i++)
+			sum += t->y[i];
+		m->y_mean = sum / (double)ntrain;
+		for (i = 0; i < ntrain; i++)
+			sq += (t->y[i] - m->y_mean) * (t->y[i] - m->y_mean);
+		m->y_sd = ntrain > 1 ? sqrt(sq / (double)(ntrain - 1)) : 0;
+		if (!(m->y_sd > 0))
+			m->y_sd = 1;
+		return FIN_OK;
+	}
+	if ((rc = build_labels(m, t, ntrain, err)) != FIN_OK)
+		return rc;
+	if (task == FIN_TASK_BINARY && m->nlabels != 2)
+		return fin_fail(err, FIN_EDATA, "--task binary needs 2 labels in the training rows, found %zu",
+				m->nlabels);
+	if (task == FIN_TASK_MULTICLASS && m->nlabels < 2)
+		return fin_fail(err, FIN_EDATA, "classification needs at least 2 labels in the training rows");
+	return FIN_OK;
+}
+
+void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < m->nfeat; j++)
+			out[i * m->nfeat + j] =
+				(float)(((double)raw[i * m->nfeat + j] - m->mean[j]) / m->sd[j]);
+}
+
+float fin_model_target(const fin_model *m, const fin_table *t, size_t i)
+{
+	size_t k;
+
+	if (m->task == FIN_TASK_REGRESSION)
+		return (float)((t->y[i] - m->y_mean) / m->y_sd);
+	for (k = 0; k < m->nlabels; k++)
+		if (strcmp(m->labels[k], t->ylabel[i]) == 0)
+			return (float)k;
+	return -1;
+}
+
+void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pred)
+{
+	size_t i, k, K = m->nlabels;
+
+	for (i = 0; i < n; i++) {
+		if (m->task == FIN_TASK_REGRESSION) {
+			pred[i] = out[i] * m->y_sd + m->y_mean;
+		} else if (m->task == FIN_TASK_BINARY) {
+			double p = 1 / (1 + exp(-(double)out[i]));
+			pred[i * 2] = 1 - p;
+			pred[i * 2 + 1] = p;
+		} else {
+			const float *z = out + i * K;
+			double max = z[0], sum = 0;
+			for (k = 1; k < K; k++)
+				max = z[k] > max ? z[k] : max;
+			for (k = 0; k < K; k++)
+				sum += pred[i * K + k] = exp(z[k] - max);
+			for (k = 0; k < K; k++)
+				pred[i * K + k] /= sum;
+		}
+	}
+}

@@ -1,0 +1,72 @@
+/* A trained model: the network, what its inputs and outputs mean, and how
+ * it was trained. Stored as JSON, see fin-model(5). */
+#ifndef FIN_MODEL_H
+#define FIN_MODEL_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "loss.h"
+#include "net.h"
+
+#define FIN_MODEL_FORMAT "fin-model"
+#define FIN_MODEL_SCHEMA 1
+
+enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS };
+
+typedef struct fin_train_facts {
+	unsigned long seed;
+	size_t epochs, epochs_run, best_epoch, batch, rows_train, rows_val;
+	double train_loss, val_loss, lr, l2, clip;
+	char optimizer[16];
+	int threads;
+} fin_train_facts;
+
+typedef struct fin_model {
+	enum fin_task task;
+	enum fin_loss loss;
+	fin_net net;
+	char **feat;          /* input columns, in network order */
+	size_t nfeat;
+	char *target;
+	char **keys;          /* key columns given at training */
+	size_t nkeys;
+	double *mean, *sd;    /* feature standardisation, fitted on training rows */
+	double y_mean, y_sd;  /* regression target standardisation */
+	char **labels;        /* class labels, for classification */
+	size_t nlabels;
+	fin_train_facts facts;
+} fin_model;
+
+const char *fin_task_name(enum fin_task t);
+int fin_task_parse(const char *s); /* -1 when unknown */
+
+void fin_model_free(fin_model *m);
+
+/* Takes the feature names of a table (whose first ntrain rows are the
+ * training rows), its key and target names, and for classification the
+ * sorted label vocabulary of those rows; fits the standardisation of every
+ * feature (and of a regression target) on the training rows only. */
+struct fin_table;
+int fin_model_setup(fin_model *m, const struct fin_table *t, size_t ntrain, enum fin_task task,
+		    char *const *keys, size_t nkeys, const char *target, fin_err *err);
+
+/* Standardises n rows of raw features into out ([n][nfeat]). */
+void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out);
+
+/* The training target of table row i: the standardised value for
+ * regression, the class index otherwise (-1 for an unknown label). */
+float fin_model_target(const fin_model *m, const struct fin_table *t, size_t i);
+
+/* Turns network outputs for n rows into predictions: the target in its own
+ * units (regression, [n]), or class probabilities ([n][nlabels]). */
+void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pred);
+
+/* Writes the model as JSON to path, through a temporary file renamed into
+ * place, or to standard output when path is NULL or "-". */
+int fin_model_save(const fin_model *m, const char *path, fin_err *err);
+
+/* Reads and checks a model file; anything unusable is FIN_EMODEL. */
+int fin_model_load(fin_model *m, const char *path, fin_err *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* A training table held in memory: the feature matrix as float32, in the
+ * order the network reads it, and the target column. */
+#ifndef FIN_TABLE_H
+#define FIN_TABLE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "input.h"
+#include "window.h"
+
+typedef struct fin_table {
+	size_t rows, nfeat;
+	char **feat;         /* feature names, in network order */
+	size_t in_c, in_t;   /* sample shape: channels by time steps, or [nfeat][1] */
+	float *x;            /* [rows][nfeat] */
+	double *y;           /* [rows] numeric target (NaN when not a number) */
+	char **ylabel;       /* [rows] target text, kept when it is not numeric */
+	int y_numeric;       /* every target value is a number */
+	size_t skipped;      /* rows left out for a missing value (--na skip) */
+	size_t filled;       /* values filled forward (--na ffill) */
+} fin_table;
+
+typedef struct fin_table_spec {
+	char *const *columns; /* -c lists, or none for every numeric column */
+	size_t ncolumns;
+	char *const *keys;    /* -k lists: never features */
+	size_t nkeys;
+	const char *target;   /* target column name, or NULL for none */
+	enum fin_na na;
+} fin_table_spec;
+
+/* Reads every row of in. Features are the chosen columns (or every column
+ * that is numeric in all rows, except keys and the target); columns named
+ * <base>_<lag> with lags 0..T-1 for each of C bases are ordered as C
+ * channels of T steps, oldest first. */
+int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err);
+void fin_table_free(fin_table *t);
+
+/* Orders names as channels and steps when they all have the form
+ * <base>_<lag> with the same lags 0..T-1 for every base: writes in *order
+ * the permutation (order[i] = index in names of the i-th network input)
+ * and returns 1 with *c and *t set; returns 0 (identity order) otherwise. */
+int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, size_t *t);
+
+#endif

@@ -1,0 +1,126 @@
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Target width per row: class indices take one value. */
+static size_t target_width(enum fin_loss loss, const fin_dataset *d)
+{
+	return loss == FIN_LOSS_SOFTMAX_CE ? 1 : d->k;
+}
+
+double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, size_t batch)
+{
+	size_t at, kw = target_width(loss, data);
+	double total = 0;
+
+	if (data->n == 0)
+		return NAN;
+	for (at = 0; at < data->n; at += batch) {
+		size_t n = data->n - at < batch ? data->n - at : batch;
+		const float *out = fin_net_forward(net, data->x + at * data->d, n, 0);
+		total += fin_loss(loss, out, data->y + at * kw, n, net->out_size, NULL) * (double)n;
+	}
+	return total / (double)data->n;
+}
+
+int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const fin_dataset *val,
+	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
+	      fin_err *err)
+{
+	size_t kw = target_width(loss, train), epoch, since_best = 0, i;
+	size_t *order = malloc(train->n * sizeof *order);
+	float *xb = malloc(o->batch * train->d * sizeof *xb);
+	float *yb = malloc(o->batch * kw * sizeof *yb);
+	float *dout = malloc(o->batch * net->out_size * sizeof *dout);
+	float *best = malloc(net->nparams * sizeof *best);
+	double best_loss = INFINITY, start = now();
+	fin_optim opt = { 0 };
+	int rc = FIN_OK;
+
+	if (!order || !xb || !yb || !dout || !best || fin_net_reserve(net, o->batch) != 0 ||
+	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
+		goto done;
+	}
+	opt.l2 = o->l2;
+	opt.clip = o->clip;
+	for (i = 0; i < train->n; i++)
+		order[i] = i;
+	gsl_rng_set(net->rng, o->seed);
+	memcpy(best, net->params, net->nparams * sizeof *best);
+	facts->epochs = o->epochs;
+	for (epoch = 1; epoch <= o->epochs; epoch++) {
+		fin_epoch e = { .epoch = epoch, .epochs = o->epochs };
+		double total = 0, watched;
+		size_t at;
+
+		/* Shuffling stays inside the training rows: validation rows are
+		 * the chronological tail and are never mixed in. */
+		gsl_ran_shuffle(net->rng, order, train->n, sizeof *order);
+		for (at = 0; at < train->n; at += o->batch) {
+			size_t n = train->n - at < o->batch ? train->n - at : o->batch, r;
+			const float *out;
+			for (r = 0; r < n; r++) {
+				memcpy(xb + r * train->d, train->x + order[at + r] * train->d,
+				       train->d * sizeof *xb);
+				memcpy(yb + r * kw, train->y + order[at + r] * kw, kw * sizeof *yb);
+			}
+			memset(net->grads, 0, net->nparams * sizeof *net->grads);
+			out = fin_net_forward(net, xb, n, 1);
+			total += fin_loss(loss, out, yb, n, net->out_size, dout) * (double)n;
+			fin_net_backward(net, dout, NULL, n);
+			fin_optim_step(&opt, net->params, net->grads);
+		}
+		e.train_loss = total / (double)train->n;
+		e.val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+		if (!isfinite(e.train_loss)) {
+			rc = fin_fail(err, FIN_EDATA,
+				      "epoch %zu: the loss is no longer finite (try a lower --lr or --clip)",
+				      epoch);
+			goto done;
+		}
+		watched = isnan(e.val_loss) ? e.train_loss : e.val_loss;
+		e.best = watched < best_loss;
+		if (e.best) {
+			best_loss = watched;
+			facts->best_epoch = epoch;
+			since_best = 0;
+			memcpy(best, net->params, net->nparams * sizeof *best);
+		} else {
+			since_best++;
+		}
+		e.seconds = now() - start;
+		facts->epochs_run = epoch;
+		facts->train_loss = e.train_loss;
+		facts->val_loss = e.val_loss;
+		if (progress)
+			progress(ctx, &e);
+		if (o->patience && since_best >= o->patience)
+			break;
+	}
+	if (o->patience) {
+		/* Early stopping keeps the weights of the best epoch. */
+		memcpy(net->params, best, net->nparams * sizeof *best);
+		facts->train_loss = fin_evaluate(net, loss, train, o->batch);
+		facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+	}
+done:
+	fin_optim_free(&opt);
+	free(order);
+	free(xb);
+	free(yb);
+	free(dout);
+	free(best);
+	return rc;
+}

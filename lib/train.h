@@ -1,0 +1,46 @@
+/* The training loop: mini-batches shuffled inside the training rows only,
+ * validation on rows kept apart, early stopping on the validation loss. */
+#ifndef FIN_TRAIN_H
+#define FIN_TRAIN_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "loss.h"
+#include "model.h"
+#include "net.h"
+#include "optim.h"
+
+typedef struct fin_dataset {
+	const float *x; /* [n][d], already standardised */
+	const float *y; /* [n][k] targets, or [n] class indices for softmax_ce */
+	size_t n, d, k;
+} fin_dataset;
+
+typedef struct fin_train_opts {
+	size_t epochs, batch;
+	size_t patience;        /* 0: train every epoch, keep the last weights */
+	enum fin_optim_kind optimizer;
+	float lr, l2, clip;
+	unsigned long seed;     /* drives shuffling and dropout */
+} fin_train_opts;
+
+typedef struct fin_epoch {
+	size_t epoch, epochs;
+	double train_loss, val_loss; /* val_loss NaN without validation rows */
+	double seconds;              /* since training began */
+	int best;                    /* the best so far */
+} fin_epoch;
+
+typedef void (*fin_epoch_fn)(void *ctx, const fin_epoch *e);
+
+/* Trains net on train, watching val (n may be 0); calls progress after
+ * every epoch. Fills facts with what happened. */
+int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const fin_dataset *val,
+	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
+	      fin_err *err);
+
+/* Mean loss of net over a data set, in inference mode. */
+double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, size_t batch);
+
+#endif
