@@ -69,6 +69,19 @@ demo: deps
 	@echo '== gold prices with gaps: 10-day log-return windows, 5-day direction target, gaps skipped:'
 	$(BUILD)/bin/fin-window -c price -k day --size 10 --horizon 5 --transform logret \
 		--target direction --na skip data/gold_daily.csv | cut -d, -f1,9-12 | head -n 4
+	@echo '== a 1-D CNN on 20-day DAX log-return windows; validation is the last 20% of days:'
+	$(BUILD)/bin/fin-window -c DAX -k t --size 20 --transform logret data/eustockmarkets.csv \
+		> $(BUILD)/dax-windows.csv
+	$(BUILD)/bin/fin-train --model cnn -k t --epochs 30 --patience 5 -o $(BUILD)/dax-cnn.json \
+		$(BUILD)/dax-windows.csv
+	@echo '== its forecasts of the last days (prediction next to the realised y):'
+	$(BUILD)/bin/fin-predict -m $(BUILD)/dax-cnn.json --keep $(BUILD)/dax-windows.csv \
+		| cut -d, -f1,22,23 | tail -n 3
+	@echo '== credit risk: logistic regression on the German credit data:'
+	$(BUILD)/bin/fin-train -y Class --model logistic --epochs 50 -q -o $(BUILD)/credit.json \
+		data/german_credit.csv
+	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
+		| cut -d, -f10,63- | head -n 4
 
 check: deps
 	$(MAKE) run-tests
@@ -80,6 +93,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
@@ -91,6 +105,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:

@@ -68,9 +68,44 @@ static cJSON *string_array(char *const *v, size_t n)
 	return a;
 }
 
+/* cJSON prints doubles with 15 digits when they are merely close: exact
+ * shortest text instead, so that scalers read back bit for bit. */
+static cJSON *exact_number(double v)
+{
+	char buf[FIN_NUM_MAX];
+
+	if (!isfinite(v))
+		return cJSON_CreateNull();
+	fin_format_double(buf, v);
+	return cJSON_CreateRaw(buf);
+}
+
+static int add_exact(cJSON *o, const char *key, double v)
+{
+	return cJSON_AddItemToObject(o, key, exact_number(v));
+}
+
+/* Options given as float32 read best in their float32 form: 0.001, not
+ * 0.0010000000474974513. */
+static int add_float(cJSON *o, const char *key, double v)
+{
+	char buf[FIN_NUM_MAX];
+
+	fin_format_float(buf, (float)v);
+	return cJSON_AddItemToObject(o, key, cJSON_CreateRaw(buf));
+}
+
 static cJSON *double_array(const double *v, size_t n)
 {
-	return cJSON_CreateDoubleArray(v, (int)n);
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		if (!cJSON_AddItemToArray(a, exact_number(v[i]))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	return a;
 }
 
 /* float32 values in their shortest text, checked to read back exactly
@@ -125,8 +160,7 @@ static cJSON *model_json(const fin_model *m)
 	if (ok && m->task == FIN_TASK_REGRESSION) {
 		s = cJSON_CreateObject();
 		ok = s && cJSON_AddItemToObject(o, "target_scaler", s) &&
-		     cJSON_AddNumberToObject(s, "mean", m->y_mean) &&
-		     cJSON_AddNumberToObject(s, "sd", m->y_sd);
+		     add_exact(s, "mean", m->y_mean) && add_exact(s, "sd", m->y_sd);
 	}
 	if (ok && m->task != FIN_TASK_REGRESSION)
 		ok = cJSON_AddItemToObject(o, "labels", string_array(m->labels, m->nlabels));
@@ -135,16 +169,12 @@ static cJSON *model_json(const fin_model *m)
 	     cJSON_AddNumberToObject(f, "seed", (double)t->seed) &&
 	     cJSON_AddNumberToObject(f, "threads", t->threads) &&
 	     cJSON_AddStringToObject(f, "optimizer", t->optimizer) &&
-	     cJSON_AddNumberToObject(f, "lr", t->lr) &&
-	     cJSON_AddNumberToObject(f, "l2", t->l2) &&
-	     cJSON_AddNumberToObject(f, "clip", t->clip) &&
+	     add_float(f, "lr", t->lr) && add_float(f, "l2", t->l2) && add_float(f, "clip", t->clip) &&
 	     cJSON_AddNumberToObject(f, "batch", (double)t->batch) &&
 	     cJSON_AddNumberToObject(f, "epochs", (double)t->epochs) &&
 	     cJSON_AddNumberToObject(f, "epochs_run", (double)t->epochs_run) &&
 	     cJSON_AddNumberToObject(f, "best_epoch", (double)t->best_epoch) &&
-	     cJSON_AddNumberToObject(f, "train_loss", t->train_loss) &&
-	     (isfinite(t->val_loss) ? cJSON_AddNumberToObject(f, "val_loss", t->val_loss) != NULL
-				    : cJSON_AddNullToObject(f, "val_loss") != NULL) &&
+	     add_exact(f, "train_loss", t->train_loss) && add_exact(f, "val_loss", t->val_loss) &&
 	     cJSON_AddNumberToObject(f, "rows_train", (double)t->rows_train) &&
 	     cJSON_AddNumberToObject(f, "rows_val", (double)t->rows_val);
 	ok = ok && cJSON_AddItemToObject(o, "weights", weight_array(m->net.params, m->net.nparams));
