@@ -10,8 +10,8 @@ BUILD ?= build
 CC ?= cc
 PYTHON ?= /usr/bin/python3
 
-CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
+CFLAGS ?= -O3 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
 # GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
 LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lm
 ifeq ($(SAN),1)

@@ -317,7 +317,7 @@ static double number_or(const cJSON *o, const char *key, double fallback)
 static int model_from_json(fin_model *m, const cJSON *o, struct reader *r)
 {
 	const cJSON *v, *shape, *s, *w, *e;
-	size_t c, t, i;
+	size_t c = 0, t = 0, i;
 	int kind, rc;
 
 	v = field(o, "format");

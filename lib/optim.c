@@ -61,42 +61,48 @@ static void clip_norm(float *g, size_t n, float clip)
 			g[i] *= scale;
 }
 
-void fin_optim_step(fin_optim *o, float *p, float *g)
+void fin_optim_step(fin_optim *o, float *restrict p, float *restrict g)
 {
-	size_t i;
+	/* Local restrict pointers and constants let the loops vectorise. */
+	float *restrict m = o->m, *restrict v = o->v;
+	const float lr = o->lr, l2 = o->l2, eps = o->eps, b1 = o->beta1, b2 = o->beta2;
+	size_t i, n = o->n;
 
 	if (o->clip > 0)
-		clip_norm(g, o->n, o->clip);
+		clip_norm(g, n, o->clip);
 	o->step++;
 	switch (o->kind) {
-	case FIN_OPT_SGD:
-		for (i = 0; i < o->n; i++) {
-			float d = g[i] + o->l2 * p[i];
-			o->m[i] = o->step == 1 ? d : o->momentum * o->m[i] + d;
-			p[i] -= o->lr * o->m[i];
-		}
-		break;
-	case FIN_OPT_ADAM:
-	case FIN_OPT_ADAMW: {
-		float bc1 = 1 - powf(o->beta1, (float)o->step);
-		float bc2_sqrt = sqrtf(1 - powf(o->beta2, (float)o->step));
-		float step = o->lr / bc1, l2 = o->kind == FIN_OPT_ADAM ? o->l2 : 0;
-		float decay = o->kind == FIN_OPT_ADAMW ? 1 - o->lr * o->l2 : 1;
-		for (i = 0; i < o->n; i++) {
-			float d = g[i] + l2 * p[i];
-			p[i] *= decay;
-			o->m[i] = o->beta1 * o->m[i] + (1 - o->beta1) * d;
-			o->v[i] = o->beta2 * o->v[i] + (1 - o->beta2) * d * d;
-			p[i] -= step * o->m[i] / (sqrtf(o->v[i]) / bc2_sqrt + o->eps);
+	case FIN_OPT_SGD: {
+		const float mu = o->step == 1 ? 0 : o->momentum;
+		for (i = 0; i < n; i++) {
+			m[i] = mu * m[i] + g[i] + l2 * p[i];
+			p[i] -= lr * m[i];
 		}
 		break;
 	}
-	case FIN_OPT_RMSPROP:
-		for (i = 0; i < o->n; i++) {
-			float d = g[i] + o->l2 * p[i];
-			o->v[i] = o->alpha * o->v[i] + (1 - o->alpha) * d * d;
-			p[i] -= o->lr * d / (sqrtf(o->v[i]) + o->eps);
+	case FIN_OPT_ADAM:
+	case FIN_OPT_ADAMW: {
+		const float bc1 = 1 - powf(b1, (float)o->step);
+		const float bc2_sqrt = sqrtf(1 - powf(b2, (float)o->step));
+		const float step = lr / bc1, coupled = o->kind == FIN_OPT_ADAM ? l2 : 0;
+		const float decay = o->kind == FIN_OPT_ADAMW ? 1 - lr * l2 : 1;
+		for (i = 0; i < n; i++) {
+			float d = g[i] + coupled * p[i];
+			p[i] *= decay;
+			m[i] = b1 * m[i] + (1 - b1) * d;
+			v[i] = b2 * v[i] + (1 - b2) * d * d;
+			p[i] -= step * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
 		}
 		break;
+	}
+	case FIN_OPT_RMSPROP: {
+		const float alpha = o->alpha;
+		for (i = 0; i < n; i++) {
+			float d = g[i] + l2 * p[i];
+			v[i] = alpha * v[i] + (1 - alpha) * d * d;
+			p[i] -= lr * d / (sqrtf(v[i]) + eps);
+		}
+		break;
+	}
 	}
 }

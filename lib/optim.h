@@ -29,6 +29,6 @@ int fin_optim_init(fin_optim *o, enum fin_optim_kind kind, float lr, size_t n);
 void fin_optim_free(fin_optim *o);
 
 /* One update of params from grads (grads may be scaled by clipping). */
-void fin_optim_step(fin_optim *o, float *params, float *grads);
+void fin_optim_step(fin_optim *o, float *restrict params, float *restrict grads);
 
 #endif

@@ -43,7 +43,7 @@ int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, 
 	ok = ok && steps >= 2 && nb * steps == n;
 	/* every base must have each lag 0..steps-1 exactly once */
 	for (i = 0; ok && i < n; i++) {
-		size_t lag, len = split_lag(names[i], &lag), at;
+		size_t lag = 0, len = split_lag(names[i], &lag), at;
 		for (j = 0; strncmp(names[base[j]], names[i], len + 1) != 0; j++)
 			;
 		if (lag >= steps) {
