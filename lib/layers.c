@@ -293,6 +293,7 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
 		memcpy(y, x, n * d * sizeof *y);
 		break;
 	case FIN_L_DROPOUT:
+		l->masked = training;
 		if (!training) {
 			memcpy(y, x, n * d * sizeof *y);
 			break;
@@ -334,7 +335,7 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 	case FIN_L_DROPOUT:
 		if (dx)
 			for (i = 0; i < n * d; i++)
-				dx[i] = dy[i] * l->mask[i];
+				dx[i] = l->masked ? dy[i] * l->mask[i] : dy[i];
 		break;
 	}
 }

@@ -46,6 +46,7 @@ typedef struct fin_layer {
 	float *tmp;              /* conv1d: [n * out_t][units] */
 	size_t *arg;             /* maxpool: input index of each output */
 	float *mask;             /* dropout: kept / (1 - rate), or 0 */
+	int masked;              /* dropout: the last forward pass used mask */
 } fin_layer;
 
 const char *fin_act_name(enum fin_act a);
