@@ -21,7 +21,7 @@ endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
 TEST_DEPS = python3
-BENCH_DEPS = python3-numpy python3-pandas time
+BENCH_DEPS = python3-numpy python3-pandas python3-torch time
 
 TOOLS = fin-window fin-train fin-predict
 LIB_SRC = $(wildcard lib/*.c)
@@ -99,6 +99,7 @@ bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
 	$(MAKE) all
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

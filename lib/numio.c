@@ -104,19 +104,24 @@ size_t fin_format_double(char *buf, double v)
 	return (size_t)n;
 }
 
+/* Length of v written with format fmt, if that reads back as v; else 0. */
+static size_t float_if_exact(char *buf, const char *fmt, float v)
+{
+	int n = snprintf(buf, FIN_NUM_MAX, fmt, (double)v);
+	return strtof(buf, NULL) == v ? (size_t)n : 0;
+}
+
 size_t fin_format_float(char *buf, float v)
 {
-	static const char *const formats[] = { "%.6g", "%.7g", "%.8g" };
-	int prec;
+	size_t n;
 
 	if (!isfinite(v)) {
 		buf[0] = '\0';
 		return 0;
 	}
-	for (prec = 0; prec < 3; prec++) {
-		int n = snprintf(buf, FIN_NUM_MAX, formats[prec], (double)v);
-		if (strtof(buf, NULL) == v)
-			return (size_t)n;
-	}
+	/* As for doubles: if p digits suffice, %.{p}g is the shortest form. */
+	if ((n = float_if_exact(buf, "%.6g", v)) || (n = float_if_exact(buf, "%.7g", v)) ||
+	    (n = float_if_exact(buf, "%.8g", v)))
+		return n;
 	return (size_t)snprintf(buf, FIN_NUM_MAX, "%.9g", (double)v);
 }

@@ -1,0 +1,284 @@
+#!/usr/bin/python3
+"""Benchmark fin-train's cnn preset against the same network in PyTorch.
+
+Usage: train_bench.py [--epochs 30] [--bin build/bin] [--workdir DIR]
+
+Both tools train on the rows fin-window makes from data/eustockmarkets.csv:
+20 daily log-returns of the DAX as one channel (DAX_19 oldest ... DAX_0
+newest) and the next log-return as target `y`. The setup is the same on
+both sides: the last 20% of rows (in time order) for validation, features
+and target standardised with the mean and sample standard deviation of the
+training rows, MSE on the standardised target, Adam at lr 1e-3, batches of
+32 shuffled each epoch within the training rows, one thread. Each tool
+trains with three seeds; the report gives throughput from the median time,
+the mean validation MSE in the target's units, and the zero forecast's MSE
+as the baseline both should beat.
+
+This is a benchmark, not a test: missed targets are reported, not fatal.
+It exits non-zero only when a tool fails or the setup cannot be matched.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+DATA = os.path.join(REPO, "data", "eustockmarkets.csv")
+COLUMN, KEY, SIZE = "DAX", "t", 20
+BATCH = 32
+LR = 1e-3
+VAL_FRACTION = 0.2       # fin-train's default --val
+SEEDS = (1, 2, 3)
+SPEEDUP_TARGET = 3.0     # fin-train's samples/s at least this times PyTorch's
+MSE_TOLERANCE = 0.10     # fin-train's val MSE at most 10% above PyTorch's
+CHECK_REL_TOL = 1e-3     # fin-predict's MSE against fin-train's own val_loss
+
+
+def run(argv, what):
+    """Run argv; return its wall time in seconds. Exit if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        err = proc.stderr.strip()
+        sys.exit(f"error: {what}: {' '.join(argv)} exited with "
+                 f"{proc.returncode}" + (f":\n{err}" if err else ""))
+    return seconds
+
+
+# ---------------------------------------------------------------- data
+
+def load_windows(path):
+    """Read fin-window's output: X (n, 1, SIZE) oldest first, y (n,)."""
+    import numpy as np
+    import pandas as pd
+
+    # round_trip: pandas' default float parser is not correctly rounded, and
+    # both tools must see exactly the same numbers.
+    df = pd.read_csv(path, float_precision="round_trip")
+    names = [f"{COLUMN}_{SIZE - 1 - i}" for i in range(SIZE)]
+    x = df[names].to_numpy(dtype=np.float64).reshape(len(df), 1, SIZE)
+    y = df["y"].to_numpy(dtype=np.float64)
+    return x, y
+
+
+def split(n):
+    """(n_train, n_val) as fin-train computes them for --val 0.2."""
+    import math
+    n_val = math.floor(VAL_FRACTION * n)
+    return n - n_val, n_val
+
+
+def standardiser(values):
+    """Mean and sample sd (n-1) over axis 0; an sd of 0 becomes 1."""
+    import numpy as np
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+    return mean, np.where(sd == 0, 1.0, sd)
+
+
+# ---------------------------------------------------------------- fin-train
+
+def fin_run(bindir, windows, workdir, epochs, seed, n_train, n_val):
+    """Train and predict with fin; return a dict of figures for one seed."""
+    import numpy as np
+    import pandas as pd
+
+    model = os.path.join(workdir, f"fin_model_{seed}.json")
+    log = os.path.join(workdir, f"fin_log_{seed}.jsonl")
+    pred = os.path.join(workdir, f"fin_pred_{seed}.csv")
+    train_argv = [os.path.join(bindir, "fin-train"), "--model", "cnn",
+                  "-k", KEY, "-y", "y", "--epochs", str(epochs),
+                  "--batch", str(BATCH), "--threads", "1", "--seed", str(seed),
+                  "-q", "--log", log, "-o", model, windows]
+    wall = run(train_argv, "fin-train")
+    run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
+         windows], "fin-predict")
+
+    with open(log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    with open(model) as f:
+        facts = json.load(f)
+    training = facts["training"]
+    if (training["rows_train"], training["rows_val"]) != (n_train, n_val):
+        sys.exit(f"error: fin-train split {training['rows_train']}+"
+                 f"{training['rows_val']} rows, the benchmark expects "
+                 f"{n_train}+{n_val}")
+
+    p = pd.read_csv(pred, float_precision="round_trip")["prediction"]
+    p = p.to_numpy(dtype=np.float64)
+    if len(p) != n_train + n_val:
+        sys.exit(f"error: fin-predict wrote {len(p)} rows for "
+                 f"{n_train + n_val} input rows")
+    return {"wall": wall, "loop": float(last["seconds"]),
+            "pred_val": p[n_train:],
+            "own_val_loss": float(last["val_loss"]),
+            "y_sd": float(facts["target_scaler"]["sd"])}
+
+
+# ---------------------------------------------------------------- PyTorch
+
+def torch_run(x, y, n_train, epochs, seed):
+    """Train the cnn preset's network; return (loop seconds, val predictions).
+
+    Only the training loop is timed: imports, tensor set-up and building the
+    model happen before the clock starts.
+    """
+    import torch
+    from torch import nn
+
+    x_mean, x_sd = standardiser(x[:n_train])
+    y_mean, y_sd = standardiser(y[:n_train])
+    xs = torch.tensor((x - x_mean) / x_sd, dtype=torch.float32)
+    ys = torch.tensor((y - y_mean) / y_sd, dtype=torch.float32).reshape(-1, 1)
+    x_train, y_train = xs[:n_train], ys[:n_train]
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Conv1d(1, 64, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
+        nn.Linear(64 * ((SIZE - 2) // 2), 64), nn.ReLU(), nn.Linear(64, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+    loss_fn = nn.MSELoss()
+
+    net.train()
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n_train)
+        for at in range(0, n_train, BATCH):
+            idx = order[at:at + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(net(x_train[idx]), y_train[idx])
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - t0
+
+    net.eval()
+    with torch.no_grad():
+        out = net(xs[n_train:]).reshape(-1).double().numpy()
+    return seconds, out * y_sd + y_mean
+
+
+# ---------------------------------------------------------------- main
+
+def mse(pred, y):
+    return float(((pred - y) ** 2).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=30,
+                    help="passes over the training rows (default 30)")
+    ap.add_argument("--bin", default="build/bin",
+                    help="directory holding the fin tools, relative to the "
+                         "repository root unless absolute (default build/bin)")
+    ap.add_argument("--workdir", default="/tmp/fin-bench-train",
+                    help="where windows, models and logs go "
+                         "(default /tmp/fin-bench-train)")
+    args = ap.parse_args()
+    if args.epochs < 1:
+        ap.error("--epochs must be at least 1")
+
+    bindir = os.path.join(REPO, args.bin)
+    for tool in ("fin-window", "fin-train", "fin-predict"):
+        if not os.access(os.path.join(bindir, tool), os.X_OK):
+            sys.exit(f"error: {os.path.join(bindir, tool)} not found; "
+                     f"build it first (make)")
+    try:
+        import torch
+    except ImportError:
+        sys.exit("error: PyTorch not found; install python3-torch "
+                 "(apt-get install python3-torch)")
+    import numpy as np
+    torch.set_num_threads(1)
+    os.makedirs(args.workdir, exist_ok=True)
+
+    windows = os.path.join(args.workdir, "windows.csv")
+    run([os.path.join(bindir, "fin-window"), "-c", COLUMN, "-k", KEY,
+         "--size", str(SIZE), "--transform", "logret", "--target", "next",
+         "-q", "-o", windows, DATA], "fin-window")
+    fin_version = subprocess.run(
+        [os.path.join(bindir, "fin-train"), "--version"], capture_output=True,
+        text=True).stdout.strip().splitlines()[0]
+    x, y = load_windows(windows)
+    n_train, n_val = split(len(y))
+    y_val = y[n_train:]
+    samples = args.epochs * n_train
+
+    fin, tch = [], []
+    for seed in SEEDS:
+        print(f"seed {seed}: fin-train ...", flush=True)
+        r = fin_run(bindir, windows, args.workdir, args.epochs, seed,
+                    n_train, n_val)
+        r["mse"] = mse(r["pred_val"], y_val)
+        # fin-train's own val_loss is on the standardised target; scaled
+        # back it must agree with the MSE of fin-predict's output, or the
+        # rows were not matched as intended.
+        own = r["own_val_loss"] * r["y_sd"] ** 2
+        if abs(own - r["mse"]) > CHECK_REL_TOL * r["mse"]:
+            print(f"  warning: fin-train's val_loss gives MSE {own:.6g}, "
+                  f"fin-predict's output {r['mse']:.6g}")
+        fin.append(r)
+        print(f"seed {seed}: PyTorch ...", flush=True)
+        seconds, pred = torch_run(x, y, n_train, args.epochs, seed)
+        tch.append({"loop": seconds, "mse": mse(pred, y_val)})
+
+    fin_wall = statistics.median(r["wall"] for r in fin)
+    fin_loop = statistics.median(r["loop"] for r in fin)
+    torch_loop = statistics.median(r["loop"] for r in tch)
+    fin_mse = statistics.mean(r["mse"] for r in fin)
+    torch_mse = statistics.mean(r["mse"] for r in tch)
+    zero_mse = mse(np.zeros_like(y_val), y_val)
+
+    print()
+    print(f"data: {os.path.relpath(DATA, REPO)}, {COLUMN} log-returns, "
+          f"window {SIZE}: {n_train} training rows, {n_val} validation rows")
+    print(f"cnn: conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) "
+          f"dense(1); adam lr {LR:g}, batch {BATCH}, {args.epochs} epochs, "
+          f"1 thread, seeds {','.join(map(str, SEEDS))}")
+    print(f"versions: {fin_version}, PyTorch {torch.__version__}")
+    print(f"samples/s = epochs x training rows / median seconds over seeds; "
+          f"val MSE = mean over seeds, in y units")
+    print()
+    print(f"{'tool':<34} {'samples/s':>10} {'seconds':>8} {'val MSE':>12}")
+    for name, s, m in (
+            ("fin-train (whole process)", fin_wall, fin_mse),
+            ("fin-train (training loop, --log)", fin_loop, None),
+            ("PyTorch (training loop only)", torch_loop, torch_mse)):
+        mtext = f"{m:>12.6g}" if m is not None else f"{'':>12}"
+        print(f"{name:<34} {samples / s:>10,.0f} {s:>8.3f} {mtext}")
+    print(f"{'zero forecast (baseline)':<34} {'':>10} {'':>8} "
+          f"{zero_mse:>12.6g}")
+    for what, key, fmt in (("val MSE", "mse", ".6g"),
+                           ("seconds", "loop", ".3f")):
+        print(f"per seed {what}: fin-train "
+              + " ".join(f"{r[key]:{fmt}}" for r in fin)
+              + (" (loop; whole process "
+                 + " ".join(f"{r['wall']:.3f}" for r in fin) + ")"
+                 if key == "loop" else "")
+              + ", PyTorch " + " ".join(f"{r[key]:{fmt}}" for r in tch))
+    print()
+
+    speedup = torch_loop / fin_wall
+    print(f"throughput (fin-train whole process / PyTorch loop): "
+          f"{speedup:.2f}x (target >= {SPEEDUP_TARGET:g}x): "
+          f"{'met' if speedup >= SPEEDUP_TARGET else 'NOT met'}")
+    print(f"  fin-train's training loop alone: {torch_loop / fin_loop:.2f}x; "
+          f"PyTorch's time leaves out start-up, imports, reading the data "
+          f"and building the model, which favours it")
+    ratio = fin_mse / torch_mse
+    print(f"val MSE (fin-train / PyTorch): {ratio:.3f} "
+          f"(target <= {1 + MSE_TOLERANCE:.2f}): "
+          f"{'met' if ratio <= 1 + MSE_TOLERANCE else 'NOT met'}")
+    print(f"  against the zero forecast: fin-train {fin_mse / zero_mse:.3f}, "
+          f"PyTorch {torch_mse / zero_mse:.3f} (below 1 beats it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
