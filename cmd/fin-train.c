@@ -115,18 +115,22 @@ static void on_epoch(void *ctx, const fin_epoch *e)
 		fprintf(stderr, "\r[");
 		for (i = 0; i < WIDTH; i++)
 			fputc(i < done ? '=' : ' ', stderr);
-		fprintf(stderr, "] epoch %zu/%zu loss %.5g val %.5g eta %.0fs \033[K", e->epoch,
-			e->epochs, e->train_loss, e->val_loss, eta);
+		fprintf(stderr, "] epoch %zu/%zu loss %.5g", e->epoch, e->epochs, e->train_loss);
+		if (!isnan(e->val_loss))
+			fprintf(stderr, " val %.5g", e->val_loss);
+		fprintf(stderr, " eta %.0fs \033[K", eta);
 		if (e->epoch == e->epochs)
 			fputc('\n', stderr);
 	} else {
-		fprintf(stderr, "fin-train: epoch %zu/%zu loss %.6g val_loss %.6g%s (%.1fs)\n", e->epoch,
-			e->epochs, e->train_loss, e->val_loss, e->best ? " *" : "", e->seconds);
+		fprintf(stderr, "fin-train: epoch %zu/%zu loss %.6g", e->epoch, e->epochs, e->train_loss);
+		if (!isnan(e->val_loss))
+			fprintf(stderr, " val_loss %.6g", e->val_loss);
+		fprintf(stderr, "%s (%.1fs)\n", e->best ? " *" : "", e->seconds);
 	}
 }
 
-static int parse_float(const char *opt, const char *arg, double min, double max, float *out,
-		       fin_err *err)
+static int parse_number(const char *opt, const char *arg, double min, double max, double *out,
+			fin_err *err)
 {
 	char *end;
 	double v = strtod(arg, &end);
@@ -134,8 +138,18 @@ static int parse_float(const char *opt, const char *arg, double min, double max,
 	if (!*arg || *end || !(v >= min && v <= max))
 		return fin_fail(err, FIN_EUSAGE, "%s: expected a number from %g to %g, not '%s'", opt,
 				min, max, arg);
-	*out = (float)v;
+	*out = v;
 	return FIN_OK;
+}
+
+static int parse_float(const char *opt, const char *arg, double min, double max, float *out,
+		       fin_err *err)
+{
+	double v;
+	int rc = parse_number(opt, arg, min, max, &v, err);
+
+	*out = (float)v;
+	return rc;
 }
 
 static const char *preset_arch(const char *name, size_t outputs, char *buf, size_t len)
@@ -276,7 +290,8 @@ int main(int argc, char **argv)
 	char **cols = NULL, **keys = NULL, *output = NULL, *val_file = NULL, *init = NULL;
 	char *log_path = NULL, archbuf[4096], dropbuf[4096];
 	const char *model_name = NULL, *arch = NULL;
-	float val = 0.2f, dropout = 0, lr;
+	double val = 0.2;
+	float dropout = 0, lr;
 	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs;
 	int task = -1, opt, rc = FIN_OK, word, quiet = 0;
 	fin_input *in = NULL;
@@ -303,7 +318,7 @@ int main(int argc, char **argv)
 		case OPT_L2: rc = parse_float("--l2", optarg, 0, 100, &o.l2, &err); break;
 		case OPT_DROPOUT: rc = parse_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
 		case OPT_CLIP: rc = parse_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
-		case OPT_VAL: rc = parse_float("--val", optarg, 0, 0.99, &val, &err); break;
+		case OPT_VAL: rc = parse_number("--val", optarg, 0, 0.99, &val, &err); break;
 		case OPT_VAL_FILE: val_file = optarg; break;
 		case OPT_PATIENCE: rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
 		case OPT_INIT: init = optarg; break;
@@ -338,6 +353,8 @@ int main(int argc, char **argv)
 	else if (model_name && !preset_arch(model_name, 1, archbuf, sizeof archbuf))
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
 	if (rc != FIN_OK)
+		goto fail;
+	if (output && (rc = fin_model_check_writable(output, &err)) != FIN_OK)
 		goto fail;
 	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
 		task = FIN_TASK_BINARY;

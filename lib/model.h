@@ -66,6 +66,9 @@ void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pr
  * place, or to standard output when path is NULL or "-". */
 int fin_model_save(const fin_model *m, const char *path, fin_err *err);
 
+/* Checks that a model can be written to path (before any heavy work). */
+int fin_model_check_writable(const char *path, fin_err *err);
+
 /* Reads and checks a model file; anything unusable is FIN_EMODEL. */
 int fin_model_load(fin_model *m, const char *path, fin_err *err);
 

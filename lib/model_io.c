@@ -199,6 +199,26 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
+int fin_model_check_writable(const char *path, fin_err *err)
+{
+	char *tmp = NULL;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return FIN_OK;
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return fin_fail(err, FIN_EUSAGE, "out of memory");
+	fd = mkstemp(tmp);
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	if (fd < 0)
+		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %s", path, strerror(errno));
+	return FIN_OK;
+}
+
 int fin_model_save(const fin_model *m, const char *path, fin_err *err)
 {
 	cJSON *o = model_json(m);

@@ -109,12 +109,12 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 		if (o->patience && since_best >= o->patience)
 			break;
 	}
-	if (o->patience) {
-		/* Early stopping keeps the weights of the best epoch. */
+	/* Early stopping keeps the weights of the best epoch. */
+	if (o->patience)
 		memcpy(net->params, best, net->nparams * sizeof *best);
-		facts->train_loss = fin_evaluate(net, loss, train, o->batch);
-		facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
-	}
+	/* The losses of the weights kept, not the running mean of an epoch. */
+	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
+	facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
 done:
 	fin_optim_free(&opt);
 	free(order);
