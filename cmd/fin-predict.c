@@ -1,7 +1,6 @@
 /* fin-predict: apply a model from fin-train to CSV rows, streaming. */
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "cli.h"
 #include "columns.h"
+#include "feature_reader.h"
 #include "gemm.h"
 #include "input.h"
 #include "model.h"
@@ -73,16 +73,16 @@ int main(int argc, char **argv)
 	fin_csv_opts csv = { 0 };
 	fin_err err = { 0 };
 	fin_model m = { 0 };
-	char **keys = NULL, **names, *model_path = NULL, *output = NULL, shown[200];
-	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, *feat = NULL, batch = 256, threads = 1;
-	size_t i, j, k, rows = 0, skipped = 0, filled = 0;
+	char **keys = NULL, **names, *model_path = NULL, *output = NULL;
+	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, batch = 256, threads = 1;
+	size_t i, j, k, rows = 0;
 	int keep = 0, quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO, got;
 	enum fin_na na = FIN_NA_ERROR;
 	fin_input *in = NULL;
 	fin_out *out = NULL;
 	fin_row *row;
 	struct pending p = { 0 };
-	double *last = NULL;
+	fin_features feat = { 0 };
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "m:k:d:no:qhV", long_options, NULL)) != -1) {
@@ -126,22 +126,9 @@ int main(int argc, char **argv)
 		goto fail;
 
 	/* Features are found by name, wherever they are in the input. */
-	feat = malloc(m.nfeat * sizeof *feat);
-	last = malloc(m.nfeat * sizeof *last);
-	if (!feat || !last) {
-		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, names, nnames, na, fin_input_name(in),
+				    model_path, &err)) != FIN_OK)
 		goto fail;
-	}
-	for (j = 0; j < m.nfeat; j++) {
-		long c = fin_column_find(names, nnames, m.feat[j]);
-		if (c < 0) {
-			rc = fin_fail(&err, FIN_EDATA, "%s:1: no column '%s', a feature of %s",
-				      fin_input_name(in), m.feat[j], model_path);
-			goto fail;
-		}
-		feat[j] = (size_t)c;
-		last[j] = NAN;
-	}
 	if (keep) {
 		pass = malloc(nnames * sizeof *pass);
 		if (!pass) {
@@ -209,42 +196,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (got > 0) {
-			float *r = p.raw + p.n * m.nfeat;
-			int gap = 0;
-			for (j = 0; j < m.nfeat; j++) {
-				size_t c = feat[j];
-				double v;
-				switch (fin_parse_double(row->fields[c], row->lens[c], &v)) {
-				case FIN_NUM_OK:
-					last[j] = v;
-					break;
-				case FIN_NUM_BAD:
-					rc = fin_fail(&err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'",
-						      fin_input_name(in), row->line, names[c],
-						      fin_quote_field(shown, sizeof shown, row->fields[c],
-								      row->lens[c]));
-					goto fail;
-				case FIN_NUM_NA:
-					if (na == FIN_NA_ERROR) {
-						rc = fin_fail(&err, FIN_EDATA,
-							      "%s:%ld: column '%s': missing value (see --na)",
-							      fin_input_name(in), row->line, names[c]);
-						goto fail;
-					}
-					v = last[j];
-					if (na == FIN_NA_SKIP || isnan(v))
-						gap = 1;
-					else
-						filled++;
-					break;
-				}
-				r[j] = (float)v;
-			}
+			int gap = fin_features_read(&feat, row, fin_input_name(in), p.raw + p.n * m.nfeat,
+						    &err);
 			rows++;
-			if (gap) {
-				skipped++;
+			if (gap == -1)
 				continue;
-			}
+			if ((rc = gap) != FIN_OK)
+				goto fail;
 			p.text_at[p.n] = p.text_len;
 			for (j = 0; j < npass; j++) {
 				size_t len = row->lens[pass[j]];
@@ -302,10 +260,10 @@ int main(int argc, char **argv)
 		rc = FIN_EDATA;
 	if (rc == FIN_OK && rows == 0)
 		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
-	if (!quiet && skipped)
-		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", skipped);
-	if (!quiet && filled)
-		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", filled);
+	if (!quiet && feat.skipped)
+		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", feat.skipped);
+	if (!quiet && feat.filled)
+		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", feat.filled);
 fail:
 	if (rc != FIN_OK && err.msg[0])
 		fprintf(stderr, "fin-predict: %s\n", err.msg);
@@ -321,8 +279,7 @@ done:
 	free(p.text);
 	free(p.text_at);
 	free(pass);
-	free(feat);
-	free(last);
+	fin_features_free(&feat);
 	free(keys);
 	return rc;
 }

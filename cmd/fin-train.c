@@ -152,128 +152,24 @@ static int parse_float(const char *opt, const char *arg, double min, double max,
 	return rc;
 }
 
-static const char *preset_arch(const char *name, size_t outputs, char *buf, size_t len)
-{
-	if (strcmp(name, "cnn") == 0)
-		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
-	else if (strcmp(name, "mlp") == 0)
-		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
-	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
-		 strcmp(name, "softmax") == 0)
-		snprintf(buf, len, "dense(%zu)", outputs);
-	else
-		return NULL;
-	return buf;
-}
-
-/* Adds dropout(p) after every layer with weights but the last. */
-static int with_dropout(const char *arch, float p, char *buf, size_t len)
-{
-	const char *s = arch, *last = NULL;
-	size_t at = 0;
-
-	for (s = arch; *s; s++)
-		if ((strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0) &&
-		    (s == arch || s[-1] == ' '))
-			last = s;
-	buf[0] = '\0';
-	for (s = arch; *s;) {
-		const char *end = strchr(s, ' ');
-		size_t n = end ? (size_t)(end - s) : strlen(s);
-		int n_written = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
-		if (n_written < 0 || (size_t)n_written >= len - at)
-			return -1;
-		at += (size_t)n_written;
-		if (s != last && (strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0)) {
-			n_written = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
-			if (n_written < 0 || (size_t)n_written >= len - at)
-				return -1;
-			at += (size_t)n_written;
-		}
-		s += n;
-		while (*s == ' ')
-			s++;
-	}
-	return 0;
-}
-
-/* Standardised inputs and encoded targets of rows [from, to) of a table. */
-static int encode(const fin_model *m, const fin_table *t, size_t from, size_t to, float **x,
-		  float **y, fin_err *err)
-{
-	size_t n = to - from, i;
-
-	*x = malloc((n ? n : 1) * m->nfeat * sizeof **x);
-	*y = malloc((n ? n : 1) * sizeof **y);
-	if (!*x || !*y)
-		return fin_fail(err, FIN_EDATA, "out of memory");
-	fin_model_scale(m, t->x + from * m->nfeat, n, *x);
-	for (i = 0; i < n; i++) {
-		(*y)[i] = fin_model_target(m, t, from + i);
-		if ((*y)[i] < 0 && m->task != FIN_TASK_REGRESSION)
-			return fin_fail(err, FIN_EDATA,
-					"validation label '%s' never occurs in the training rows",
-					t->ylabel[from + i]);
-	}
-	return FIN_OK;
-}
-
-/* Reports the validation error next to naive forecasts, in the target's units. */
+/* Prints the error on some rows next to naive forecasts. */
 static void report(fin_model *m, const fin_table *t, size_t from, size_t to, const float *x,
 		   const char *what, const fin_table *train, size_t ntrain)
 {
-	size_t n = to - from, i, k = m->task == FIN_TASK_REGRESSION ? 1 : m->nlabels;
-	double *pred = malloc((n ? n : 1) * k * sizeof *pred);
-	const float *out;
-	size_t at;
+	fin_score sc;
 
-	if (!pred || n == 0 || fin_net_reserve(&m->net, 256) != 0) {
-		free(pred);
+	if (fin_model_score(m, t, from, to, x, train, ntrain, &sc) != FIN_OK)
 		return;
-	}
-	for (at = 0; at < n; at += 256) {
-		size_t b = n - at < 256 ? n - at : 256;
-		out = fin_net_forward(&m->net, x + at * m->nfeat, b, 0);
-		fin_model_decode(m, out, b, pred + at * k);
-	}
-	if (m->task == FIN_TASK_REGRESSION) {
-		double se = 0, se0 = 0, sem = 0;
-		for (i = 0; i < n; i++) {
-			double y = t->y[from + i];
-			se += (pred[i] - y) * (pred[i] - y);
-			se0 += y * y;
-			sem += (m->y_mean - y) * (m->y_mean - y);
-		}
+	if (m->task == FIN_TASK_REGRESSION)
 		fprintf(stderr,
 			"fin-train: %s (%zu rows): rmse %.6g; predicting 0: %.6g; predicting the "
 			"training mean: %.6g\n",
-			what, n, sqrt(se / (double)n), sqrt(se0 / (double)n), sqrt(sem / (double)n));
-	} else {
-		size_t right = 0, *count = calloc(k, sizeof *count), major = 0, c;
-		for (i = 0; count && i < n; i++) {
-			size_t best = 0;
-			for (c = 1; c < k; c++)
-				if (pred[i * k + c] > pred[i * k + best])
-					best = c;
-			right += strcmp(m->labels[best], t->ylabel[from + i]) == 0;
-		}
-		for (i = 0; count && i < ntrain; i++)
-			for (c = 0; c < k; c++)
-				count[c] += strcmp(m->labels[c], train->ylabel[i]) == 0;
-		for (c = 1; count && c < k; c++)
-			if (count[c] > count[major])
-				major = c;
-		for (i = c = 0; count && i < n; i++)
-			c += strcmp(m->labels[major], t->ylabel[from + i]) == 0;
-		if (count)
-			fprintf(stderr,
-				"fin-train: %s (%zu rows): accuracy %.4f; always '%s' (the training "
-				"majority): %.4f\n",
-				what, n, (double)right / (double)n, m->labels[major],
-				(double)c / (double)n);
-		free(count);
-	}
-	free(pred);
+			what, sc.n, sc.rmse, sc.rmse_zero, sc.rmse_mean);
+	else
+		fprintf(stderr,
+			"fin-train: %s (%zu rows): accuracy %.4f; always '%s' (the training "
+			"majority): %.4f\n",
+			what, sc.n, sc.accuracy, m->labels[sc.majority], sc.accuracy_majority);
 }
 
 int main(int argc, char **argv)
@@ -350,7 +246,7 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "give --model or --arch, not both");
 	else if (init && (model_name || arch))
 		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
-	else if (model_name && !preset_arch(model_name, 1, archbuf, sizeof archbuf))
+	else if (model_name && !fin_net_preset(model_name, 1, archbuf, sizeof archbuf))
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
 	if (rc != FIN_OK)
 		goto fail;
@@ -431,9 +327,9 @@ int main(int argc, char **argv)
 						     : FIN_LOSS_SOFTMAX_CE;
 		outputs = task == FIN_TASK_MULTICLASS ? m.nlabels : 1;
 		if (!arch)
-			arch = preset_arch(model_name ? model_name : "mlp", outputs, archbuf, sizeof archbuf);
+			arch = fin_net_preset(model_name ? model_name : "mlp", outputs, archbuf, sizeof archbuf);
 		if (dropout > 0) {
-			if (with_dropout(arch, dropout, dropbuf, sizeof dropbuf) != 0) {
+			if (fin_net_with_dropout(arch, dropout, dropbuf, sizeof dropbuf) != 0) {
 				rc = fin_fail(&err, FIN_EUSAGE, "--arch is too long");
 				goto fail;
 			}
@@ -448,7 +344,7 @@ int main(int argc, char **argv)
 		}
 		fin_net_init(&m.net, o.seed);
 	}
-	if ((rc = encode(&m, &t, 0, ntrain, &xtr, &ytr, &err)) != FIN_OK)
+	if ((rc = fin_model_encode(&m, &t, 0, ntrain, &xtr, &ytr, &err)) != FIN_OK)
 		goto fail;
 	vsrc = &t;
 	vfrom = ntrain;
@@ -470,7 +366,7 @@ int main(int argc, char **argv)
 		vfrom = 0;
 		vto = vt.rows;
 	}
-	if ((rc = encode(&m, vsrc, vfrom, vto, &xva, &yva, &err)) != FIN_OK)
+	if ((rc = fin_model_encode(&m, vsrc, vfrom, vto, &xva, &yva, &err)) != FIN_OK)
 		goto fail;
 
 	prog.quiet = quiet;

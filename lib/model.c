@@ -145,3 +145,83 @@ void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pr
 		}
 	}
 }
+
+int fin_model_encode(const fin_model *m, const fin_table *t, size_t from, size_t to, float **x,
+		     float **y, fin_err *err)
+{
+	size_t n = to - from, i;
+
+	*x = malloc((n ? n : 1) * m->nfeat * sizeof **x);
+	*y = malloc((n ? n : 1) * sizeof **y);
+	if (!*x || !*y)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	fin_model_scale(m, t->x + from * m->nfeat, n, *x);
+	for (i = 0; i < n; i++) {
+		(*y)[i] = fin_model_target(m, t, from + i);
+		if ((*y)[i] < 0 && m->task != FIN_TASK_REGRESSION)
+			return fin_fail(err, FIN_EDATA, "label '%s' never occurs in the training rows",
+					t->ylabel[from + i]);
+	}
+	return FIN_OK;
+}
+
+static size_t label_index(const fin_model *m, const char *label)
+{
+	size_t c;
+
+	for (c = 0; c < m->nlabels && strcmp(m->labels[c], label) != 0; c++)
+		;
+	return c;
+}
+
+int fin_model_score(fin_model *m, const fin_table *t, size_t from, size_t to, const float *x,
+		    const fin_table *train, size_t ntrain, fin_score *sc)
+{
+	enum { BATCH = 256 };
+	size_t n = to - from, k = m->task == FIN_TASK_REGRESSION ? 1 : m->nlabels, i, at, c;
+	double *pred = malloc((n ? n : 1) * k * sizeof *pred);
+	size_t *count = calloc(k, sizeof *count);
+
+	memset(sc, 0, sizeof *sc);
+	sc->n = n;
+	if (!pred || !count || n == 0 || fin_net_reserve(&m->net, BATCH) != 0) {
+		free(pred);
+		free(count);
+		return FIN_EDATA;
+	}
+	for (at = 0; at < n; at += BATCH) {
+		size_t b = n - at < BATCH ? n - at : BATCH;
+		fin_model_decode(m, fin_net_forward(&m->net, x + at * m->nfeat, b, 0), b, pred + at * k);
+	}
+	if (m->task == FIN_TASK_REGRESSION) {
+		for (i = 0; i < n; i++) {
+			double y = t->y[from + i];
+			sc->rmse += (pred[i] - y) * (pred[i] - y);
+			sc->rmse_zero += y * y;
+			sc->rmse_mean += (m->y_mean - y) * (m->y_mean - y);
+		}
+		sc->rmse = sqrt(sc->rmse / (double)n);
+		sc->rmse_zero = sqrt(sc->rmse_zero / (double)n);
+		sc->rmse_mean = sqrt(sc->rmse_mean / (double)n);
+	} else {
+		for (i = 0; i < ntrain; i++)
+			if ((c = label_index(m, train->ylabel[i])) < k)
+				count[c]++;
+		for (c = 1; c < k; c++)
+			if (count[c] > count[sc->majority])
+				sc->majority = c;
+		for (i = 0; i < n; i++) {
+			size_t best = 0, truth = label_index(m, t->ylabel[from + i]);
+			for (c = 1; c < k; c++)
+				if (pred[i * k + c] > pred[i * k + best])
+					best = c;
+			sc->accuracy += best == truth;
+			sc->accuracy_majority += sc->majority == truth;
+		}
+		sc->accuracy /= (double)n;
+		sc->accuracy_majority /= (double)n;
+	}
+	free(pred);
+	free(count);
+	return FIN_OK;
+}

@@ -58,6 +58,23 @@ void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out)
  * regression, the class index otherwise (-1 for an unknown label). */
 float fin_model_target(const fin_model *m, const struct fin_table *t, size_t i);
 
+/* Standardised inputs (*x) and encoded targets (*y) of rows [from, to) of
+ * a table, in new buffers; a class label unknown to the model is FIN_EDATA. */
+int fin_model_encode(const fin_model *m, const struct fin_table *t, size_t from, size_t to,
+		     float **x, float **y, fin_err *err);
+
+/* How a model does on rows [from, to) of t (standardised inputs x), next
+ * to naive forecasts: predicting 0 and the training mean for regression,
+ * the majority class of the training rows (train[0..ntrain)) otherwise. */
+typedef struct fin_score {
+	size_t n;
+	double rmse, rmse_zero, rmse_mean;
+	double accuracy, accuracy_majority;
+	size_t majority;
+} fin_score;
+int fin_model_score(fin_model *m, const struct fin_table *t, size_t from, size_t to,
+		    const float *x, const struct fin_table *train, size_t ntrain, fin_score *sc);
+
 /* Turns network outputs for n rows into predictions: the target in its own
  * units (regression, [n]), or class probabilities ([n][nlabels]). */
 void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pred);

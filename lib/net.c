@@ -234,6 +234,50 @@ void fin_net_free(fin_net *net)
 	memset(net, 0, sizeof *net);
 }
 
+const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len)
+{
+	if (strcmp(name, "cnn") == 0)
+		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "mlp") == 0)
+		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
+		 strcmp(name, "softmax") == 0)
+		snprintf(buf, len, "dense(%zu)", outputs);
+	else
+		return NULL;
+	return buf;
+}
+
+int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len)
+{
+	const char *s = arch, *last = NULL;
+	size_t at = 0;
+
+	for (s = arch; *s; s++)
+		if ((strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0) &&
+		    (s == arch || s[-1] == ' '))
+			last = s;
+	buf[0] = '\0';
+	for (s = arch; *s;) {
+		const char *end = strchr(s, ' ');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		int n_written = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
+		if (n_written < 0 || (size_t)n_written >= len - at)
+			return -1;
+		at += (size_t)n_written;
+		if (s != last && (strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0)) {
+			n_written = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
+			if (n_written < 0 || (size_t)n_written >= len - at)
+				return -1;
+			at += (size_t)n_written;
+		}
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return 0;
+}
+
 int fin_net_arch(const fin_net *net, char *buf, size_t len)
 {
 	size_t i, at = 0;

@@ -32,6 +32,14 @@ typedef struct fin_net {
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err);
 void fin_net_free(fin_net *net);
 
+/* The architecture of a named preset (cnn, mlp, linear, logistic,
+ * softmax) ending in outputs units, in buf; NULL for an unknown name. */
+const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len);
+
+/* Copies arch into buf with dropout(p) after every dense or conv1d layer
+ * but the last; -1 when buf is too small. */
+int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len);
+
 /* Writes the canonical architecture string (as fin_net_build reads it). */
 int fin_net_arch(const fin_net *net, char *buf, size_t len);
 

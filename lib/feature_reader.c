@@ -1,0 +1,76 @@
+#include <math.h>
+#include <stdlib.h>
+
+#include "columns.h"
+#include "feature_reader.h"
+#include "numio.h"
+
+int fin_features_bind(fin_features *f, char *const *want, size_t n, char *const *names,
+		      size_t nnames, enum fin_na na, const char *input, const char *owner,
+		      fin_err *err)
+{
+	size_t j;
+
+	f->n = n;
+	f->names = names;
+	f->na = na;
+	f->filled = f->skipped = 0;
+	f->col = malloc((n ? n : 1) * sizeof *f->col);
+	f->last = malloc((n ? n : 1) * sizeof *f->last);
+	if (!f->col || !f->last)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (j = 0; j < n; j++) {
+		long c = fin_column_find(names, nnames, want[j]);
+		if (c < 0)
+			return fin_fail(err, FIN_EDATA, "%s:1: no column '%s', a feature of %s", input,
+					want[j], owner);
+		f->col[j] = (size_t)c;
+		f->last[j] = NAN;
+	}
+	return FIN_OK;
+}
+
+void fin_features_free(fin_features *f)
+{
+	free(f->col);
+	free(f->last);
+	f->col = NULL;
+	f->last = NULL;
+}
+
+int fin_features_read(fin_features *f, const fin_row *row, const char *file, float *out,
+		      fin_err *err)
+{
+	char shown[200];
+	int gap = 0;
+	size_t j;
+
+	for (j = 0; j < f->n; j++) {
+		size_t c = f->col[j];
+		double v = NAN;
+
+		switch (fin_parse_double(row->fields[c], row->lens[c], &v)) {
+		case FIN_NUM_OK:
+			f->last[j] = v;
+			break;
+		case FIN_NUM_BAD:
+			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'", file,
+					row->line, f->names[c],
+					fin_quote_field(shown, sizeof shown, row->fields[c], row->lens[c]));
+		case FIN_NUM_NA:
+			if (f->na == FIN_NA_ERROR)
+				return fin_fail(err, FIN_EDATA,
+						"%s:%ld: column '%s': missing value (see --na)", file,
+						row->line, f->names[c]);
+			v = f->last[j];
+			if (f->na == FIN_NA_SKIP || isnan(v))
+				gap = 1;
+			else
+				f->filled++;
+			break;
+		}
+		out[j] = (float)v;
+	}
+	f->skipped += gap;
+	return gap ? -1 : FIN_OK;
+}
