@@ -5,6 +5,7 @@
 
 #include "gemm.h"
 #include "layers.h"
+#include "recurrent.h"
 
 static const char *const act_names[] = { "linear", "relu", "leaky_relu", "tanh", "sigmoid",
 					 "softmax" };
@@ -97,10 +98,18 @@ void fin_act_backward(enum fin_act a, const float *y, float *dy, size_t n, size_
 	}
 }
 
+size_t fin_layer_gates(const fin_layer *l)
+{
+	return l->kind == FIN_L_LSTM ? 4 : l->kind == FIN_L_GRU ? 3 : 0;
+}
+
 int fin_layer_reserve(fin_layer *l, size_t cap)
 {
 	fin_layer_release(l);
 	switch (l->kind) {
+	case FIN_L_LSTM:
+	case FIN_L_GRU:
+		return fin_rnn_reserve(l, cap);
 	case FIN_L_CONV1D:
 		l->cols = malloc(cap * l->out_t * l->in_c * l->kernel * sizeof *l->cols);
 		l->tmp = malloc(cap * l->out_t * l->units * sizeof *l->tmp);
@@ -122,7 +131,13 @@ void fin_layer_release(fin_layer *l)
 	free(l->tmp);
 	free(l->arg);
 	free(l->mask);
-	l->cols = l->tmp = l->mask = NULL;
+	free(l->xt);
+	free(l->gates);
+	free(l->h);
+	free(l->c);
+	free(l->dgx);
+	free(l->dgh);
+	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
 	l->arg = NULL;
 }
 
@@ -284,6 +299,10 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
 	case FIN_L_CONV1D:
 		conv_forward(l, params, x, y, n);
 		break;
+	case FIN_L_LSTM:
+	case FIN_L_GRU:
+		fin_rnn_forward(l, params, x, y, n);
+		break;
 	case FIN_L_MAXPOOL:
 	case FIN_L_AVGPOOL:
 		pool_forward(l, x, y, n);
@@ -321,6 +340,10 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 		break;
 	case FIN_L_CONV1D:
 		conv_backward(l, params, grads, dy, dx, n);
+		break;
+	case FIN_L_LSTM:
+	case FIN_L_GRU:
+		fin_rnn_backward(l, params, grads, dy, dx, n);
 		break;
 	case FIN_L_MAXPOOL:
 	case FIN_L_AVGPOOL:

@@ -15,6 +15,8 @@ enum fin_layer_kind {
 	FIN_L_FLATTEN,
 	FIN_L_DROPOUT,
 	FIN_L_ACT,
+	FIN_L_LSTM,
+	FIN_L_GRU,
 };
 
 enum fin_act {
@@ -34,7 +36,8 @@ typedef struct fin_layer {
 	enum fin_act act;        /* applied to the output (dense, conv1d, act) */
 	size_t in_c, in_t;       /* per-sample input shape */
 	size_t out_c, out_t;     /* per-sample output shape */
-	size_t units;            /* dense outputs, conv1d filters */
+	size_t units;            /* dense outputs, conv1d filters, recurrent hidden size */
+	int seq;                 /* lstm, gru: output every step, not just the last */
 	size_t kernel;           /* conv1d kernel width, pool width */
 	int same;                /* conv1d: pad to keep the length */
 	float rate;              /* dropout probability */
@@ -47,6 +50,12 @@ typedef struct fin_layer {
 	size_t *arg;             /* maxpool: input index of each output */
 	float *mask;             /* dropout: kept / (1 - rate), or 0 */
 	int masked;              /* dropout: the last forward pass used mask */
+	/* lstm, gru, time-major: G gates (4 or 3), T steps, n samples */
+	float *xt;               /* [T][n][in_c] the input */
+	float *gates;            /* [T][n][G*units] gate values after activation */
+	float *h;                /* [T+1][n][units] hidden states, h[0] = 0 */
+	float *c;                /* lstm: [T+1][n][units] cell states; gru: [T][n][units] W_hn h + b_hn */
+	float *dgx, *dgh;        /* [T][n][G*units] gradients at the gates' inputs */
 } fin_layer;
 
 const char *fin_act_name(enum fin_act a);
@@ -65,6 +74,9 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
  * writes dLoss/dx into dx unless dx is NULL. x and y are the forward pass's. */
 void fin_layer_backward(fin_layer *l, const float *params, float *grads, const float *x,
 			const float *y, float *dy, float *dx, size_t n);
+
+/* Gates per unit of a recurrent layer: 4 for lstm, 3 for gru. */
+size_t fin_layer_gates(const fin_layer *l);
 
 /* Applies an activation in place to n rows of width d, and its backward:
  * dy *= act'(.) given the activation's output y. */

@@ -127,6 +127,16 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 			return BAD("a width of %zu needs at least %zu time steps, and it gets %zu",
 				   index, s->text, l->kernel, l->kernel, t);
 		l->out_t = t / l->kernel;
+	} else if (strcmp(s->name, "lstm") == 0 || strcmp(s->name, "gru") == 0) {
+		l->kind = s->name[0] == 'l' ? FIN_L_LSTM : FIN_L_GRU;
+		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
+		    (s->nargs == 2 && strcmp(s->args[1], "seq") != 0))
+			return BAD("expected %s(units[,seq])", index, s->text, s->name);
+		l->seq = s->nargs == 2;
+		l->out_c = l->units;
+		l->out_t = l->seq ? t : 1;
+		l->nweights = fin_layer_gates(l) * l->units * (c + l->units);
+		l->nbiases = 2 * fin_layer_gates(l) * l->units;
 	} else if (strcmp(s->name, "flatten") == 0) {
 		l->kind = FIN_L_FLATTEN;
 		if (s->nargs)
@@ -240,6 +250,8 @@ const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t l
 		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
 	else if (strcmp(name, "mlp") == 0)
 		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "lstm") == 0 || strcmp(name, "gru") == 0)
+		snprintf(buf, len, "%s(64) dense(%zu)", name, outputs);
 	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
 		 strcmp(name, "softmax") == 0)
 		snprintf(buf, len, "dense(%zu)", outputs);
@@ -301,6 +313,11 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len)
 			n = snprintf(buf + at, len - at, "%s%s(%zu)", sep,
 				     l->kind == FIN_L_MAXPOOL ? "maxpool" : "avgpool", l->kernel);
 			break;
+		case FIN_L_LSTM:
+		case FIN_L_GRU:
+			n = snprintf(buf + at, len - at, "%s%s(%zu%s)", sep,
+				     l->kind == FIN_L_LSTM ? "lstm" : "gru", l->units, l->seq ? ",seq" : "");
+			break;
 		case FIN_L_FLATTEN:
 			n = snprintf(buf + at, len - at, "%sflatten", sep);
 			break;
@@ -330,6 +347,13 @@ int fin_net_init(fin_net *net, unsigned long seed)
 		double fan_out = (double)l->units * (l->kind == FIN_L_CONV1D ? (double)l->kernel : 1);
 		int he = l->act == FIN_ACT_RELU || l->act == FIN_ACT_LEAKY_RELU;
 
+		if (fin_layer_gates(l)) {
+			/* As PyTorch: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)). */
+			double a = 1 / sqrt((double)l->units);
+			for (j = 0; j < l->nweights + l->nbiases; j++)
+				net->params[l->w + j] = (float)gsl_ran_flat(net->rng, -a, a);
+			continue;
+		}
 		for (j = 0; j < l->nweights; j++)
 			net->params[l->w + j] =
 				he ? (float)gsl_ran_gaussian(net->rng, sqrt(2 / fan_in))

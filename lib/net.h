@@ -26,14 +26,15 @@ typedef struct fin_net {
 /* Builds the network an architecture string describes, for samples of
  * shape [in_c][in_t], checking every layer's shape. Layers are separated by
  * blanks: dense(units[,act]), conv1d(filters,kernel[,act][,same|valid]),
+ * lstm(units[,seq]), gru(units[,seq]),
  * maxpool(k), avgpool(k), flatten, dropout(p), and the activations relu,
  * leaky_relu, tanh, sigmoid, linear, softmax. Parameters start at zero.
  * A bad architecture is FIN_EUSAGE, naming the layer. */
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err);
 void fin_net_free(fin_net *net);
 
-/* The architecture of a named preset (cnn, mlp, linear, logistic,
- * softmax) ending in outputs units, in buf; NULL for an unknown name. */
+/* The architecture of a named preset (cnn, mlp, lstm, gru, linear,
+ * logistic, softmax) ending in outputs units, in buf; NULL for an unknown name. */
 const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len);
 
 /* Copies arch into buf with dropout(p) after every dense or conv1d layer

@@ -333,6 +333,21 @@ static void test_stack(void **state)
 		    2, 13, 2, 0, SMOOTH_STEP);
 }
 
+/* Backpropagation through time: the last step alone, every step (seq),
+ * two layers stacked, and a recurrent layer after a convolution. */
+static void test_recurrent(void **state)
+{
+	(void)state;
+	check_grads("lstm(3)", 2, 5, 2, 0, SMOOTH_STEP);
+	check_grads("lstm(3,seq)", 2, 5, 2, 0, SMOOTH_STEP);
+	check_grads("gru(3)", 2, 5, 2, 0, SMOOTH_STEP);
+	check_grads("gru(3,seq)", 2, 5, 2, 0, SMOOTH_STEP);
+	check_grads("lstm(4,seq) lstm(3)", 2, 6, 2, 0, SMOOTH_STEP);
+	check_grads("gru(4,seq) gru(3,seq)", 2, 6, 2, 0, SMOOTH_STEP);
+	check_grads("gru(4,seq) lstm(3) dense(2)", 1, 6, 3, 0, SMOOTH_STEP);
+	check_grads("conv1d(3,2,tanh) lstm(4) dense(1)", 2, 6, 2, 0, SMOOTH_STEP);
+}
+
 /* A training pass drops values with probability p and scales the rest by
  * 1 / (1 - p); the backward pass must apply the mask that pass drew. The
  * mask is read back from the output, not from the layer. */
@@ -473,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_flatten),
 		cmocka_unit_test(test_activations),
 		cmocka_unit_test(test_stack),
+		cmocka_unit_test(test_recurrent),
 		cmocka_unit_test(test_dropout_eval),
 		cmocka_unit_test(test_dropout_training),
 		cmocka_unit_test(test_losses),
