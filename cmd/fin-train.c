@@ -22,7 +22,7 @@ static const char usage[] =
 	"  -c, --columns LIST     feature columns (default: every numeric column\n"
 	"                         but the target and the keys)\n"
 	"  -k, --key LIST         key columns: never features, remembered for fin-predict\n"
-	"      --model NAME       cnn|mlp|linear|logistic|softmax (default mlp)\n"
+	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax (default mlp)\n"
 	"      --arch SPEC        any network, e.g. 'conv1d(64,3,relu) maxpool(2) flatten\n"
 	"                         dense(64,relu) dense(1)'\n"
 	"      --task TASK        regression|binary|multiclass (default: from the target)\n"

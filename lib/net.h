@@ -45,7 +45,8 @@ int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len);
 int fin_net_arch(const fin_net *net, char *buf, size_t len);
 
 /* He initialisation (normal) before relu-like activations, Glorot
- * (uniform) elsewhere; biases zero; drawn from GSL's MT19937 with seed,
+ * (uniform) elsewhere, biases zero; lstm and gru as PyTorch, all from
+ * U(-1/sqrt(units), 1/sqrt(units)). Drawn from GSL's MT19937 with seed,
  * which also drives dropout. */
 int fin_net_init(fin_net *net, unsigned long seed);
 

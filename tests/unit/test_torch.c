@@ -249,6 +249,30 @@ static void test_small_cnn_softmax(void **state)
 	check_steps("torch_cnn_small.json");
 }
 
+/* The lstm and gru presets: the last hidden state into a dense layer. */
+static void test_lstm_preset(void **state)
+{
+	(void)state;
+	check_forward_backward("torch_lstm.json");
+	check_steps("torch_lstm.json");
+}
+
+static void test_gru_preset(void **state)
+{
+	(void)state;
+	check_forward_backward("torch_gru.json");
+	check_steps("torch_gru.json");
+}
+
+/* Sequence outputs: a gru's [H][T] feeding an lstm, whose [H][T] is
+ * flattened into a dense layer. */
+static void test_rnn_stack_seq(void **state)
+{
+	(void)state;
+	check_forward_backward("torch_rnn_stack.json");
+	check_steps("torch_rnn_stack.json");
+}
+
 static void check_loss(const cJSON *doc, enum fin_loss l, const char *key, const char *in,
 		       const char *target, size_t k)
 {
@@ -329,6 +353,9 @@ int main(void)
 		cmocka_unit_test(test_mlp),
 		cmocka_unit_test(test_small_cnn_softmax),
 		cmocka_unit_test(test_cnn_preset),
+		cmocka_unit_test(test_lstm_preset),
+		cmocka_unit_test(test_gru_preset),
+		cmocka_unit_test(test_rnn_stack_seq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
