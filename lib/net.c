@@ -7,6 +7,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "net.h"
+#include "numio.h"
 
 enum { MAX_ARGS = 4, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
 
@@ -20,15 +21,25 @@ struct spec {
 
 static int parse_spec(const char **p, struct spec *s, size_t index, fin_err *err)
 {
-	const char *q = *p, *start = *p;
+	const char *q = *p, *start = *p, *end = *p;
 	size_t len;
 
 	memset(s, 0, sizeof *s);
+	/* The layer's whole text first, so that every message can quote it. */
+	while (*end && !isspace((unsigned char)*end) && *end != '(')
+		end++;
+	if (*end == '(')
+		while (*end && *end != ')')
+			end++;
+	end += *end == ')';
+	len = (size_t)(end - start);
+	snprintf(s->text, sizeof s->text, "%.*s", (int)(len < 120 ? len : 120), start);
 	while (*q && !isspace((unsigned char)*q) && *q != '(')
 		q++;
 	len = (size_t)(q - start);
 	if (len == 0 || len >= sizeof s->name)
-		return fin_fail(err, FIN_EUSAGE, "layer %zu: expected a layer name", index);
+		return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': expected a layer name", index,
+				s->text);
 	memcpy(s->name, start, len);
 	if (*q == '(') {
 		const char *arg = ++q;
@@ -37,23 +48,21 @@ static int parse_spec(const char **p, struct spec *s, size_t index, fin_err *err
 				size_t n = (size_t)(q - arg);
 				if (s->nargs == MAX_ARGS || n == 0 || n >= sizeof s->args[0])
 					return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': bad arguments",
-							index, s->name);
+							index, s->text);
 				memcpy(s->args[s->nargs++], arg, n);
 				arg = q + 1;
 				if (*q == ')')
 					break;
 			} else if (!*q) {
 				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': missing ')'", index,
-						s->name);
+						s->text);
 			} else if (isspace((unsigned char)*q)) {
 				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': blank inside ( )",
-						index, s->name);
+						index, s->text);
 			}
 		}
 		q++;
 	}
-	len = (size_t)(q - start);
-	snprintf(s->text, sizeof s->text, "%.*s", (int)(len < 120 ? len : 120), start);
 	*p = q;
 	return FIN_OK;
 }
@@ -260,28 +269,34 @@ const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t l
 	return buf;
 }
 
+/* Layers with weights, after which --dropout goes. */
+static int has_weights(const char *s)
+{
+	return strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0 ||
+	       strncmp(s, "lstm(", 5) == 0 || strncmp(s, "gru(", 4) == 0;
+}
+
 int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len)
 {
-	const char *s = arch, *last = NULL;
+	const char *s, *last = NULL;
 	size_t at = 0;
 
 	for (s = arch; *s; s++)
-		if ((strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0) &&
-		    (s == arch || s[-1] == ' '))
+		if ((s == arch || s[-1] == ' ') && has_weights(s))
 			last = s;
 	buf[0] = '\0';
 	for (s = arch; *s;) {
 		const char *end = strchr(s, ' ');
 		size_t n = end ? (size_t)(end - s) : strlen(s);
-		int n_written = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
-		if (n_written < 0 || (size_t)n_written >= len - at)
+		int w = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
+		if (w < 0 || (size_t)w >= len - at)
 			return -1;
-		at += (size_t)n_written;
-		if (s != last && (strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0)) {
-			n_written = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
-			if (n_written < 0 || (size_t)n_written >= len - at)
+		at += (size_t)w;
+		if (s != last && has_weights(s)) {
+			w = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
+			if (w < 0 || (size_t)w >= len - at)
 				return -1;
-			at += (size_t)n_written;
+			at += (size_t)w;
 		}
 		s += n;
 		while (*s == ' ')
@@ -321,9 +336,12 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len)
 		case FIN_L_FLATTEN:
 			n = snprintf(buf + at, len - at, "%sflatten", sep);
 			break;
-		case FIN_L_DROPOUT:
-			n = snprintf(buf + at, len - at, "%sdropout(%.9g)", sep, (double)l->rate);
+		case FIN_L_DROPOUT: {
+			char rate[FIN_NUM_MAX];
+			fin_format_float(rate, l->rate);
+			n = snprintf(buf + at, len - at, "%sdropout(%s)", sep, rate);
 			break;
+		}
 		case FIN_L_ACT:
 			n = snprintf(buf + at, len - at, "%s%s", sep, fin_act_name(l->act));
 			break;

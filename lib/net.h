@@ -37,8 +37,8 @@ void fin_net_free(fin_net *net);
  * logistic, softmax) ending in outputs units, in buf; NULL for an unknown name. */
 const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len);
 
-/* Copies arch into buf with dropout(p) after every dense or conv1d layer
- * but the last; -1 when buf is too small. */
+/* Copies arch into buf with dropout(p) after every layer with weights
+ * (dense, conv1d, lstm, gru) but the last; -1 when buf is too small. */
 int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len);
 
 /* Writes the canonical architecture string (as fin_net_build reads it). */
