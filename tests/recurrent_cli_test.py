@@ -523,12 +523,10 @@ class ArchTest(FinTest):
         self.check_forward(m, FILES["dax.csv"], out, "prediction")
 
     def test_bad_recurrent_layers_are_usage_errors(self):
-        # The message names the layer by position and by its text as given
-        # (an empty argument list fails in the shared parser, which names
-        # the layer without it).
+        # The message names the layer by position and by its text as given.
         cases = [("lstm(0)", "lstm(0)"), ("lstm(4,foo)", "lstm(4,foo)"),
                  ("gru(4,seq,seq)", "gru(4,seq,seq)"), ("lstm(-3)", "lstm(-3)"),
-                 ("gru(8,SEQ)", "gru(8,SEQ)"), ("gru()", "gru")]
+                 ("gru(8,SEQ)", "gru(8,SEQ)"), ("gru()", "gru()")]
         for arch, named in cases:
             for before, position in (("", 1), ("conv1d(4,3) ", 2)):
                 path = os.path.join(TMP.name, "bad.json")
