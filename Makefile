@@ -101,6 +101,7 @@ bench:
 	$(MAKE) all
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -25,6 +25,13 @@ import subprocess
 import sys
 import time
 
+# Debian's PyTorch does its matrix products in the system BLAS (OpenBLAS,
+# pthreads build), which starts a thread per core whatever
+# torch.set_num_threads says. This must be set before numpy or torch is
+# imported. fin-train gets --threads 1.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 

@@ -51,6 +51,13 @@ static float sigmoid(float v)
 	return 1 / (1 + expf(-v));
 }
 
+/* tanh through expf, which is several times faster than tanhf here: the
+ * absolute error stays below 2e-7, a little above an ulp of 1. */
+static float tanh_fast(float v)
+{
+	return 2 / (1 + expf(-2 * v)) - 1;
+}
+
 /* rows [n][width] += bias */
 static void add_rows(float *rows, const float *bias, size_t n, size_t width)
 {
@@ -81,10 +88,10 @@ static void lstm_step(const struct rnn_params *p, float *g, const float *c_prev,
 		for (j = 0; j < H; j++) {
 			gi[j] = sigmoid(gi[j]);
 			gf[j] = sigmoid(gf[j]);
-			gg[j] = tanhf(gg[j]);
+			gg[j] = tanh_fast(gg[j]);
 			go[j] = sigmoid(go[j]);
 			c[s * H + j] = gf[j] * c_prev[s * H + j] + gi[j] * gg[j];
-			h[s * H + j] = go[j] * tanhf(c[s * H + j]);
+			h[s * H + j] = go[j] * tanh_fast(c[s * H + j]);
 		}
 	}
 }
@@ -101,7 +108,7 @@ static void gru_step(const struct rnn_params *p, float *g, const float *hh, floa
 		for (j = 0; j < H; j++) {
 			gr[j] = sigmoid(gr[j] + hr[j]);
 			gz[j] = sigmoid(gz[j] + hz[j]);
-			gn[j] = tanhf(gn[j] + gr[j] * hnn[j]);
+			gn[j] = tanh_fast(gn[j] + gr[j] * hnn[j]);
 			hn_keep[s * H + j] = hnn[j];
 			h[s * H + j] = (1 - gz[j]) * gn[j] + gz[j] * h_prev[s * H + j];
 		}
@@ -176,7 +183,7 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 				size_t k = s * H + j;
 				if (l->kind == FIN_L_LSTM) {
 					float i = gs[j], f = gs[H + j], gg = gs[2 * H + j], o = gs[3 * H + j];
-					float c_new = l->c[(t + 1) * N * H + k], tc = tanhf(c_new);
+					float c_new = l->c[(t + 1) * N * H + k], tc = tanh_fast(c_new);
 					float dcs = dc[k] + dh[k] * o * (1 - tc * tc);
 					dxs[j] = dcs * gg * i * (1 - i);
 					dxs[H + j] = dcs * l->c[t * N * H + k] * f * (1 - f);

@@ -112,9 +112,12 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	/* Early stopping keeps the weights of the best epoch. */
 	if (o->patience)
 		memcpy(net->params, best, net->nparams * sizeof *best);
-	/* The losses of the weights kept, not the running mean of an epoch. */
+	/* The losses of the weights kept, not the running mean of an epoch;
+	 * the last epoch's validation loss already is, unless the best epoch's
+	 * weights came back. */
 	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
-	facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+	if (o->patience)
+		facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
 done:
 	fin_optim_free(&opt);
 	free(order);

@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+"""Benchmark fin-train's lstm and gru presets against the same networks in PyTorch.
+
+Usage: rnn_bench.py [--epochs 5] [--bin build/bin] [--workdir DIR]
+
+Both tools train on the rows fin-window makes from data/eustockmarkets.csv:
+100 daily log-returns of the DAX as one channel of 100 steps (DAX_99 oldest
+... DAX_0 newest) and the next log-return as target `y`. The networks are
+lstm(64) dense(1) and gru(64) dense(1): the recurrent layer reads the whole
+window and its last hidden state feeds the dense layer (PyTorch: nn.LSTM or
+nn.GRU(1, 64, batch_first=True), the last step's output, nn.Linear(64, 1)).
+The setup is the same on both sides: the last 20% of rows (in time order)
+for validation, every feature and the target standardised with the mean and
+sample standard deviation of the training rows, MSE on the standardised
+target, Adam at lr 1e-3, batches of 32 shuffled each epoch within the
+training rows, one thread. Each tool trains each preset with three seeds;
+the report gives throughput from the median time, the mean validation MSE
+in the target's units, and the zero forecast's MSE for reference.
+
+This is a benchmark, not a test: missed targets are reported, not fatal.
+It exits non-zero only when a tool fails or the setup cannot be matched.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# One thread for PyTorch means its BLAS too: Debian's python3-torch calls
+# the system BLAS (OpenBLAS, pthreads build), which starts a thread per core
+# whatever torch.set_num_threads says. This must be set before numpy or
+# torch is imported. fin-train gets --threads 1.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+DATA = os.path.join(REPO, "data", "eustockmarkets.csv")
+COLUMN, KEY, SIZE = "DAX", "t", 100
+HIDDEN = 64
+BATCH = 32
+LR = 1e-3
+VAL_FRACTION = 0.2       # fin-train's default --val
+SEEDS = (1, 2, 3)
+PRESETS = ("lstm", "gru")
+SPEEDUP_TARGET = 1.5     # fin-train's samples/s at least this times PyTorch's
+CHECK_REL_TOL = 1e-3     # fin-predict's MSE against fin-train's own val_loss
+
+
+def run(argv, what):
+    """Run argv; return its wall time in seconds. Exit if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        err = proc.stderr.strip()
+        sys.exit(f"error: {what}: {' '.join(argv)} exited with "
+                 f"{proc.returncode}" + (f":\n{err}" if err else ""))
+    return seconds
+
+
+# ---------------------------------------------------------------- data
+
+def load_windows(path):
+    """Read fin-window's output: X (n, SIZE, 1) oldest step first, y (n,)."""
+    import numpy as np
+    import pandas as pd
+
+    # round_trip: pandas' default float parser is not correctly rounded, and
+    # both tools must see exactly the same numbers.
+    df = pd.read_csv(path, float_precision="round_trip")
+    names = [f"{COLUMN}_{SIZE - 1 - i}" for i in range(SIZE)]
+    x = df[names].to_numpy(dtype=np.float64).reshape(len(df), SIZE, 1)
+    y = df["y"].to_numpy(dtype=np.float64)
+    return x, y
+
+
+def split(n):
+    """(n_train, n_val) as fin-train computes them for --val 0.2."""
+    n_val = math.floor(VAL_FRACTION * n)
+    return n - n_val, n_val
+
+
+def standardiser(values):
+    """Mean and sample sd (n-1) over axis 0; an sd of 0 becomes 1."""
+    import numpy as np
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+    return mean, np.where(sd == 0, 1.0, sd)
+
+
+# ---------------------------------------------------------------- fin-train
+
+def fin_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val):
+    """Train and predict with fin; return a dict of figures for one seed."""
+    import numpy as np
+    import pandas as pd
+
+    model = os.path.join(workdir, f"fin_{preset}_model_{seed}.json")
+    log = os.path.join(workdir, f"fin_{preset}_log_{seed}.jsonl")
+    pred = os.path.join(workdir, f"fin_{preset}_pred_{seed}.csv")
+    train_argv = [os.path.join(bindir, "fin-train"), "--model", preset,
+                  "-k", KEY, "-y", "y", "--epochs", str(epochs),
+                  "--batch", str(BATCH), "--threads", "1", "--seed", str(seed),
+                  "-q", "--log", log, "-o", model, windows]
+    wall = run(train_argv, "fin-train")
+    run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
+         windows], "fin-predict")
+
+    with open(log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    with open(model) as f:
+        facts = json.load(f)
+    training = facts["training"]
+    if (training["rows_train"], training["rows_val"]) != (n_train, n_val):
+        sys.exit(f"error: fin-train split {training['rows_train']}+"
+                 f"{training['rows_val']} rows, the benchmark expects "
+                 f"{n_train}+{n_val}")
+    if facts["input_shape"] != [1, SIZE]:
+        sys.exit(f"error: fin-train read the windows as shape "
+                 f"{facts['input_shape']}, the benchmark expects [1, {SIZE}]")
+
+    p = pd.read_csv(pred, float_precision="round_trip")["prediction"]
+    p = p.to_numpy(dtype=np.float64)
+    if len(p) != n_train + n_val:
+        sys.exit(f"error: fin-predict wrote {len(p)} rows for "
+                 f"{n_train + n_val} input rows")
+    return {"wall": wall, "loop": float(last["seconds"]),
+            "pred_val": p[n_train:],
+            "own_val_loss": float(last["val_loss"]),
+            "y_sd": float(facts["target_scaler"]["sd"])}
+
+
+# ---------------------------------------------------------------- PyTorch
+
+def torch_run(preset, x, y, n_train, epochs, seed):
+    """Train the preset's network; return (loop seconds, val predictions).
+
+    Only the training loop is timed: imports, tensor set-up and building the
+    model happen before the clock starts.
+    """
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            kind = nn.LSTM if preset == "lstm" else nn.GRU
+            # PyTorch's default recurrent init is fin's: every weight and
+            # bias from U(-1/sqrt(H), 1/sqrt(H)).
+            self.rnn = kind(1, HIDDEN, batch_first=True)
+            self.out = nn.Linear(HIDDEN, 1)
+            # fin's dense layer: Glorot uniform weights, zero bias.
+            nn.init.xavier_uniform_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+
+        def forward(self, v):
+            seq, _ = self.rnn(v)
+            return self.out(seq[:, -1, :])
+
+    x_mean, x_sd = standardiser(x[:n_train])
+    y_mean, y_sd = standardiser(y[:n_train])
+    xs = torch.tensor((x - x_mean) / x_sd, dtype=torch.float32)
+    ys = torch.tensor((y - y_mean) / y_sd, dtype=torch.float32).reshape(-1, 1)
+    x_train, y_train = xs[:n_train], ys[:n_train]
+
+    torch.manual_seed(seed)
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+    loss_fn = nn.MSELoss()
+
+    net.train()
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n_train)
+        for at in range(0, n_train, BATCH):
+            idx = order[at:at + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(net(x_train[idx]), y_train[idx])
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - t0
+
+    net.eval()
+    with torch.no_grad():
+        out = net(xs[n_train:]).reshape(-1).double().numpy()
+    return seconds, out * y_sd + y_mean
+
+
+# ---------------------------------------------------------------- main
+
+def mse(pred, y):
+    return float(((pred - y) ** 2).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=5,
+                    help="passes over the training rows (default 5)")
+    ap.add_argument("--bin", default="build/bin",
+                    help="directory holding the fin tools, relative to the "
+                         "repository root unless absolute (default build/bin)")
+    ap.add_argument("--workdir", default="/tmp/fin-bench-rnn",
+                    help="where windows, models and logs go "
+                         "(default /tmp/fin-bench-rnn)")
+    args = ap.parse_args()
+    if args.epochs < 1:
+        ap.error("--epochs must be at least 1")
+
+    bindir = os.path.join(REPO, args.bin)
+    for tool in ("fin-window", "fin-train", "fin-predict"):
+        if not os.access(os.path.join(bindir, tool), os.X_OK):
+            sys.exit(f"error: {os.path.join(bindir, tool)} not found; "
+                     f"build it first (make)")
+    try:
+        import torch
+    except ImportError:
+        sys.exit("error: PyTorch not found; install python3-torch "
+                 "(apt-get install python3-torch)")
+    import numpy as np
+    torch.set_num_threads(1)
+    os.makedirs(args.workdir, exist_ok=True)
+
+    windows = os.path.join(args.workdir, "windows.csv")
+    run([os.path.join(bindir, "fin-window"), "-c", COLUMN, "-k", KEY,
+         "--size", str(SIZE), "--transform", "logret", "--target", "next",
+         "-q", "-o", windows, DATA], "fin-window")
+    fin_version = subprocess.run(
+        [os.path.join(bindir, "fin-train"), "--version"], capture_output=True,
+        text=True).stdout.strip().splitlines()[0]
+    x, y = load_windows(windows)
+    n_train, n_val = split(len(y))
+    y_val = y[n_train:]
+    samples = args.epochs * n_train
+
+    fin = {p: [] for p in PRESETS}
+    tch = {p: [] for p in PRESETS}
+    for seed in SEEDS:
+        for preset in PRESETS:
+            print(f"seed {seed}: {preset}: fin-train ...", flush=True)
+            r = fin_run(bindir, preset, windows, args.workdir, args.epochs,
+                        seed, n_train, n_val)
+            r["mse"] = mse(r["pred_val"], y_val)
+            # fin-train's own val_loss is on the standardised target; scaled
+            # back it must agree with the MSE of fin-predict's output, or
+            # the rows were not matched as intended.
+            own = r["own_val_loss"] * r["y_sd"] ** 2
+            if abs(own - r["mse"]) > CHECK_REL_TOL * r["mse"]:
+                print(f"  warning: fin-train's val_loss gives MSE {own:.6g}, "
+                      f"fin-predict's output {r['mse']:.6g}")
+            fin[preset].append(r)
+            print(f"seed {seed}: {preset}: PyTorch ...", flush=True)
+            seconds, pred = torch_run(preset, x, y, n_train, args.epochs, seed)
+            tch[preset].append({"loop": seconds, "mse": mse(pred, y_val)})
+
+    zero_mse = mse(np.zeros_like(y_val), y_val)
+    summary = {}
+    for preset in PRESETS:
+        f, t = fin[preset], tch[preset]
+        summary[preset] = {
+            "fin_wall": statistics.median(r["wall"] for r in f),
+            "fin_loop": statistics.median(r["loop"] for r in f),
+            "torch_loop": statistics.median(r["loop"] for r in t),
+            "fin_mse": statistics.mean(r["mse"] for r in f),
+            "torch_mse": statistics.mean(r["mse"] for r in t)}
+
+    print()
+    print(f"data: {os.path.relpath(DATA, REPO)}, {COLUMN} log-returns, "
+          f"window {SIZE}: {n_train} training rows, {n_val} validation rows")
+    print(f"networks: lstm({HIDDEN}) dense(1) and gru({HIDDEN}) dense(1), "
+          f"last hidden state; adam lr {LR:g}, batch {BATCH}, "
+          f"{args.epochs} epochs, 1 thread, "
+          f"seeds {','.join(map(str, SEEDS))}")
+    print(f"versions: {fin_version}, PyTorch {torch.__version__}")
+    print("samples/s = epochs x training rows / median seconds over seeds; "
+          "val MSE = mean over seeds, in y units")
+    print()
+    print(f"{'preset':<6} {'tool':<34} {'samples/s':>10} {'seconds':>8} "
+          f"{'val MSE':>12}")
+    for preset in PRESETS:
+        s = summary[preset]
+        for i, (name, sec, m) in enumerate((
+                ("fin-train (whole process)", s["fin_wall"], s["fin_mse"]),
+                ("fin-train (training loop, --log)", s["fin_loop"], None),
+                ("PyTorch (training loop only)", s["torch_loop"],
+                 s["torch_mse"]))):
+            mtext = f"{m:>12.6g}" if m is not None else f"{'':>12}"
+            label = preset if i == 0 else ""
+            print(f"{label:<6} {name:<34} {samples / sec:>10,.0f} "
+                  f"{sec:>8.3f} {mtext}")
+    print(f"{'':<6} {'zero forecast (baseline)':<34} {'':>10} {'':>8} "
+          f"{zero_mse:>12.6g}")
+    for preset in PRESETS:
+        f, t = fin[preset], tch[preset]
+        print(f"{preset} per seed val MSE: fin-train "
+              + " ".join(f"{r['mse']:.6g}" for r in f)
+              + ", PyTorch " + " ".join(f"{r['mse']:.6g}" for r in t))
+        print(f"{preset} per seed seconds: fin-train "
+              + " ".join(f"{r['wall']:.3f}" for r in f)
+              + " (loop " + " ".join(f"{r['loop']:.3f}" for r in f)
+              + "), PyTorch " + " ".join(f"{r['loop']:.3f}" for r in t))
+    print()
+
+    for preset in PRESETS:
+        s = summary[preset]
+        speedup = s["torch_loop"] / s["fin_wall"]
+        print(f"{preset} throughput (fin-train whole process / PyTorch loop): "
+              f"{speedup:.2f}x (target >= {SPEEDUP_TARGET:g}x): "
+              f"{'met' if speedup >= SPEEDUP_TARGET else 'NOT met'}")
+        print(f"  fin-train's training loop alone: "
+              f"{s['torch_loop'] / s['fin_loop']:.2f}x")
+    print("PyTorch's time leaves out start-up, imports, reading the data and "
+          "building the model, which favours it")
+    print("val MSE against the zero forecast (below 1 beats it; no target): "
+          + "; ".join(f"{p} fin-train {summary[p]['fin_mse'] / zero_mse:.3f}, "
+                      f"PyTorch {summary[p]['torch_mse'] / zero_mse:.3f}"
+                      for p in PRESETS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
