@@ -24,6 +24,9 @@ static const char usage[] =
 	"  -m, --model FILE       the model (required)\n"
 	"  -k, --key LIST         key columns to pass through (default: the model's keys)\n"
 	"      --keep             pass every input column through\n"
+	"      --embed            autoencoder: write the bottleneck as z1..zk\n"
+	"      --recon-error      autoencoder: write each row's reconstruction error\n"
+	"                         (the default for an autoencoder)\n"
 	"      --batch N          rows per forward pass (default 256)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
 	"      --threads N        BLAS threads (default 1)\n"
@@ -34,17 +37,20 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Output: the keys, then 'prediction' (regression, in the target's units) or\n"
-	"'p_<label>' for each class and 'label' (classification).\n"
+	"Output: the keys, then 'prediction' (regression, in the target's units),\n"
+	"'p_<label>' for each class and 'label' (classification), or z1..zk and\n"
+	"'recon_error' (autoencoder).\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model, 4 no input rows.\n"
 	"See fin-predict(1).\n";
 
-enum { OPT_KEEP = 256, OPT_BATCH, OPT_NA, OPT_THREADS };
+enum { OPT_KEEP = 256, OPT_BATCH, OPT_NA, OPT_THREADS, OPT_EMBED, OPT_RECON };
 
 static const struct option long_options[] = {
 	{ "model", required_argument, NULL, 'm' },
 	{ "key", required_argument, NULL, 'k' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "embed", no_argument, NULL, OPT_EMBED },
+	{ "recon-error", no_argument, NULL, OPT_RECON },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "na", required_argument, NULL, OPT_NA },
 	{ "threads", required_argument, NULL, OPT_THREADS },
@@ -68,6 +74,76 @@ struct pending {
 	size_t *text_at; /* start of each row's pass-through text */
 };
 
+/* What is written after the pass-through columns. */
+struct results {
+	const fin_model *m;
+	int embed, recon;   /* autoencoder outputs */
+	size_t k;           /* predictions per row */
+};
+
+static void write_result_header(fin_out *out, const struct results *r)
+{
+	const fin_model *m = r->m;
+	char name[512];
+	size_t j;
+	int n;
+
+	if (m->task == FIN_TASK_AUTOENCODER) {
+		size_t width = m->net.layers[m->bottleneck].out_c * m->net.layers[m->bottleneck].out_t;
+		for (j = 0; r->embed && j < width; j++) {
+			n = snprintf(name, sizeof name, "z%zu", j + 1);
+			fin_out_bytes(out, name, (size_t)n);
+			if (j + 1 < width || r->recon)
+				fin_out_char(out, ',');
+		}
+		if (r->recon)
+			fin_out_bytes(out, "recon_error", 11);
+	} else if (m->task == FIN_TASK_REGRESSION) {
+		fin_out_bytes(out, "prediction", 10);
+	} else {
+		for (j = 0; j < m->nlabels; j++) {
+			n = snprintf(name, sizeof name, "p_%s", m->labels[j]);
+			fin_out_field(out, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1);
+			fin_out_char(out, ',');
+		}
+		fin_out_bytes(out, "label", 5);
+	}
+	fin_out_char(out, '\n');
+}
+
+/* Row i of a batch: pred holds predictions, or reconstruction errors; code
+ * the autoencoder's bottleneck for the batch. */
+static void write_result(fin_out *out, const struct results *r, const double *pred,
+			 const float *code, size_t i)
+{
+	const fin_model *m = r->m;
+	size_t best = 0, c;
+
+	if (m->task == FIN_TASK_AUTOENCODER) {
+		const fin_layer *b = &m->net.layers[m->bottleneck];
+		size_t width = b->out_c * b->out_t;
+		for (c = 0; r->embed && c < width; c++) {
+			char num[FIN_NUM_MAX];
+			fin_out_bytes(out, num, fin_format_float(num, code[i * width + c]));
+			if (c + 1 < width || r->recon)
+				fin_out_char(out, ',');
+		}
+		if (r->recon)
+			fin_out_double(out, pred[i]);
+	} else if (m->task == FIN_TASK_REGRESSION) {
+		fin_out_double(out, pred[i]);
+	} else {
+		for (c = 0; c < r->k; c++) {
+			fin_out_double(out, pred[i * r->k + c]);
+			fin_out_char(out, ',');
+			if (pred[i * r->k + c] > pred[i * r->k + best])
+				best = c;
+		}
+		fin_out_field(out, m->labels[best], strlen(m->labels[best]));
+	}
+	fin_out_char(out, '\n');
+}
+
 int main(int argc, char **argv)
 {
 	fin_csv_opts csv = { 0 };
@@ -76,12 +152,13 @@ int main(int argc, char **argv)
 	char **keys = NULL, **names, *model_path = NULL, *output = NULL;
 	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, batch = 256, threads = 1;
 	size_t i, j, k, rows = 0;
-	int keep = 0, quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO, got;
+	int keep = 0, embed = 0, recon = 0, quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO, got;
 	enum fin_na na = FIN_NA_ERROR;
 	fin_input *in = NULL;
 	fin_out *out = NULL;
 	fin_row *row;
 	struct pending p = { 0 };
+	struct results res;
 	fin_features feat = { 0 };
 
 	while (rc == FIN_OK &&
@@ -90,6 +167,8 @@ int main(int argc, char **argv)
 		case 'm': model_path = optarg; break;
 		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_KEEP: keep = 1; break;
+		case OPT_EMBED: embed = 1; break;
+		case OPT_RECON: recon = 1; break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 16, &batch, &err); break;
 		case OPT_NA:
 			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
@@ -156,7 +235,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	k = m.task == FIN_TASK_REGRESSION ? 1 : m.nlabels;
+	if ((embed || recon) && m.task != FIN_TASK_AUTOENCODER) {
+		rc = fin_fail(&err, FIN_EUSAGE, "--embed and --recon-error need an autoencoder");
+		goto fail;
+	}
+	res.m = &m;
+	res.embed = embed;
+	res.recon = recon || !embed;
+	res.k = k = m.task == FIN_TASK_BINARY || m.task == FIN_TASK_MULTICLASS ? m.nlabels : 1;
 	p.cap = batch;
 	p.raw = malloc(batch * m.nfeat * sizeof *p.raw);
 	p.scaled = malloc(batch * m.nfeat * sizeof *p.scaled);
@@ -176,18 +262,7 @@ int main(int argc, char **argv)
 		fin_out_field(out, names[pass[j]], strlen(names[pass[j]]));
 		fin_out_char(out, ',');
 	}
-	if (m.task == FIN_TASK_REGRESSION) {
-		fin_out_bytes(out, "prediction", 10);
-	} else {
-		for (j = 0; j < m.nlabels; j++) {
-			char name[512];
-			int n = snprintf(name, sizeof name, "p_%s", m.labels[j]);
-			fin_out_field(out, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1);
-			fin_out_char(out, ',');
-		}
-		fin_out_bytes(out, "label", 5);
-	}
-	fin_out_char(out, '\n');
+	write_result_header(out, &res);
 
 	for (;;) {
 		got = fin_input_next(in, &row, &err);
@@ -226,7 +301,10 @@ int main(int argc, char **argv)
 			const float *y;
 			fin_model_scale(&m, p.raw, p.n, p.scaled);
 			y = fin_net_forward(&m.net, p.scaled, p.n, 0);
-			fin_model_decode(&m, y, p.n, p.pred);
+			if (m.task == FIN_TASK_AUTOENCODER)
+				fin_model_recon_error(&m, p.scaled, y, p.n, p.pred);
+			else
+				fin_model_decode(&m, y, p.n, p.pred);
 			for (i = 0; i < p.n; i++) {
 				const char *t = p.text + p.text_at[i];
 				for (j = 0; j < npass; j++) {
@@ -235,19 +313,7 @@ int main(int argc, char **argv)
 					fin_out_char(out, ',');
 					t += len + 1;
 				}
-				if (m.task == FIN_TASK_REGRESSION) {
-					fin_out_double(out, p.pred[i]);
-				} else {
-					size_t best = 0, c;
-					for (c = 0; c < k; c++) {
-						fin_out_double(out, p.pred[i * k + c]);
-						fin_out_char(out, ',');
-						if (p.pred[i * k + c] > p.pred[i * k + best])
-							best = c;
-					}
-					fin_out_field(out, m.labels[best], strlen(m.labels[best]));
-				}
-				fin_out_char(out, '\n');
+				write_result(out, &res, p.pred, m.net.act[m.bottleneck + 1], i);
 			}
 			p.n = 0;
 			p.text_len = 0;

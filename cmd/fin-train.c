@@ -22,10 +22,13 @@ static const char usage[] =
 	"  -c, --columns LIST     feature columns (default: every numeric column\n"
 	"                         but the target and the keys)\n"
 	"  -k, --key LIST         key columns: never features, remembered for fin-predict\n"
-	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax (default mlp)\n"
+	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder\n"
+	"                         (default mlp)\n"
+	"      --bottleneck N     width of the autoencoder preset's code (default 8)\n"
 	"      --arch SPEC        any network, e.g. 'conv1d(64,3,relu) maxpool(2) flatten\n"
 	"                         dense(64,relu) dense(1)'\n"
-	"      --task TASK        regression|binary|multiclass (default: from the target)\n"
+	"      --task TASK        regression|binary|multiclass|autoencoder (default: from\n"
+	"                         the target; an autoencoder has none)\n"
 	"      --epochs N         passes over the training rows (default 100)\n"
 	"      --batch N          rows per update (default 32)\n"
 	"      --lr RATE          learning rate (default 0.001)\n"
@@ -54,7 +57,7 @@ static const char usage[] =
 
 enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
        OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
-       OPT_NA };
+       OPT_NA, OPT_BOTTLENECK };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, 'y' },
@@ -62,6 +65,7 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "arch", required_argument, NULL, OPT_ARCH },
+	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
 	{ "task", required_argument, NULL, OPT_TASK },
 	{ "epochs", required_argument, NULL, OPT_EPOCHS },
 	{ "batch", required_argument, NULL, OPT_BATCH },
@@ -160,7 +164,12 @@ static void report(fin_model *m, const fin_table *t, size_t from, size_t to, con
 
 	if (fin_model_score(m, t, from, to, x, train, ntrain, &sc) != FIN_OK)
 		return;
-	if (m->task == FIN_TASK_REGRESSION)
+	if (m->task == FIN_TASK_AUTOENCODER)
+		fprintf(stderr,
+			"fin-train: %s (%zu rows): reconstruction error %.6g; predicting the training "
+			"mean: %.6g\n",
+			what, sc.n, sc.recon, sc.recon_mean);
+	else if (m->task == FIN_TASK_REGRESSION)
 		fprintf(stderr,
 			"fin-train: %s (%zu rows): rmse %.6g; predicting 0: %.6g; predicting the "
 			"training mean: %.6g\n",
@@ -188,8 +197,8 @@ int main(int argc, char **argv)
 	const char *model_name = NULL, *arch = NULL;
 	double val = 0.2;
 	float dropout = 0, lr;
-	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs;
-	int task = -1, opt, rc = FIN_OK, word, quiet = 0;
+	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs, bottleneck = 8;
+	int task = -1, opt, rc = FIN_OK, word, quiet = 0, target_given = 0;
 	fin_input *in = NULL;
 	float *xtr = NULL, *ytr = NULL, *xva = NULL, *yva = NULL;
 	const fin_table *vsrc;
@@ -198,7 +207,11 @@ int main(int argc, char **argv)
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
 		switch (opt) {
-		case 'y': spec.target = optarg; break;
+		case 'y':
+			spec.target = optarg;
+			target_given = 1;
+			break;
+		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
 		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
 		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_MODEL: model_name = optarg; break;
@@ -246,7 +259,7 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "give --model or --arch, not both");
 	else if (init && (model_name || arch))
 		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
-	else if (model_name && !fin_net_preset(model_name, 1, archbuf, sizeof archbuf))
+	else if (model_name && !fin_net_preset(model_name, 1, 1, archbuf, sizeof archbuf))
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
 	if (rc != FIN_OK)
 		goto fail;
@@ -256,6 +269,16 @@ int main(int argc, char **argv)
 		task = FIN_TASK_BINARY;
 	if (model_name && task < 0 && strcmp(model_name, "softmax") == 0)
 		task = FIN_TASK_MULTICLASS;
+	if (model_name && task < 0 && strcmp(model_name, "autoencoder") == 0)
+		task = FIN_TASK_AUTOENCODER;
+	if (task == FIN_TASK_AUTOENCODER) {
+		/* The target of an autoencoder is its own standardised input. */
+		if (target_given) {
+			rc = fin_fail(&err, FIN_EUSAGE, "an autoencoder has no target: no -y");
+			goto fail;
+		}
+		spec.target = NULL;
+	}
 	fin_gemm_threads((int)threads);
 
 	if (init) {
@@ -264,8 +287,7 @@ int main(int argc, char **argv)
 		/* The saved model decides features, scaling and labels. */
 		spec.columns = m.feat;
 		spec.ncolumns = m.nfeat;
-		if (m.target)
-			spec.target = m.target;
+		spec.target = m.task == FIN_TASK_AUTOENCODER ? NULL : m.target ? m.target : spec.target;
 	} else {
 		spec.columns = cols;
 		spec.ncolumns = ncols;
@@ -322,12 +344,17 @@ int main(int argc, char **argv)
 						  spec.target, &err)) != FIN_OK)
 				goto fail;
 		}
-		m.loss = task == FIN_TASK_REGRESSION ? FIN_LOSS_MSE
-			 : task == FIN_TASK_BINARY   ? FIN_LOSS_BCE
-						     : FIN_LOSS_SOFTMAX_CE;
-		outputs = task == FIN_TASK_MULTICLASS ? m.nlabels : 1;
+		m.loss = task == FIN_TASK_BINARY       ? FIN_LOSS_BCE
+			 : task == FIN_TASK_MULTICLASS ? FIN_LOSS_SOFTMAX_CE
+						       : FIN_LOSS_MSE;
+		outputs = task == FIN_TASK_MULTICLASS    ? m.nlabels
+			  : task == FIN_TASK_AUTOENCODER ? m.nfeat
+							 : 1;
 		if (!arch)
-			arch = fin_net_preset(model_name ? model_name : "mlp", outputs, archbuf, sizeof archbuf);
+			arch = fin_net_preset(model_name ? model_name
+						: task == FIN_TASK_AUTOENCODER ? "autoencoder"
+										: "mlp",
+					      outputs, bottleneck, archbuf, sizeof archbuf);
 		if (dropout > 0) {
 			if (fin_net_with_dropout(arch, dropout, dropbuf, sizeof dropbuf) != 0) {
 				rc = fin_fail(&err, FIN_EUSAGE, "--arch is too long");
@@ -343,6 +370,7 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 		fin_net_init(&m.net, o.seed);
+		m.bottleneck = fin_model_find_bottleneck(&m.net);
 	}
 	if ((rc = fin_model_encode(&m, &t, 0, ntrain, &xtr, &ytr, &err)) != FIN_OK)
 		goto fail;
@@ -376,8 +404,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	{
-		fin_dataset dtr = { xtr, ytr, ntrain, m.nfeat, m.net.out_size };
-		fin_dataset dva = { xva, yva, vto - vfrom, m.nfeat, m.net.out_size };
+		fin_dataset dtr = { xtr, ytr ? ytr : xtr, ntrain, m.nfeat, m.net.out_size };
+		fin_dataset dva = { xva, yva ? yva : xva, vto - vfrom, m.nfeat, m.net.out_size };
 		lr = o.lr;
 		rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
 		if (rc != FIN_OK)

@@ -77,6 +77,8 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		if (!(m->sd[j] > 0) || !isfinite(m->sd[j]))
 			m->sd[j] = 1;
 	}
+	if (task == FIN_TASK_AUTOENCODER)
+		return FIN_OK;
 	if (task == FIN_TASK_REGRESSION) {
 		double sum = 0, sq = 0;
 		size_t i;
@@ -152,10 +154,12 @@ int fin_model_encode(const fin_model *m, const fin_table *t, size_t from, size_t
 	size_t n = to - from, i;
 
 	*x = malloc((n ? n : 1) * m->nfeat * sizeof **x);
-	*y = malloc((n ? n : 1) * sizeof **y);
-	if (!*x || !*y)
+	*y = m->task == FIN_TASK_AUTOENCODER ? NULL : malloc((n ? n : 1) * sizeof **y);
+	if (!*x || (!*y && m->task != FIN_TASK_AUTOENCODER))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	fin_model_scale(m, t->x + from * m->nfeat, n, *x);
+	if (m->task == FIN_TASK_AUTOENCODER)
+		return FIN_OK;
 	for (i = 0; i < n; i++) {
 		(*y)[i] = fin_model_target(m, t, from + i);
 		if ((*y)[i] < 0 && m->task != FIN_TASK_REGRESSION)
@@ -178,7 +182,10 @@ int fin_model_score(fin_model *m, const fin_table *t, size_t from, size_t to, co
 		    const fin_table *train, size_t ntrain, fin_score *sc)
 {
 	enum { BATCH = 256 };
-	size_t n = to - from, k = m->task == FIN_TASK_REGRESSION ? 1 : m->nlabels, i, at, c;
+	size_t n = to - from, i, at, c;
+	size_t k = m->task == FIN_TASK_REGRESSION ? 1
+		   : m->task == FIN_TASK_AUTOENCODER ? 1
+						      : m->nlabels;
 	double *pred = malloc((n ? n : 1) * k * sizeof *pred);
 	size_t *count = calloc(k, sizeof *count);
 
@@ -191,9 +198,22 @@ int fin_model_score(fin_model *m, const fin_table *t, size_t from, size_t to, co
 	}
 	for (at = 0; at < n; at += BATCH) {
 		size_t b = n - at < BATCH ? n - at : BATCH;
-		fin_model_decode(m, fin_net_forward(&m->net, x + at * m->nfeat, b, 0), b, pred + at * k);
+		const float *out = fin_net_forward(&m->net, x + at * m->nfeat, b, 0);
+		if (m->task == FIN_TASK_AUTOENCODER)
+			fin_model_recon_error(m, x + at * m->nfeat, out, b, pred + at);
+		else
+			fin_model_decode(m, out, b, pred + at * k);
 	}
-	if (m->task == FIN_TASK_REGRESSION) {
+	if (m->task == FIN_TASK_AUTOENCODER) {
+		/* Predicting the training mean is 0 in standardised units. */
+		for (i = 0; i < n; i++) {
+			sc->recon += pred[i];
+			for (c = 0; c < m->nfeat; c++)
+				sc->recon_mean += (double)x[i * m->nfeat + c] * x[i * m->nfeat + c];
+		}
+		sc->recon /= (double)n;
+		sc->recon_mean /= (double)n * (double)m->nfeat;
+	} else if (m->task == FIN_TASK_REGRESSION) {
 		for (i = 0; i < n; i++) {
 			double y = t->y[from + i];
 			sc->rmse += (pred[i] - y) * (pred[i] - y);
@@ -224,4 +244,31 @@ int fin_model_score(fin_model *m, const fin_table *t, size_t from, size_t to, co
 	free(pred);
 	free(count);
 	return FIN_OK;
+}
+
+size_t fin_model_find_bottleneck(const fin_net *net)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i + 1 < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i], *b = &net->layers[best];
+		if (l->out_c * l->out_t < b->out_c * b->out_t)
+			best = i;
+	}
+	return best;
+}
+
+void fin_model_recon_error(const fin_model *m, const float *x, const float *out, size_t n,
+			   double *err)
+{
+	size_t i, j, d = m->nfeat;
+
+	for (i = 0; i < n; i++) {
+		double sum = 0;
+		for (j = 0; j < d; j++) {
+			double e = (double)out[i * d + j] - x[i * d + j];
+			sum += e * e;
+		}
+		err[i] = sum / (double)d;
+	}
 }

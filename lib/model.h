@@ -12,7 +12,7 @@
 #define FIN_MODEL_FORMAT "fin-model"
 #define FIN_MODEL_SCHEMA 1
 
-enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS };
+enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS, FIN_TASK_AUTOENCODER };
 
 typedef struct fin_train_facts {
 	unsigned long seed;
@@ -35,6 +35,7 @@ typedef struct fin_model {
 	double y_mean, y_sd;  /* regression target standardisation */
 	char **labels;        /* class labels, for classification */
 	size_t nlabels;
+	size_t bottleneck;    /* autoencoder: the layer whose output is the embedding */
 	fin_train_facts facts;
 } fin_model;
 
@@ -59,21 +60,34 @@ void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out)
 float fin_model_target(const fin_model *m, const struct fin_table *t, size_t i);
 
 /* Standardised inputs (*x) and encoded targets (*y) of rows [from, to) of
- * a table, in new buffers; a class label unknown to the model is FIN_EDATA. */
+ * a table, in new buffers (*y is NULL for an autoencoder, whose targets are
+ * its inputs); a class label unknown to the model is FIN_EDATA. */
 int fin_model_encode(const fin_model *m, const struct fin_table *t, size_t from, size_t to,
 		     float **x, float **y, fin_err *err);
 
 /* How a model does on rows [from, to) of t (standardised inputs x), next
  * to naive forecasts: predicting 0 and the training mean for regression,
- * the majority class of the training rows (train[0..ntrain)) otherwise. */
+ * the majority class of the training rows (train[0..ntrain)) for
+ * classification, the training mean of every feature for an autoencoder
+ * (reconstruction errors in standardised units). */
 typedef struct fin_score {
 	size_t n;
 	double rmse, rmse_zero, rmse_mean;
+	double recon, recon_mean;
 	double accuracy, accuracy_majority;
 	size_t majority;
 } fin_score;
 int fin_model_score(fin_model *m, const struct fin_table *t, size_t from, size_t to,
 		    const float *x, const struct fin_table *train, size_t ntrain, fin_score *sc);
+
+/* The layer an autoencoder's embedding comes from: the narrowest output
+ * before the last layer (the first of equals). */
+size_t fin_model_find_bottleneck(const fin_net *net);
+
+/* Per-row mean squared difference between n rows of outputs and of the
+ * standardised inputs x, both [n][nfeat]. */
+void fin_model_recon_error(const fin_model *m, const float *x, const float *out, size_t n,
+			   double *err);
 
 /* Turns network outputs for n rows into predictions: the target in its own
  * units (regression, [n]), or class probabilities ([n][nlabels]). */

@@ -14,7 +14,7 @@
 
 enum { MAX_MODEL_BYTES = 1 << 30, MAX_NAMES = 1 << 20 };
 
-static const char *const task_names[] = { "regression", "binary", "multiclass" };
+static const char *const task_names[] = { "regression", "binary", "multiclass", "autoencoder" };
 
 const char *fin_task_name(enum fin_task t)
 {
@@ -162,8 +162,10 @@ static cJSON *model_json(const fin_model *m)
 		ok = s && cJSON_AddItemToObject(o, "target_scaler", s) &&
 		     add_exact(s, "mean", m->y_mean) && add_exact(s, "sd", m->y_sd);
 	}
-	if (ok && m->task != FIN_TASK_REGRESSION)
+	if (ok && (m->task == FIN_TASK_BINARY || m->task == FIN_TASK_MULTICLASS))
 		ok = cJSON_AddItemToObject(o, "labels", string_array(m->labels, m->nlabels));
+	if (ok && m->task == FIN_TASK_AUTOENCODER)
+		ok = cJSON_AddNumberToObject(o, "bottleneck", (double)m->bottleneck) != NULL;
 	f = cJSON_CreateObject();
 	ok = ok && f && cJSON_AddItemToObject(o, "training", f) &&
 	     cJSON_AddNumberToObject(f, "seed", (double)t->seed) &&
@@ -405,6 +407,15 @@ static int model_from_json(fin_model *m, const cJSON *o, struct reader *r)
 		m->y_sd = w->valuedouble;
 		if (m->net.out_size != 1)
 			return bad(r, "arch", " gives more than one output for regression");
+	} else if (m->task == FIN_TASK_AUTOENCODER) {
+		if (m->net.out_size != m->nfeat)
+			return bad(r, "arch", " does not reconstruct every feature");
+		if ((rc = read_count(r, field(o, "bottleneck"), "bottleneck", m->net.nlayers, &i)) !=
+		    FIN_OK)
+			return rc;
+		if (i + 1 >= m->net.nlayers)
+			return bad(r, "bottleneck", " is not a layer before the last");
+		m->bottleneck = i;
 	} else {
 		size_t want = m->task == FIN_TASK_BINARY ? 2 : m->net.out_size;
 		if ((rc = read_names(r, field(o, "labels"), "labels", &m->labels, &m->nlabels)) != FIN_OK)

@@ -253,9 +253,13 @@ void fin_net_free(fin_net *net)
 	memset(net, 0, sizeof *net);
 }
 
-const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len)
+const char *fin_net_preset(const char *name, size_t outputs, size_t bottleneck, char *buf,
+			   size_t len)
 {
-	if (strcmp(name, "cnn") == 0)
+	if (strcmp(name, "autoencoder") == 0)
+		snprintf(buf, len, "dense(32,relu) dense(%zu) dense(32,relu) dense(%zu)", bottleneck,
+			 outputs);
+	else if (strcmp(name, "cnn") == 0)
 		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
 	else if (strcmp(name, "mlp") == 0)
 		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);

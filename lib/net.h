@@ -34,8 +34,10 @@ int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_
 void fin_net_free(fin_net *net);
 
 /* The architecture of a named preset (cnn, mlp, lstm, gru, linear,
- * logistic, softmax) ending in outputs units, in buf; NULL for an unknown name. */
-const char *fin_net_preset(const char *name, size_t outputs, char *buf, size_t len);
+ * logistic, softmax, autoencoder with a bottleneck of that width) ending
+ * in outputs units, in buf; NULL for an unknown name. */
+const char *fin_net_preset(const char *name, size_t outputs, size_t bottleneck, char *buf,
+			   size_t len);
 
 /* Copies arch into buf with dropout(p) after every layer with weights
  * (dense, conv1d, lstm, gru) but the last; -1 when buf is too small. */
