@@ -103,4 +103,10 @@ int fin_model_check_writable(const char *path, fin_err *err);
 /* Reads and checks a model file; anything unusable is FIN_EMODEL. */
 int fin_model_load(fin_model *m, const char *path, fin_err *err);
 
+/* The model as a JSON object, and back (as part of another file). */
+struct cJSON;
+struct fin_json_reader;
+struct cJSON *fin_model_to_json(const fin_model *m);
+int fin_model_from_json(fin_model *m, const struct cJSON *o, const struct fin_json_reader *r);
+
 #endif

@@ -1,0 +1,93 @@
+#include <math.h>
+#include <stdlib.h>
+
+#include "metrics.h"
+
+static int by_score_desc(const void *a, const void *b, void *scores)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double x = ((const double *)scores)[i], y = ((const double *)scores)[j];
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+size_t *fin_rank_desc(const double *score, size_t n)
+{
+	size_t *order = malloc((n ? n : 1) * sizeof *order), i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, by_score_desc, (void *)score);
+	return order;
+}
+
+double fin_roc_auc(const double *score, const unsigned char *label, size_t n)
+{
+	size_t *order = fin_rank_desc(score, n), i = 0, pos = 0, neg = 0;
+	double above = 0;
+
+	if (!order)
+		return NAN;
+	/* Walk groups of equal scores from the top: each positive in a group
+	 * beats the negatives below it and ties half of those beside it. */
+	while (i < n) {
+		size_t j = i, gpos = 0, gneg = 0;
+		while (j < n && score[order[j]] == score[order[i]]) {
+			gpos += label[order[j]] != 0;
+			gneg += label[order[j]] == 0;
+			j++;
+		}
+		above += (double)gneg * (double)pos + 0.5 * (double)gneg * (double)gpos;
+		pos += gpos;
+		neg += gneg;
+		i = j;
+	}
+	free(order);
+	if (pos == 0 || neg == 0)
+		return NAN;
+	return above / ((double)pos * (double)neg);
+}
+
+double fin_average_precision(const double *score, const unsigned char *label, size_t n)
+{
+	size_t *order = fin_rank_desc(score, n), i = 0, tp = 0, seen = 0, total = 0;
+	double ap = 0;
+
+	if (!order)
+		return NAN;
+	for (i = 0; i < n; i++)
+		total += label[i] != 0;
+	i = 0;
+	while (total && i < n) {
+		size_t j = i, gpos = 0;
+		while (j < n && score[order[j]] == score[order[i]]) {
+			gpos += label[order[j]] != 0;
+			j++;
+		}
+		tp += gpos;
+		seen = j;
+		ap += (double)gpos / (double)total * ((double)tp / (double)seen);
+		i = j;
+	}
+	free(order);
+	return total ? ap : NAN;
+}
+
+double fin_recall_at(const double *score, const unsigned char *label, size_t n, size_t k)
+{
+	size_t *order = fin_rank_desc(score, n), i, hit = 0, total = 0;
+
+	if (!order)
+		return NAN;
+	for (i = 0; i < n; i++) {
+		total += label[i] != 0;
+		if (i < k)
+			hit += label[order[i]] != 0;
+	}
+	free(order);
+	return total ? (double)hit / (double)total : NAN;
+}
