@@ -23,7 +23,7 @@ BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-
 TEST_DEPS = python3
 BENCH_DEPS = python3-numpy python3-pandas python3-torch time
 
-TOOLS = fin-window fin-train fin-predict
+TOOLS = fin-window fin-train fin-predict fin-anomaly
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)

@@ -44,8 +44,12 @@ int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t n
 		    size_t sample, unsigned long seed, fin_err *err);
 
 /* Anomaly scores s(x, psi) = 2^(-E[h(x)] / c(psi)) of the n rows of x
- * [n][d], in (0, 1]: higher is more anomalous, 0.5 and below is normal.
- * A row's score does not depend on the rows scored with it. */
+ * [n][d] into score[n], in (0, 1]: higher is more anomalous; near 1 marks
+ * an anomaly, well below 0.5 a normal row. h(x) is the number of edges from
+ * a tree's root to the external node x reaches, plus c(size) of that node;
+ * E[h] is its mean over the trees. A row at a split value goes right, and
+ * a NaN goes left. A row's score does not depend on the rows scored with
+ * it. */
 void fin_iforest_score(const fin_iforest *f, const float *x, size_t n, double *score);
 
 /* Frees what f holds and leaves it empty; an empty f may be freed again. */

@@ -64,21 +64,26 @@ cJSON *fin_json_doubles(const double *v, size_t n)
 	return a;
 }
 
+cJSON *fin_json_float(float v)
+{
+	char buf[FIN_NUM_MAX];
+
+	fin_format_float(buf, v);
+	if ((float)strtod(buf, NULL) != v)
+		snprintf(buf, sizeof buf, "%.17g", (double)v);
+	return cJSON_CreateRaw(buf);
+}
+
 cJSON *fin_json_floats(const float *v, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
-	char buf[FIN_NUM_MAX];
 	size_t i;
 
-	for (i = 0; a && i < n; i++) {
-		fin_format_float(buf, v[i]);
-		if ((float)strtod(buf, NULL) != v[i])
-			snprintf(buf, sizeof buf, "%.17g", (double)v[i]);
-		if (!cJSON_AddItemToArray(a, cJSON_CreateRaw(buf))) {
+	for (i = 0; a && i < n; i++)
+		if (!cJSON_AddItemToArray(a, fin_json_float(v[i]))) {
 			cJSON_Delete(a);
 			return NULL;
 		}
-	}
 	return a;
 }
 

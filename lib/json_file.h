@@ -21,6 +21,7 @@ cJSON *fin_json_doubles(const double *v, size_t n);
 int fin_json_add_float(cJSON *o, const char *key, double v);
 /* float32 values in their shortest text, checked to read back exactly
  * through a double as every JSON reader parses them. */
+cJSON *fin_json_float(float v);
 cJSON *fin_json_floats(const float *v, size_t n);
 
 /* Checks that path can be written (before any heavy work). */

@@ -101,6 +101,41 @@ static int push_row(struct rows_buf *b, size_t width, fin_err *err)
 	return FIN_OK;
 }
 
+/* Appends the key fields of row number r to t->keys. */
+static int keep_row_keys(fin_table *t, size_t r, const fin_row *row, const size_t *key,
+			 size_t nkey, fin_err *err)
+{
+	size_t need = 0, i;
+
+	for (i = 0; i < nkey; i++)
+		need += row->lens[key[i]] + 1;
+	if (t->keys_len + need > t->keys_cap) {
+		size_t cap = 2 * (t->keys_len + need) + 1024;
+		char *k = realloc(t->keys, cap);
+		if (!k)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		t->keys = k;
+		t->keys_cap = cap;
+	}
+	if (r + 1 > t->key_at_cap) {
+		size_t cap = 2 * (r + 1) + 1024;
+		size_t *at = realloc(t->key_at, cap * sizeof *at);
+		if (!at)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		t->key_at = at;
+		t->key_at_cap = cap;
+	}
+	t->key_at[r] = t->keys_len;
+	for (i = 0; i < nkey; i++) {
+		size_t n = row->lens[key[i]];
+		memcpy(t->keys + t->keys_len, row->fields[key[i]], n);
+		t->keys[t->keys_len + n] = '\0';
+		t->keys_len += n + 1;
+	}
+	t->nkeys = nkey;
+	return FIN_OK;
+}
+
 static int is_in(size_t v, const size_t *set, size_t n)
 {
 	size_t i;
@@ -224,6 +259,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			t->skipped++;
 			continue;
 		}
+		if (spec->keep_keys && (rc = keep_row_keys(t, b.rows, row, key, nkey, err)) != FIN_OK)
+			goto done;
 		b.rows++;
 	}
 	if (got < 0) {
@@ -305,5 +342,7 @@ void fin_table_free(fin_table *t)
 	free(t->x);
 	free(t->y);
 	free(t->ylabel);
+	free(t->keys);
+	free(t->key_at);
 	memset(t, 0, sizeof *t);
 }

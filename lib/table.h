@@ -17,6 +17,9 @@ typedef struct fin_table {
 	double *y;           /* [rows] numeric target (NaN when not a number) */
 	char **ylabel;       /* [rows] target text, kept when it is not numeric */
 	int y_numeric;       /* every target value is a number */
+	char *keys;          /* with keep_keys: every row's key fields, each NUL-ended */
+	size_t *key_at;      /* [rows] where each row's keys start in keys */
+	size_t nkeys, keys_len, keys_cap, key_at_cap;
 	size_t skipped;      /* rows left out for a missing value (--na skip) */
 	size_t filled;       /* values filled forward (--na ffill) */
 } fin_table;
@@ -27,6 +30,7 @@ typedef struct fin_table_spec {
 	char *const *keys;    /* -k lists: never features */
 	size_t nkeys;
 	const char *target;   /* target column name, or NULL for none */
+	int keep_keys;        /* keep the key fields of every row */
 	enum fin_na na;
 } fin_table_spec;
 

@@ -1,9 +1,11 @@
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "table.h"
 #include "train.h"
 
 static double now(void)
@@ -125,5 +127,36 @@ done:
 	free(yb);
 	free(dout);
 	free(best);
+	return rc;
+}
+
+int fin_train_autoencoder(fin_model *m, const struct fin_table *t, size_t bottleneck,
+			  const fin_train_opts *o, fin_err *err)
+{
+	char arch[256];
+	float *x = NULL, *unused = NULL;
+	fin_dataset none = { 0 };
+	int rc;
+
+	if ((rc = fin_model_setup(m, t, t->rows, FIN_TASK_AUTOENCODER, NULL, 0, NULL, err)) != FIN_OK)
+		return rc;
+	m->loss = FIN_LOSS_MSE;
+	fin_net_preset("autoencoder", t->nfeat, bottleneck, arch, sizeof arch);
+	if ((rc = fin_net_build(&m->net, arch, t->in_c, t->in_t, err)) != FIN_OK)
+		return rc;
+	fin_net_init(&m->net, o->seed);
+	m->bottleneck = fin_model_find_bottleneck(&m->net);
+	if ((rc = fin_model_encode(m, t, 0, t->rows, &x, &unused, err)) == FIN_OK) {
+		fin_dataset all = { x, x, t->rows, m->nfeat, m->nfeat };
+		rc = fin_train(&m->net, m->loss, &all, &none, o, NULL, NULL, &m->facts, err);
+		m->facts.seed = o->seed;
+		m->facts.batch = o->batch;
+		m->facts.lr = o->lr;
+		m->facts.rows_train = t->rows;
+		snprintf(m->facts.optimizer, sizeof m->facts.optimizer, "%s",
+			 fin_optim_name(o->optimizer));
+	}
+	free(x);
+	free(unused);
 	return rc;
 }

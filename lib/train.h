@@ -40,6 +40,12 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
 	      fin_err *err);
 
+/* Trains the autoencoder preset (a code of bottleneck values) on every row
+ * of t, without validation rows: m gets its features, scalers and network. */
+struct fin_table;
+int fin_train_autoencoder(fin_model *m, const struct fin_table *t, size_t bottleneck,
+			  const fin_train_opts *o, fin_err *err);
+
 /* Mean loss of net over a data set, in inference mode. */
 double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, size_t batch);
 

@@ -1,0 +1,530 @@
+/* fin-anomaly: fit anomaly detectors on history and score rows with them. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "columns.h"
+#include "detector.h"
+#include "feature_reader.h"
+#include "gemm.h"
+#include "input.h"
+#include "json_file.h"
+#include "metrics.h"
+#include "out.h"
+#include "table.h"
+#include "train.h"
+#include "version.h"
+
+static const char usage[] =
+	"Usage: fin-anomaly fit --method M [OPTION]... [FILE]... -o DETECTOR\n"
+	"       fin-anomaly score -m DETECTOR [OPTION]... [FILE]...\n"
+	"       fin-anomaly --method M [OPTION]... [FILE]...   (fit and score the same rows)\n"
+	"Score rows by how unusual they are: key columns, score, anomaly (0/1).\n"
+	"\n"
+	"      --method M         zscore|mahalanobis|iforest|autoencoder (default iforest)\n"
+	"  -c, --columns LIST     feature columns (default: every numeric column but the\n"
+	"                         keys and the label)\n"
+	"  -k, --key LIST         key columns to pass through (default when scoring: the\n"
+	"                         detector's)\n"
+	"  -m, --model FILE       the detector to score with (score)\n"
+	"  -o, --output FILE      the detector (fit), or the scores (score, fit and score)\n"
+	"      --contamination F  flag the top F of the fitted rows' scores (default 0.01)\n"
+	"      --threshold T      flag scores above T instead\n"
+	"      --fail-on-anomaly  exit with status 1 when any row is flagged\n"
+	"      --label COL        a 0/1 or text column to evaluate against (never fitted)\n"
+	"      --positive VALUE   the value of COL that marks an anomaly (default 1)\n"
+	"      --metrics FILE     write ROC-AUC, PR-AUC and recall as JSON (default: stderr)\n"
+	"      --trees N          iforest: trees (default 100)\n"
+	"      --sample N         iforest: rows drawn for each tree (default 256)\n"
+	"      --shrinkage S      mahalanobis: weight of the identity target in [0, 1]\n"
+	"                         (default: the Ledoit-Wolf estimate)\n"
+	"      --ae MODEL         autoencoder: a model from fin-train --task autoencoder\n"
+	"      --bottleneck N     autoencoder trained here: code width (default 8)\n"
+	"      --epochs N         autoencoder trained here: epochs (default 50)\n"
+	"  -s, --seed N           seed (default 1)\n"
+	"      --threads N        BLAS threads (default 1)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error (or a flagged row with --fail-on-anomaly),\n"
+	"2 usage error, 3 unusable detector or model file, 4 no input rows. See fin-anomaly(1).\n";
+
+enum { OPT_METHOD = 256, OPT_CONTAMINATION, OPT_THRESHOLD, OPT_FAIL, OPT_LABEL, OPT_POSITIVE,
+       OPT_METRICS, OPT_TREES, OPT_SAMPLE, OPT_SHRINKAGE, OPT_AE, OPT_BOTTLENECK, OPT_EPOCHS,
+       OPT_THREADS, OPT_NA };
+
+static const struct option long_options[] = {
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "model", required_argument, NULL, 'm' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "contamination", required_argument, NULL, OPT_CONTAMINATION },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "fail-on-anomaly", no_argument, NULL, OPT_FAIL },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "positive", required_argument, NULL, OPT_POSITIVE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "trees", required_argument, NULL, OPT_TREES },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "shrinkage", required_argument, NULL, OPT_SHRINKAGE },
+	{ "ae", required_argument, NULL, OPT_AE },
+	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
+	{ "epochs", required_argument, NULL, OPT_EPOCHS },
+	{ "seed", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum mode { FIT_AND_SCORE, FIT, SCORE };
+
+struct options {
+	enum mode mode;
+	fin_detector_opts det;
+	char **cols, **keys, *model, *output, *label, *positive, *metrics, *ae;
+	size_t ncols, nkeys, bottleneck, epochs, threads;
+	int fail_on_anomaly, quiet;
+	enum fin_na na;
+	fin_csv_opts csv;
+};
+
+/* Scores and labels kept for the metrics. */
+struct evaluation {
+	double *score;
+	unsigned char *label;
+	size_t n, cap;
+};
+
+static int keep_for_metrics(struct evaluation *e, double score, int positive, fin_err *err)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 4096;
+		double *s = realloc(e->score, cap * sizeof *s);
+		unsigned char *l;
+		if (s)
+			e->score = s;
+		l = s ? realloc(e->label, cap) : NULL;
+		if (!l)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		e->label = l;
+		e->cap = cap;
+	}
+	e->score[e->n] = score;
+	e->label[e->n++] = (unsigned char)positive;
+	return FIN_OK;
+}
+
+/* ROC-AUC, PR-AUC and recall when the top contamination share is flagged. */
+static int report_metrics(const struct evaluation *e, double contamination, const char *path,
+			  fin_err *err)
+{
+	size_t k = (size_t)ceil(contamination * (double)e->n), pos = 0, i;
+	double auc = fin_roc_auc(e->score, e->label, e->n);
+	double ap = fin_average_precision(e->score, e->label, e->n);
+	double recall = fin_recall_at(e->score, e->label, e->n, k);
+	FILE *f = stderr;
+
+	for (i = 0; i < e->n; i++)
+		pos += e->label[i];
+	if (path && !(f = fopen(path, "w")))
+		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
+	if (path)
+		fprintf(f, "{\"rows\":%zu,\"positives\":%zu,\"roc_auc\":%.6g,\"pr_auc\":%.6g,"
+			   "\"contamination\":%.6g,\"recall_at_contamination\":%.6g}\n",
+			e->n, pos, auc, ap, contamination, recall);
+	else
+		fprintf(f, "fin-anomaly: %zu rows, %zu positive: ROC-AUC %.4f, PR-AUC %.4f, recall "
+			   "in the top %.4g: %.4f\n",
+			e->n, pos, auc, ap, contamination, recall);
+	if (path && fclose(f) != 0)
+		return fin_fail(err, FIN_EDATA, "%s: write error", path);
+	return FIN_OK;
+}
+
+static void write_header(fin_out *out, char *const *names, const size_t *pass, size_t npass)
+{
+	size_t j;
+
+	for (j = 0; j < npass; j++) {
+		fin_out_field(out, names[pass[j]], strlen(names[pass[j]]));
+		fin_out_char(out, ',');
+	}
+	fin_out_bytes(out, "score,anomaly\n", 14);
+}
+
+/* One output row: the pass-through fields (NUL-separated in text), score,
+ * and the flag. */
+static void write_row(fin_out *out, const char *text, size_t npass, double score, int flagged)
+{
+	size_t j;
+
+	for (j = 0; j < npass; j++) {
+		size_t len = strlen(text);
+		fin_out_field(out, text, len);
+		fin_out_char(out, ',');
+		text += len + 1;
+	}
+	fin_out_double(out, score);
+	fin_out_char(out, ',');
+	fin_out_char(out, flagged ? '1' : '0');
+	fin_out_char(out, '\n');
+}
+
+static int open_output(const char *path, int *fd, fin_err *err)
+{
+	*fd = STDOUT_FILENO;
+	if (path && strcmp(path, "-") != 0 &&
+	    (*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
+	return FIN_OK;
+}
+
+/* fit, or fit and score: every row is read into memory, as fitting needs. */
+static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
+	       struct evaluation *ev, fin_err *err)
+{
+	fin_table t = { 0 };
+	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
+				.nkeys = o->nkeys, .target = o->label, .na = o->na,
+				.keep_keys = o->mode == FIT_AND_SCORE };
+	double *score = NULL;
+	fin_out *out = NULL;
+	size_t i, j;
+	int rc, fd = -1;
+
+	if (o->ae) {
+		/* The model decides the features. */
+		if ((rc = fin_model_load(&d->ae, o->ae, err)) != FIN_OK)
+			return rc;
+		if (d->ae.task != FIN_TASK_AUTOENCODER)
+			return fin_fail(err, FIN_EMODEL, "%s: not an autoencoder (task %s)", o->ae,
+					fin_task_name(d->ae.task));
+		spec.columns = d->ae.feat;
+		spec.ncolumns = d->ae.nfeat;
+	}
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
+		return rc;
+	if (!o->quiet && t.skipped)
+		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", t.skipped);
+	if (o->det.method == FIN_DET_AUTOENCODER && !o->ae) {
+		fin_train_opts to = { .epochs = o->epochs, .batch = 32, .optimizer = FIN_OPT_ADAM,
+				      .lr = 1e-3f, .seed = o->det.seed };
+		if ((rc = fin_train_autoencoder(&d->ae, &t, o->bottleneck, &to, err)) != FIN_OK)
+			goto done;
+	}
+	d->nfeat = t.nfeat;
+	d->feat = calloc(t.nfeat, sizeof *d->feat);
+	d->nkeys = o->nkeys;
+	d->keys = calloc(o->nkeys ? o->nkeys : 1, sizeof *d->keys);
+	if (!d->feat || !d->keys) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (j = 0; j < t.nfeat; j++)
+		d->feat[j] = strdup(t.feat[j]);
+	for (j = 0; j < o->nkeys; j++)
+		d->keys[j] = strdup(o->keys[j]);
+	if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK)
+		goto done;
+	if (!o->quiet)
+		fprintf(stderr, "fin-anomaly: %s fitted on %zu rows of %zu features; threshold %.6g\n",
+			fin_method_name(d->method), t.rows, t.nfeat, d->threshold);
+	if (o->mode == FIT) {
+		rc = fin_detector_save(d, o->output, err);
+		goto done;
+	}
+	score = malloc(t.rows * sizeof *score);
+	out = malloc(sizeof *out);
+	if (!score || !out) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if ((rc = fin_detector_score(d, t.x, t.rows, score, err)) != FIN_OK ||
+	    (rc = open_output(o->output, &fd, err)) != FIN_OK)
+		goto done;
+	fin_out_init(out, fd);
+	{
+		char **names;
+		size_t nnames, *pass = NULL, npass = 0;
+		if (fin_input_header(in, &names, &nnames, err) == FIN_OK && o->nkeys)
+			rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass, err);
+		if (rc == FIN_OK)
+			write_header(out, names, pass, npass);
+		free(pass);
+	}
+	for (i = 0; rc == FIN_OK && i < t.rows; i++) {
+		int flag = score[i] > d->threshold;
+		*flagged += flag;
+		write_row(out, t.keys ? t.keys + t.key_at[i] : "", t.nkeys, score[i], flag);
+		if (o->label)
+			rc = keep_for_metrics(ev, score[i],
+					      t.ylabel[i] && strcmp(t.ylabel[i], o->positive) == 0, err);
+	}
+	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
+		    FIN_OK &&
+	    rc == FIN_OK)
+		rc = FIN_EDATA;
+done:
+	if (fd > STDOUT_FILENO)
+		close(fd);
+	free(out);
+	free(score);
+	fin_table_free(&t);
+	return rc;
+}
+
+/* score: rows stream through in chunks; memory stays constant (but for
+ * the scores kept for --label). */
+static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
+		 struct evaluation *ev, fin_err *err)
+{
+	enum { BATCH = 4096 };
+	char **names;
+	size_t nnames, *pass = NULL, npass = 0, n = 0, i, j, text_len = 0, text_cap = 0;
+	size_t text_at[BATCH];
+	unsigned char positive[BATCH];
+	long label_col = -1;
+	float *x = NULL;
+	double *s = NULL;
+	char *text = NULL;
+	fin_features feat = { 0 };
+	fin_out *out = NULL;
+	fin_row *row;
+	int rc, got, fd = -1;
+
+	if ((rc = fin_detector_load(d, o->model, err)) != FIN_OK ||
+	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
+	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, names, nnames, o->na,
+				    fin_input_name(in), o->model, err)) != FIN_OK)
+		goto done;
+	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
+		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
+		goto done;
+	}
+	if (o->nkeys) {
+		if ((rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass, err)) !=
+		    FIN_OK)
+			goto done;
+	} else if ((pass = malloc((d->nkeys ? d->nkeys : 1) * sizeof *pass))) {
+		for (j = 0; j < d->nkeys; j++) {
+			long c = fin_column_find(names, nnames, d->keys[j]);
+			if (c >= 0)
+				pass[npass++] = (size_t)c;
+		}
+	}
+	x = malloc(BATCH * d->nfeat * sizeof *x);
+	s = malloc(BATCH * sizeof *s);
+	out = malloc(sizeof *out);
+	if (!pass || !x || !s || !out) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if ((rc = open_output(o->output, &fd, err)) != FIN_OK)
+		goto done;
+	fin_out_init(out, fd);
+	write_header(out, names, pass, npass);
+	do {
+		got = fin_input_next(in, &row, err);
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		if (got > 0) {
+			int gap = fin_features_read(&feat, row, fin_input_name(in), x + n * d->nfeat, err);
+			if (gap == -1)
+				continue;
+			if ((rc = gap) != FIN_OK)
+				break;
+			text_at[n] = text_len;
+			for (j = 0; j < npass; j++) {
+				size_t len = row->lens[pass[j]];
+				if (text_len + len + 1 > text_cap) {
+					char *t = realloc(text, text_cap = 2 * (text_len + len + 1));
+					if (!t) {
+						rc = fin_fail(err, FIN_EDATA, "out of memory");
+						break;
+					}
+					text = t;
+				}
+				memcpy(text + text_len, row->fields[pass[j]], len + 1);
+				text_len += len + 1;
+			}
+			if (rc != FIN_OK)
+				break;
+			positive[n] = label_col >= 0 && strcmp(row->fields[label_col], o->positive) == 0;
+			n++;
+		}
+		if (n == BATCH || (got == 0 && n)) {
+			if ((rc = fin_detector_score(d, x, n, s, err)) != FIN_OK)
+				break;
+			for (i = 0; i < n; i++) {
+				int flag = s[i] > d->threshold;
+				*flagged += flag;
+				write_row(out, text + text_at[i], npass, s[i], flag);
+				if (label_col >= 0 && (rc = keep_for_metrics(ev, s[i], positive[i], err)))
+					break;
+			}
+			n = text_len = 0;
+		}
+	} while (got > 0 && rc == FIN_OK);
+	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
+		    FIN_OK &&
+	    rc == FIN_OK)
+		rc = FIN_EDATA;
+	if (rc == FIN_OK && !o->quiet && feat.skipped)
+		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
+done:
+	if (fd > STDOUT_FILENO)
+		close(fd);
+	fin_features_free(&feat);
+	free(out);
+	free(text);
+	free(x);
+	free(s);
+	free(pass);
+	return rc;
+}
+
+static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
+{
+	int opt, rc = FIN_OK, word;
+	size_t seed;
+	char *end;
+
+	if (argc > 1 && strcmp(argv[1], "fit") == 0)
+		o->mode = FIT;
+	else if (argc > 1 && strcmp(argv[1], "score") == 0)
+		o->mode = SCORE;
+	if (o->mode != FIT_AND_SCORE) {
+		argv++;
+		argc--;
+	}
+	while (rc == FIN_OK && (opt = getopt_long(argc, argv, "c:k:m:o:s:d:nqhV", long_options,
+						  NULL)) != -1) {
+		switch (opt) {
+		case OPT_METHOD:
+			rc = fin_cli_word("--method", optarg, fin_method_parse(optarg), &word, err);
+			o->det.method = (enum fin_method)word;
+			break;
+		case 'c': rc = fin_cli_append(&o->cols, &o->ncols, optarg, err); break;
+		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
+		case 'm': o->model = optarg; break;
+		case 'o': o->output = optarg; break;
+		case OPT_CONTAMINATION:
+			o->det.contamination = strtod(optarg, &end);
+			if (!*optarg || *end || !(o->det.contamination > 0 && o->det.contamination < 1))
+				rc = fin_fail(err, FIN_EUSAGE,
+					      "--contamination: expected a share between 0 and 1, not '%s'",
+					      optarg);
+			break;
+		case OPT_THRESHOLD:
+			o->det.threshold = strtod(optarg, &end);
+			if (!*optarg || *end || !isfinite(o->det.threshold))
+				rc = fin_fail(err, FIN_EUSAGE, "--threshold: expected a number, not '%s'",
+					      optarg);
+			break;
+		case OPT_SHRINKAGE:
+			o->det.shrinkage = strtod(optarg, &end);
+			if (!*optarg || *end || !(o->det.shrinkage >= 0 && o->det.shrinkage <= 1))
+				rc = fin_fail(err, FIN_EUSAGE,
+					      "--shrinkage: expected a number from 0 to 1, not '%s'", optarg);
+			break;
+		case OPT_FAIL: o->fail_on_anomaly = 1; break;
+		case OPT_LABEL: o->label = optarg; break;
+		case OPT_POSITIVE: o->positive = optarg; break;
+		case OPT_METRICS: o->metrics = optarg; break;
+		case OPT_TREES: rc = fin_cli_size("--trees", optarg, 1, 100000, &o->det.trees, err); break;
+		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 24, &o->det.sample, err); break;
+		case OPT_AE: o->ae = optarg; break;
+		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &o->bottleneck, err); break;
+		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o->epochs, err); break;
+		case 's':
+			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
+			o->det.seed = seed;
+			break;
+		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
+			o->na = (enum fin_na)word;
+			break;
+		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
+		case 'n': o->csv.no_header = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': puts("fin-anomaly (fin) " FIN_VERSION); exit(0);
+		default:
+			fputs("Try 'fin-anomaly --help'.\n", stderr);
+			return err->code = FIN_EUSAGE;
+		}
+	}
+	if (rc != FIN_OK)
+		return rc;
+	if (o->mode == SCORE && !o->model)
+		return fin_fail(err, FIN_EUSAGE, "score needs -m DETECTOR");
+	if (o->mode != SCORE && o->model)
+		return fin_fail(err, FIN_EUSAGE, "-m is for score; fit builds a detector");
+	if (o->ae && o->det.method != FIN_DET_AUTOENCODER)
+		return fin_fail(err, FIN_EUSAGE, "--ae goes with --method autoencoder");
+	if (o->mode == FIT && o->output && (rc = fin_json_check_writable(o->output, err)))
+		return rc;
+	return FIN_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .det = { .method = FIN_DET_IFOREST, .contamination = 0.01,
+				      .threshold = NAN, .shrinkage = NAN, .trees = 100,
+				      .sample = 256, .seed = 1 },
+			     .positive = "1", .bottleneck = 8, .epochs = 50, .threads = 1 };
+	struct evaluation ev = { 0 };
+	fin_detector d = { 0 };
+	fin_err err = { 0 };
+	fin_input *in = NULL;
+	size_t flagged = 0;
+	int rc;
+
+	rc = parse_options(argc, argv, &o, &err);
+	if (rc == FIN_OK) {
+		char **files = o.mode == FIT_AND_SCORE ? argv + optind : argv + 1 + optind;
+		size_t nfiles = (size_t)(o.mode == FIT_AND_SCORE ? argc - optind : argc - 1 - optind);
+		fin_gemm_threads((int)o.threads);
+		in = fin_input_open(files, nfiles, &o.csv, &err);
+		rc = in ? FIN_OK : err.code;
+	}
+	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if (rc == FIN_OK)
+		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &err)
+				     : fit(&o, in, &d, &flagged, &ev, &err);
+	if (rc == FIN_OK && o.label && o.mode != FIT)
+		rc = report_metrics(&ev, isnan(d.contamination) ? o.det.contamination : d.contamination,
+				    o.metrics, &err);
+	if (rc == FIN_OK && o.mode != FIT && !o.quiet)
+		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
+	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
+		rc = fin_fail(&err, FIN_EDATA, "%zu rows flagged as anomalies", flagged);
+	if (rc != FIN_OK && err.msg[0])
+		fprintf(stderr, "fin-anomaly: %s\n", err.msg);
+	fin_input_close(in);
+	fin_detector_free(&d);
+	free(ev.score);
+	free(ev.label);
+	free(o.cols);
+	free(o.keys);
+	return rc;
+}
