@@ -82,6 +82,13 @@ demo: deps
 		data/german_credit.csv
 	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
 		| cut -d, -f10,63- | head -n 4
+	@echo '== anomaly screening: an isolation forest fitted on the first 700 applicants scores the rest:'
+	head -n 701 data/german_credit.csv > $(BUILD)/credit-history.csv
+	(head -n 1 data/german_credit.csv; tail -n 300 data/german_credit.csv) > $(BUILD)/credit-new.csv
+	$(BUILD)/bin/fin-anomaly fit --method iforest --contamination 0.05 -o $(BUILD)/detector.json \
+		$(BUILD)/credit-history.csv
+	$(BUILD)/bin/fin-anomaly score -m $(BUILD)/detector.json --label Class --positive Bad \
+		$(BUILD)/credit-new.csv | head -n 4
 
 check: deps
 	$(MAKE) run-tests
