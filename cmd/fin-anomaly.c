@@ -15,6 +15,7 @@
 #include "input.h"
 #include "json_file.h"
 #include "metrics.h"
+#include "numio.h"
 #include "out.h"
 #include "table.h"
 #include "train.h"
@@ -129,6 +130,15 @@ static int keep_for_metrics(struct evaluation *e, double score, int positive, fi
 	return FIN_OK;
 }
 
+/* Exact JSON text of v; null when it is undefined (no positives). */
+static const char *json_number(char *buf, double v)
+{
+	if (!isfinite(v))
+		return "null";
+	fin_format_double(buf, v);
+	return buf;
+}
+
 /* ROC-AUC, PR-AUC and recall when the top contamination share is flagged. */
 static int report_metrics(const struct evaluation *e, double contamination, const char *path,
 			  fin_err *err)
@@ -143,11 +153,13 @@ static int report_metrics(const struct evaluation *e, double contamination, cons
 		pos += e->label[i];
 	if (path && !(f = fopen(path, "w")))
 		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
-	if (path)
-		fprintf(f, "{\"rows\":%zu,\"positives\":%zu,\"roc_auc\":%.6g,\"pr_auc\":%.6g,"
-			   "\"contamination\":%.6g,\"recall_at_contamination\":%.6g}\n",
-			e->n, pos, auc, ap, contamination, recall);
-	else
+	if (path) {
+		char a[FIN_NUM_MAX], b[FIN_NUM_MAX], c[FIN_NUM_MAX], r[FIN_NUM_MAX];
+		fprintf(f, "{\"rows\":%zu,\"positives\":%zu,\"roc_auc\":%s,\"pr_auc\":%s,"
+			   "\"contamination\":%s,\"recall_at_contamination\":%s}\n",
+			e->n, pos, json_number(a, auc), json_number(b, ap), json_number(c, contamination),
+			json_number(r, recall));
+	} else
 		fprintf(f, "fin-anomaly: %zu rows, %zu positive: ROC-AUC %.4f, PR-AUC %.4f, recall "
 			   "in the top %.4g: %.4f\n",
 			e->n, pos, auc, ap, contamination, recall);
@@ -156,12 +168,12 @@ static int report_metrics(const struct evaluation *e, double contamination, cons
 	return FIN_OK;
 }
 
-static void write_header(fin_out *out, char *const *names, const size_t *pass, size_t npass)
+static void write_header(fin_out *out, char *const *keys, size_t nkeys)
 {
 	size_t j;
 
-	for (j = 0; j < npass; j++) {
-		fin_out_field(out, names[pass[j]], strlen(names[pass[j]]));
+	for (j = 0; j < nkeys; j++) {
+		fin_out_field(out, keys[j], strlen(keys[j]));
 		fin_out_char(out, ',');
 	}
 	fin_out_bytes(out, "score,anomaly\n", 14);
@@ -229,16 +241,16 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	}
 	d->nfeat = t.nfeat;
 	d->feat = calloc(t.nfeat, sizeof *d->feat);
-	d->nkeys = o->nkeys;
-	d->keys = calloc(o->nkeys ? o->nkeys : 1, sizeof *d->keys);
+	d->nkeys = t.nkeys;
+	d->keys = calloc(t.nkeys ? t.nkeys : 1, sizeof *d->keys);
 	if (!d->feat || !d->keys) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
 	for (j = 0; j < t.nfeat; j++)
 		d->feat[j] = strdup(t.feat[j]);
-	for (j = 0; j < o->nkeys; j++)
-		d->keys[j] = strdup(o->keys[j]);
+	for (j = 0; j < t.nkeys; j++)
+		d->keys[j] = strdup(t.key_names[j]);
 	if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK)
 		goto done;
 	if (!o->quiet)
@@ -258,15 +270,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	    (rc = open_output(o->output, &fd, err)) != FIN_OK)
 		goto done;
 	fin_out_init(out, fd);
-	{
-		char **names;
-		size_t nnames, *pass = NULL, npass = 0;
-		if (fin_input_header(in, &names, &nnames, err) == FIN_OK && o->nkeys)
-			rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass, err);
-		if (rc == FIN_OK)
-			write_header(out, names, pass, npass);
-		free(pass);
-	}
+	write_header(out, t.key_names, t.nkeys);
 	for (i = 0; rc == FIN_OK && i < t.rows; i++) {
 		int flag = score[i] > d->threshold;
 		*flagged += flag;
@@ -294,8 +298,8 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 		 struct evaluation *ev, fin_err *err)
 {
 	enum { BATCH = 4096 };
-	char **names;
-	size_t nnames, *pass = NULL, npass = 0, n = 0, i, j, text_len = 0, text_cap = 0;
+	char **names, **key_names = NULL;
+	size_t nnames, *pass = NULL, npass = 0, n = 0, i, j, text_len = 0, text_cap = 0, rows = 0;
 	size_t text_at[BATCH];
 	unsigned char positive[BATCH];
 	long label_col = -1;
@@ -325,19 +329,30 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			long c = fin_column_find(names, nnames, d->keys[j]);
 			if (c >= 0)
 				pass[npass++] = (size_t)c;
+			else if (!o->quiet)
+				fprintf(stderr, "fin-anomaly: key column '%s' is not in the input\n",
+					d->keys[j]);
 		}
+	}
+	/* --threshold applies to scoring as well as to fitting. */
+	if (!isnan(o->det.threshold)) {
+		d->threshold = o->det.threshold;
+		d->contamination = NAN;
 	}
 	x = malloc(BATCH * d->nfeat * sizeof *x);
 	s = malloc(BATCH * sizeof *s);
 	out = malloc(sizeof *out);
-	if (!pass || !x || !s || !out) {
+	key_names = malloc((npass ? npass : 1) * sizeof *key_names);
+	if (!pass || !x || !s || !out || !key_names) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
 	if ((rc = open_output(o->output, &fd, err)) != FIN_OK)
 		goto done;
 	fin_out_init(out, fd);
-	write_header(out, names, pass, npass);
+	for (j = 0; j < npass; j++)
+		key_names[j] = names[pass[j]];
+	write_header(out, key_names, npass);
 	do {
 		got = fin_input_next(in, &row, err);
 		if (got < 0) {
@@ -368,6 +383,7 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 				break;
 			positive[n] = label_col >= 0 && strcmp(row->fields[label_col], o->positive) == 0;
 			n++;
+			rows++;
 		}
 		if (n == BATCH || (got == 0 && n)) {
 			if ((rc = fin_detector_score(d, x, n, s, err)) != FIN_OK)
@@ -388,10 +404,13 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 		rc = FIN_EDATA;
 	if (rc == FIN_OK && !o->quiet && feat.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
+	if (rc == FIN_OK && rows + feat.skipped == 0)
+		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 done:
 	if (fd > STDOUT_FILENO)
 		close(fd);
 	fin_features_free(&feat);
+	free(key_names);
 	free(out);
 	free(text);
 	free(x);

@@ -94,6 +94,24 @@ static double ledoit_wolf(const gsl_matrix *xc, const gsl_matrix *emp)
 	return delta > 0 ? beta / delta : 0;
 }
 
+/* A factorisation can succeed on a singular matrix, rounding leaving a
+ * pivot of 1e-16: such a pivot, against the largest variance, marks the
+ * matrix as singular too. */
+static int well_conditioned(const double *cov, const gsl_matrix *l, size_t p)
+{
+	double largest = 0;
+	size_t i;
+
+	for (i = 0; i < p; i++)
+		largest = cov[i * p + i] > largest ? cov[i * p + i] : largest;
+	for (i = 0; i < p; i++) {
+		double pivot = gsl_matrix_get(l, i, i);
+		if (!(pivot * pivot > 1e-12 * largest))
+			return 0;
+	}
+	return 1;
+}
+
 int fin_detector_whiten(fin_detector *d)
 {
 	size_t p = d->nfeat, i, j;
@@ -106,7 +124,7 @@ int fin_detector_whiten(fin_detector *d)
 		for (j = 0; j < p; j++)
 			gsl_matrix_set(l, i, j, d->cov[i * p + j]);
 	gsl_set_error_handler_off();
-	if (gsl_linalg_cholesky_decomp1(l) == GSL_SUCCESS &&
+	if (gsl_linalg_cholesky_decomp1(l) == GSL_SUCCESS && well_conditioned(d->cov, l, p) &&
 	    gsl_linalg_tri_invert(CblasLower, CblasNonUnit, l) == GSL_SUCCESS &&
 	    (d->whiten = malloc(p * p * sizeof *d->whiten))) {
 		for (i = 0; i < p; i++)

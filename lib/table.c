@@ -132,7 +132,6 @@ static int keep_row_keys(fin_table *t, size_t r, const fin_row *row, const size_
 		t->keys[t->keys_len + n] = '\0';
 		t->keys_len += n + 1;
 	}
-	t->nkeys = nkey;
 	return FIN_OK;
 }
 
@@ -162,6 +161,18 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	if (spec->nkeys && (rc = fin_columns_select(spec->keys, spec->nkeys, names, nnames, &key,
 						    &nkey, err)) != FIN_OK)
 		return rc;
+	t->key_names = calloc(nkey ? nkey : 1, sizeof *t->key_names);
+	if (!t->key_names) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < nkey; i++) {
+		if (!(t->key_names[i] = strdup(names[key[i]]))) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			goto done;
+		}
+		t->nkeys++;
+	}
 	if (spec->target && (target = fin_column_find(names, nnames, spec->target)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "-y: no column '%s' in the input", spec->target);
 		goto done;
@@ -342,6 +353,9 @@ void fin_table_free(fin_table *t)
 	free(t->x);
 	free(t->y);
 	free(t->ylabel);
+	for (i = 0; t->key_names && i < t->nkeys; i++)
+		free(t->key_names[i]);
+	free(t->key_names);
 	free(t->keys);
 	free(t->key_at);
 	memset(t, 0, sizeof *t);

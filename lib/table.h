@@ -17,6 +17,7 @@ typedef struct fin_table {
 	double *y;           /* [rows] numeric target (NaN when not a number) */
 	char **ylabel;       /* [rows] target text, kept when it is not numeric */
 	int y_numeric;       /* every target value is a number */
+	char **key_names;    /* the key columns' names, [nkeys] */
 	char *keys;          /* with keep_keys: every row's key fields, each NUL-ended */
 	size_t *key_at;      /* [rows] where each row's keys start in keys */
 	size_t nkeys, keys_len, keys_cap, key_at_cap;
