@@ -144,11 +144,11 @@ static int report_metrics(const struct evaluation *e, double contamination, cons
 			  fin_err *err)
 {
 	size_t k = (size_t)ceil(contamination * (double)e->n), pos = 0, i;
-	double auc = fin_roc_auc(e->score, e->label, e->n);
-	double ap = fin_average_precision(e->score, e->label, e->n);
-	double recall = fin_recall_at(e->score, e->label, e->n, k);
+	double auc, ap, recall;
 	FILE *f = stderr;
 
+	if (fin_ranking_metrics(e->score, e->label, e->n, k, &auc, &ap, &recall) != 0)
+		return fin_fail(err, FIN_EDATA, "out of memory");
 	for (i = 0; i < e->n; i++)
 		pos += e->label[i];
 	if (path && !(f = fopen(path, "w")))
@@ -260,14 +260,14 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		rc = fin_detector_save(d, o->output, err);
 		goto done;
 	}
-	score = malloc(t.rows * sizeof *score);
+	/* The rows fitted are the rows scored: fitting has their scores. */
+	score = d->fit_scores;
 	out = malloc(sizeof *out);
-	if (!score || !out) {
+	if (!out) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if ((rc = fin_detector_score(d, t.x, t.rows, score, err)) != FIN_OK ||
-	    (rc = open_output(o->output, &fd, err)) != FIN_OK)
+	if ((rc = open_output(o->output, &fd, err)) != FIN_OK)
 		goto done;
 	fin_out_init(out, fd);
 	write_header(out, t.key_names, t.nkeys);
@@ -287,7 +287,6 @@ done:
 	if (fd > STDOUT_FILENO)
 		close(fd);
 	free(out);
-	free(score);
 	fin_table_free(&t);
 	return rc;
 }

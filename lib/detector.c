@@ -277,12 +277,16 @@ int fin_detector_fit(fin_detector *d, const float *x, size_t n, const fin_detect
 	if (rc != FIN_OK)
 		return rc;
 	scores = malloc(n * sizeof *scores);
-	if (!scores)
+	d->fit_scores = malloc(n * sizeof *d->fit_scores);
+	if (!scores || !d->fit_scores) {
+		free(scores);
 		return fin_fail(err, FIN_EDATA, "out of memory");
-	if ((rc = fin_detector_score(d, x, n, scores, err)) == FIN_OK) {
+	}
+	if ((rc = fin_detector_score(d, x, n, d->fit_scores, err)) == FIN_OK) {
 		d->contamination = isnan(o->threshold) ? o->contamination : NAN;
 		if (isnan(o->threshold)) {
 			/* The (1 - contamination) quantile of the fitted rows' scores. */
+			memcpy(scores, d->fit_scores, n * sizeof *scores);
 			gsl_sort(scores, 1, n);
 			d->threshold =
 				gsl_stats_quantile_from_sorted_data(scores, 1, n, 1 - o->contamination);
@@ -309,6 +313,7 @@ void fin_detector_free(fin_detector *d)
 	free(d->cov);
 	free(d->whiten);
 	free(d->work);
+	free(d->fit_scores);
 	fin_iforest_free(&d->forest);
 	fin_model_free(&d->ae);
 	memset(d, 0, sizeof *d);

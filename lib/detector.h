@@ -42,6 +42,7 @@ typedef struct fin_detector {
 	unsigned long seed;
 	fin_model ae;          /* autoencoder */
 	float *work;           /* scratch for scoring */
+	double *fit_scores;    /* after fit: the fitted rows' scores, in order */
 } fin_detector;
 
 const char *fin_method_name(enum fin_method m);
@@ -49,7 +50,7 @@ int fin_method_parse(const char *s); /* -1 when unknown */
 
 /* Fits d (whose feat, keys and, for an autoencoder, ae are set) on raw
  * features x [n][nfeat], then sets the threshold from the fitted rows'
- * scores. */
+ * scores, which it keeps in fit_scores. */
 int fin_detector_fit(fin_detector *d, const float *x, size_t n, const fin_detector_opts *o,
 		     fin_err *err);
 

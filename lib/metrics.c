@@ -25,13 +25,12 @@ size_t *fin_rank_desc(const double *score, size_t n)
 	return order;
 }
 
-double fin_roc_auc(const double *score, const unsigned char *label, size_t n)
+static double roc_auc(const double *score, const unsigned char *label, size_t n,
+		      const size_t *order)
 {
-	size_t *order = fin_rank_desc(score, n), i = 0, pos = 0, neg = 0;
+	size_t i = 0, pos = 0, neg = 0;
 	double above = 0;
 
-	if (!order)
-		return NAN;
 	/* Walk groups of equal scores from the top: each positive in a group
 	 * beats the negatives below it and ties half of those beside it. */
 	while (i < n) {
@@ -46,19 +45,17 @@ double fin_roc_auc(const double *score, const unsigned char *label, size_t n)
 		neg += gneg;
 		i = j;
 	}
-	free(order);
 	if (pos == 0 || neg == 0)
 		return NAN;
 	return above / ((double)pos * (double)neg);
 }
 
-double fin_average_precision(const double *score, const unsigned char *label, size_t n)
+static double average_precision(const double *score, const unsigned char *label, size_t n,
+				const size_t *order)
 {
-	size_t *order = fin_rank_desc(score, n), i = 0, tp = 0, seen = 0, total = 0;
+	size_t i = 0, tp = 0, seen = 0, total = 0;
 	double ap = 0;
 
-	if (!order)
-		return NAN;
 	for (i = 0; i < n; i++)
 		total += label[i] != 0;
 	i = 0;
@@ -73,21 +70,50 @@ double fin_average_precision(const double *score, const unsigned char *label, si
 		ap += (double)gpos / (double)total * ((double)tp / (double)seen);
 		i = j;
 	}
-	free(order);
 	return total ? ap : NAN;
 }
 
-double fin_recall_at(const double *score, const unsigned char *label, size_t n, size_t k)
+static double recall_at(const unsigned char *label, size_t n, size_t k, const size_t *order)
 {
-	size_t *order = fin_rank_desc(score, n), i, hit = 0, total = 0;
+	size_t i, hit = 0, total = 0;
 
-	if (!order)
-		return NAN;
 	for (i = 0; i < n; i++) {
 		total += label[i] != 0;
 		if (i < k)
 			hit += label[order[i]] != 0;
 	}
-	free(order);
 	return total ? (double)hit / (double)total : NAN;
+}
+
+int fin_ranking_metrics(const double *score, const unsigned char *label, size_t n, size_t k,
+			double *auc, double *ap, double *recall)
+{
+	size_t *order = fin_rank_desc(score, n);
+
+	if (!order)
+		return -1;
+	*auc = roc_auc(score, label, n, order);
+	*ap = average_precision(score, label, n, order);
+	*recall = recall_at(label, n, k, order);
+	free(order);
+	return 0;
+}
+
+/* Each metric on its own: the ranking is the costly part either way. */
+double fin_roc_auc(const double *score, const unsigned char *label, size_t n)
+{
+	double auc, ap, recall;
+	return fin_ranking_metrics(score, label, n, 0, &auc, &ap, &recall) ? NAN : auc;
+}
+
+double fin_average_precision(const double *score, const unsigned char *label, size_t n)
+{
+	double auc, ap, recall;
+	return fin_ranking_metrics(score, label, n, 0, &auc, &ap, &recall) ? NAN : ap;
+}
+
+double fin_recall_at(const double *score, const unsigned char *label, size_t n, size_t k)
+{
+	double auc, ap, recall;
+	return fin_ranking_metrics(score, label, n, k, &auc, &ap, &recall) ? NAN : recall;
 }

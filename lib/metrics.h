@@ -19,6 +19,10 @@ double fin_average_precision(const double *score, const unsigned char *label, si
  * position). NaN without positives. */
 double fin_recall_at(const double *score, const unsigned char *label, size_t n, size_t k);
 
+/* All three at once, ranking the scores once; 0, or -1 without memory. */
+int fin_ranking_metrics(const double *score, const unsigned char *label, size_t n, size_t k,
+			double *auc, double *ap, double *recall);
+
 /* Indices 0..n-1 ordered by score, highest first (ties by position);
  * NULL without memory. */
 size_t *fin_rank_desc(const double *score, size_t n);
