@@ -424,6 +424,58 @@ class ClassificationTest(FinTest):
         self.assertIn("--task", message)
 
 
+class AutoencoderTest(FinTest):
+    """The code and the reconstruction error, recomputed in Python from the
+    model file: standardise with the stored scaler, then dense layers."""
+
+    def forward(self, m, x):
+        layers = m["arch"].split()
+        w = m["weights"]
+        d = len(x)
+        h = [(v - mu) / sd for v, mu, sd in zip(x, m["scaler"]["mean"], m["scaler"]["sd"])]
+        scaled, outputs, at = h, [], 0
+        for layer in layers:
+            units, act = layer[len("dense("):-1].split(",")
+            units = int(units)
+            weights = w[at:at + units * d]
+            bias = w[at + units * d:at + units * d + units]
+            at += units * d + units
+            h = [sum(weights[u * d + i] * h[i] for i in range(d)) + bias[u] for u in range(units)]
+            if act == "relu":
+                h = [max(v, 0.0) for v in h]
+            outputs.append(h)
+            d = units
+        return scaled, outputs
+
+    def test_embed_and_recon_error(self):
+        path = os.path.join(scratch_dir(), "ae.json")
+        self.run_ok(FIN_TRAIN, "-q", "--model", "autoencoder", "--bottleneck", "3", "-c", "!Class",
+                    "--epochs", "5", "-o", path, CREDIT)
+        m = load_model(path)
+        self.assertEqual(m["task"], "autoencoder")
+        self.assertEqual(m["bottleneck"], 1)
+        self.assertNotIn("labels", m)
+        names, out = self.predict(path, "--embed", "--recon-error", "-k", "Class", CREDIT)
+        self.assertEqual(names, ["Class", "z1", "z2", "z3", "recon_error"])
+        header, rows = read_csv(CREDIT)
+        features = [i for i, name in enumerate(header) if name != "Class"]
+        self.assertEqual(len(out), len(rows))
+        for row, got in zip(rows[:20], out[:20]):
+            scaled, outputs = self.forward(m, [float(row[i]) for i in features])
+            self.assertEqual(got[0], row[header.index("Class")])
+            for z, want in zip(got[1:4], outputs[1]):
+                self.assertTrue(abs(float(z) - want) <= 1e-4 * max(1.0, abs(want)), (z, want))
+            recon = sum((o - s) ** 2 for o, s in zip(outputs[-1], scaled)) / len(scaled)
+            self.assertTrue(rel_close(float(got[4]), recon, 1e-4), (got[4], recon))
+
+    def test_autoencoder_has_no_target(self):
+        self.run_fails(EXIT_USAGE, FIN_TRAIN, "-q", "--task", "autoencoder", "-y", "Class", CREDIT)
+
+    def test_embed_needs_an_autoencoder(self):
+        self.run_fails(EXIT_USAGE, FIN_PREDICT, "-m", FILES["cnn.json"], "--embed",
+                       FILES["windows.csv"])
+
+
 class RefusedModelTest(FinTest):
     """Every unusable model file is exit 3 with one line, and no output."""
 
