@@ -2,7 +2,7 @@
 """Benchmark fin-anomaly's isolation forest against scikit-learn's.
 
 Usage: anomaly_bench.py [--rows 1000000] [--bin build/bin] [--workdir DIR]
-                        [--seeds 50] [--big-seeds 5]
+                        [--seeds 50] [--big-seeds 10]
 
 Two data sets, each scored by both tools in one run:
 
@@ -383,9 +383,9 @@ def main():
     ap.add_argument("--seeds", type=int, default=50,
                     help="seeds per tool on the German credit data "
                          "(default 50)")
-    ap.add_argument("--big-seeds", type=int, default=5,
+    ap.add_argument("--big-seeds", type=int, default=10,
                     help="seeds per tool on the transaction table "
-                         "(default 5)")
+                         "(default 10)")
     ap.add_argument("--sklearn-job", nargs=4,
                     metavar=("IN", "OUT", "DROP", "SEED"),
                     help=argparse.SUPPRESS)   # internal: the child process
