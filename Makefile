@@ -21,9 +21,9 @@ endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
 TEST_DEPS = python3
-BENCH_DEPS = python3-numpy python3-pandas python3-torch time
+BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
-TOOLS = fin-window fin-train fin-predict fin-anomaly
+TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -110,6 +110,7 @@ bench:
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

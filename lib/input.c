@@ -90,6 +90,12 @@ int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err)
 	return rc;
 }
 
+void fin_input_columns(const fin_input *in, char ***names, size_t *n)
+{
+	*names = in->names;
+	*n = in->nnames;
+}
+
 /* Moves to the next input and checks that its header matches the first. */
 static int next_file(fin_input *in, fin_err *err)
 {

@@ -23,6 +23,9 @@ int fin_input_is_tty(const fin_input *in);
 /* The header of the first input; see fin_csv_header. */
 int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err);
 
+/* The header read by fin_input_header (n is 0 before). */
+void fin_input_columns(const fin_input *in, char ***names, size_t *n);
+
 /* Next data row across all inputs: 1, 0 at the end, negative on error. */
 int fin_input_next(fin_input *in, fin_row **row, fin_err *err);
 

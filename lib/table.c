@@ -148,6 +148,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 {
 	char **names, shown[200];
 	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, *order = NULL, i, j;
+	size_t *pass = NULL, npass;
 	long target = -1;
 	double *last = NULL;
 	struct rows_buf b = { 0 };
@@ -161,13 +162,17 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	if (spec->nkeys && (rc = fin_columns_select(spec->keys, spec->nkeys, names, nnames, &key,
 						    &nkey, err)) != FIN_OK)
 		return rc;
-	t->key_names = calloc(nkey ? nkey : 1, sizeof *t->key_names);
-	if (!t->key_names) {
+	/* The columns kept as text: the keys, or with keep_all every one. */
+	npass = spec->keep_all ? nnames : nkey;
+	pass = malloc((npass ? npass : 1) * sizeof *pass);
+	t->key_names = calloc(npass ? npass : 1, sizeof *t->key_names);
+	if (!pass || !t->key_names) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	for (i = 0; i < nkey; i++) {
-		if (!(t->key_names[i] = strdup(names[key[i]]))) {
+	for (i = 0; i < npass; i++) {
+		pass[i] = spec->keep_all ? i : key[i];
+		if (!(t->key_names[i] = strdup(names[pass[i]]))) {
 			rc = fin_fail(err, FIN_EDATA, "out of memory");
 			goto done;
 		}
@@ -270,7 +275,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			t->skipped++;
 			continue;
 		}
-		if (spec->keep_keys && (rc = keep_row_keys(t, b.rows, row, key, nkey, err)) != FIN_OK)
+		if ((spec->keep_keys || spec->keep_all) &&
+		    (rc = keep_row_keys(t, b.rows, row, pass, npass, err)) != FIN_OK)
 			goto done;
 		b.rows++;
 	}
@@ -335,6 +341,7 @@ done:
 	free(order);
 	free(cand);
 	free(key);
+	free(pass);
 	if (rc != FIN_OK)
 		fin_table_free(t);
 	return rc;

@@ -17,8 +17,9 @@ typedef struct fin_table {
 	double *y;           /* [rows] numeric target (NaN when not a number) */
 	char **ylabel;       /* [rows] target text, kept when it is not numeric */
 	int y_numeric;       /* every target value is a number */
-	char **key_names;    /* the key columns' names, [nkeys] */
-	char *keys;          /* with keep_keys: every row's key fields, each NUL-ended */
+	char **key_names;    /* the kept columns' names, [nkeys] */
+	char *keys;          /* with keep_keys (keep_all): every row's key fields (all
+			      * fields), each NUL-ended */
 	size_t *key_at;      /* [rows] where each row's keys start in keys */
 	size_t nkeys, keys_len, keys_cap, key_at_cap;
 	size_t skipped;      /* rows left out for a missing value (--na skip) */
@@ -32,6 +33,7 @@ typedef struct fin_table_spec {
 	size_t nkeys;
 	const char *target;   /* target column name, or NULL for none */
 	int keep_keys;        /* keep the key fields of every row */
+	int keep_all;         /* keep every field of every row instead */
 	enum fin_na na;
 } fin_table_spec;
 

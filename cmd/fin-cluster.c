@@ -1,0 +1,502 @@
+/* fin-cluster: k-means segmentation of rows, or of an autoencoder's code. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clusterer.h"
+#include "columns.h"
+#include "feature_reader.h"
+#include "gemm.h"
+#include "input.h"
+#include "json_file.h"
+#include "out.h"
+#include "table.h"
+#include "version.h"
+
+static const char usage[] =
+	"Usage: fin-cluster -k K|LO-HI [OPTION]... [FILE]... [-o CLUSTERS]\n"
+	"       fin-cluster -m CLUSTERS [OPTION]... [FILE]...\n"
+	"Segment rows with k-means: key columns, cluster (from 0), distance to its centroid.\n"
+	"\n"
+	"  -k, --clusters K       clusters, or a range such as 2-10: each is fitted and the\n"
+	"                         best silhouette wins (default 2-10)\n"
+	"  -c, --columns LIST     feature columns (default: every numeric column but keys)\n"
+	"      --key LIST         key columns passed through (default when assigning: the\n"
+	"                         model's)\n"
+	"      --keep             pass every input column through\n"
+	"  -o, --output FILE      save the fitted clusters (JSON) to FILE\n"
+	"  -m, --model FILE       assign rows to the clusters of FILE instead of fitting\n"
+	"      --embed MODEL      cluster the code of an autoencoder from fin-train\n"
+	"      --no-scale         cluster the values as they are (default: standardised)\n"
+	"      --restarts N       k-means++ starts, the lowest inertia kept (default 10)\n"
+	"      --max-iter N       Lloyd iterations per start (default 300)\n"
+	"      --tol T            convergence, relative to the mean variance (default 1e-4)\n"
+	"      --sample N         rows the silhouette is computed on (default 10000)\n"
+	"      --k-report FILE    the table of k, inertia and silhouette as JSON\n"
+	"  -s, --seed N           seed (default 1)\n"
+	"      --threads N        BLAS threads (default 1)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model file,\n"
+	"4 no input rows. See fin-cluster(1).\n";
+
+enum { OPT_KEY = 256, OPT_KEEP, OPT_EMBED, OPT_NO_SCALE, OPT_RESTARTS, OPT_MAX_ITER, OPT_TOL,
+       OPT_SAMPLE, OPT_K_REPORT, OPT_THREADS, OPT_NA };
+
+static const struct option long_options[] = {
+	{ "clusters", required_argument, NULL, 'k' },
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "output", required_argument, NULL, 'o' },
+	{ "model", required_argument, NULL, 'm' },
+	{ "embed", required_argument, NULL, OPT_EMBED },
+	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
+	{ "restarts", required_argument, NULL, OPT_RESTARTS },
+	{ "max-iter", required_argument, NULL, OPT_MAX_ITER },
+	{ "tol", required_argument, NULL, OPT_TOL },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "k-report", required_argument, NULL, OPT_K_REPORT },
+	{ "seed", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct options {
+	size_t k_lo, k_hi, sample, threads;
+	fin_kmeans_opts km;
+	char **cols, **keys, *output, *model, *embed, *k_report;
+	size_t ncols, nkeys;
+	int keep, no_scale, quiet;
+	enum fin_na na;
+	fin_csv_opts csv;
+};
+
+static void write_header(fin_out *out, char *const *names, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		fin_out_field(out, names[j], strlen(names[j]));
+		fin_out_char(out, ',');
+	}
+	fin_out_bytes(out, "cluster,distance\n", 17);
+}
+
+/* The pass-through fields (NUL-separated in text), cluster and distance. */
+static void write_row(fin_out *out, const char *text, size_t npass, int cluster, double distance)
+{
+	char num[FIN_NUM_MAX];
+	size_t j;
+
+	for (j = 0; j < npass; j++) {
+		size_t len = strlen(text);
+		fin_out_field(out, text, len);
+		fin_out_char(out, ',');
+		text += len + 1;
+	}
+	fin_out_bytes(out, num, (size_t)snprintf(num, sizeof num, "%d,", cluster));
+	fin_out_double(out, distance);
+	fin_out_char(out, '\n');
+}
+
+/* One line of the k table, and its JSON twin. */
+struct k_result {
+	size_t k;
+	double inertia, silhouette;
+};
+
+static int write_k_report(const char *path, const struct k_result *r, size_t n, size_t best,
+			  fin_err *err)
+{
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	size_t i;
+	int ok = o && a && cJSON_AddItemToObject(o, "candidates", a) &&
+		 cJSON_AddNumberToObject(o, "best_k", (double)r[best].k);
+	int rc;
+
+	for (i = 0; ok && i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		ok = e && cJSON_AddItemToArray(a, e) &&
+		     cJSON_AddNumberToObject(e, "k", (double)r[i].k) &&
+		     fin_json_add_exact(e, "inertia", r[i].inertia) &&
+		     fin_json_add_exact(e, "silhouette", r[i].silhouette);
+	}
+	if (!ok) {
+		if (!o)
+			cJSON_Delete(a);
+		cJSON_Delete(o);
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	}
+	rc = fin_json_save(o, path, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* With --keep every column passes through; the model still remembers the
+ * --key columns by name. */
+static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
+{
+	char **names;
+	size_t nnames, *key = NULL, nkey = 0, j;
+	int rc = FIN_OK;
+
+	for (j = 0; j < c->nkeys; j++)
+		free(c->keys[j]);
+	free(c->keys);
+	c->keys = NULL;
+	c->nkeys = 0;
+	fin_input_columns(in, &names, &nnames);
+	if (o->nkeys && (rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &key, &nkey,
+						 err)) != FIN_OK)
+		return rc;
+	c->keys = calloc(nkey ? nkey : 1, sizeof *c->keys);
+	for (j = 0; c->keys && j < nkey; j++)
+		if ((c->keys[j] = strdup(names[key[j]])))
+			c->nkeys++;
+	free(key);
+	return c->keys && c->nkeys == nkey ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
+}
+
+/* Fits every k of the range on the rows of in; keeps the best silhouette
+ * (the only k when there is one), writes assignments and the model. */
+static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
+{
+	fin_table t = { 0 };
+	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
+				.nkeys = o->nkeys, .na = o->na, .keep_keys = 1, .keep_all = o->keep };
+	size_t nk = o->k_hi - o->k_lo + 1, best = 0, i;
+	struct k_result *res = calloc(nk, sizeof *res);
+	int *assign = NULL, *cluster = NULL, rc;
+	double *dist = NULL;
+	float *space = NULL;
+	fin_kmeans trial = { 0 };
+	fin_out *out = malloc(sizeof *out);
+
+	if (!res || !out) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if (o->embed) {
+		if ((rc = fin_model_load(&c->ae, o->embed, err)) != FIN_OK)
+			goto done;
+		if (c->ae.task != FIN_TASK_AUTOENCODER) {
+			rc = fin_fail(err, FIN_EMODEL, "%s: not an autoencoder (task %s)", o->embed,
+				      fin_task_name(c->ae.task));
+			goto done;
+		}
+		c->embedded = 1;
+		spec.columns = c->ae.feat;
+		spec.ncolumns = c->ae.nfeat;
+	}
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
+		goto done;
+	if (!o->quiet && t.skipped)
+		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", t.skipped);
+	c->nfeat = t.nfeat;
+	c->feat = t.feat;
+	if ((rc = fin_clusterer_prepare(c, t.x, t.rows, !o->no_scale, &space, err)) != FIN_OK)
+		goto done;
+	assign = malloc(t.rows * sizeof *assign);
+	cluster = malloc(t.rows * sizeof *cluster);
+	dist = malloc(t.rows * sizeof *dist);
+	if (!assign || !cluster || !dist) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if (nk > 1 && !o->quiet)
+		fprintf(stderr, "fin-cluster:  k      inertia  silhouette\n");
+	for (i = 0; i < nk; i++) {
+		fin_kmeans_opts ko = o->km;
+		ko.k = o->k_lo + i;
+		if ((rc = fin_kmeans_fit(&trial, space, t.rows, c->dim, &ko, assign, err)) != FIN_OK)
+			goto done;
+		res[i].k = ko.k;
+		res[i].inertia = trial.inertia;
+		/* On a seeded sample for large inputs: the full silhouette is
+		 * quadratic in the rows. */
+		res[i].silhouette = nk > 1 || o->k_report
+					    ? fin_silhouette(space, t.rows, c->dim, assign, ko.k,
+							     o->sample, o->km.seed)
+					    : NAN;
+		if (nk > 1 && !o->quiet)
+			fprintf(stderr, "fin-cluster: %2zu %12.6g  %10.4f\n", ko.k, trial.inertia,
+				res[i].silhouette);
+		if (i == 0 || res[i].silhouette > res[best].silhouette) {
+			best = i;
+			fin_kmeans_free(&c->km);
+			c->km = trial;
+			memset(&trial, 0, sizeof trial);
+			c->opts = ko;
+			c->silhouette = res[i].silhouette;
+		} else {
+			fin_kmeans_free(&trial);
+		}
+	}
+	if (nk > 1 && !o->quiet)
+		fprintf(stderr, "fin-cluster: k = %zu has the best silhouette\n", res[best].k);
+	if (o->k_report && (rc = write_k_report(o->k_report, res, nk, best, err)) != FIN_OK)
+		goto done;
+	fin_kmeans_assign(&c->km, space, t.rows, cluster, dist);
+	if ((rc = fin_clusterer_describe(c, t.x, t.rows, cluster, err)) != FIN_OK)
+		goto done;
+	fin_out_init(out, STDOUT_FILENO);
+	write_header(out, t.key_names, t.nkeys);
+	for (i = 0; i < t.rows; i++)
+		write_row(out, t.keys ? t.keys + t.key_at[i] : "", t.nkeys, cluster[i], dist[i]);
+	if (!o->keep) {
+		c->keys = t.key_names;
+		c->nkeys = t.nkeys;
+		t.key_names = NULL;
+		t.nkeys = 0;
+	}
+	if ((rc = fin_out_finish(out, "<stdout>", err)) != FIN_OK)
+		goto done;
+	if (o->keep && (rc = remember_keys(o, in, c, err)) != FIN_OK)
+		goto done;
+	if (o->output)
+		rc = fin_clusterer_save(c, o->output, err);
+	if (rc == FIN_OK && !o->quiet)
+		fprintf(stderr, "fin-cluster: %zu rows in %zu clusters, inertia %.6g\n", t.rows,
+			c->km.k, c->km.inertia);
+done:
+	if (c->feat == t.feat) {
+		/* owned by c now */
+		t.feat = NULL;
+		t.nfeat = 0;
+	}
+	fin_table_free(&t);
+	fin_kmeans_free(&trial);
+	free(space);
+	free(assign);
+	free(cluster);
+	free(dist);
+	free(res);
+	free(out);
+	return rc;
+}
+
+/* Assigns streamed rows to the clusters of a saved model. */
+static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
+{
+	enum { BATCH = 4096 };
+	char **names, **pass_names = NULL;
+	size_t nnames, *pass = NULL, npass = 0, n = 0, rows = 0, i, j, text_len = 0, text_cap = 0;
+	size_t text_at[BATCH];
+	float *x = NULL, *space = NULL;
+	int *cluster = NULL, got, rc;
+	double *dist = NULL;
+	char *text = NULL;
+	fin_features feat = { 0 };
+	fin_out *out = malloc(sizeof *out);
+	fin_row *row;
+
+	if ((rc = fin_clusterer_load(c, o->model, err)) != FIN_OK ||
+	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
+	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, names, nnames, o->na,
+				    fin_input_name(in), o->model, err)) != FIN_OK)
+		goto done;
+	if (o->keep || o->nkeys) {
+		if (o->keep) {
+			pass = malloc(nnames * sizeof *pass);
+			for (npass = 0; pass && npass < nnames; npass++)
+				pass[npass] = npass;
+		} else if ((rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass,
+						    err)) != FIN_OK) {
+			goto done;
+		}
+	} else if ((pass = malloc((c->nkeys ? c->nkeys : 1) * sizeof *pass))) {
+		for (j = 0; j < c->nkeys; j++) {
+			long col = fin_column_find(names, nnames, c->keys[j]);
+			if (col >= 0)
+				pass[npass++] = (size_t)col;
+			else if (!o->quiet)
+				fprintf(stderr, "fin-cluster: key column '%s' is not in the input\n",
+					c->keys[j]);
+		}
+	}
+	x = malloc(BATCH * c->nfeat * sizeof *x);
+	space = malloc(BATCH * c->dim * sizeof *space);
+	cluster = malloc(BATCH * sizeof *cluster);
+	dist = malloc(BATCH * sizeof *dist);
+	pass_names = malloc((npass ? npass : 1) * sizeof *pass_names);
+	if (!out || !pass || !x || !space || !cluster || !dist || !pass_names) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (j = 0; j < npass; j++)
+		pass_names[j] = names[pass[j]];
+	fin_out_init(out, STDOUT_FILENO);
+	write_header(out, pass_names, npass);
+	do {
+		got = fin_input_next(in, &row, err);
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		if (got > 0) {
+			int gap = fin_features_read(&feat, row, fin_input_name(in), x + n * c->nfeat, err);
+			if (gap == -1)
+				continue;
+			if ((rc = gap) != FIN_OK)
+				break;
+			text_at[n] = text_len;
+			for (j = 0; j < npass; j++) {
+				size_t len = row->lens[pass[j]];
+				if (text_len + len + 1 > text_cap) {
+					char *t = realloc(text, text_cap = 2 * (text_len + len + 1));
+					if (!t) {
+						rc = fin_fail(err, FIN_EDATA, "out of memory");
+						break;
+					}
+					text = t;
+				}
+				memcpy(text + text_len, row->fields[pass[j]], len + 1);
+				text_len += len + 1;
+			}
+			if (rc != FIN_OK)
+				break;
+			n++;
+			rows++;
+		}
+		if (n == BATCH || (got == 0 && n)) {
+			if ((rc = fin_clusterer_map(c, x, n, space, err)) != FIN_OK)
+				break;
+			fin_kmeans_assign(&c->km, space, n, cluster, dist);
+			for (i = 0; i < n; i++)
+				write_row(out, text ? text + text_at[i] : "", npass, cluster[i], dist[i]);
+			n = text_len = 0;
+		}
+	} while (got > 0 && rc == FIN_OK);
+	if (fin_out_finish(out, "<stdout>", rc == FIN_OK ? err : NULL) != FIN_OK && rc == FIN_OK)
+		rc = FIN_EDATA;
+	if (rc == FIN_OK && !o->quiet && feat.skipped)
+		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", feat.skipped);
+	if (rc == FIN_OK && rows + feat.skipped == 0)
+		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+done:
+	fin_features_free(&feat);
+	free(pass_names);
+	free(out);
+	free(text);
+	free(x);
+	free(space);
+	free(cluster);
+	free(dist);
+	free(pass);
+	return rc;
+}
+
+static int parse_k(const char *arg, size_t *lo, size_t *hi, fin_err *err)
+{
+	char *end;
+	unsigned long a = strtoul(arg, &end, 10), b = a;
+
+	if (*end == '-')
+		b = strtoul(end + 1, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || a < 1 || b < a || b > 1000)
+		return fin_fail(err, FIN_EUSAGE, "-k: expected a number of clusters or a range such as "
+				"2-10, not '%s'", arg);
+	*lo = a;
+	*hi = b;
+	return FIN_OK;
+}
+
+static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
+{
+	int opt, rc = FIN_OK, word;
+	size_t seed;
+	char *end;
+
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "k:c:o:m:s:d:nqhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'k': rc = parse_k(optarg, &o->k_lo, &o->k_hi, err); break;
+		case 'c': rc = fin_cli_append(&o->cols, &o->ncols, optarg, err); break;
+		case OPT_KEY: rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
+		case OPT_KEEP: o->keep = 1; break;
+		case 'o': o->output = optarg; break;
+		case 'm': o->model = optarg; break;
+		case OPT_EMBED: o->embed = optarg; break;
+		case OPT_NO_SCALE: o->no_scale = 1; break;
+		case OPT_RESTARTS: rc = fin_cli_size("--restarts", optarg, 1, 10000, &o->km.restarts, err); break;
+		case OPT_MAX_ITER: rc = fin_cli_size("--max-iter", optarg, 1, 1000000, &o->km.max_iter, err); break;
+		case OPT_TOL:
+			o->km.tol = strtod(optarg, &end);
+			if (!*optarg || *end || !(o->km.tol >= 0))
+				rc = fin_fail(err, FIN_EUSAGE, "--tol: expected a number from 0, not '%s'",
+					      optarg);
+			break;
+		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 20, &o->sample, err); break;
+		case OPT_K_REPORT: o->k_report = optarg; break;
+		case 's':
+			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
+			o->km.seed = seed;
+			break;
+		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
+			o->na = (enum fin_na)word;
+			break;
+		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
+		case 'n': o->csv.no_header = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': puts("fin-cluster (fin) " FIN_VERSION); exit(0);
+		default:
+			fputs("Try 'fin-cluster --help'.\n", stderr);
+			return err->code = FIN_EUSAGE;
+		}
+	}
+	if (rc != FIN_OK)
+		return rc;
+	if (o->model && (o->embed || o->output || o->k_report))
+		return fin_fail(err, FIN_EUSAGE, "-m assigns with a saved model: no --embed, -o or "
+				"--k-report");
+	if (o->output && (rc = fin_json_check_writable(o->output, err)) != FIN_OK)
+		return rc;
+	return FIN_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .threads = 1,
+			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4, .seed = 1 } };
+	fin_clusterer c = { 0 };
+	fin_err err = { 0 };
+	fin_input *in = NULL;
+	int rc = parse_options(argc, argv, &o, &err);
+
+	if (rc == FIN_OK) {
+		fin_gemm_threads((int)o.threads);
+		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.csv, &err);
+		rc = in ? FIN_OK : err.code;
+	}
+	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+		fputs("fin-cluster: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if (rc == FIN_OK)
+		rc = o.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &err);
+	if (rc != FIN_OK && err.msg[0])
+		fprintf(stderr, "fin-cluster: %s\n", err.msg);
+	fin_input_close(in);
+	fin_clusterer_free(&c);
+	free(o.cols);
+	free(o.keys);
+	return rc;
+}
