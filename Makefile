@@ -89,6 +89,11 @@ demo: deps
 		$(BUILD)/credit-history.csv
 	$(BUILD)/bin/fin-anomaly score -m $(BUILD)/detector.json --label Class --positive Bad \
 		$(BUILD)/credit-new.csv | head -n 4
+	@echo '== segments: k-means on the code of an autoencoder, k from 2 to 6 by silhouette:'
+	$(BUILD)/bin/fin-train --model autoencoder --bottleneck 4 -c '!Class' --epochs 30 -q \
+		-o $(BUILD)/credit-ae.json data/german_credit.csv
+	$(BUILD)/bin/fin-cluster -k 2-6 --embed $(BUILD)/credit-ae.json --key Class \
+		-o $(BUILD)/segments.json data/german_credit.csv | head -n 4
 
 check: deps
 	$(MAKE) run-tests
