@@ -108,6 +108,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"

@@ -209,6 +209,10 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		goto done;
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", t.skipped);
+	if (o->k_hi > t.rows) {
+		rc = fin_fail(err, FIN_EUSAGE, "k = %zu is more than the %zu rows", o->k_hi, t.rows);
+		goto done;
+	}
 	c->nfeat = t.nfeat;
 	c->feat = t.feat;
 	if ((rc = fin_clusterer_prepare(c, t.x, t.rows, !o->no_scale, &space, err)) != FIN_OK)

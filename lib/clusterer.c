@@ -258,6 +258,13 @@ static int clusterer_from_json(fin_clusterer *c, const cJSON *o, const fin_json_
 	    (rc = fin_json_read_doubles(r, fin_json_field(o, "centroids_raw"), "centroids_raw",
 					k * c->nfeat, &c->centroid_raw)) != FIN_OK)
 		return rc;
+	v = fin_json_field(o, "sizes");
+	if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != k)
+		return fin_json_bad(r, "sizes", " are missing or do not match k");
+	for (i = 0; i < k; i++)
+		if ((rc = fin_json_count(r, cJSON_GetArrayItem(v, (int)i), "sizes", (size_t)1 << 48,
+					 &c->km.sizes[i])) != FIN_OK)
+			return rc;
 	c->km.inertia = fin_json_number_or(o, "inertia", NAN);
 	c->silhouette = fin_json_number_or(o, "silhouette", NAN);
 	return FIN_OK;

@@ -212,10 +212,24 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	s = fin_json_field(o, "training");
 	if (!cJSON_IsObject(s))
 		return fin_json_bad(r, "training", " is missing");
+	/* Facts are for people and for files that embed the model: read
+	 * back whole, with harmless defaults where one is missing. */
+	v = fin_json_field(s, "optimizer");
+	snprintf(m->facts.optimizer, sizeof m->facts.optimizer, "%s",
+		 cJSON_IsString(v) ? v->valuestring : "");
 	m->facts.seed = (unsigned long)fin_json_number_or(s, "seed", 0);
+	m->facts.threads = (int)fin_json_number_or(s, "threads", 1);
+	m->facts.lr = fin_json_number_or(s, "lr", 0);
+	m->facts.l2 = fin_json_number_or(s, "l2", 0);
+	m->facts.clip = fin_json_number_or(s, "clip", 0);
+	m->facts.batch = (size_t)fin_json_number_or(s, "batch", 0);
+	m->facts.epochs = (size_t)fin_json_number_or(s, "epochs", 0);
 	m->facts.epochs_run = (size_t)fin_json_number_or(s, "epochs_run", 0);
+	m->facts.best_epoch = (size_t)fin_json_number_or(s, "best_epoch", 0);
 	m->facts.train_loss = fin_json_number_or(s, "train_loss", NAN);
 	m->facts.val_loss = fin_json_number_or(s, "val_loss", NAN);
+	m->facts.rows_train = (size_t)fin_json_number_or(s, "rows_train", 0);
+	m->facts.rows_val = (size_t)fin_json_number_or(s, "rows_val", 0);
 	w = fin_json_field(o, "weights");
 	if (!cJSON_IsArray(w) || (size_t)cJSON_GetArraySize(w) != m->net.nparams)
 		return fin_json_bad(r, "weights", " are missing or do not match the architecture");
