@@ -117,6 +117,7 @@ bench:
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
