@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "numio.h"
 #include "out.h"
+#include "row_batch.h"
 #include "table.h"
 #include "train.h"
 #include "version.h"
@@ -179,18 +180,9 @@ static void write_header(fin_out *out, char *const *keys, size_t nkeys)
 	fin_out_bytes(out, "score,anomaly\n", 14);
 }
 
-/* One output row: the pass-through fields (NUL-separated in text), score,
- * and the flag. */
-static void write_row(fin_out *out, const char *text, size_t npass, double score, int flagged)
+/* The end of an output row, after the pass-through fields. */
+static void write_result(fin_out *out, double score, int flagged)
 {
-	size_t j;
-
-	for (j = 0; j < npass; j++) {
-		size_t len = strlen(text);
-		fin_out_field(out, text, len);
-		fin_out_char(out, ',');
-		text += len + 1;
-	}
 	fin_out_double(out, score);
 	fin_out_char(out, ',');
 	fin_out_char(out, flagged ? '1' : '0');
@@ -274,7 +266,9 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	for (i = 0; rc == FIN_OK && i < t.rows; i++) {
 		int flag = score[i] > d->threshold;
 		*flagged += flag;
-		write_row(out, t.keys ? t.keys + t.key_at[i] : "", t.nkeys, score[i], flag);
+		if (t.nkeys)
+			fin_out_fields(out, t.keys + t.key_at[i], t.nkeys);
+		write_result(out, score[i], flag);
 		if (o->label)
 			rc = keep_for_metrics(ev, score[i],
 					      t.ylabel[i] && strcmp(t.ylabel[i], o->positive) == 0, err);
@@ -298,13 +292,11 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 {
 	enum { BATCH = 4096 };
 	char **names, **key_names = NULL;
-	size_t nnames, *pass = NULL, npass = 0, n = 0, i, j, text_len = 0, text_cap = 0, rows = 0;
-	size_t text_at[BATCH];
+	size_t nnames, *pass = NULL, npass = 0, i, j, rows = 0;
 	unsigned char positive[BATCH];
 	long label_col = -1;
-	float *x = NULL;
 	double *s = NULL;
-	char *text = NULL;
+	fin_row_batch rb = { 0 };
 	fin_features feat = { 0 };
 	fin_out *out = NULL;
 	fin_row *row;
@@ -338,11 +330,12 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 		d->threshold = o->det.threshold;
 		d->contamination = NAN;
 	}
-	x = malloc(BATCH * d->nfeat * sizeof *x);
+	if ((rc = fin_row_batch_init(&rb, BATCH, d->nfeat, pass, npass, err)) != FIN_OK)
+		goto done;
 	s = malloc(BATCH * sizeof *s);
 	out = malloc(sizeof *out);
 	key_names = malloc((npass ? npass : 1) * sizeof *key_names);
-	if (!pass || !x || !s || !out || !key_names) {
+	if (!pass || !s || !out || !key_names) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -359,42 +352,29 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			break;
 		}
 		if (got > 0) {
-			int gap = fin_features_read(&feat, row, fin_input_name(in), x + n * d->nfeat, err);
-			if (gap == -1)
+			/* read before the row is added: the label is not a feature */
+			int is_positive =
+				label_col >= 0 && strcmp(row->fields[label_col], o->positive) == 0;
+			int added = fin_row_batch_add(&rb, &feat, row, fin_input_name(in), err);
+			if (added == -1)
 				continue;
-			if ((rc = gap) != FIN_OK)
+			if ((rc = added) != FIN_OK)
 				break;
-			text_at[n] = text_len;
-			for (j = 0; j < npass; j++) {
-				size_t len = row->lens[pass[j]];
-				if (text_len + len + 1 > text_cap) {
-					char *t = realloc(text, text_cap = 2 * (text_len + len + 1));
-					if (!t) {
-						rc = fin_fail(err, FIN_EDATA, "out of memory");
-						break;
-					}
-					text = t;
-				}
-				memcpy(text + text_len, row->fields[pass[j]], len + 1);
-				text_len += len + 1;
-			}
-			if (rc != FIN_OK)
-				break;
-			positive[n] = label_col >= 0 && strcmp(row->fields[label_col], o->positive) == 0;
-			n++;
+			positive[rb.n - 1] = (unsigned char)is_positive;
 			rows++;
 		}
-		if (n == BATCH || (got == 0 && n)) {
-			if ((rc = fin_detector_score(d, x, n, s, err)) != FIN_OK)
+		if (rb.n == BATCH || (got == 0 && rb.n)) {
+			if ((rc = fin_detector_score(d, rb.x, rb.n, s, err)) != FIN_OK)
 				break;
-			for (i = 0; i < n; i++) {
+			for (i = 0; i < rb.n; i++) {
 				int flag = s[i] > d->threshold;
 				*flagged += flag;
-				write_row(out, text + text_at[i], npass, s[i], flag);
+				fin_row_batch_write_pass(&rb, i, out);
+				write_result(out, s[i], flag);
 				if (label_col >= 0 && (rc = keep_for_metrics(ev, s[i], positive[i], err)))
 					break;
 			}
-			n = text_len = 0;
+			fin_row_batch_clear(&rb);
 		}
 	} while (got > 0 && rc == FIN_OK);
 	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
@@ -411,8 +391,7 @@ done:
 	fin_features_free(&feat);
 	free(key_names);
 	free(out);
-	free(text);
-	free(x);
+	fin_row_batch_free(&rb);
 	free(s);
 	free(pass);
 	return rc;

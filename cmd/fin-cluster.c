@@ -15,6 +15,7 @@
 #include "input.h"
 #include "json_file.h"
 #include "out.h"
+#include "row_batch.h"
 #include "table.h"
 #include "version.h"
 
@@ -99,18 +100,11 @@ static void write_header(fin_out *out, char *const *names, size_t n)
 	fin_out_bytes(out, "cluster,distance\n", 17);
 }
 
-/* The pass-through fields (NUL-separated in text), cluster and distance. */
-static void write_row(fin_out *out, const char *text, size_t npass, int cluster, double distance)
+/* The end of an output row, after the pass-through fields. */
+static void write_result(fin_out *out, int cluster, double distance)
 {
 	char num[FIN_NUM_MAX];
-	size_t j;
 
-	for (j = 0; j < npass; j++) {
-		size_t len = strlen(text);
-		fin_out_field(out, text, len);
-		fin_out_char(out, ',');
-		text += len + 1;
-	}
 	fin_out_bytes(out, num, (size_t)snprintf(num, sizeof num, "%d,", cluster));
 	fin_out_double(out, distance);
 	fin_out_char(out, '\n');
@@ -262,8 +256,11 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		goto done;
 	fin_out_init(out, STDOUT_FILENO);
 	write_header(out, t.key_names, t.nkeys);
-	for (i = 0; i < t.rows; i++)
-		write_row(out, t.keys ? t.keys + t.key_at[i] : "", t.nkeys, cluster[i], dist[i]);
+	for (i = 0; i < t.rows; i++) {
+		if (t.nkeys)
+			fin_out_fields(out, t.keys + t.key_at[i], t.nkeys);
+		write_result(out, cluster[i], dist[i]);
+	}
 	if (!o->keep) {
 		c->keys = t.key_names;
 		c->nkeys = t.nkeys;
@@ -301,12 +298,11 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 {
 	enum { BATCH = 4096 };
 	char **names, **pass_names = NULL;
-	size_t nnames, *pass = NULL, npass = 0, n = 0, rows = 0, i, j, text_len = 0, text_cap = 0;
-	size_t text_at[BATCH];
-	float *x = NULL, *space = NULL;
+	size_t nnames, *pass = NULL, npass = 0, rows = 0, i, j;
+	float *space = NULL;
 	int *cluster = NULL, got, rc;
 	double *dist = NULL;
-	char *text = NULL;
+	fin_row_batch rb = { 0 };
 	fin_features feat = { 0 };
 	fin_out *out = malloc(sizeof *out);
 	fin_row *row;
@@ -335,12 +331,13 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 					c->keys[j]);
 		}
 	}
-	x = malloc(BATCH * c->nfeat * sizeof *x);
+	if ((rc = fin_row_batch_init(&rb, BATCH, c->nfeat, pass, npass, err)) != FIN_OK)
+		goto done;
 	space = malloc(BATCH * c->dim * sizeof *space);
 	cluster = malloc(BATCH * sizeof *cluster);
 	dist = malloc(BATCH * sizeof *dist);
 	pass_names = malloc((npass ? npass : 1) * sizeof *pass_names);
-	if (!out || !pass || !x || !space || !cluster || !dist || !pass_names) {
+	if (!out || !pass || !space || !cluster || !dist || !pass_names) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -355,37 +352,22 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 			break;
 		}
 		if (got > 0) {
-			int gap = fin_features_read(&feat, row, fin_input_name(in), x + n * c->nfeat, err);
-			if (gap == -1)
+			int added = fin_row_batch_add(&rb, &feat, row, fin_input_name(in), err);
+			if (added == -1)
 				continue;
-			if ((rc = gap) != FIN_OK)
+			if ((rc = added) != FIN_OK)
 				break;
-			text_at[n] = text_len;
-			for (j = 0; j < npass; j++) {
-				size_t len = row->lens[pass[j]];
-				if (text_len + len + 1 > text_cap) {
-					char *t = realloc(text, text_cap = 2 * (text_len + len + 1));
-					if (!t) {
-						rc = fin_fail(err, FIN_EDATA, "out of memory");
-						break;
-					}
-					text = t;
-				}
-				memcpy(text + text_len, row->fields[pass[j]], len + 1);
-				text_len += len + 1;
-			}
-			if (rc != FIN_OK)
-				break;
-			n++;
 			rows++;
 		}
-		if (n == BATCH || (got == 0 && n)) {
-			if ((rc = fin_clusterer_map(c, x, n, space, err)) != FIN_OK)
+		if (rb.n == BATCH || (got == 0 && rb.n)) {
+			if ((rc = fin_clusterer_map(c, rb.x, rb.n, space, err)) != FIN_OK)
 				break;
-			fin_kmeans_assign(&c->km, space, n, cluster, dist);
-			for (i = 0; i < n; i++)
-				write_row(out, text ? text + text_at[i] : "", npass, cluster[i], dist[i]);
-			n = text_len = 0;
+			fin_kmeans_assign(&c->km, space, rb.n, cluster, dist);
+			for (i = 0; i < rb.n; i++) {
+				fin_row_batch_write_pass(&rb, i, out);
+				write_result(out, cluster[i], dist[i]);
+			}
+			fin_row_batch_clear(&rb);
 		}
 	} while (got > 0 && rc == FIN_OK);
 	if (fin_out_finish(out, "<stdout>", rc == FIN_OK ? err : NULL) != FIN_OK && rc == FIN_OK)
@@ -398,8 +380,7 @@ done:
 	fin_features_free(&feat);
 	free(pass_names);
 	free(out);
-	free(text);
-	free(x);
+	fin_row_batch_free(&rb);
 	free(space);
 	free(cluster);
 	free(dist);

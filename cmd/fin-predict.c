@@ -14,6 +14,7 @@
 #include "model.h"
 #include "numio.h"
 #include "out.h"
+#include "row_batch.h"
 #include "version.h"
 #include "window.h"
 
@@ -61,17 +62,6 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
-};
-
-/* Rows waiting for their forward pass: raw features, and the text of the
- * columns that pass through. */
-struct pending {
-	size_t n, cap;
-	float *raw, *scaled;
-	double *pred;
-	char *text;
-	size_t text_len, text_cap;
-	size_t *text_at; /* start of each row's pass-through text */
 };
 
 /* What is written after the pass-through columns. */
@@ -157,7 +147,9 @@ int main(int argc, char **argv)
 	fin_input *in = NULL;
 	fin_out *out = NULL;
 	fin_row *row;
-	struct pending p = { 0 };
+	fin_row_batch rb = { 0 };
+	float *scaled = NULL;
+	double *pred = NULL;
 	struct results res;
 	fin_features feat = { 0 };
 
@@ -243,13 +235,12 @@ int main(int argc, char **argv)
 	res.embed = embed;
 	res.recon = recon || !embed;
 	res.k = k = m.task == FIN_TASK_BINARY || m.task == FIN_TASK_MULTICLASS ? m.nlabels : 1;
-	p.cap = batch;
-	p.raw = malloc(batch * m.nfeat * sizeof *p.raw);
-	p.scaled = malloc(batch * m.nfeat * sizeof *p.scaled);
-	p.pred = malloc(batch * k * sizeof *p.pred);
-	p.text_at = malloc((batch + 1) * sizeof *p.text_at);
+	if ((rc = fin_row_batch_init(&rb, batch, m.nfeat, pass, npass, &err)) != FIN_OK)
+		goto fail;
+	scaled = malloc(batch * m.nfeat * sizeof *scaled);
+	pred = malloc(batch * k * sizeof *pred);
 	out = malloc(sizeof *out);
-	if (!p.raw || !p.scaled || !p.pred || !p.text_at || !out || fin_net_reserve(&m.net, batch) != 0) {
+	if (!scaled || !pred || !out || fin_net_reserve(&m.net, batch) != 0) {
 		rc = fin_fail(&err, FIN_EDATA, "out of memory");
 		goto fail;
 	}
@@ -271,52 +262,26 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (got > 0) {
-			int gap = fin_features_read(&feat, row, fin_input_name(in), p.raw + p.n * m.nfeat,
-						    &err);
+			int added = fin_row_batch_add(&rb, &feat, row, fin_input_name(in), &err);
 			rows++;
-			if (gap == -1)
-				continue;
-			if ((rc = gap) != FIN_OK)
+			if (added != FIN_OK && added != -1) {
+				rc = added;
 				goto fail;
-			p.text_at[p.n] = p.text_len;
-			for (j = 0; j < npass; j++) {
-				size_t len = row->lens[pass[j]];
-				if (p.text_len + len + 1 > p.text_cap) {
-					size_t cap = 2 * (p.text_len + len + 1);
-					char *t = realloc(p.text, cap);
-					if (!t) {
-						rc = fin_fail(&err, FIN_EDATA, "out of memory");
-						goto fail;
-					}
-					p.text = t;
-					p.text_cap = cap;
-				}
-				memcpy(p.text + p.text_len, row->fields[pass[j]], len);
-				p.text[p.text_len + len] = '\0';
-				p.text_len += len + 1;
 			}
-			p.n++;
 		}
-		if (p.n == batch || (got == 0 && p.n)) {
+		if (rb.n == batch || (got == 0 && rb.n)) {
 			const float *y;
-			fin_model_scale(&m, p.raw, p.n, p.scaled);
-			y = fin_net_forward(&m.net, p.scaled, p.n, 0);
+			fin_model_scale(&m, rb.x, rb.n, scaled);
+			y = fin_net_forward(&m.net, scaled, rb.n, 0);
 			if (m.task == FIN_TASK_AUTOENCODER)
-				fin_model_recon_error(&m, p.scaled, y, p.n, p.pred);
+				fin_model_recon_error(&m, scaled, y, rb.n, pred);
 			else
-				fin_model_decode(&m, y, p.n, p.pred);
-			for (i = 0; i < p.n; i++) {
-				const char *t = p.text + p.text_at[i];
-				for (j = 0; j < npass; j++) {
-					size_t len = strlen(t);
-					fin_out_field(out, t, len);
-					fin_out_char(out, ',');
-					t += len + 1;
-				}
-				write_result(out, &res, p.pred, m.net.act[m.bottleneck + 1], i);
+				fin_model_decode(&m, y, rb.n, pred);
+			for (i = 0; i < rb.n; i++) {
+				fin_row_batch_write_pass(&rb, i, out);
+				write_result(out, &res, pred, m.net.act[m.bottleneck + 1], i);
 			}
-			p.n = 0;
-			p.text_len = 0;
+			fin_row_batch_clear(&rb);
 		}
 		if (got == 0)
 			break;
@@ -339,11 +304,9 @@ done:
 	fin_input_close(in);
 	fin_model_free(&m);
 	free(out);
-	free(p.raw);
-	free(p.scaled);
-	free(p.pred);
-	free(p.text);
-	free(p.text_at);
+	fin_row_batch_free(&rb);
+	free(scaled);
+	free(pred);
 	free(pass);
 	fin_features_free(&feat);
 	free(keys);

@@ -57,3 +57,15 @@ void fin_out_field(fin_out *o, const char *s, size_t n)
 	}
 	fin_out_char(o, '"');
 }
+
+void fin_out_fields(fin_out *o, const char *text, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		size_t len = strlen(text);
+		fin_out_field(o, text, len);
+		fin_out_char(o, ',');
+		text += len + 1;
+	}
+}

@@ -63,4 +63,8 @@ static inline void fin_out_double(fin_out *o, double v)
  * or a line break. */
 void fin_out_field(fin_out *o, const char *s, size_t n);
 
+/* Writes n fields stored one after another, each NUL-ended, each as a
+ * field followed by a comma (the pass-through columns before results). */
+void fin_out_fields(fin_out *o, const char *text, size_t n);
+
 #endif
