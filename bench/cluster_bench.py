@@ -35,20 +35,12 @@ match its input.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
-# One thread on both sides: fin-cluster uses one by default (--threads 1),
-# while numpy's BLAS (OpenBLAS, pthreads build on Debian) and
-# scikit-learn's OpenMP loops would otherwise start one per core. Set
-# before numpy is imported, here and in the child processes, which inherit
-# the environment; the scikit-learn job also holds threadpoolctl's limit
-# when it is installed.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+from benchlib import GNU_TIME, run_measured, launcher_floor_mib, count_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -60,7 +52,6 @@ SPEEDUP_TARGET = 1.0     # fin-cluster at least as fast as scikit-learn
 INERTIA_TARGET = 0.001   # fin-cluster's mean inertia at most 0.1% above
 OWN_INERTIA_TOL = 1e-4   # a tool's own inertia against the recomputation
 SPACE_TOL = 1e-6         # fin-cluster's stored mean and sd against numpy's
-GNU_TIME = "/usr/bin/time"
 
 
 # ---------------------------------------------------------------- sklearn job
@@ -129,50 +120,8 @@ def sklearn_job(inp, out, seed):
 
 # ---------------------------------------------------------------- measuring
 
-def run_measured(argv, stdout_path, stderr_path):
-    """Run argv with files as stdout and stderr.
-
-    Returns (seconds, peak RSS in MiB). Exits if the tool fails.
-
-    As in window_bench.py: GNU time reports the child's own peak RSS, while
-    a child started straight from Python reports at least this script's
-    peak (see launcher_floor_mib), so GNU time is used when installed.
-    """
-    rss_path = stderr_path + ".maxrss"
-    use_time = os.access(GNU_TIME, os.X_OK)
-    full = [GNU_TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
-    with open(stdout_path, "wb") as fout, open(stderr_path, "wb") as ferr:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=fout,
-                                stderr=ferr)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        with open(stderr_path, errors="replace") as f:
-            err = f.read().strip()
-        sys.exit(f"error: {' '.join(argv)} exited with {proc.returncode}"
-                 + (f":\n{err}" if err else ""))
-    if use_time:
-        with open(rss_path) as f:
-            kib = int(f.read().split()[-1])
-    else:
-        kib = usage.ru_maxrss
-    return seconds, kib / 1024.0
-
-
-def launcher_floor_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
 
 # ---------------------------------------------------------------- input
-
-def count_lines(path):
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            n += chunk.count(b"\n")
-    return n
 
 
 def ensure_customers(workdir, rows):

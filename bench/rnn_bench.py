@@ -22,19 +22,13 @@ It exits non-zero only when a tool fails or the setup cannot be matched.
 """
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
 import sys
 import time
 
-# One thread for PyTorch means its BLAS too: Debian's python3-torch calls
-# the system BLAS (OpenBLAS, pthreads build), which starts a thread per core
-# whatever torch.set_num_threads says. This must be set before numpy or
-# torch is imported. fin-train gets --threads 1.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+from benchlib import run, load_windows, split, standardiser, mse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -51,47 +45,7 @@ SPEEDUP_TARGET = 1.5     # fin-train's samples/s at least this times PyTorch's
 CHECK_REL_TOL = 1e-3     # fin-predict's MSE against fin-train's own val_loss
 
 
-def run(argv, what):
-    """Run argv; return its wall time in seconds. Exit if it fails."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        err = proc.stderr.strip()
-        sys.exit(f"error: {what}: {' '.join(argv)} exited with "
-                 f"{proc.returncode}" + (f":\n{err}" if err else ""))
-    return seconds
-
-
 # ---------------------------------------------------------------- data
-
-def load_windows(path):
-    """Read fin-window's output: X (n, SIZE, 1) oldest step first, y (n,)."""
-    import numpy as np
-    import pandas as pd
-
-    # round_trip: pandas' default float parser is not correctly rounded, and
-    # both tools must see exactly the same numbers.
-    df = pd.read_csv(path, float_precision="round_trip")
-    names = [f"{COLUMN}_{SIZE - 1 - i}" for i in range(SIZE)]
-    x = df[names].to_numpy(dtype=np.float64).reshape(len(df), SIZE, 1)
-    y = df["y"].to_numpy(dtype=np.float64)
-    return x, y
-
-
-def split(n):
-    """(n_train, n_val) as fin-train computes them for --val 0.2."""
-    n_val = math.floor(VAL_FRACTION * n)
-    return n - n_val, n_val
-
-
-def standardiser(values):
-    """Mean and sample sd (n-1) over axis 0; an sd of 0 becomes 1."""
-    import numpy as np
-    mean = values.mean(axis=0)
-    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
-    return mean, np.where(sd == 0, 1.0, sd)
 
 
 # ---------------------------------------------------------------- fin-train
@@ -194,9 +148,6 @@ def torch_run(preset, x, y, n_train, epochs, seed):
 
 # ---------------------------------------------------------------- main
 
-def mse(pred, y):
-    return float(((pred - y) ** 2).mean())
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -233,8 +184,8 @@ def main():
     fin_version = subprocess.run(
         [os.path.join(bindir, "fin-train"), "--version"], capture_output=True,
         text=True).stdout.strip().splitlines()[0]
-    x, y = load_windows(windows)
-    n_train, n_val = split(len(y))
+    x, y = load_windows(windows, COLUMN, SIZE, steps_first=True)
+    n_train, n_val = split(len(y), VAL_FRACTION)
     y_val = y[n_train:]
     samples = args.epochs * n_train
 

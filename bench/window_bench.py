@@ -16,10 +16,11 @@ It exits non-zero only when a tool fails or the two outputs disagree.
 """
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
+
+from benchlib import GNU_TIME, run_measured, launcher_floor_mib, count_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -29,7 +30,6 @@ SPEEDUP_TARGET = 5.0     # fin-window at least this many times faster
 RSS_TARGET_MIB = 16.0    # fin-window peak RSS must stay under this
 SAMPLE_ROWS = 1000       # rows compared field by field
 REL_TOL = 1e-12
-GNU_TIME = "/usr/bin/time"
 
 
 # ---------------------------------------------------------------- pandas job
@@ -80,58 +80,8 @@ def pandas_job(inp, out):
 
 # ---------------------------------------------------------------- measuring
 
-def run_measured(argv, stdin_path, stdout_path, stderr_path):
-    """Run argv with files as stdin/stdout/stderr.
-
-    Returns (seconds, peak RSS in MiB).
-
-    On Linux a child's ru_maxrss also counts the memory of the process it
-    was started from: exec records the high-water mark of the address space
-    it replaces, and Python's subprocess shares (vfork) or copies (fork) the
-    interpreter's. A child of this script therefore never reports less than
-    this script's own peak, about 10 MiB, which hides what a small C tool
-    really uses. GNU time forks from a process of about 1 MiB and reports
-    the grandchild's figure, so it is used when installed (Debian package
-    `time`). Otherwise os.wait4 gives the child's own rusage, and figures at
-    or below launcher_floor_mib() are an upper bound, not a measurement.
-    """
-    rss_path = stderr_path + ".maxrss"
-    use_time = os.access(GNU_TIME, os.X_OK)
-    full = [GNU_TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
-    with open(stdin_path, "rb") as fin, open(stdout_path, "wb") as fout, \
-            open(stderr_path, "wb") as ferr:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=fin, stdout=fout, stderr=ferr)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-    # Tell Popen the child is reaped, so it does not try to wait again.
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        with open(stderr_path, errors="replace") as f:
-            err = f.read().strip()
-        sys.exit(f"error: {' '.join(argv)} exited with {proc.returncode}"
-                 + (f":\n{err}" if err else ""))
-    if use_time:
-        with open(rss_path) as f:
-            kib = int(f.read().split()[-1])
-    else:
-        kib = usage.ru_maxrss
-    return seconds, kib / 1024.0   # Linux reports KiB
-
-
-def launcher_floor_mib():
-    """This script's own peak RSS: the least a wait4 figure can show."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
 
 # ---------------------------------------------------------------- input
-
-def count_lines(path):
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            n += chunk.count(b"\n")
-    return n
 
 
 def ensure_prices(workdir, rows):
@@ -256,14 +206,14 @@ def main():
                "-", "-"]
 
     print("running fin-window ...")
-    fin_s, fin_rss = run_measured(fin_argv, big, work("out_fin.csv"),
-                                  work("err_fin.txt"))
+    fin_s, fin_rss = run_measured(fin_argv, work("out_fin.csv"), work("err_fin.txt"),
+                                  stdin_path=big)
     print("running fin-window on the small input ...")
-    small_s, small_rss = run_measured(fin_argv, small, work("out_fin_small.csv"),
-                                      work("err_fin_small.txt"))
+    small_s, small_rss = run_measured(fin_argv, work("out_fin_small.csv"),
+                                      work("err_fin_small.txt"), stdin_path=small)
     print("running pandas ...")
-    pd_s, pd_rss = run_measured(pd_argv, big, work("out_pandas.csv"),
-                                work("err_pandas.txt"))
+    pd_s, pd_rss = run_measured(pd_argv, work("out_pandas.csv"), work("err_pandas.txt"),
+                                stdin_path=big)
     with open(work("err_pandas.txt")) as f:
         pd_compute = next((float(line.split("=")[1]) for line in f
                            if line.startswith("compute_seconds=")), None)

@@ -1,0 +1,123 @@
+"""What the benchmarks share: one thread for the reference tools, timing
+and peak memory of a child process, and the data handling of the training
+benchmarks. Import it before numpy, pandas or torch."""
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+
+# One thread on the reference side means its BLAS and OpenMP too: Debian's
+# numpy, scikit-learn and PyTorch call the system OpenBLAS (pthreads build),
+# which starts a thread per core whatever torch.set_num_threads says. Set
+# before numpy is imported, here and in child processes, which inherit the
+# environment. fin's tools get --threads 1 (their default).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(argv, stdout_path, stderr_path, stdin_path=None):
+    """Run argv with files as stdin (or nothing), stdout and stderr.
+
+    Returns (seconds, peak RSS in MiB); exits if the tool fails.
+
+    On Linux a child's ru_maxrss also counts the memory of the process it
+    was started from: exec records the high-water mark of the address space
+    it replaces, and Python's subprocess shares (vfork) or copies (fork) the
+    interpreter's. A child of this script therefore never reports less than
+    this script's own peak, about 10 MiB, which hides what a small C tool
+    really uses. GNU time forks from a process of about 1 MiB and reports
+    the grandchild's figure, so it is used when installed (Debian package
+    `time`). Otherwise os.wait4 gives the child's own rusage, and figures at
+    or below launcher_floor_mib() are an upper bound, not a measurement.
+    """
+    rss_path = stderr_path + ".maxrss"
+    use_time = os.access(GNU_TIME, os.X_OK)
+    full = [GNU_TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
+    fin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        with open(stdout_path, "wb") as fout, open(stderr_path, "wb") as ferr:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(full, stdin=fin, stdout=fout, stderr=ferr)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - t0
+    finally:
+        if stdin_path:
+            fin.close()
+    # Tell Popen the child is reaped, so it does not try to wait again.
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        with open(stderr_path, errors="replace") as f:
+            err = f.read().strip()
+        sys.exit(f"error: {' '.join(argv)} exited with {proc.returncode}"
+                 + (f":\n{err}" if err else ""))
+    if use_time:
+        with open(rss_path) as f:
+            kib = int(f.read().split()[-1])
+    else:
+        kib = usage.ru_maxrss
+    return seconds, kib / 1024.0   # Linux reports KiB
+
+
+def launcher_floor_mib():
+    """This script's own peak RSS: the least a wait4 figure can show."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            n += chunk.count(b"\n")
+    return n
+
+
+def run(argv, what):
+    """Run argv; return its wall time in seconds. Exit if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        err = proc.stderr.strip()
+        sys.exit(f"error: {what}: {' '.join(argv)} exited with "
+                 f"{proc.returncode}" + (f":\n{err}" if err else ""))
+    return seconds
+
+
+def load_windows(path, column, size, steps_first):
+    """Read fin-window's output: X oldest step first, as (n, 1, size) for a
+    convolution or (n, size, 1) for a recurrent layer; and y (n,)."""
+    import numpy as np
+    import pandas as pd
+
+    # round_trip: pandas' default float parser is not correctly rounded, and
+    # both tools must see exactly the same numbers.
+    df = pd.read_csv(path, float_precision="round_trip")
+    names = [f"{column}_{size - 1 - i}" for i in range(size)]
+    shape = (len(df), size, 1) if steps_first else (len(df), 1, size)
+    x = df[names].to_numpy(dtype=np.float64).reshape(shape)
+    y = df["y"].to_numpy(dtype=np.float64)
+    return x, y
+
+
+def split(n, val_fraction=0.2):
+    """(n_train, n_val) as fin-train computes them for --val."""
+    n_val = math.floor(val_fraction * n)
+    return n - n_val, n_val
+
+
+def standardiser(values):
+    """Mean and sample sd (n-1) over axis 0; an sd of 0 becomes 1."""
+    import numpy as np
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+    return mean, np.where(sd == 0, 1.0, sd)
+
+
+def mse(pred, y):
+    import numpy as np
+    return float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
