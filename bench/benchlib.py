@@ -1,6 +1,7 @@
 """What the benchmarks share: one thread for the reference tools, timing
-and peak memory of a child process, and the data handling of the training
+and peak memory of a child process, and the training runs of the training
 benchmarks. Import it before numpy, pandas or torch."""
+import json
 import math
 import os
 import resource
@@ -121,3 +122,84 @@ def standardiser(values):
 def mse(pred, y):
     import numpy as np
     return float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
+
+
+def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val, key, size,
+                  batch):
+    """Train and predict with fin; return a dict of figures for one seed."""
+    import numpy as np
+    import pandas as pd
+
+    model = os.path.join(workdir, f"fin_{preset}_model_{seed}.json")
+    log = os.path.join(workdir, f"fin_{preset}_log_{seed}.jsonl")
+    pred = os.path.join(workdir, f"fin_{preset}_pred_{seed}.csv")
+    train_argv = [os.path.join(bindir, "fin-train"), "--model", preset,
+                  "-k", key, "-y", "y", "--epochs", str(epochs),
+                  "--batch", str(batch), "--threads", "1", "--seed", str(seed),
+                  "-q", "--log", log, "-o", model, windows]
+    wall = run(train_argv, "fin-train")
+    run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
+         windows], "fin-predict")
+
+    with open(log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    with open(model) as f:
+        facts = json.load(f)
+    training = facts["training"]
+    if (training["rows_train"], training["rows_val"]) != (n_train, n_val):
+        sys.exit(f"error: fin-train split {training['rows_train']}+"
+                 f"{training['rows_val']} rows, the benchmark expects "
+                 f"{n_train}+{n_val}")
+    if facts["input_shape"] != [1, size]:
+        sys.exit(f"error: fin-train read the windows as shape "
+                 f"{facts['input_shape']}, the benchmark expects [1, {size}]")
+
+    p = pd.read_csv(pred, float_precision="round_trip")["prediction"]
+    p = p.to_numpy(dtype=np.float64)
+    if len(p) != n_train + n_val:
+        sys.exit(f"error: fin-predict wrote {len(p)} rows for "
+                 f"{n_train + n_val} input rows")
+    return {"wall": wall, "loop": float(last["seconds"]),
+            "pred_val": p[n_train:],
+            "own_val_loss": float(last["val_loss"]),
+            "y_sd": float(facts["target_scaler"]["sd"])}
+
+
+def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
+    """Train the network make_net() builds the way fin-train does (scaling
+    on the training rows, Adam, MSE, batches shuffled within the training
+    rows); return (loop seconds, validation predictions in y's units).
+
+    Only the training loop is timed: imports, tensor set-up and building the
+    model happen before the clock starts.
+    """
+    import torch
+    from torch import nn
+
+    x_mean, x_sd = standardiser(x[:n_train])
+    y_mean, y_sd = standardiser(y[:n_train])
+    xs = torch.tensor((x - x_mean) / x_sd, dtype=torch.float32)
+    ys = torch.tensor((y - y_mean) / y_sd, dtype=torch.float32).reshape(-1, 1)
+    x_train, y_train = xs[:n_train], ys[:n_train]
+
+    torch.manual_seed(seed)
+    net = make_net()
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+
+    net.train()
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n_train)
+        for at in range(0, n_train, batch):
+            idx = order[at:at + batch]
+            opt.zero_grad()
+            loss = loss_fn(net(x_train[idx]), y_train[idx])
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - t0
+
+    net.eval()
+    with torch.no_grad():
+        out = net(xs[n_train:]).reshape(-1).double().numpy()
+    return seconds, out * y_sd + y_mean

@@ -18,14 +18,12 @@ This is a benchmark, not a test: missed targets are reported, not fatal.
 It exits non-zero only when a tool fails or the setup cannot be matched.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 
-from benchlib import run, load_windows, split, standardiser, mse
+from benchlib import fin_train_run, load_windows, mse, run, split, torch_train_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -46,83 +44,16 @@ CHECK_REL_TOL = 1e-3     # fin-predict's MSE against fin-train's own val_loss
 
 # ---------------------------------------------------------------- fin-train
 
-def fin_run(bindir, windows, workdir, epochs, seed, n_train, n_val):
-    """Train and predict with fin; return a dict of figures for one seed."""
-    import numpy as np
-    import pandas as pd
-
-    model = os.path.join(workdir, f"fin_model_{seed}.json")
-    log = os.path.join(workdir, f"fin_log_{seed}.jsonl")
-    pred = os.path.join(workdir, f"fin_pred_{seed}.csv")
-    train_argv = [os.path.join(bindir, "fin-train"), "--model", "cnn",
-                  "-k", KEY, "-y", "y", "--epochs", str(epochs),
-                  "--batch", str(BATCH), "--threads", "1", "--seed", str(seed),
-                  "-q", "--log", log, "-o", model, windows]
-    wall = run(train_argv, "fin-train")
-    run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
-         windows], "fin-predict")
-
-    with open(log) as f:
-        last = json.loads(f.read().splitlines()[-1])
-    with open(model) as f:
-        facts = json.load(f)
-    training = facts["training"]
-    if (training["rows_train"], training["rows_val"]) != (n_train, n_val):
-        sys.exit(f"error: fin-train split {training['rows_train']}+"
-                 f"{training['rows_val']} rows, the benchmark expects "
-                 f"{n_train}+{n_val}")
-
-    p = pd.read_csv(pred, float_precision="round_trip")["prediction"]
-    p = p.to_numpy(dtype=np.float64)
-    if len(p) != n_train + n_val:
-        sys.exit(f"error: fin-predict wrote {len(p)} rows for "
-                 f"{n_train + n_val} input rows")
-    return {"wall": wall, "loop": float(last["seconds"]),
-            "pred_val": p[n_train:],
-            "own_val_loss": float(last["val_loss"]),
-            "y_sd": float(facts["target_scaler"]["sd"])}
-
-
-# ---------------------------------------------------------------- PyTorch
-
 def torch_run(x, y, n_train, epochs, seed):
-    """Train the cnn preset's network; return (loop seconds, val predictions).
-
-    Only the training loop is timed: imports, tensor set-up and building the
-    model happen before the clock starts.
-    """
-    import torch
+    """Train the cnn preset's network in PyTorch; see benchlib.torch_train_run."""
     from torch import nn
 
-    x_mean, x_sd = standardiser(x[:n_train])
-    y_mean, y_sd = standardiser(y[:n_train])
-    xs = torch.tensor((x - x_mean) / x_sd, dtype=torch.float32)
-    ys = torch.tensor((y - y_mean) / y_sd, dtype=torch.float32).reshape(-1, 1)
-    x_train, y_train = xs[:n_train], ys[:n_train]
+    def make_net():
+        return nn.Sequential(
+            nn.Conv1d(1, 64, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
+            nn.Linear(64 * ((SIZE - 2) // 2), 64), nn.ReLU(), nn.Linear(64, 1))
 
-    torch.manual_seed(seed)
-    net = nn.Sequential(
-        nn.Conv1d(1, 64, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
-        nn.Linear(64 * ((SIZE - 2) // 2), 64), nn.ReLU(), nn.Linear(64, 1))
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-    loss_fn = nn.MSELoss()
-
-    net.train()
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.randperm(n_train)
-        for at in range(0, n_train, BATCH):
-            idx = order[at:at + BATCH]
-            opt.zero_grad()
-            loss = loss_fn(net(x_train[idx]), y_train[idx])
-            loss.backward()
-            opt.step()
-    seconds = time.perf_counter() - t0
-
-    net.eval()
-    with torch.no_grad():
-        out = net(xs[n_train:]).reshape(-1).double().numpy()
-    return seconds, out * y_sd + y_mean
+    return torch_train_run(make_net, x, y, n_train, epochs, seed, BATCH, LR)
 
 
 # ---------------------------------------------------------------- main
@@ -171,8 +102,8 @@ def main():
     fin, tch = [], []
     for seed in SEEDS:
         print(f"seed {seed}: fin-train ...", flush=True)
-        r = fin_run(bindir, windows, args.workdir, args.epochs, seed,
-                    n_train, n_val)
+        r = fin_train_run(bindir, "cnn", windows, args.workdir, args.epochs, seed,
+                          n_train, n_val, KEY, SIZE, BATCH)
         r["mse"] = mse(r["pred_val"], y_val)
         # fin-train's own val_loss is on the standardised target; scaled
         # back it must agree with the MSE of fin-predict's output, or the
