@@ -12,22 +12,17 @@ The German credit test fits each detector on the applicants labelled Good
 among the first 700 rows (file order taken as time order) and scores the last
 300; the ROC-AUC of each method against Class == Bad is printed at the end.
 """
-import csv
-import io
 import json
 import math
 import os
 import random
 import re
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN_DIR = os.path.abspath(os.environ.get("FIN_BIN", os.path.join(ROOT, "build", "bin")))
+from fincli import BIN_DIR, ROOT, FinCase, read_csv, parse_csv, write_csv, as_float32, rel_close, run
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
@@ -48,29 +43,6 @@ AUCS = {}  # method -> ROC-AUC on German credit, printed at the end
 
 
 # ---------------------------------------------------------------- reference
-
-def read_csv(path):
-    with open(os.path.join(ROOT, path), newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
-
-
-def parse_csv(data):
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-    return rows[0], rows[1:]
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
-def as_float32(x):
-    return struct.unpack("f", struct.pack("f", x))[0]
-
-
-def rel_close(got, want, rel):
-    return abs(got - want) <= rel * abs(want)
 
 
 def roc_auc(scores, labels):
@@ -139,9 +111,6 @@ def median_scale(values):
 
 # ------------------------------------------------------------------ running
 
-def run(tool, *args, stdin=None):
-    return subprocess.run([tool, *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60)
-
 
 def load_json(path):
     with open(path, encoding="utf-8") as f:
@@ -200,24 +169,7 @@ def tearDownModule():
                 print(f"  {m:12s} ROC-AUC {AUCS[m]:.6f}", file=sys.stderr)
 
 
-class FinTest(unittest.TestCase):
-    def run_ok(self, tool, *args, stdin=None):
-        result = run(tool, *args, stdin=stdin)
-        self.assertEqual(result.returncode, 0,
-                         f"{os.path.basename(tool)} {' '.join(args)}: "
-                         f"{result.stderr.decode(errors='replace')}")
-        return result
-
-    def run_fails(self, code, tool, *args, stdin=None):
-        """Runs a failing command; returns its one-line message."""
-        result = run(tool, *args, stdin=stdin)
-        name = os.path.basename(tool)
-        message = result.stderr.decode(errors="replace")
-        self.assertEqual(result.returncode, code, f"{name} {' '.join(args)}: {message}")
-        self.assertTrue(message.startswith(name + ": "), message)
-        self.assertEqual(message.count("\n"), 1, f"not one line: {message!r}")
-        return message
-
+class FinTest(FinCase):
     def fit(self, path, *args):
         """fin-anomaly fit -q ARGS -o a new file; returns (path, detector)."""
         det = os.path.join(scratch_dir(), "detector.json")

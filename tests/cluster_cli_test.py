@@ -12,21 +12,16 @@ fin-cluster's own output.
 The blobs' values are multiples of 1/64 below 2^17, so each reads as float32
 exactly and the expected values need no knowledge of how fin parses numbers.
 """
-import csv
-import io
 import json
 import math
 import os
 import random
 import re
-import struct
-import subprocess
 import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN_DIR = os.path.abspath(os.environ.get("FIN_BIN", os.path.join(ROOT, "build", "bin")))
+from fincli import BIN_DIR, ROOT, FinCase, read_csv, parse_csv, write_csv, as_float32, rel_close, run
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
@@ -44,29 +39,6 @@ BLOBS = {}  # name -> (header, rows, blob of each row)
 
 
 # ---------------------------------------------------------------- reference
-
-def read_csv(path):
-    with open(os.path.join(ROOT, path), newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
-
-
-def parse_csv(data):
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-    return rows[0], rows[1:]
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
-def as_float32(x):
-    return struct.unpack("f", struct.pack("f", x))[0]
-
-
-def rel_close(got, want, rel):
-    return abs(got - want) <= rel * abs(want)
 
 
 def grid(x):
@@ -165,9 +137,6 @@ def agreement(a, b):
 
 # ------------------------------------------------------------------ running
 
-def run(tool, *args, stdin=None):
-    return subprocess.run([tool, *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60)
-
 
 def load_json(path):
     with open(path, encoding="utf-8") as f:
@@ -210,7 +179,7 @@ def tearDownModule():
     TMP.cleanup()
 
 
-class FinTest(unittest.TestCase):
+class FinTest(FinCase):
     def run_ok(self, *args, stdin=None, tool=FIN_CLUSTER):
         result = run(tool, *args, stdin=stdin)
         self.assertEqual(result.returncode, 0,

@@ -12,8 +12,6 @@ weights in the model file, in the layouts fin-model(5) documents (PyTorch's).
 Nothing is copied from the programs' own output. The measured AUCs are
 printed.
 """
-import csv
-import io
 import json
 import math
 import os
@@ -22,8 +20,7 @@ import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN_DIR = os.path.abspath(os.environ.get("FIN_BIN", os.path.join(ROOT, "build", "bin")))
+from fincli import BIN_DIR, ROOT, FinCase, read_csv, parse_csv, run
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
@@ -60,16 +57,6 @@ MODELS = {}
 
 
 # ---------------------------------------------------------------- reference
-
-def read_csv(path):
-    with open(os.path.join(ROOT, path), newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
-
-
-def parse_csv(data):
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-    return rows[0], rows[1:]
 
 
 def column(header, rows, name):
@@ -238,9 +225,6 @@ def spread(n, count):
 
 # ------------------------------------------------------------------ running
 
-def run(tool, *args, stdin=None):
-    return subprocess.run([tool, *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60)
-
 
 def load_model(path):
     with open(path, encoding="utf-8") as f:
@@ -287,14 +271,7 @@ def tearDownModule():
     TMP.cleanup()
 
 
-class FinTest(unittest.TestCase):
-    def run_ok(self, tool, *args, stdin=None):
-        result = run(tool, *args, stdin=stdin)
-        self.assertEqual(result.returncode, 0,
-                         f"{os.path.basename(tool)} {' '.join(args)}: "
-                         f"{result.stderr.decode(errors='replace')}")
-        return result
-
+class FinTest(FinCase):
     def run_fails(self, code, tool, *args):
         """Runs a failing command; returns its one-line message."""
         result = run(tool, *args)

@@ -10,7 +10,6 @@ copied from the programs' own output. A few epochs on small data keep the
 whole file to seconds.
 """
 import csv
-import io
 import json
 import math
 import os
@@ -19,7 +18,6 @@ import random
 import re
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -27,8 +25,7 @@ import time
 import unittest
 from fractions import Fraction
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN_DIR = os.path.abspath(os.environ.get("FIN_BIN", os.path.join(ROOT, "build", "bin")))
+from fincli import BIN_DIR, ROOT, FinCase, parse_csv, write_csv, as_float32, rel_close, run
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
@@ -60,16 +57,6 @@ def read_csv(path):
     return rows[0], rows[1:]
 
 
-def parse_csv(data):
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-    return rows[0], rows[1:]
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
 def column(header, rows, name):
     j = header.index(name)
     return [float(r[j]) for r in rows]
@@ -81,20 +68,12 @@ def n_val(n, fraction="0.2"):
     return math.floor(Fraction(fraction) * n)
 
 
-def as_float32(x):
-    return struct.unpack("f", struct.pack("f", x))[0]
-
-
 def mean(values):
     return math.fsum(values) / len(values)
 
 
 def mse(pred, want):
     return mean([(p - w) ** 2 for p, w in zip(pred, want)])
-
-
-def rel_close(got, want, rel):
-    return abs(got - want) <= rel * abs(want)
 
 
 def standardised_mse(pred, y, target_sd):
@@ -104,9 +83,6 @@ def standardised_mse(pred, y, target_sd):
 
 
 # ------------------------------------------------------------------ running
-
-def run(tool, *args, stdin=None):
-    return subprocess.run([tool, *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60)
 
 
 def load_model(path):
@@ -141,24 +117,7 @@ def tearDownModule():
     TMP.cleanup()
 
 
-class FinTest(unittest.TestCase):
-    def run_ok(self, tool, *args, stdin=None):
-        result = run(tool, *args, stdin=stdin)
-        self.assertEqual(result.returncode, 0,
-                         f"{os.path.basename(tool)} {' '.join(args)}: "
-                         f"{result.stderr.decode(errors='replace')}")
-        return result
-
-    def run_fails(self, code, tool, *args, stdin=None):
-        """Runs a failing command; returns its one-line message."""
-        result = run(tool, *args, stdin=stdin)
-        name = os.path.basename(tool)
-        message = result.stderr.decode(errors="replace")
-        self.assertEqual(result.returncode, code, f"{name} {' '.join(args)}: {message}")
-        self.assertTrue(message.startswith(name + ": "), message)
-        self.assertEqual(message.count("\n"), 1, f"not one line: {message!r}")
-        return message
-
+class FinTest(FinCase):
     def train(self, *args, stdin=None):
         """Trains quietly; returns the model as parsed JSON (from stdout)."""
         return json.loads(self.run_ok(FIN_TRAIN, "-q", *args, stdin=stdin).stdout)
