@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import GNU_TIME, run_measured, launcher_floor_mib, count_lines
+from benchlib import GNU_TIME, ensure_table, launcher_floor_mib, run_measured
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -94,25 +94,6 @@ def sklearn_job(inp, out, drop, seed):
 
 
 # ---------------------------------------------------------------- input
-
-
-def ensure_transactions(workdir, rows):
-    """Generate transactions_<rows>.csv, or reuse it if it has the right
-    length and is newer than the generator (which is seeded)."""
-    path = os.path.join(workdir, f"transactions_{rows}.csv")
-    generator = os.path.join(HERE, "gen_transactions.py")
-    if (os.path.exists(path)
-            and os.path.getmtime(path) > os.path.getmtime(generator)
-            and count_lines(path) == rows + 1):
-        print(f"reusing {path}")
-        return path
-    print(f"generating {path} ({rows} rows)", flush=True)
-    # In a child process, so that this script's own memory stays small.
-    gen = [sys.executable, generator, str(rows), path + ".tmp"]
-    if subprocess.run(gen).returncode != 0:
-        sys.exit("error: generating the transaction table failed")
-    os.replace(path + ".tmp", path)
-    return path
 
 
 # ---------------------------------------------------------------- one data set
@@ -370,7 +351,7 @@ def main():
         ["--label", GERMAN_LABEL, "--positive", GERMAN_POSITIVE],
         range(1, args.seeds + 1), range(1, args.seeds + 1), bindir,
         args.workdir)
-    tx_path = ensure_transactions(args.workdir, args.rows)
+    tx_path = ensure_table(args.workdir, "transactions", args.rows)
     tx = bench_data_set(
         "transactions", tx_path, [TX_KEY, TX_LABEL],
         ["-k", TX_KEY, "--label", TX_LABEL, "--positive", TX_POSITIVE],

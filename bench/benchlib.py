@@ -203,3 +203,23 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
     with torch.no_grad():
         out = net(xs[n_train:]).reshape(-1).double().numpy()
     return seconds, out * y_sd + y_mean
+
+
+def ensure_table(workdir, stem, rows):
+    """The file <stem>_<rows>.csv that bench/gen_<stem>.py writes: reused when
+    it has the right length and is newer than the generator (which is
+    seeded, so such a file is the same file), generated otherwise."""
+    path = os.path.join(workdir, f"{stem}_{rows}.csv")
+    generator = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"gen_{stem}.py")
+    if (os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(generator)
+            and count_lines(path) == rows + 1):
+        print(f"reusing {path}")
+        return path
+    print(f"generating {path} ({rows} rows)", flush=True)
+    # In a child process: generating millions of rows takes a few hundred
+    # MiB, and this script's own peak memory must stay small (see
+    # run_measured).
+    if subprocess.run([sys.executable, generator, str(rows), path + ".tmp"]).returncode != 0:
+        sys.exit(f"error: {os.path.basename(generator)} failed")
+    os.replace(path + ".tmp", path)   # never leave a half-written input
+    return path

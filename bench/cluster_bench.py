@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import GNU_TIME, run_measured, launcher_floor_mib, count_lines
+from benchlib import GNU_TIME, ensure_table, launcher_floor_mib, run_measured
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -122,25 +122,6 @@ def sklearn_job(inp, out, seed):
 
 
 # ---------------------------------------------------------------- input
-
-
-def ensure_customers(workdir, rows):
-    """Generate customers_<rows>.csv, or reuse it if it has the right
-    length and is newer than the generator (which is seeded)."""
-    path = os.path.join(workdir, f"customers_{rows}.csv")
-    generator = os.path.join(HERE, "gen_customers.py")
-    if (os.path.exists(path)
-            and os.path.getmtime(path) > os.path.getmtime(generator)
-            and count_lines(path) == rows + 1):
-        print(f"reusing {path}")
-        return path
-    print(f"generating {path} ({rows} rows)", flush=True)
-    # In a child process, so that this script's own memory stays small.
-    gen = [sys.executable, generator, str(rows), path + ".tmp"]
-    if subprocess.run(gen).returncode != 0:
-        sys.exit("error: generating the customer table failed")
-    os.replace(path + ".tmp", path)
-    return path
 
 
 # ---------------------------------------------------------------- runs
@@ -412,7 +393,7 @@ def main():
                                  capture_output=True, text=True)
     fin_version = (fin_version.stdout.strip().splitlines() or ["?"])[0]
 
-    path = ensure_customers(args.workdir, args.rows)
+    path = ensure_table(args.workdir, "customers", args.rows)
     res = run_all(path, range(1, args.seeds + 1), bindir, args.workdir)
     # pandas and numpy are imported only now, after every measured run,
     # so that this script's own peak stays small (see run_measured).

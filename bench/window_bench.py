@@ -16,11 +16,10 @@ It exits non-zero only when a tool fails or the two outputs disagree.
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
-from benchlib import GNU_TIME, run_measured, launcher_floor_mib, count_lines
+from benchlib import GNU_TIME, count_lines, ensure_table, launcher_floor_mib, run_measured
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -82,30 +81,6 @@ def pandas_job(inp, out):
 
 
 # ---------------------------------------------------------------- input
-
-
-def ensure_prices(workdir, rows):
-    """Generate prices_<rows>.csv, or reuse it if it has the right length
-    and is newer than the generator.
-
-    The generator is seeded, so such a file is the same file; regenerating
-    2,000,000 rows on every run would be wasted time.
-    """
-    path = os.path.join(workdir, f"prices_{rows}.csv")
-    generator = os.path.join(HERE, "gen_prices.py")
-    if (os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(generator)
-            and count_lines(path) == rows + 1):
-        print(f"reusing {path}")
-        return path
-    print(f"generating {path} ({rows} rows)")
-    # In a child process: generating 2,000,000 rows takes a few hundred MiB,
-    # and this script's peak memory must stay small (see run_measured).
-    gen = [sys.executable, os.path.join(HERE, "gen_prices.py"), str(rows),
-           path + ".tmp"]
-    if subprocess.run(gen).returncode != 0:
-        sys.exit("error: generating the price file failed")
-    os.replace(path + ".tmp", path)   # never leave a half-written input
-    return path
 
 
 # ---------------------------------------------------------------- checking
@@ -196,9 +171,9 @@ def main():
     def work(name):
         return os.path.join(args.workdir, name)
 
-    big = ensure_prices(args.workdir, args.rows)
+    big = ensure_table(args.workdir, "prices", args.rows)
     small_rows = max(args.rows // 10, SIZE + 2)
-    small = ensure_prices(args.workdir, small_rows)
+    small = ensure_table(args.workdir, "prices", small_rows)
 
     fin_argv = [fin_window, "-c", "close", "-k", "date",
                 "--size", str(SIZE), "--transform", "logret"]
