@@ -183,6 +183,11 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "-m MODEL is required");
 	if (rc == FIN_OK)
 		rc = fin_model_load(&m, model_path, &err);
+	if (rc == FIN_OK && m.task == FIN_TASK_GAN)
+		rc = fin_fail(&err, FIN_EMODEL,
+			      "%s: a GAN predicts nothing: sample it with fin-gen, or score rows "
+			      "with fin-anomaly --method gan",
+			      model_path);
 	if (rc != FIN_OK)
 		goto fail;
 	fin_gemm_threads((int)threads);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gan.h"
 #include "gemm.h"
 #include "input.h"
 #include "model.h"
@@ -22,13 +23,13 @@ static const char usage[] =
 	"  -c, --columns LIST     feature columns (default: every numeric column\n"
 	"                         but the target and the keys)\n"
 	"  -k, --key LIST         key columns: never features, remembered for fin-predict\n"
-	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder\n"
+	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
 	"                         (default mlp)\n"
 	"      --bottleneck N     width of the autoencoder preset's code (default 8)\n"
 	"      --arch SPEC        any network, e.g. 'conv1d(64,3,relu) maxpool(2) flatten\n"
 	"                         dense(64,relu) dense(1)'\n"
-	"      --task TASK        regression|binary|multiclass|autoencoder (default: from\n"
-	"                         the target; an autoencoder has none)\n"
+	"      --task TASK        regression|binary|multiclass|autoencoder|gan (default: from\n"
+	"                         the target; an autoencoder and a GAN have none)\n"
 	"      --epochs N         passes over the training rows (default 100)\n"
 	"      --batch N          rows per update (default 32)\n"
 	"      --lr RATE          learning rate (default 0.001)\n"
@@ -42,6 +43,15 @@ static const char usage[] =
 	"                         keeping the best weights (default 0: never)\n"
 	"      --init MODEL       continue training a saved model\n"
 	"      --log FILE         one JSON line per epoch\n"
+	"GAN (--task gan, or --model gan):\n"
+	"      --latent N         latent values the generator starts from (default 16)\n"
+	"      --arch-g SPEC      the generator, from [N][1] to one row (default: the preset)\n"
+	"      --arch-d SPEC      the discriminator, from one row to one logit (default: the\n"
+	"                         preset)\n"
+	"      --d-steps N        discriminator batches per generator batch (default 1)\n"
+	"      --smooth S         label real rows 1 - S for the discriminator (default 0.1)\n"
+	"      --lr-g RATE        generator learning rate (default: --lr)\n"
+	"      --lr-d RATE        discriminator learning rate (default: --lr)\n"
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
@@ -57,7 +67,8 @@ static const char usage[] =
 
 enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
        OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
-       OPT_NA, OPT_BOTTLENECK };
+       OPT_NA, OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
+       OPT_LR_G, OPT_LR_D };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, 'y' },
@@ -79,6 +90,13 @@ static const struct option long_options[] = {
 	{ "patience", required_argument, NULL, OPT_PATIENCE },
 	{ "init", required_argument, NULL, OPT_INIT },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "latent", required_argument, NULL, OPT_LATENT },
+	{ "arch-g", required_argument, NULL, OPT_ARCH_G },
+	{ "arch-d", required_argument, NULL, OPT_ARCH_D },
+	{ "d-steps", required_argument, NULL, OPT_D_STEPS },
+	{ "smooth", required_argument, NULL, OPT_SMOOTH },
+	{ "lr-g", required_argument, NULL, OPT_LR_G },
+	{ "lr-d", required_argument, NULL, OPT_LR_D },
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
@@ -131,6 +149,117 @@ static void on_epoch(void *ctx, const fin_epoch *e)
 			fprintf(stderr, " val_loss %.6g", e->val_loss);
 		fprintf(stderr, "%s (%.1fs)\n", e->best ? " *" : "", e->seconds);
 	}
+}
+
+static void on_gan_epoch(void *ctx, const fin_gan_epoch *e)
+{
+	struct progress *p = ctx;
+
+	if (p->log) {
+		fprintf(p->log, "{\"epoch\":%zu,\"loss_d\":%.9g,\"loss_g\":%.9g,\"seconds\":%.3f}\n",
+			e->epoch, e->loss_d, e->loss_g, e->seconds);
+		fflush(p->log);
+	}
+	if (p->quiet)
+		return;
+	if (p->live)
+		fprintf(stderr, "\rfin-train: epoch %zu/%zu loss_d %.5g loss_g %.5g \033[K%s", e->epoch,
+			e->epochs, e->loss_d, e->loss_g, e->epoch == e->epochs ? "\n" : "");
+	else
+		fprintf(stderr, "fin-train: epoch %zu/%zu loss_d %.6g loss_g %.6g (%.1fs)\n", e->epoch,
+			e->epochs, e->loss_d, e->loss_g, e->seconds);
+}
+
+/* What a GAN run takes beside the table. */
+struct gan_run {
+	fin_gan_opts o;
+	size_t latent;
+	const char *arch_g, *arch_d;
+	double val;
+	int threads, quiet;
+};
+
+/* How well the trained discriminator tells rows apart: its mean
+ * probability of "real" on the training rows, on the held-out tail and on
+ * as many generated rows. */
+static int report_gan(fin_model *m, const float *xtr, size_t ntrain, const float *xva, size_t nval,
+		      unsigned long seed, fin_err *err)
+{
+	size_t n = ntrain < 10000 ? ntrain : 10000;
+	float *fake = malloc(n * m->nfeat * sizeof *fake);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	int rc = FIN_OK;
+
+	if (!fake || !rng) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	gsl_rng_set(rng, seed);
+	if ((rc = fin_gan_sample(&m->gan, n, rng, fake, err)) != FIN_OK)
+		goto done;
+	fprintf(stderr, "fin-train: discriminator's mean P(real): %.4f on the training rows", 
+		fin_gan_mean_real(&m->gan, xtr, ntrain));
+	if (nval)
+		fprintf(stderr, ", %.4f on the validation rows", fin_gan_mean_real(&m->gan, xva, nval));
+	fprintf(stderr, ", %.4f on %zu generated rows (equal when it cannot tell them apart)\n",
+		fin_gan_mean_real(&m->gan, fake, n), n);
+done:
+	free(fake);
+	if (rng)
+		gsl_rng_free(rng);
+	return rc;
+}
+
+/* Trains a GAN on the rows of t (the last g->val of them held out) and
+ * writes it to output. */
+static int train_gan(const struct gan_run *g, const fin_table *t, char *const *keys, size_t nkeys,
+		     const char *output, struct progress *prog, fin_err *err)
+{
+	fin_model m = { 0 };
+	size_t nval = (size_t)floor((double)t->rows * g->val), ntrain = t->rows - nval;
+	char gbuf[4096], dbuf[4096];
+	const char *arch_g = g->arch_g, *arch_d = g->arch_d;
+	float *xtr = NULL, *xva = NULL, *unused = NULL;
+	fin_train_facts *f = &m.facts;
+	int rc;
+
+	if (ntrain == 0)
+		return fin_fail(err, FIN_ENOROWS, "no training rows left after --val");
+	if ((rc = fin_model_setup(&m, t, ntrain, FIN_TASK_GAN, keys, nkeys, NULL, err)) != FIN_OK)
+		goto done;
+	m.loss = FIN_LOSS_BCE;
+	if (fin_gan_preset(t->in_c, t->in_t, gbuf, sizeof gbuf, dbuf, sizeof dbuf) != 0) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if ((rc = fin_gan_build(&m.gan, arch_g ? arch_g : gbuf, arch_d ? arch_d : dbuf, g->latent,
+				t->in_c, t->in_t, g->o.seed, err)) != FIN_OK ||
+	    (rc = fin_model_encode(&m, t, 0, ntrain, &xtr, &unused, err)) != FIN_OK ||
+	    (rc = fin_model_encode(&m, t, ntrain, t->rows, &xva, &unused, err)) != FIN_OK ||
+	    (rc = fin_gan_train(&m.gan, xtr, ntrain, &g->o, on_gan_epoch, prog, err)) != FIN_OK)
+		goto done;
+	if (!g->quiet && (rc = report_gan(&m, xtr, ntrain, xva, nval, g->o.seed, err)) != FIN_OK)
+		goto done;
+	f->seed = g->o.seed;
+	f->threads = g->threads;
+	snprintf(f->optimizer, sizeof f->optimizer, "adam");
+	f->lr = g->o.lr_g;
+	f->lr_d = g->o.lr_d;
+	f->smooth = g->o.smooth;
+	f->d_steps = g->o.d_steps;
+	f->batch = g->o.batch;
+	f->epochs = f->epochs_run = g->o.epochs;
+	f->train_loss = f->val_loss = NAN;
+	f->loss_g = m.gan.last_loss_g;
+	f->loss_d = m.gan.last_loss_d;
+	f->rows_train = ntrain;
+	f->rows_val = nval;
+	rc = fin_model_save(&m, output, err);
+done:
+	free(xtr);
+	free(xva);
+	fin_model_free(&m);
+	return rc;
 }
 
 static int parse_number(const char *opt, const char *arg, double min, double max, double *out,
@@ -203,6 +332,9 @@ int main(int argc, char **argv)
 	float *xtr = NULL, *ytr = NULL, *xva = NULL, *yva = NULL;
 	const fin_table *vsrc;
 	size_t vfrom, vto;
+	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
+	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
+	int val_given = 0;
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
@@ -210,27 +342,51 @@ int main(int argc, char **argv)
 		case 'y':
 			spec.target = optarg;
 			target_given = 1;
+			not_for_gan = "-y";
 			break;
-		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
+		case OPT_LATENT:
+			gan_only = "--latent";
+			rc = fin_cli_size("--latent", optarg, 1, 65536, &gan.latent, &err);
+			break;
+		case OPT_ARCH_G: gan_only = "--arch-g"; gan.arch_g = optarg; break;
+		case OPT_ARCH_D: gan_only = "--arch-d"; gan.arch_d = optarg; break;
+		case OPT_D_STEPS:
+			gan_only = "--d-steps";
+			rc = fin_cli_size("--d-steps", optarg, 1, 1000, &gan.o.d_steps, &err);
+			break;
+		case OPT_SMOOTH:
+			gan_only = "--smooth";
+			rc = parse_float("--smooth", optarg, 0, 0.99, &gan.o.smooth, &err);
+			break;
+		case OPT_LR_G:
+			gan_only = lr_g = "--lr-g";
+			rc = parse_float("--lr-g", optarg, 1e-12, 100, &gan.o.lr_g, &err);
+			break;
+		case OPT_LR_D:
+			gan_only = lr_d = "--lr-d";
+			rc = parse_float("--lr-d", optarg, 1e-12, 100, &gan.o.lr_d, &err);
+			break;
+		case OPT_BOTTLENECK: not_for_gan = "--bottleneck"; rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
 		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
 		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_MODEL: model_name = optarg; break;
-		case OPT_ARCH: arch = optarg; break;
+		case OPT_ARCH: arch = optarg; not_for_gan = "--arch"; break;
 		case OPT_TASK: rc = fin_cli_word("--task", optarg, fin_task_parse(optarg), &task, &err); break;
 		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o.epochs, &err); break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 20, &o.batch, &err); break;
 		case OPT_LR: rc = parse_float("--lr", optarg, 1e-12, 100, &o.lr, &err); break;
 		case OPT_OPTIMIZER:
+			not_for_gan = "--optimizer";
 			rc = fin_cli_word("--optimizer", optarg, fin_optim_parse(optarg), &word, &err);
 			o.optimizer = (enum fin_optim_kind)word;
 			break;
-		case OPT_L2: rc = parse_float("--l2", optarg, 0, 100, &o.l2, &err); break;
-		case OPT_DROPOUT: rc = parse_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
-		case OPT_CLIP: rc = parse_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
-		case OPT_VAL: rc = parse_number("--val", optarg, 0, 0.99, &val, &err); break;
-		case OPT_VAL_FILE: val_file = optarg; break;
-		case OPT_PATIENCE: rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
-		case OPT_INIT: init = optarg; break;
+		case OPT_L2: not_for_gan = "--l2"; rc = parse_float("--l2", optarg, 0, 100, &o.l2, &err); break;
+		case OPT_DROPOUT: not_for_gan = "--dropout"; rc = parse_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
+		case OPT_CLIP: not_for_gan = "--clip"; rc = parse_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
+		case OPT_VAL: val_given = 1; rc = parse_number("--val", optarg, 0, 0.99, &val, &err); break;
+		case OPT_VAL_FILE: val_file = optarg; not_for_gan = "--val-file"; break;
+		case OPT_PATIENCE: not_for_gan = "--patience"; rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
+		case OPT_INIT: init = optarg; not_for_gan = "--init"; break;
 		case OPT_LOG: log_path = optarg; break;
 		case 's':
 			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, &err);
@@ -255,7 +411,23 @@ int main(int argc, char **argv)
 	}
 	if (rc != FIN_OK)
 		goto fail;
-	if (model_name && arch)
+	if (model_name && strcmp(model_name, "gan") == 0) {
+		if (task >= 0 && task != FIN_TASK_GAN) {
+			rc = fin_fail(&err, FIN_EUSAGE, "--model gan is the preset of --task gan");
+			goto fail;
+		}
+		task = FIN_TASK_GAN;
+		model_name = NULL;
+	}
+	if (task == FIN_TASK_GAN && not_for_gan)
+		rc = fin_fail(&err, FIN_EUSAGE, "%s does not apply to a GAN (see --arch-g, --arch-d)",
+			      not_for_gan);
+	else if (task == FIN_TASK_GAN && model_name)
+		rc = fin_fail(&err, FIN_EUSAGE, "--model %s is not a GAN: give --model gan, or "
+			      "--arch-g and --arch-d", model_name);
+	else if (task != FIN_TASK_GAN && gan_only)
+		rc = fin_fail(&err, FIN_EUSAGE, "%s is for a GAN: add --task gan", gan_only);
+	else if (model_name && arch)
 		rc = fin_fail(&err, FIN_EUSAGE, "give --model or --arch, not both");
 	else if (init && (model_name || arch))
 		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
@@ -271,6 +443,13 @@ int main(int argc, char **argv)
 		task = FIN_TASK_MULTICLASS;
 	if (model_name && task < 0 && strcmp(model_name, "autoencoder") == 0)
 		task = FIN_TASK_AUTOENCODER;
+	if (task == FIN_TASK_GAN) {
+		/* A GAN learns the rows themselves: there is no target, and
+		 * every row is a training row unless --val holds out a tail. */
+		spec.target = NULL;
+		if (!val_given)
+			val = 0;
+	}
 	if (task == FIN_TASK_AUTOENCODER) {
 		/* The target of an autoencoder is its own standardised input. */
 		if (target_given) {
@@ -284,6 +463,11 @@ int main(int argc, char **argv)
 	if (init) {
 		if ((rc = fin_model_load(&m, init, &err)) != FIN_OK)
 			goto fail;
+		if (m.task == FIN_TASK_GAN) {
+			rc = fin_fail(&err, FIN_EMODEL, "%s: --init continues regression, classification "
+				      "and autoencoder models, not a GAN", init);
+			goto fail;
+		}
 		/* The saved model decides features, scaling and labels. */
 		spec.columns = m.feat;
 		spec.ncolumns = m.nfeat;
@@ -307,6 +491,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-train: %zu rows with missing values left out\n", t.skipped);
 	if (!quiet && t.filled)
 		fprintf(stderr, "fin-train: %zu missing values filled forward\n", t.filled);
+	prog.quiet = quiet;
+	prog.live = isatty(STDERR_FILENO);
+	if (log_path && !(prog.log = fopen(log_path, "w"))) {
+		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", log_path);
+		goto fail;
+	}
+	if (task == FIN_TASK_GAN) {
+		gan.o.epochs = o.epochs;
+		gan.o.batch = o.batch;
+		gan.o.seed = o.seed;
+		if (!lr_g)
+			gan.o.lr_g = o.lr;
+		if (!lr_d)
+			gan.o.lr_d = o.lr;
+		gan.val = val;
+		gan.threads = (int)threads;
+		gan.quiet = quiet;
+		rc = train_gan(&gan, &t, keys, nkeys, output, &prog, &err);
+		goto fail;
+	}
 	if (init) {
 		size_t j;
 		for (j = 0; j < m.nfeat; j++)
@@ -397,12 +601,6 @@ int main(int argc, char **argv)
 	if ((rc = fin_model_encode(&m, vsrc, vfrom, vto, &xva, &yva, &err)) != FIN_OK)
 		goto fail;
 
-	prog.quiet = quiet;
-	prog.live = isatty(STDERR_FILENO);
-	if (log_path && !(prog.log = fopen(log_path, "w"))) {
-		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", log_path);
-		goto fail;
-	}
 	{
 		fin_dataset dtr = { xtr, ytr ? ytr : xtr, ntrain, m.nfeat, m.net.out_size };
 		fin_dataset dva = { xva, yva ? yva : xva, vto - vfrom, m.nfeat, m.net.out_size };

@@ -33,6 +33,30 @@ static int build_net(fin_net *net, const char *which, const char *arch, size_t c
 	return FIN_OK;
 }
 
+int fin_gan_preset(size_t c, size_t t, char *g, size_t glen, char *d, size_t dlen)
+{
+	int ng = snprintf(g, glen, "dense(64,leaky_relu) dense(64,leaky_relu) dense(%zu)", c * t);
+	int nd = snprintf(d, dlen, "dense(64,leaky_relu) dense(64,leaky_relu) dense(1)");
+
+	return ng < 0 || (size_t)ng >= glen || nd < 0 || (size_t)nd >= dlen ? -1 : 0;
+}
+
+double fin_gan_mean_real(fin_gan *gan, const float *x, size_t n)
+{
+	double sum = 0;
+	size_t at, i;
+
+	if (fin_net_reserve(&gan->d, SAMPLE_CHUNK) != 0)
+		return NAN;
+	for (at = 0; at < n; at += SAMPLE_CHUNK) {
+		size_t b = n - at < SAMPLE_CHUNK ? n - at : SAMPLE_CHUNK;
+		const float *logit = fin_net_forward(&gan->d, x + at * gan->sample, b, 0);
+		for (i = 0; i < b; i++)
+			sum += 1 / (1 + exp(-(double)logit[i]));
+	}
+	return n ? sum / (double)n : NAN;
+}
+
 int fin_gan_build(fin_gan *gan, const char *arch_g, const char *arch_d, size_t latent, size_t c,
 		  size_t t, unsigned long seed, fin_err *err)
 {
@@ -247,6 +271,8 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 				      epoch);
 			goto done;
 		}
+		gan->last_loss_d = e.loss_d;
+		gan->last_loss_g = e.loss_g;
 		e.seconds = now() - start;
 		if (progress)
 			progress(ctx, &e);
@@ -257,18 +283,16 @@ done:
 	return rc;
 }
 
-int fin_gan_sample(fin_gan *gan, size_t n, unsigned long seed, float *out, fin_err *err)
+int fin_gan_sample(fin_gan *gan, size_t n, gsl_rng *rng, float *out, fin_err *err)
 {
-	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	float *z = malloc(SAMPLE_CHUNK * gan->latent * sizeof *z);
 	size_t at;
 	int rc = FIN_OK;
 
-	if (!rng || !z || fin_net_reserve(&gan->g, SAMPLE_CHUNK) != 0) {
+	if (!z || fin_net_reserve(&gan->g, SAMPLE_CHUNK) != 0) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory for sampling");
 		goto done;
 	}
-	gsl_rng_set(rng, seed);
 	for (at = 0; at < n; at += SAMPLE_CHUNK) {
 		size_t b = n - at < SAMPLE_CHUNK ? n - at : SAMPLE_CHUNK;
 		draw_latent(rng, z, b * gan->latent);
@@ -276,8 +300,6 @@ int fin_gan_sample(fin_gan *gan, size_t n, unsigned long seed, float *out, fin_e
 		       b * gan->sample * sizeof *out);
 	}
 done:
-	if (rng)
-		gsl_rng_free(rng);
 	free(z);
 	return rc;
 }

@@ -28,6 +28,7 @@ typedef struct fin_gan {
 	float *target;          /* [2 cap] labels of pair */
 	float *dlogit;          /* [2 cap] dLoss/dlogit */
 	float *dfake;           /* [cap][sample] dLoss/dG(z) */
+	double last_loss_d, last_loss_g; /* of the last epoch fin_gan_train ran */
 } fin_gan;
 
 typedef struct fin_gan_opts {
@@ -45,6 +46,15 @@ typedef struct fin_gan_epoch {
 } fin_gan_epoch;
 
 typedef void (*fin_gan_epoch_fn)(void *ctx, const fin_gan_epoch *e);
+
+/* The "gan" preset for samples of c channels of t steps, into the
+ * architectures of the generator (g) and the discriminator (d); -1 when a
+ * buffer is too small. */
+int fin_gan_preset(size_t c, size_t t, char *g, size_t glen, char *d, size_t dlen);
+
+/* The discriminator's mean probability of "real", sigmoid(D(x)), over n
+ * rows x ([n][c*t], standardised), in inference mode; NaN without memory. */
+double fin_gan_mean_real(fin_gan *gan, const float *x, size_t n);
 
 /* Builds the generator from arch_g for latent vectors [latent][1] and the
  * discriminator from arch_d for samples [c][t], and initialises them as
@@ -101,9 +111,11 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 		  fin_gan_epoch_fn progress, void *ctx, fin_err *err);
 
 /* n samples into out ([n][c*t]) from the generator in inference mode, the
- * i-th from the i-th latent vector N(0, I) drawn by MT19937 seeded with
- * seed. FIN_EDATA without memory. */
-int fin_gan_sample(fin_gan *gan, size_t n, unsigned long seed, float *out, fin_err *err);
+ * i-th from the i-th latent vector N(0, I) drawn from rng. Draws continue
+ * the stream: n1 samples and then n2 come from the latent vectors of one
+ * call for n1 + n2, so a caller can sample in pieces (equal up to the last
+ * bits, as fin_gemm's blocking follows the batch). FIN_EDATA without memory. */
+int fin_gan_sample(fin_gan *gan, size_t n, gsl_rng *rng, float *out, fin_err *err);
 
 /* Frees everything and leaves gan empty; an empty gan may be freed again. */
 void fin_gan_free(fin_gan *gan);

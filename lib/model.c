@@ -77,7 +77,7 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		if (!(m->sd[j] > 0) || !isfinite(m->sd[j]))
 			m->sd[j] = 1;
 	}
-	if (task == FIN_TASK_AUTOENCODER)
+	if (task == FIN_TASK_AUTOENCODER || task == FIN_TASK_GAN)
 		return FIN_OK;
 	if (task == FIN_TASK_REGRESSION) {
 		double sum = 0, sq = 0;
@@ -110,6 +110,15 @@ void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out)
 		for (j = 0; j < m->nfeat; j++)
 			out[i * m->nfeat + j] =
 				(float)(((double)raw[i * m->nfeat + j] - m->mean[j]) / m->sd[j]);
+}
+
+void fin_model_unscale(const fin_model *m, const float *scaled, size_t n, double *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < m->nfeat; j++)
+			out[i * m->nfeat + j] = (double)scaled[i * m->nfeat + j] * m->sd[j] + m->mean[j];
 }
 
 float fin_model_target(const fin_model *m, const fin_table *t, size_t i)
@@ -152,13 +161,14 @@ int fin_model_encode(const fin_model *m, const fin_table *t, size_t from, size_t
 		     float **y, fin_err *err)
 {
 	size_t n = to - from, i;
+	int targets = m->task != FIN_TASK_AUTOENCODER && m->task != FIN_TASK_GAN;
 
 	*x = malloc((n ? n : 1) * m->nfeat * sizeof **x);
-	*y = m->task == FIN_TASK_AUTOENCODER ? NULL : malloc((n ? n : 1) * sizeof **y);
-	if (!*x || (!*y && m->task != FIN_TASK_AUTOENCODER))
+	*y = targets ? malloc((n ? n : 1) * sizeof **y) : NULL;
+	if (!*x || (!*y && targets))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	fin_model_scale(m, t->x + from * m->nfeat, n, *x);
-	if (m->task == FIN_TASK_AUTOENCODER)
+	if (!targets)
 		return FIN_OK;
 	for (i = 0; i < n; i++) {
 		(*y)[i] = fin_model_target(m, t, from + i);

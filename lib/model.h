@@ -6,13 +6,15 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "gan.h"
 #include "loss.h"
 #include "net.h"
 
 #define FIN_MODEL_FORMAT "fin-model"
 #define FIN_MODEL_SCHEMA 1
 
-enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS, FIN_TASK_AUTOENCODER };
+enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS, FIN_TASK_AUTOENCODER,
+		FIN_TASK_GAN };
 
 typedef struct fin_train_facts {
 	unsigned long seed;
@@ -20,12 +22,16 @@ typedef struct fin_train_facts {
 	double train_loss, val_loss, lr, l2, clip;
 	char optimizer[16];
 	int threads;
+	/* GAN: lr is the generator's rate; the losses are the last epoch's. */
+	double lr_d, smooth, loss_g, loss_d;
+	size_t d_steps;
 } fin_train_facts;
 
 typedef struct fin_model {
 	enum fin_task task;
 	enum fin_loss loss;
-	fin_net net;
+	fin_net net;          /* empty for a GAN, whose networks are in gan */
+	fin_gan gan;          /* GAN: generator and discriminator */
 	char **feat;          /* input columns, in network order */
 	size_t nfeat;
 	char *target;
@@ -55,13 +61,17 @@ int fin_model_setup(fin_model *m, const struct fin_table *t, size_t ntrain, enum
 /* Standardises n rows of raw features into out ([n][nfeat]). */
 void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out);
 
+/* The reverse: n rows of standardised values back in the features' own
+ * units. */
+void fin_model_unscale(const fin_model *m, const float *scaled, size_t n, double *out);
+
 /* The training target of table row i: the standardised value for
  * regression, the class index otherwise (-1 for an unknown label). */
 float fin_model_target(const fin_model *m, const struct fin_table *t, size_t i);
 
 /* Standardised inputs (*x) and encoded targets (*y) of rows [from, to) of
  * a table, in new buffers (*y is NULL for an autoencoder, whose targets are
- * its inputs); a class label unknown to the model is FIN_EDATA. */
+ * its inputs, and for a GAN); a class label unknown to the model is FIN_EDATA. */
 int fin_model_encode(const fin_model *m, const struct fin_table *t, size_t from, size_t to,
 		     float **x, float **y, fin_err *err);
 

@@ -13,7 +13,8 @@
 #include "numio.h"
 #include "version.h"
 
-static const char *const task_names[] = { "regression", "binary", "multiclass", "autoencoder" };
+static const char *const task_names[] = { "regression", "binary", "multiclass", "autoencoder",
+					   "gan" };
 
 const char *fin_task_name(enum fin_task t)
 {
@@ -43,6 +44,7 @@ static void free_names(char **v, size_t n)
 void fin_model_free(fin_model *m)
 {
 	fin_net_free(&m->net);
+	fin_gan_free(&m->gan);
 	free_names(m->feat, m->nfeat);
 	free_names(m->keys, m->nkeys);
 	free_names(m->labels, m->nlabels);
@@ -54,14 +56,33 @@ void fin_model_free(fin_model *m)
 
 /* ---- writing ---- */
 
+/* The GAN's generator: its architecture and weights. */
+static cJSON *generator_to_json(const fin_gan *gan)
+{
+	cJSON *g = cJSON_CreateObject();
+	char arch[4096];
+
+	if (!g || fin_net_arch(&gan->g, arch, sizeof arch) != 0 ||
+	    !cJSON_AddStringToObject(g, "arch", arch) ||
+	    !cJSON_AddItemToObject(g, "weights", fin_json_floats(gan->g.params, gan->g.nparams))) {
+		cJSON_Delete(g);
+		return NULL;
+	}
+	return g;
+}
+
 cJSON *fin_model_to_json(const fin_model *m)
 {
 	cJSON *o = cJSON_CreateObject(), *s, *f, *shape;
 	char arch[4096];
 	const fin_train_facts *t = &m->facts;
+	int gan = m->task == FIN_TASK_GAN;
+	/* A GAN's top-level network is its discriminator, which reads the
+	 * features as every other model's network does. */
+	const fin_net *net = gan ? &m->gan.d : &m->net;
 	int ok;
 
-	if (!o || fin_net_arch(&m->net, arch, sizeof arch) != 0) {
+	if (!o || fin_net_arch(net, arch, sizeof arch) != 0) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -73,8 +94,8 @@ cJSON *fin_model_to_json(const fin_model *m)
 	     cJSON_AddStringToObject(o, "arch", arch);
 	shape = cJSON_CreateArray();
 	ok = ok && shape && cJSON_AddItemToObject(o, "input_shape", shape) &&
-	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)m->net.in_c)) &&
-	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)m->net.in_t));
+	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)net->in_c)) &&
+	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)net->in_t));
 	ok = ok && cJSON_AddItemToObject(o, "features", fin_json_strings(m->feat, m->nfeat));
 	ok = ok && (m->target ? cJSON_AddStringToObject(o, "target", m->target) != NULL
 			      : cJSON_AddNullToObject(o, "target") != NULL);
@@ -92,6 +113,9 @@ cJSON *fin_model_to_json(const fin_model *m)
 		ok = cJSON_AddItemToObject(o, "labels", fin_json_strings(m->labels, m->nlabels));
 	if (ok && m->task == FIN_TASK_AUTOENCODER)
 		ok = cJSON_AddNumberToObject(o, "bottleneck", (double)m->bottleneck) != NULL;
+	if (ok && gan)
+		ok = cJSON_AddNumberToObject(o, "latent", (double)m->gan.latent) &&
+		     cJSON_AddItemToObject(o, "generator", generator_to_json(&m->gan));
 	f = cJSON_CreateObject();
 	ok = ok && f && cJSON_AddItemToObject(o, "training", f) &&
 	     cJSON_AddNumberToObject(f, "seed", (double)t->seed) &&
@@ -105,7 +129,11 @@ cJSON *fin_model_to_json(const fin_model *m)
 	     fin_json_add_exact(f, "train_loss", t->train_loss) && fin_json_add_exact(f, "val_loss", t->val_loss) &&
 	     cJSON_AddNumberToObject(f, "rows_train", (double)t->rows_train) &&
 	     cJSON_AddNumberToObject(f, "rows_val", (double)t->rows_val);
-	ok = ok && cJSON_AddItemToObject(o, "weights", fin_json_floats(m->net.params, m->net.nparams));
+	if (ok && gan)
+		ok = fin_json_add_float(f, "lr_d", t->lr_d) && fin_json_add_float(f, "smooth", t->smooth) &&
+		     cJSON_AddNumberToObject(f, "d_steps", (double)t->d_steps) &&
+		     fin_json_add_exact(f, "loss_g", t->loss_g) && fin_json_add_exact(f, "loss_d", t->loss_d);
+	ok = ok && cJSON_AddItemToObject(o, "weights", fin_json_floats(net->params, net->nparams));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -129,10 +157,54 @@ int fin_model_save(const fin_model *m, const char *path, fin_err *err)
 
 /* ---- reading: the file is untrusted, every size is checked first ---- */
 
+/* Fills a network's parameters from an array of exactly as many finite
+ * float32 values. */
+static int read_weights(const fin_json_reader *r, const cJSON *w, const char *what, fin_net *net)
+{
+	const cJSON *e;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(w) || (size_t)cJSON_GetArraySize(w) != net->nparams)
+		return fin_json_bad(r, what, " are missing or do not match the architecture");
+	cJSON_ArrayForEach(e, w)
+	{
+		float f = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
+		if (!isfinite(f))
+			return fin_json_bad(r, what, " hold a value that is not a finite float");
+		net->params[i++] = f;
+	}
+	return FIN_OK;
+}
+
+/* A GAN's networks: the discriminator from the top-level arch, the
+ * generator from its own object, each with its weights. */
+static int gan_from_json(fin_model *m, const cJSON *o, const char *arch_d, size_t c, size_t t,
+			 const fin_json_reader *r)
+{
+	const cJSON *g = fin_json_field(o, "generator"), *arch_g = fin_json_field(g, "arch");
+	fin_err why = { 0 };
+	char detail[sizeof why.msg];
+	size_t latent;
+	int rc;
+
+	if ((rc = fin_json_count(r, fin_json_field(o, "latent"), "latent", 1 << 16, &latent)) != FIN_OK)
+		return rc;
+	if (latent == 0)
+		return fin_json_bad(r, "latent", " is 0");
+	if (!cJSON_IsString(arch_g))
+		return fin_json_bad(r, "generator", " is missing its arch");
+	if (fin_gan_build(&m->gan, arch_g->valuestring, arch_d, latent, c, t, 0, &why) != FIN_OK) {
+		snprintf(detail, sizeof detail, ": %.900s", why.msg);
+		return fin_json_bad(r, "arch", detail);
+	}
+	return read_weights(r, fin_json_field(g, "weights"), "generator weights", &m->gan.g);
+}
+
 /* Fills m from a parsed model; anything unusable is FIN_EMODEL. */
 static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *r)
 {
-	const cJSON *v, *shape, *s, *w, *e;
+	const cJSON *v, *shape, *s, *w;
+	fin_net *net = &m->net;
 	size_t c = 0, t = 0, i;
 	int kind, rc;
 
@@ -155,7 +227,11 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	v = fin_json_field(o, "arch");
 	if (!cJSON_IsString(v))
 		return fin_json_bad(r, "arch", " is missing");
-	{
+	if (m->task == FIN_TASK_GAN) {
+		if ((rc = gan_from_json(m, o, v->valuestring, c, t, r)) != FIN_OK)
+			return rc;
+		net = &m->gan.d;
+	} else {
 		fin_err why = { 0 };
 		char detail[sizeof why.msg];
 		if (fin_net_build(&m->net, v->valuestring, c, t, &why) != FIN_OK) {
@@ -181,7 +257,9 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	for (i = 0; i < m->nfeat; i++)
 		if (!(m->sd[i] > 0))
 			return fin_json_bad(r, "scaler sd", " holds a value that is not above 0");
-	if (m->task == FIN_TASK_REGRESSION) {
+	if (m->task == FIN_TASK_GAN) {
+		/* Nothing more: the generator was read with the networks. */
+	} else if (m->task == FIN_TASK_REGRESSION) {
 		s = fin_json_field(o, "target_scaler");
 		v = fin_json_field(s, "mean");
 		w = fin_json_field(s, "sd");
@@ -230,18 +308,12 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	m->facts.val_loss = fin_json_number_or(s, "val_loss", NAN);
 	m->facts.rows_train = (size_t)fin_json_number_or(s, "rows_train", 0);
 	m->facts.rows_val = (size_t)fin_json_number_or(s, "rows_val", 0);
-	w = fin_json_field(o, "weights");
-	if (!cJSON_IsArray(w) || (size_t)cJSON_GetArraySize(w) != m->net.nparams)
-		return fin_json_bad(r, "weights", " are missing or do not match the architecture");
-	i = 0;
-	cJSON_ArrayForEach(e, w)
-	{
-		float f = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
-		if (!isfinite(f))
-			return fin_json_bad(r, "weights", " hold a value that is not a finite float");
-		m->net.params[i++] = f;
-	}
-	return FIN_OK;
+	m->facts.lr_d = fin_json_number_or(s, "lr_d", 0);
+	m->facts.smooth = fin_json_number_or(s, "smooth", 0);
+	m->facts.d_steps = (size_t)fin_json_number_or(s, "d_steps", 0);
+	m->facts.loss_g = fin_json_number_or(s, "loss_g", NAN);
+	m->facts.loss_d = fin_json_number_or(s, "loss_d", NAN);
+	return read_weights(r, fin_json_field(o, "weights"), "weights", net);
 }
 
 int fin_model_load(fin_model *m, const char *path, fin_err *err)

@@ -55,6 +55,21 @@ static void train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 	}
 }
 
+/* n samples from latent draws seeded with seed. */
+static void sample(fin_gan *gan, size_t n, unsigned long seed, float *out)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	fin_err err = { 0 };
+
+	assert_non_null(rng);
+	gsl_rng_set(rng, seed);
+	if (fin_gan_sample(gan, n, rng, out, &err) != FIN_OK) {
+		print_error("sample: %s\n", err.msg);
+		fail();
+	}
+	gsl_rng_free(rng);
+}
+
 static void assert_close(double got, double want, double rtol, double atol)
 {
 	if (!(fabs(got - want) <= rtol * fabs(want) + atol)) {
@@ -380,7 +395,6 @@ static void test_mixture(void **state)
 	float *x = mixture(MIX_ROWS, 1), *out = malloc(MIX_SAMPLES * sizeof *out);
 	struct progress p = { .finite = 1 };
 	double n_low = 0, n_high = 0, sum_low = 0, sum_high = 0;
-	fin_err err = { 0 };
 	fin_gan gan;
 	size_t i;
 	(void)state;
@@ -395,7 +409,7 @@ static void test_mixture(void **state)
 	o.lr_g = 1e-4f;
 	o.lr_d = 1e-5f;
 	train(&gan, x, MIX_ROWS, &o, NULL, NULL);
-	assert_int_equal(fin_gan_sample(&gan, MIX_SAMPLES, 2, out, &err), FIN_OK);
+	sample(&gan, MIX_SAMPLES, 2, out);
 	for (i = 0; i < MIX_SAMPLES; i++) {
 		if (out[i] < 0) {
 			n_low++;
@@ -437,7 +451,7 @@ static void test_reproducible(void **state)
 		g[k] = copy(gan.g.params, gan.g.nparams);
 		if (k < 2) {
 			d[k] = copy(gan.d.params, gan.d.nparams);
-			assert_int_equal(fin_gan_sample(&gan, samples, 5, out[k], &err), FIN_OK);
+			sample(&gan, samples, 5, out[k]);
 		} else {
 			/* Another training seed shuffles and draws otherwise. */
 			assert_true(changed(g[2], g[0], gan.g.nparams) > 0);
@@ -447,6 +461,22 @@ static void test_reproducible(void **state)
 			assert_int_equal(changed(d[1], d[0], gan.d.nparams), 0);
 			assert_memory_equal(out[0], out[1], sizeof out[0]);
 		}
+		fin_gan_free(&gan);
+	}
+	/* Sampling in pieces continues one stream: 30 then 70 are the 100,
+	 * up to the last bits of the matrix products. */
+	{
+		float piece[samples];
+		gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+		build(&gan, MIX_G, MIX_D, MIX_LATENT, 1, 1, 3);
+		sample(&gan, samples, 5, out[0]);
+		assert_non_null(rng);
+		gsl_rng_set(rng, 5);
+		assert_int_equal(fin_gan_sample(&gan, 30, rng, piece, &err), FIN_OK);
+		assert_int_equal(fin_gan_sample(&gan, samples - 30, rng, piece + 30, &err), FIN_OK);
+		for (k = 0; k < samples; k++)
+			assert_close(piece[k], out[0][k], 1e-5, 1e-6);
+		gsl_rng_free(rng);
 		fin_gan_free(&gan);
 	}
 	for (k = 0; k < 3; k++)
