@@ -1,10 +1,11 @@
-/* Model files: float32 weights read back bit for bit, predictions too, and
- * unusable files are refused. */
+/* Model files: float32 weights read back bit for bit, predictions too (and
+ * a GAN's samples), and unusable files are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <gsl/gsl_rng.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,6 +56,92 @@ static void make_model(fin_model *m)
 	m->y_mean = 0.5;
 	m->y_sd = 2;
 	m->facts.val_loss = NAN;
+}
+
+/* A GAN on samples of 1 channel of 6 steps, from 3 latent values. */
+static void make_gan(fin_model *m)
+{
+	fin_err err = { 0 };
+	size_t i;
+
+	memset(m, 0, sizeof *m);
+	assert_int_equal(fin_gan_build(&m->gan, "dense(5,tanh) dense(6)", "dense(4,leaky_relu) dense(1)",
+				       3, 1, 6, 11, &err),
+			 FIN_OK);
+	m->gan.g.params[0] = FLT_MIN / 8;
+	m->gan.d.params[1] = -0.0f;
+	m->task = FIN_TASK_GAN;
+	m->loss = FIN_LOSS_BCE;
+	m->nfeat = 6;
+	m->feat = calloc(6, sizeof *m->feat);
+	m->mean = calloc(6, sizeof *m->mean);
+	m->sd = calloc(6, sizeof *m->sd);
+	for (i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "r_%zu", 5 - i);
+		m->feat[i] = strdup(name);
+		m->mean[i] = 1e-4 * (double)i;
+		m->sd[i] = 0.01 + 1e-3 * (double)i;
+	}
+	m->keys = calloc(1, sizeof *m->keys);
+	m->facts.train_loss = m->facts.val_loss = NAN;
+	m->facts.loss_g = 0.75;
+	m->facts.loss_d = 1.25;
+	m->facts.d_steps = 2;
+}
+
+/* n samples in standardised units, from latent draws seeded with 3. */
+static void sample(fin_model *m, size_t n, float *out)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	fin_err err = { 0 };
+
+	gsl_rng_set(rng, 3);
+	assert_int_equal(fin_gan_sample(&m->gan, n, rng, out, &err), FIN_OK);
+	gsl_rng_free(rng);
+}
+
+static void test_gan_round_trip(void **state)
+{
+	char path[] = "/tmp/fin-model-XXXXXX";
+	fin_model a, b;
+	fin_err err = { 0 };
+	float sa[5 * 6], sb[5 * 6], x[2 * 6] = { 0 };
+	double raw[6];
+	float pa[2];
+	size_t i;
+	int fd = mkstemp(path);
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	make_gan(&a);
+	assert_int_equal(fin_model_save(&a, path, &err), FIN_OK);
+	assert_int_equal(fin_model_load(&b, path, &err), FIN_OK);
+	assert_int_equal(b.task, FIN_TASK_GAN);
+	assert_int_equal(b.gan.latent, 3);
+	assert_int_equal(b.gan.sample, 6);
+	assert_int_equal(b.net.nparams, 0);
+	assert_int_equal(b.gan.g.nparams, a.gan.g.nparams);
+	assert_int_equal(b.gan.d.nparams, a.gan.d.nparams);
+	assert_memory_equal(a.gan.g.params, b.gan.g.params, a.gan.g.nparams * sizeof(float));
+	assert_memory_equal(a.gan.d.params, b.gan.d.params, a.gan.d.nparams * sizeof(float));
+	assert_true(b.facts.loss_g == 0.75 && b.facts.loss_d == 1.25 && b.facts.d_steps == 2);
+	sample(&a, 5, sa);
+	sample(&b, 5, sb);
+	assert_memory_equal(sa, sb, sizeof sa);
+	x[7] = 1.5f;
+	assert_int_equal(fin_net_reserve(&a.gan.d, 2), 0);
+	assert_int_equal(fin_net_reserve(&b.gan.d, 2), 0);
+	memcpy(pa, fin_net_forward(&a.gan.d, x, 2, 0), sizeof pa);
+	assert_memory_equal(pa, fin_net_forward(&b.gan.d, x, 2, 0), sizeof pa);
+	/* Back in the data's units: z sd + mean. */
+	fin_model_unscale(&b, sa, 1, raw);
+	for (i = 0; i < 6; i++)
+		assert_true(raw[i] == (double)sa[i] * (0.01 + 1e-3 * (double)i) + 1e-4 * (double)i);
+	fin_model_free(&a);
+	fin_model_free(&b);
+	unlink(path);
 }
 
 static void test_round_trip_bit_exact(void **state)
@@ -115,7 +202,7 @@ static void expect_refused(const char *text, const char *part)
 }
 
 /* The saved text of the test model with one substitution made. */
-static char *saved_with(const char *from, const char *to)
+static char *saved_of(void (*make)(fin_model *), const char *from, const char *to)
 {
 	char path[] = "/tmp/fin-model-XXXXXX", *text, *at, *out;
 	fin_model m;
@@ -125,7 +212,7 @@ static char *saved_with(const char *from, const char *to)
 	int fd = mkstemp(path);
 
 	close(fd);
-	make_model(&m);
+	make(&m);
 	assert_int_equal(fin_model_save(&m, path, &err), FIN_OK);
 	fin_model_free(&m);
 	f = fopen(path, "rb");
@@ -144,6 +231,11 @@ static char *saved_with(const char *from, const char *to)
 	strcat(out, at + strlen(from));
 	free(text);
 	return out;
+}
+
+static char *saved_with(const char *from, const char *to)
+{
+	return saved_of(make_model, from, to);
 }
 
 static void test_refused(void **state)
@@ -183,6 +275,27 @@ static void test_refused(void **state)
 	t = saved_with("\"arch\":\"conv1d(4,2,tanh,valid)", "\"arch\":\"conv1d(4,9,tanh,valid)");
 	expect_refused(t, "arch");
 	free(t);
+	/* A GAN's generator is checked as closely as its discriminator. */
+	t = saved_of(make_gan, "\"latent\":3", "\"latent\":0");
+	expect_refused(t, "latent");
+	free(t);
+	t = saved_of(make_gan, "\"latent\":3", "\"latentt\":3");
+	expect_refused(t, "latent");
+	free(t);
+	t = saved_of(make_gan, "dense(6,linear)", "dense(7,linear)");
+	expect_refused(t, "generator");
+	free(t);
+	t = saved_of(make_gan, "\"generator\":{\"arch\"", "\"generator\":{\"arc\"");
+	expect_refused(t, "generator");
+	free(t);
+	t = saved_of(make_gan, "\"generator\":{\"arch\":\"dense(5,tanh) dense(6,linear)\",\"weights\":[",
+		     "\"generator\":{\"arch\":\"dense(5,tanh) dense(6,linear)\",\"weights\":[0.5,");
+	expect_refused(t, "generator weights");
+	free(t);
+	t = saved_of(make_gan, "\"arch\":\"dense(4,leaky_relu) dense(1,linear)\"",
+		     "\"arch\":\"dense(4,leaky_relu) dense(2,linear)\"");
+	expect_refused(t, "discriminator");
+	free(t);
 }
 
 int main(void)
@@ -190,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_bit_exact),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_gan_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
