@@ -28,11 +28,11 @@ static const char usage[] =
 	"       fin-anomaly --method M [OPTION]... [FILE]...   (fit and score the same rows)\n"
 	"Score rows by how unusual they are: key columns, score, anomaly (0/1).\n"
 	"\n"
-	"      --method M         zscore|mahalanobis|iforest|autoencoder (default iforest)\n"
+	"      --method M         zscore|mahalanobis|iforest|autoencoder|gan (default iforest)\n"
 	"  -c, --columns LIST     feature columns (default: every numeric column but the\n"
 	"                         keys and the label)\n"
 	"  -k, --key LIST         key columns to pass through (default when scoring: the\n"
-	"                         detector's)\n"
+	"                         detector's; with --ae or --gan: the model's)\n"
 	"  -m, --model FILE       the detector to score with (score)\n"
 	"  -o, --output FILE      the detector (fit), or the scores (score, fit and score)\n"
 	"      --contamination F  flag the top F of the fitted rows' scores (default 0.01)\n"
@@ -48,6 +48,8 @@ static const char usage[] =
 	"      --ae MODEL         autoencoder: a model from fin-train --task autoencoder\n"
 	"      --bottleneck N     autoencoder trained here: code width (default 8)\n"
 	"      --epochs N         autoencoder trained here: epochs (default 50)\n"
+	"      --gan MODEL        gan (required): a model from fin-train --task gan, whose\n"
+	"                         discriminator D scores a row 1 - D(x)\n"
 	"  -s, --seed N           seed (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
@@ -62,7 +64,7 @@ static const char usage[] =
 
 enum { OPT_METHOD = 256, OPT_CONTAMINATION, OPT_THRESHOLD, OPT_FAIL, OPT_LABEL, OPT_POSITIVE,
        OPT_METRICS, OPT_TREES, OPT_SAMPLE, OPT_SHRINKAGE, OPT_AE, OPT_BOTTLENECK, OPT_EPOCHS,
-       OPT_THREADS, OPT_NA };
+       OPT_GAN, OPT_THREADS, OPT_NA };
 
 static const struct option long_options[] = {
 	{ "method", required_argument, NULL, OPT_METHOD },
@@ -82,6 +84,7 @@ static const struct option long_options[] = {
 	{ "ae", required_argument, NULL, OPT_AE },
 	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
 	{ "epochs", required_argument, NULL, OPT_EPOCHS },
+	{ "gan", required_argument, NULL, OPT_GAN },
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
@@ -98,7 +101,7 @@ enum mode { FIT_AND_SCORE, FIT, SCORE };
 struct options {
 	enum mode mode;
 	fin_detector_opts det;
-	char **cols, **keys, *model, *output, *label, *positive, *metrics, *ae;
+	char **cols, **keys, *model, *output, *label, *positive, *metrics, *ae, *gan;
 	size_t ncols, nkeys, bottleneck, epochs, threads;
 	int fail_on_anomaly, quiet;
 	enum fin_na na;
@@ -212,7 +215,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	int rc, fd = -1;
 
 	if (o->ae) {
-		/* The model decides the features. */
+		/* The model decides the features, and the keys unless -k does. */
 		if ((rc = fin_model_load(&d->ae, o->ae, err)) != FIN_OK)
 			return rc;
 		if (d->ae.task != FIN_TASK_AUTOENCODER)
@@ -220,6 +223,26 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					fin_task_name(d->ae.task));
 		spec.columns = d->ae.feat;
 		spec.ncolumns = d->ae.nfeat;
+		if (!o->nkeys) {
+			spec.keys = d->ae.keys;
+			spec.nkeys = d->ae.nkeys;
+		}
+	}
+	if (o->gan) {
+		/* The model decides the features, and the keys unless -k does. */
+		if ((rc = fin_model_load(&d->gan, o->gan, err)) != FIN_OK)
+			return rc;
+		if (d->gan.task != FIN_TASK_GAN)
+			return fin_fail(err, FIN_EMODEL,
+					"%s: not a GAN (task %s): --gan needs a model from "
+					"fin-train --task gan",
+					o->gan, fin_task_name(d->gan.task));
+		spec.columns = d->gan.feat;
+		spec.ncolumns = d->gan.nfeat;
+		if (!o->nkeys) {
+			spec.keys = d->gan.keys;
+			spec.nkeys = d->gan.nkeys;
+		}
 	}
 	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
 		return rc;
@@ -448,6 +471,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_TREES: rc = fin_cli_size("--trees", optarg, 1, 100000, &o->det.trees, err); break;
 		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 24, &o->det.sample, err); break;
 		case OPT_AE: o->ae = optarg; break;
+		case OPT_GAN: o->gan = optarg; break;
 		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &o->bottleneck, err); break;
 		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o->epochs, err); break;
 		case 's':
@@ -477,6 +501,11 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		return fin_fail(err, FIN_EUSAGE, "-m is for score; fit builds a detector");
 	if (o->ae && o->det.method != FIN_DET_AUTOENCODER)
 		return fin_fail(err, FIN_EUSAGE, "--ae goes with --method autoencoder");
+	if (o->gan && o->det.method != FIN_DET_GAN)
+		return fin_fail(err, FIN_EUSAGE, "--gan goes with --method gan");
+	if (o->mode != SCORE && o->det.method == FIN_DET_GAN && !o->gan)
+		return fin_fail(err, FIN_EUSAGE,
+				"--method gan needs --gan MODEL, a model from fin-train --task gan");
 	if (o->mode == FIT && o->output && (rc = fin_json_check_writable(o->output, err)))
 		return rc;
 	return FIN_OK;

@@ -9,7 +9,8 @@
 #include "detector.h"
 #include "gemm.h"
 
-static const char *const method_names[] = { "zscore", "mahalanobis", "iforest", "autoencoder" };
+static const char *const method_names[] = { "zscore", "mahalanobis", "iforest", "autoencoder",
+					     "gan" };
 
 const char *fin_method_name(enum fin_method m)
 {
@@ -186,7 +187,20 @@ static int reserve_work(fin_detector *d)
 	d->work = malloc(2 * CHUNK * d->nfeat * sizeof *d->work);
 	if (!d->work)
 		return -1;
-	return d->method == FIN_DET_AUTOENCODER ? fin_net_reserve(&d->ae.net, CHUNK) : 0;
+	if (d->method == FIN_DET_AUTOENCODER)
+		return fin_net_reserve(&d->ae.net, CHUNK);
+	if (d->method == FIN_DET_GAN)
+		return fin_net_reserve(&d->gan.gan.d, CHUNK);
+	return 0;
+}
+
+/* 1 - sigmoid(logit) = sigmoid(-logit), with exp taken of a value at most 0
+ * so that no logit overflows it. */
+static double one_minus_sigmoid(double logit)
+{
+	double e = exp(-fabs(logit));
+
+	return logit > 0 ? e / (1 + e) : 1 / (1 + e);
 }
 
 /* Scores up to CHUNK rows. */
@@ -227,6 +241,14 @@ static void score_chunk(fin_detector *d, const float *x, size_t n, double *score
 		fin_model_scale(&d->ae, x, n, a);
 		fin_model_recon_error(&d->ae, a, fin_net_forward(&d->ae.net, a, n, 0), n, score);
 		break;
+	case FIN_DET_GAN: {
+		const float *logit;
+		fin_model_scale(&d->gan, x, n, a);
+		logit = fin_net_forward(&d->gan.gan.d, a, n, 0);
+		for (i = 0; i < n; i++)
+			score[i] = one_minus_sigmoid(logit[i]);
+		break;
+	}
 	}
 }
 
@@ -272,6 +294,7 @@ int fin_detector_fit(fin_detector *d, const float *x, size_t n, const fin_detect
 		rc = fin_iforest_fit(&d->forest, x, n, d->nfeat, o->trees, o->sample, o->seed, err);
 		break;
 	case FIN_DET_AUTOENCODER:
+	case FIN_DET_GAN:
 		break;
 	}
 	if (rc != FIN_OK)
@@ -316,5 +339,6 @@ void fin_detector_free(fin_detector *d)
 	free(d->fit_scores);
 	fin_iforest_free(&d->forest);
 	fin_model_free(&d->ae);
+	fin_model_free(&d->gan);
 	memset(d, 0, sizeof *d);
 }

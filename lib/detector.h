@@ -13,7 +13,8 @@
 #define FIN_DETECTOR_FORMAT "fin-detector"
 #define FIN_DETECTOR_SCHEMA 1
 
-enum fin_method { FIN_DET_ZSCORE, FIN_DET_MAHALANOBIS, FIN_DET_IFOREST, FIN_DET_AUTOENCODER };
+enum fin_method { FIN_DET_ZSCORE, FIN_DET_MAHALANOBIS, FIN_DET_IFOREST, FIN_DET_AUTOENCODER,
+		  FIN_DET_GAN };
 
 typedef struct fin_detector_opts {
 	enum fin_method method;
@@ -41,6 +42,7 @@ typedef struct fin_detector {
 	size_t trees, sample;
 	unsigned long seed;
 	fin_model ae;          /* autoencoder */
+	fin_model gan;         /* gan: a model whose discriminator gives the score */
 	float *work;           /* scratch for scoring */
 	double *fit_scores;    /* after fit: the fitted rows' scores, in order */
 } fin_detector;
@@ -48,9 +50,10 @@ typedef struct fin_detector {
 const char *fin_method_name(enum fin_method m);
 int fin_method_parse(const char *s); /* -1 when unknown */
 
-/* Fits d (whose feat, keys and, for an autoencoder, ae are set) on raw
- * features x [n][nfeat], then sets the threshold from the fitted rows'
- * scores, which it keeps in fit_scores. */
+/* Fits d (whose feat, keys and, for an autoencoder or a GAN, ae or gan
+ * are set) on raw features x [n][nfeat], then sets the threshold from the
+ * fitted rows' scores, which it keeps in fit_scores. A GAN's score is
+ * 1 - D(x), D(x) the discriminator's sigmoid on the standardised row. */
 int fin_detector_fit(fin_detector *d, const float *x, size_t n, const fin_detector_opts *o,
 		     fin_err *err);
 

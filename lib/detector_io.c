@@ -41,6 +41,9 @@ static cJSON *detector_json(const fin_detector *d)
 	case FIN_DET_AUTOENCODER:
 		ok = ok && cJSON_AddItemToObject(o, "model", fin_model_to_json(&d->ae));
 		break;
+	case FIN_DET_GAN:
+		ok = ok && cJSON_AddItemToObject(o, "model", fin_model_to_json(&d->gan));
+		break;
 	}
 	if (!ok) {
 		cJSON_Delete(o);
@@ -68,6 +71,19 @@ static int read_positive(const fin_json_reader *r, const cJSON *a, const char *w
 		if (!((*out)[i] > 0))
 			rc = fin_json_bad(r, what, " holds a value that is not above 0");
 	return rc;
+}
+
+/* True when model m reads exactly the features of d, in order. */
+static int same_features(const fin_detector *d, const fin_model *m)
+{
+	size_t j;
+
+	if (m->nfeat != d->nfeat)
+		return 0;
+	for (j = 0; j < d->nfeat; j++)
+		if (strcmp(m->feat[j], d->feat[j]) != 0)
+			return 0;
+	return 1;
 }
 
 static int detector_from_json(fin_detector *d, const cJSON *o, const fin_json_reader *r)
@@ -128,11 +144,14 @@ static int detector_from_json(fin_detector *d, const cJSON *o, const fin_json_re
 	case FIN_DET_AUTOENCODER:
 		if ((rc = fin_model_from_json(&d->ae, fin_json_field(o, "model"), r)) != FIN_OK)
 			return rc;
-		if (d->ae.task != FIN_TASK_AUTOENCODER || d->ae.nfeat != p)
+		if (d->ae.task != FIN_TASK_AUTOENCODER || !same_features(d, &d->ae))
 			return fin_json_bad(r, "model", " is not an autoencoder of the features");
-		for (j = 0; j < p; j++)
-			if (strcmp(d->ae.feat[j], d->feat[j]) != 0)
-				return fin_json_bad(r, "model", " is not an autoencoder of the features");
+		break;
+	case FIN_DET_GAN:
+		if ((rc = fin_model_from_json(&d->gan, fin_json_field(o, "model"), r)) != FIN_OK)
+			return rc;
+		if (d->gan.task != FIN_TASK_GAN || !same_features(d, &d->gan))
+			return fin_json_bad(r, "model", " is not a GAN of the features");
 		break;
 	}
 	return FIN_OK;

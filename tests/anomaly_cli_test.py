@@ -6,7 +6,8 @@ Run from the repository root as
 value is computed here: ROC-AUC from average ranks, average precision as
 scikit-learn defines it, recall among the top scores, quantiles as GSL
 interpolates them, robust z-scores from medians, reconstruction errors from
-fin-predict; nothing is copied from fin-anomaly's own output.
+fin-predict, a GAN discriminator's 1 - D(x) from a forward pass written here
+over the model file; nothing is copied from fin-anomaly's own output.
 
 The German credit test fits each detector on the applicants labelled Good
 among the first 700 rows (file order taken as time order) and scores the last
@@ -26,6 +27,7 @@ from fincli import BIN_DIR, ROOT, FinCase, read_csv, parse_csv, write_csv, as_fl
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
+FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 
 CREDIT = "data/german_credit.csv"
 METHODS = ("zscore", "mahalanobis", "iforest", "autoencoder")
@@ -107,6 +109,37 @@ def median_scale(values):
         return med, MAD_TO_SD * mad
     meanad = math.fsum(dev) / len(dev)
     return med, MEANAD_TO_SD * meanad if meanad > 0 else 1.0
+
+
+def dense_forward(arch, weights, row):
+    """The network of a fin-model arch string made only of dense layers, in
+    double: per layer, weights [units][inputs] row-major, then the biases
+    (fin-model(5)); leaky_relu's slope is lib/layers.h's float 0.01."""
+    acts = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0),
+            "leaky_relu": lambda v: v if v > 0 else as_float32(0.01) * v,
+            "tanh": math.tanh, "sigmoid": lambda v: 1 / (1 + math.exp(-v))}
+    at = 0
+    for units, act in re.findall(r"dense\((\d+)(?:,(\w+))?\)", arch):
+        units = int(units)
+        w = weights[at:at + units * len(row)]
+        b = weights[at + units * len(row):at + units * (len(row) + 1)]
+        at += units * (len(row) + 1)
+        row = [acts[act or "linear"](
+            math.fsum(w[u * len(row) + k] * row[k] for k in range(len(row))) + b[u])
+            for u in range(units)]
+    assert at == len(weights), (arch, at, len(weights))
+    assert re.fullmatch(r"(dense\(\d+(,\w+)?\) ?)+", arch), arch
+    return row
+
+
+def gan_score(model, values):
+    """1 - D(x) for one row of raw feature values: standardised with the
+    model's scaler as float32 (fin-model(5)), then the discriminator, the
+    top-level arch and weights of a GAN's model file."""
+    z = [as_float32((as_float32(v) - m) / s)
+         for v, m, s in zip(values, model["scaler"]["mean"], model["scaler"]["sd"])]
+    (logit,) = dense_forward(model["arch"], model["weights"], z)
+    return 1 / (1 + math.exp(logit))
 
 
 # ------------------------------------------------------------------ running
@@ -654,6 +687,156 @@ class AutoencoderTest(FinTest):
         self.assertIn("autoencoder", message)
 
 
+class GanTest(FinTest):
+    """--method gan: 1 - D(x), D the discriminator of a model from
+    fin-train --task gan, on windows of a return series with spikes."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = scratch_dir()
+        rng = random.Random(17)
+        series = [["day", "ret"]]
+        for day in range(400):
+            ret = rng.gauss(0, 0.01)
+            if day % 97 == 50:
+                ret = 0.09
+            series.append([str(day), f"{ret:.6f}"])
+        write_csv(os.path.join(d, "series.csv"), series)
+        cls.windows = os.path.join(d, "windows.csv")
+        result = run(FIN_WINDOW, "-q", "-c", "ret", "-k", "day", "--size", "5", "--transform",
+                     "level", "--target", "none", "-o", cls.windows, os.path.join(d, "series.csv"))
+        assert result.returncode == 0, result.stderr
+        # a 0/1 column: the window holds a spike (never a feature: the
+        # model names the features)
+        header, rows = read_csv(cls.windows)
+        cls.header = header + ["spike"]
+        cls.rows = [r + [str(int(any(abs(float(v)) > 0.05 for v in r[1:])))] for r in rows]
+        write_csv(cls.windows, [cls.header] + cls.rows)
+        cls.history = os.path.join(d, "history.csv")
+        write_csv(cls.history, [cls.header] + cls.rows[:300])
+        cls.gan = os.path.join(d, "gan.json")
+        cls.gan_dense = os.path.join(d, "gan_dense.json")
+        for path, extra in ((cls.gan, ["--model", "gan"]),
+                            (cls.gan_dense, ["--arch-d", "dense(16,leaky_relu) dense(1)",
+                                             "--latent", "4"])):
+            result = run(FIN_TRAIN, "-q", "--task", "gan", *extra, "-k", "day", "-c", "!spike",
+                         "--epochs", "5", "-s", "3", "-o", path, cls.history)
+            assert result.returncode == 0, result.stderr
+
+    def expected(self, model, rows):
+        cols = [self.header.index(f) for f in model["features"]]
+        return [gan_score(model, [float(r[c]) for c in cols]) for r in rows]
+
+    def test_scores_by_hand(self):
+        for path in (self.gan, self.gan_dense):
+            model = load_json(path)
+            with self.subTest(model=os.path.basename(path), arch=model["arch"]):
+                self.assertEqual(model["task"], "gan")
+                self.assertEqual(model["features"], ["ret_4", "ret_3", "ret_2", "ret_1", "ret_0"])
+                out, rows, scores, flags = self.scores("--method", "gan", "--gan", path,
+                                                       self.windows)
+                # the keys are the model's
+                self.assertEqual(out, ["day", "score", "anomaly"])
+                self.assertEqual([r[0] for r in rows], [r[0] for r in self.rows])
+                want = self.expected(model, self.rows)
+                for r, s, w in zip(rows, scores, want):
+                    self.assertTrue(0 < s < 1, (r, s))
+                    self.assertTrue(rel_close(s, w, 1e-5), (r, s, w))
+                threshold = gsl_quantile(scores, 1 - 0.01)
+                self.check_flags(scores, flags, threshold)
+
+    def test_fit_then_score(self):
+        """A detector written by fit scores as fit-and-score does, byte for
+        byte, and new rows as the discriminator says."""
+        model = load_json(self.gan)
+        det_path, det = self.fit(self.history, "--method", "gan", "--gan", self.gan)
+        self.assertEqual(det["method"], "gan")
+        self.assertEqual(det["features"], model["features"])
+        self.assertEqual(det["keys"], ["day"])
+        self.assertEqual(det["rows_fit"], 300)
+        self.assertEqual(det["contamination"], 0.01)
+        for field in ("arch", "weights", "scaler", "generator", "latent", "input_shape"):
+            self.assertEqual(det["model"][field], model[field], field)
+        both = self.run_ok(FIN_ANOMALY, "-q", "--method", "gan", "--gan", self.gan, self.history)
+        scored = self.run_ok(FIN_ANOMALY, "score", "-q", "-m", det_path, self.history)
+        self.assertEqual(scored.stdout, both.stdout)
+        _, _, fitted, _ = self.scores("score", "-m", det_path, self.history)
+        self.assertTrue(rel_close(det["threshold"], gsl_quantile(fitted, 1 - 0.01), 1e-12))
+        out, rows, scores, flags = self.scores("score", "-m", det_path, self.windows)
+        self.assertEqual(out, ["day", "score", "anomaly"])
+        self.assertEqual(len(rows), len(self.rows))
+        self.check_flags(scores, flags, det["threshold"])
+        for r, s, w in zip(rows, scores, self.expected(model, self.rows)):
+            self.assertTrue(rel_close(s, w, 1e-5), (r, s, w))
+
+    def test_threshold_and_contamination(self):
+        _, rows, scores, flags = self.scores("--method", "gan", "--gan", self.gan,
+                                             "--contamination", "0.1", self.windows)
+        self.check_flags(scores, flags, gsl_quantile(scores, 1 - 0.1))
+        self.assertLessEqual(sum(flags), math.ceil(0.1 * len(rows)))
+        self.assertGreaterEqual(sum(flags), math.floor(0.1 * len(rows)) - 1)
+        _, det = self.fit(self.history, "--method", "gan", "--gan", self.gan, "--threshold",
+                          "0.5")
+        self.assertEqual(det["threshold"], 0.5)
+        self.assertIsNone(det["contamination"])
+        _, _, scores, flags = self.scores("--method", "gan", "--gan", self.gan, "--threshold",
+                                          "0.5", self.windows)
+        self.check_flags(scores, flags, 0.5)
+
+    def test_label_and_metrics(self):
+        labels = [int(r[-1]) for r in self.rows]
+        self.assertGreater(sum(labels), 0)
+        metrics = os.path.join(scratch_dir(), "m.json")
+        _, rows, scores, _ = self.scores("--method", "gan", "--gan", self.gan, "--label", "spike",
+                                         "--contamination", "0.05", "--metrics", metrics,
+                                         self.windows)
+        self.assertEqual(len(rows), len(self.rows))
+        self.check_metrics(load_json(metrics), scores, labels, 0.05,
+                           math.ceil(0.05 * len(rows)))
+
+    def test_keys(self):
+        """-k overrides the model's keys; a model key missing from the input
+        is named."""
+        out, rows, _, _ = self.scores("--method", "gan", "--gan", self.gan, "-k", "spike",
+                                      self.windows)
+        self.assertEqual(out, ["spike", "score", "anomaly"])
+        self.assertEqual([r[0] for r in rows], [r[-1] for r in self.rows])
+        no_day = os.path.join(scratch_dir(), "no_day.csv")
+        write_csv(no_day, [r[1:] for r in [self.header] + self.rows])
+        message = self.run_fails(EXIT_USAGE, FIN_ANOMALY, "--method", "gan", "--gan", self.gan,
+                                 no_day)
+        self.assertIn("'day'", message)
+
+    def test_refused(self):
+        d = scratch_dir()
+        ae = os.path.join(d, "ae.json")
+        self.run_ok(FIN_TRAIN, "-q", "--task", "autoencoder", "-k", "day", "-c", "!spike",
+                    "--epochs", "2", "-o", ae, self.history)
+        det_path, _ = self.fit(self.history, "--method", "gan", "--gan", self.gan)
+        usage = [
+            ("--gan", ["--method", "gan", self.windows]),
+            ("--gan", ["fit", "--method", "gan", "-o", os.path.join(d, "det.json"),
+                       self.windows]),
+            ("--gan", ["--gan", self.gan, self.windows]),
+            ("--gan", ["--method", "autoencoder", "--gan", self.gan, self.windows]),
+            ("--gan", ["score", "-m", det_path, "--gan", self.gan, self.windows]),
+        ]
+        for part, args in usage:
+            with self.subTest(args=args):
+                self.assertIn(part, self.run_fails(EXIT_USAGE, FIN_ANOMALY, *args))
+        for what, path, part in (("autoencoder", ae, "fin-train --task gan"),
+                                 ("detector", det_path, "not a fin-model file"),
+                                 ("absent", os.path.join(d, "absent.json"), "absent.json")):
+            with self.subTest(model=what):
+                message = self.run_fails(EXIT_MODEL, FIN_ANOMALY, "--method", "gan", "--gan",
+                                         path, self.windows)
+                self.assertIn(part, message)
+        self.assertFalse(os.path.exists(os.path.join(d, "det.json")))
+        # a GAN model is not a detector
+        message = self.run_fails(EXIT_MODEL, FIN_ANOMALY, "score", "-m", self.gan, self.windows)
+        self.assertIn("not a fin-detector file", message)
+
+
 class DeterminismTest(FinTest):
     def test_same_seed_same_detector(self):
         for method, extra in (("iforest", []), ("autoencoder", ["--epochs", "5"])):
@@ -668,7 +851,7 @@ class DeterminismTest(FinTest):
 
 
 if __name__ == "__main__":
-    for tool in (FIN_ANOMALY, FIN_TRAIN, FIN_PREDICT):
+    for tool in (FIN_ANOMALY, FIN_TRAIN, FIN_PREDICT, FIN_WINDOW):
         if not os.access(tool, os.X_OK):
             sys.exit(f"anomaly_cli_test.py: no executable {tool} (set FIN_BIN or run make)")
     unittest.main()

@@ -1,9 +1,9 @@
 /* Anomaly detectors: robust z-scores, Mahalanobis distances (plain, with a
  * given shrinkage and with Ledoit-Wolf's, against scikit-learn fixtures
  * made by tests/fixtures/make_detector_fixtures.py), autoencoder
- * reconstruction errors and the threshold, all against values computed
- * here by hand or by formula; then the detector file's round trip and
- * refusals. */
+ * reconstruction errors, a GAN discriminator's 1 - D(x) and the threshold,
+ * all against values computed here by hand or by formula; then the
+ * detector file's round trip and refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -732,6 +732,134 @@ static void test_autoencoder_by_hand(void **state)
 	}
 }
 
+/* --------------------------------------------------------------- gan */
+
+/* A linear discriminator, dense(1) on features f1, f2, f3: logit =
+ * gan_b + gan_w . z, z the row standardised with ae_mean and ae_sd. Every
+ * value is a short binary fraction, so that float32 holds z and the logit
+ * exactly. */
+static const float gan_w[3] = { -0.5f, -1.25f, 0.25f };
+static const float gan_b = 0.25f;
+
+static void make_gan(fin_model *m)
+{
+	fin_err err = { 0 };
+	size_t i;
+
+	memset(m, 0, sizeof *m);
+	if (fin_gan_build(&m->gan, "dense(4,tanh) dense(3)", "dense(1)", 2, 3, 1, 99, &err) !=
+	    FIN_OK) {
+		print_error("fin_gan_build: %s\n", err.msg);
+		fail();
+	}
+	assert_int_equal(m->gan.d.nparams, 4);
+	memcpy(m->gan.d.params, gan_w, sizeof gan_w);
+	m->gan.d.params[3] = gan_b;
+	m->task = FIN_TASK_GAN;
+	m->loss = FIN_LOSS_BCE;
+	m->nfeat = 3;
+	m->feat = calloc(3, sizeof *m->feat);
+	m->mean = calloc(3, sizeof *m->mean);
+	m->sd = calloc(3, sizeof *m->sd);
+	m->keys = calloc(1, sizeof *m->keys);
+	for (i = 0; i < 3; i++) {
+		m->feat[i] = strdup(ae_feat[i]);
+		m->mean[i] = ae_mean[i];
+		m->sd[i] = ae_sd[i];
+	}
+	m->facts.val_loss = NAN;
+	m->facts.train_loss = NAN;
+	m->facts.loss_g = NAN;
+	m->facts.loss_d = NAN;
+	snprintf(m->facts.optimizer, sizeof m->facts.optimizer, "adam");
+}
+
+/* The discriminator's logit on a raw row, in long double. */
+static long double gan_logit(const float *x)
+{
+	long double logit = gan_b;
+	size_t j;
+
+	for (j = 0; j < 3; j++)
+		logit += gan_w[j] * (((long double)x[j] - ae_mean[j]) / ae_sd[j]);
+	return logit;
+}
+
+/* Rows given by their standardised values z, x = mean + sd z, with logits
+ * 0.25, 1.125, -0.25, -6.25, 37.75 (where 1 - sigmoid is 4e-17, which
+ * 1 - 1 / (1 + e^-logit) would round to 0), 600.25 (e^-600), 900.25 and
+ * -899.75 (where e^|logit| overflows a double). */
+static const float z_rows[8 * 3] = {
+	0, 0, 0,
+	1, -1, 0.5f,
+	-2, 1, -1,
+	4, 2, -8,
+	-20, -20, 10,
+	-400, -320, 0,
+	-800, -400, 0,
+	800, 400, 0,
+};
+
+static void test_gan_by_hand(void **state)
+{
+	static const double logits[8] = { 0.25, 1.125, -0.25, -6.25, 37.75, 600.25, 900.25,
+					  -899.75 };
+	float x[8 * 3];
+	double score[8], hand[8];
+	fin_detector d;
+	fin_detector_opts o = default_opts(FIN_DET_GAN);
+	size_t i, j;
+	(void)state;
+
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 3; j++)
+			x[i * 3 + j] = (float)(ae_mean[j] + ae_sd[j] * z_rows[i * 3 + j]);
+	o.contamination = 0.25;
+	setup(&d, 3, NULL, 0);
+	make_gan(&d.gan);
+	fit_ok(&d, x, 8, &o);
+	score_ok(&d, x, 8, score);
+	for (i = 0; i < 8; i++) {
+		long double logit = gan_logit(x + 3 * i);
+		assert_true(logit == logits[i]);
+		hand[i] = (double)(1 / (1 + expl(logit)));
+		assert_close(score[i], hand[i], 1e-15);
+		assert_true(score[i] >= 0 && score[i] <= 1);
+	}
+	/* 1 - sigmoid where the logit is large, and the extremes exactly 0
+	 * and 1 */
+	assert_close(score[4], exp(-37.75), 1e-15);
+	assert_true(score[4] > 0);
+	assert_close(score[5], exp(-600.25), 1e-14);
+	assert_true(score[6] == 0);
+	assert_true(score[7] == 1);
+	/* the threshold: the 0.75 quantile of the fitted rows' scores */
+	assert_close(d.threshold, quantile(hand, 8, 0.75), 1e-15);
+	assert_true(d.contamination == 0.25);
+	assert_memory_equal(d.fit_scores, score, sizeof score);
+	fin_detector_free(&d);
+}
+
+/* A logit of 0 scores one half, whatever the row. */
+static void test_gan_even(void **state)
+{
+	fin_detector d;
+	fin_detector_opts o = default_opts(FIN_DET_GAN);
+	double score[6];
+	size_t i;
+	(void)state;
+
+	setup(&d, 3, NULL, 0);
+	make_gan(&d.gan);
+	memset(d.gan.gan.d.params, 0, 4 * sizeof *d.gan.gan.d.params);
+	fit_ok(&d, aetable, 6, &o);
+	score_ok(&d, aetable, 6, score);
+	for (i = 0; i < 6; i++)
+		assert_true(score[i] == 0.5);
+	assert_true(d.threshold == 0.5);
+	fin_detector_free(&d);
+}
+
 /* ---------------------------------------------------------- threshold */
 
 /* 0..100 by z-scores: median 50, |x - 50| = {0, 1, 1, ..., 50, 50}, MAD
@@ -914,6 +1042,8 @@ static void fitted(fin_detector *d, enum fin_method m, const float *x, double th
 	setup(d, RT_P, keys, 2);
 	if (m == FIN_DET_AUTOENCODER)
 		make_ae(&d->ae, 0);
+	if (m == FIN_DET_GAN)
+		make_gan(&d->gan);
 	fit_ok(d, x, RT_N, &o);
 }
 
@@ -970,6 +1100,17 @@ static void check_round_trip(enum fin_method m, double threshold)
 		assert_memory_equal(e.ae.net.params, d.ae.net.params,
 				    d.ae.net.nparams * sizeof *d.ae.net.params);
 		break;
+	case FIN_DET_GAN:
+		assert_int_equal(e.gan.task, FIN_TASK_GAN);
+		assert_int_equal(e.gan.gan.d.nparams, d.gan.gan.d.nparams);
+		assert_memory_equal(e.gan.gan.d.params, d.gan.gan.d.params,
+				    d.gan.gan.d.nparams * sizeof *d.gan.gan.d.params);
+		assert_int_equal(e.gan.gan.g.nparams, d.gan.gan.g.nparams);
+		assert_memory_equal(e.gan.gan.g.params, d.gan.gan.g.params,
+				    d.gan.gan.g.nparams * sizeof *d.gan.gan.g.params);
+		assert_memory_equal(e.gan.mean, d.gan.mean, RT_P * sizeof *d.gan.mean);
+		assert_memory_equal(e.gan.sd, d.gan.sd, RT_P * sizeof *d.gan.sd);
+		break;
 	}
 	score_ok(&d, x, RT_N, a);
 	score_ok(&e, x, RT_N, b);
@@ -985,11 +1126,12 @@ static void check_round_trip(enum fin_method m, double threshold)
 static void test_round_trip(void **state)
 {
 	static const enum fin_method methods[] = { FIN_DET_ZSCORE, FIN_DET_MAHALANOBIS,
-						   FIN_DET_IFOREST, FIN_DET_AUTOENCODER };
+						   FIN_DET_IFOREST, FIN_DET_AUTOENCODER,
+						   FIN_DET_GAN };
 	size_t k;
 	(void)state;
 
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < sizeof methods / sizeof *methods; k++) {
 		check_round_trip(methods[k], NAN);
 		check_round_trip(methods[k], 1.0 / 3.0);
 	}
@@ -1289,6 +1431,54 @@ static void test_refused_autoencoder(void **state)
 	cJSON_Delete(o);
 }
 
+static void test_refused_gan(void **state)
+{
+	cJSON *o, *model;
+	(void)state;
+
+	/* the model's features differ from the detector's */
+	o = saved(FIN_DET_GAN);
+	model = cJSON_GetObjectItem(o, "model");
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(model, "features"), 0,
+					     cJSON_CreateString("other")));
+	expect_refused(o, "not a GAN of the features");
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_GAN);
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 0,
+					     cJSON_CreateString("f2")));
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 1,
+					     cJSON_CreateString("f1")));
+	expect_refused(o, "not a GAN of the features");
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_GAN);
+	cJSON_DeleteItemFromObject(o, "model");
+	expect_refused(o, "");
+	cJSON_Delete(o);
+
+	/* an autoencoder where the GAN should be */
+	o = saved(FIN_DET_GAN);
+	model = saved(FIN_DET_AUTOENCODER);
+	assert_true(cJSON_ReplaceItemInObject(o, "model",
+					      cJSON_DetachItemFromObject(model, "model")));
+	cJSON_Delete(model);
+	expect_refused(o, "not a GAN of the features");
+	cJSON_Delete(o);
+
+	/* a broken discriminator or generator inside */
+	o = saved(FIN_DET_GAN);
+	model = cJSON_GetObjectItem(o, "model");
+	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(model, "weights"), 0);
+	expect_refused(o, "weights");
+	cJSON_Delete(o);
+	o = saved(FIN_DET_GAN);
+	model = cJSON_GetObjectItem(o, "model");
+	cJSON_DeleteItemFromObject(model, "generator");
+	expect_refused(o, "generator");
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1301,6 +1491,8 @@ int main(void)
 		cmocka_unit_test(test_ledoit_wolf_sklearn),
 		cmocka_unit_test(test_singular),
 		cmocka_unit_test(test_autoencoder_by_hand),
+		cmocka_unit_test(test_gan_by_hand),
+		cmocka_unit_test(test_gan_even),
 		cmocka_unit_test(test_threshold_from_contamination),
 		cmocka_unit_test(test_threshold_interpolated),
 		cmocka_unit_test(test_threshold_given),
@@ -1312,6 +1504,7 @@ int main(void)
 		cmocka_unit_test(test_refused_mahalanobis),
 		cmocka_unit_test(test_refused_iforest),
 		cmocka_unit_test(test_refused_autoencoder),
+		cmocka_unit_test(test_refused_gan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
