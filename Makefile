@@ -23,7 +23,7 @@ BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-
 TEST_DEPS = python3
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
-TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster
+TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -94,6 +94,13 @@ demo: deps
 		-o $(BUILD)/credit-ae.json data/german_credit.csv
 	$(BUILD)/bin/fin-cluster -k 2-6 --embed $(BUILD)/credit-ae.json --key Class \
 		-o $(BUILD)/segments.json data/german_credit.csv | head -n 4
+	@echo '== synthetic markets: a GAN on 20-day windows of S&P 500 returns, then the stylized facts:'
+	$(BUILD)/bin/fin-window -c ret -k day --size 20 --transform level --target none \
+		data/sp500dge_returns.csv > $(BUILD)/sp500-windows.csv
+	$(BUILD)/bin/fin-train --model gan -k day -q -o $(BUILD)/sp500-gan.json $(BUILD)/sp500-windows.csv
+	$(BUILD)/bin/fin-gen -m $(BUILD)/sp500-gan.json -n 2000 --seed 7 --paths -q > $(BUILD)/sp500-synthetic.csv
+	$(BUILD)/bin/fin-gen --facts -c ret data/sp500dge_returns.csv $(BUILD)/sp500-synthetic.csv \
+		| grep -E '^(fact|sd|skew|excess|acf_1 |acf_abs_(1|5|10|20) |leverage_1 )'
 
 check: deps
 	$(MAKE) run-tests
@@ -106,9 +113,11 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
