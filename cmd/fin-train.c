@@ -262,29 +262,6 @@ done:
 	return rc;
 }
 
-static int parse_number(const char *opt, const char *arg, double min, double max, double *out,
-			fin_err *err)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (!*arg || *end || !(v >= min && v <= max))
-		return fin_fail(err, FIN_EUSAGE, "%s: expected a number from %g to %g, not '%s'", opt,
-				min, max, arg);
-	*out = v;
-	return FIN_OK;
-}
-
-static int parse_float(const char *opt, const char *arg, double min, double max, float *out,
-		       fin_err *err)
-{
-	double v;
-	int rc = parse_number(opt, arg, min, max, &v, err);
-
-	*out = (float)v;
-	return rc;
-}
-
 /* Prints the error on some rows next to naive forecasts. */
 static void report(fin_model *m, const fin_table *t, size_t from, size_t to, const float *x,
 		   const char *what, const fin_table *train, size_t ntrain)
@@ -356,15 +333,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SMOOTH:
 			gan_only = "--smooth";
-			rc = parse_float("--smooth", optarg, 0, 0.99, &gan.o.smooth, &err);
+			rc = fin_cli_float("--smooth", optarg, 0, 0.99, &gan.o.smooth, &err);
 			break;
 		case OPT_LR_G:
 			gan_only = lr_g = "--lr-g";
-			rc = parse_float("--lr-g", optarg, 1e-12, 100, &gan.o.lr_g, &err);
+			rc = fin_cli_float("--lr-g", optarg, 1e-12, 100, &gan.o.lr_g, &err);
 			break;
 		case OPT_LR_D:
 			gan_only = lr_d = "--lr-d";
-			rc = parse_float("--lr-d", optarg, 1e-12, 100, &gan.o.lr_d, &err);
+			rc = fin_cli_float("--lr-d", optarg, 1e-12, 100, &gan.o.lr_d, &err);
 			break;
 		case OPT_BOTTLENECK: not_for_gan = "--bottleneck"; rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
 		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
@@ -374,16 +351,16 @@ int main(int argc, char **argv)
 		case OPT_TASK: rc = fin_cli_word("--task", optarg, fin_task_parse(optarg), &task, &err); break;
 		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o.epochs, &err); break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 20, &o.batch, &err); break;
-		case OPT_LR: rc = parse_float("--lr", optarg, 1e-12, 100, &o.lr, &err); break;
+		case OPT_LR: rc = fin_cli_float("--lr", optarg, 1e-12, 100, &o.lr, &err); break;
 		case OPT_OPTIMIZER:
 			not_for_gan = "--optimizer";
 			rc = fin_cli_word("--optimizer", optarg, fin_optim_parse(optarg), &word, &err);
 			o.optimizer = (enum fin_optim_kind)word;
 			break;
-		case OPT_L2: not_for_gan = "--l2"; rc = parse_float("--l2", optarg, 0, 100, &o.l2, &err); break;
-		case OPT_DROPOUT: not_for_gan = "--dropout"; rc = parse_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
-		case OPT_CLIP: not_for_gan = "--clip"; rc = parse_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
-		case OPT_VAL: val_given = 1; rc = parse_number("--val", optarg, 0, 0.99, &val, &err); break;
+		case OPT_L2: not_for_gan = "--l2"; rc = fin_cli_float("--l2", optarg, 0, 100, &o.l2, &err); break;
+		case OPT_DROPOUT: not_for_gan = "--dropout"; rc = fin_cli_float("--dropout", optarg, 0, 0.99, &dropout, &err); break;
+		case OPT_CLIP: not_for_gan = "--clip"; rc = fin_cli_float("--clip", optarg, 0, 1e30, &o.clip, &err); break;
+		case OPT_VAL: val_given = 1; rc = fin_cli_number("--val", optarg, 0, 0.99, &val, &err); break;
 		case OPT_VAL_FILE: val_file = optarg; not_for_gan = "--val-file"; break;
 		case OPT_PATIENCE: not_for_gan = "--patience"; rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
 		case OPT_INIT: init = optarg; not_for_gan = "--init"; break;

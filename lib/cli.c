@@ -19,6 +19,30 @@ int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_
 	return FIN_OK;
 }
 
+int fin_cli_number(const char *opt, const char *arg, double min, double max, double *out,
+		   fin_err *err)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (!*arg || *end || !(v >= min && v <= max))
+		return fin_fail(err, FIN_EUSAGE, "%s: expected a number from %g to %g, not '%s'", opt,
+				min, max, arg);
+	*out = v;
+	return FIN_OK;
+}
+
+int fin_cli_float(const char *opt, const char *arg, double min, double max, float *out,
+		  fin_err *err)
+{
+	double v = 0;
+	int rc = fin_cli_number(opt, arg, min, max, &v, err);
+
+	if (rc == FIN_OK)
+		*out = (float)v;
+	return rc;
+}
+
 int fin_cli_delim(const char *arg, unsigned char *out, fin_err *err)
 {
 	if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)

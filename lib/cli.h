@@ -10,6 +10,14 @@
 int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
 		 fin_err *err);
 
+/* Parses a number in [min, max] given to option opt. */
+int fin_cli_number(const char *opt, const char *arg, double min, double max, double *out,
+		   fin_err *err);
+
+/* The same, kept as a float. */
+int fin_cli_float(const char *opt, const char *arg, double min, double max, float *out,
+		  fin_err *err);
+
 /* Parses a -d argument: one byte, or "tab" / "\t". */
 int fin_cli_delim(const char *arg, unsigned char *out, fin_err *err);
 

@@ -1,0 +1,580 @@
+/* fin-backtest: walk-forward backtest of a training command and fin-predict. */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backtest.h"
+#include "cli.h"
+#include "columns.h"
+#include "command.h"
+#include "json_file.h"
+#include "model.h"
+#include "numio.h"
+#include "out.h"
+#include "trading.h"
+#include "version.h"
+
+static const char usage[] =
+	"Usage: fin-backtest --train-size N --test-size M [OPTION]... [FILE]... -- fin-train\n"
+	"                    [TRAIN OPTION]...\n"
+	"Walk-forward backtest: train on the past, predict the next block of rows, move on.\n"
+	"The rows are taken in their order, which is time order, and held in memory.\n"
+	"\n"
+	"  --train-size N         rows before the first test block (required)\n"
+	"  --test-size M          rows in each test block (required)\n"
+	"  --step S               rows from one test block to the next (default M)\n"
+	"  --gap G                rows left out between training and test rows, for\n"
+	"                         targets that reach G + 1 rows ahead (default 0)\n"
+	"  --expanding            train on every row before the test block (the default)\n"
+	"  --rolling              train on the N rows just before the test block\n"
+	"Trading the predictions (a regression target that is a return):\n"
+	"  --trade                add 'position' and 'pnl' columns; report the strategy\n"
+	"                         next to buy-and-hold on standard error\n"
+	"  --sizing RULE          sign|scaled (default sign)\n"
+	"  --cap C                scaled: the largest |position| (default 1)\n"
+	"  --cost BPS             cost per unit of turnover, in basis points (default 0)\n"
+	"  --periods-per-year P   rows per year, for annual figures (default 252)\n"
+	"  --returns KIND         log|simple: what the target is (default log)\n"
+	"  --report FILE          write the report as JSON to FILE\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -q, --quiet            no progress or report on standard error\n"
+	"  -v, --verbose          let the tools report too\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Each fold runs the training command as COMMAND [-q] -o MODEL TRAIN.csv, then\n"
+	"fin-predict on the fold's test rows. Output: the model's keys, its target,\n"
+	"the prediction columns, with --trade 'position' and 'pnl', then 'fold'.\n"
+	"Exit status: 0 success, 1 data error or a failing fold, 2 usage error,\n"
+	"3 unusable model, 4 too few input rows. See fin-backtest(1).\n";
+
+enum { OPT_TRAIN_SIZE = 256, OPT_TEST_SIZE, OPT_STEP, OPT_GAP, OPT_EXPANDING, OPT_ROLLING, OPT_TRADE,
+       OPT_SIZING, OPT_CAP, OPT_COST, OPT_PERIODS, OPT_RETURNS, OPT_REPORT };
+
+static const struct option long_options[] = {
+	{ "train-size", required_argument, NULL, OPT_TRAIN_SIZE },
+	{ "test-size", required_argument, NULL, OPT_TEST_SIZE },
+	{ "step", required_argument, NULL, OPT_STEP },
+	{ "gap", required_argument, NULL, OPT_GAP },
+	{ "expanding", no_argument, NULL, OPT_EXPANDING },
+	{ "rolling", no_argument, NULL, OPT_ROLLING },
+	{ "trade", no_argument, NULL, OPT_TRADE },
+	{ "sizing", required_argument, NULL, OPT_SIZING },
+	{ "cap", required_argument, NULL, OPT_CAP },
+	{ "cost", required_argument, NULL, OPT_COST },
+	{ "periods-per-year", required_argument, NULL, OPT_PERIODS },
+	{ "returns", required_argument, NULL, OPT_RETURNS },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Above any input held in memory. */
+#define MAX_ROWS ((size_t)1 << 40)
+
+static const char *const sizing_words[] = { "sign", "scaled", NULL };
+static const char *const returns_words[] = { "simple", "log", NULL };
+
+static int word_index(const char *const *words, const char *arg)
+{
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(words[i], arg) == 0)
+			return i;
+	return -1;
+}
+
+/* The out-of-sample rows: fin-predict's output of every fold, and for each
+ * row its fold and the input row it came from. */
+struct results {
+	fin_rowset pred;
+	size_t *fold, *row;
+	double *scale;      /* per fold: what --sizing scaled divides by */
+	double *pos, *pnl;  /* with --trade */
+	size_t ycol, pcol;  /* the target and the prediction in pred */
+};
+
+static void results_free(struct results *r)
+{
+	fin_rowset_free(&r->pred);
+	free(r->fold);
+	free(r->row);
+	free(r->scale);
+	free(r->pos);
+	free(r->pnl);
+}
+
+/* Notes the fold and input row of the rows fold k added to the results. */
+static int note_rows(struct results *res, size_t from, const fin_fold *f, size_t k, fin_err *err)
+{
+	size_t n = res->pred.rows, i, *fold, *row;
+
+	if (n - from != f->test_to - f->test_from)
+		return fin_fail(err, FIN_EDATA, "fin-predict wrote %zu rows for %zu test rows",
+				n - from, f->test_to - f->test_from);
+	if (!(fold = realloc(res->fold, n * sizeof *fold)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	res->fold = fold;
+	if (!(row = realloc(res->row, n * sizeof *row)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	res->row = row;
+	for (i = from; i < n; i++) {
+		res->fold[i] = k;
+		res->row[i] = f->test_from + (i - from);
+	}
+	return FIN_OK;
+}
+
+/* Trading needs returns to trade: a regression target, in the input. */
+static int check_tradable(const fin_model *m, const fin_rowset *rows, fin_err *err)
+{
+	if (m->task != FIN_TASK_REGRESSION)
+		return fin_fail(err, FIN_EUSAGE,
+				"--trade needs a regression model of returns, not a %s model",
+				fin_task_name(m->task));
+	if (fin_column_find(rows->names, rows->ncols, m->target) < 0)
+		return fin_fail(err, FIN_EUSAGE, "--trade: the target '%s' is not in the input",
+				m->target);
+	return FIN_OK;
+}
+
+static void seconds_since(const struct timespec *t0, double *s)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Positions from the predictions, then the strategy's and buy-and-hold's
+ * returns over the same rows. */
+static int trade(struct results *res, const fin_trade_opts *o, fin_trade_report *strategy,
+		 fin_trade_report *hold, fin_err *err)
+{
+	size_t n = res->pred.rows, i;
+	double *r = malloc(n * sizeof *r), *ones = malloc(n * sizeof *ones), v;
+	int rc = FIN_OK;
+
+	res->pos = malloc(n * sizeof *res->pos);
+	res->pnl = malloc(n * sizeof *res->pnl);
+	if (!r || !ones || !res->pos || !res->pnl) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const char *y = fin_rowset_field(&res->pred, i, res->ycol);
+		const char *p = fin_rowset_field(&res->pred, i, res->pcol);
+		char shown[200];
+		if (fin_parse_double(y, strlen(y), &r[i]) != FIN_NUM_OK) {
+			rc = fin_fail(err, FIN_EDATA,
+				      "data row %zu: column '%s': no return to trade: '%s'",
+				      res->row[i] + 1, res->pred.names[res->ycol],
+				      fin_quote_field(shown, sizeof shown, y, strlen(y)));
+			goto done;
+		}
+		/* A missing prediction asks for no position. */
+		if (fin_parse_double(p, strlen(p), &v) != FIN_NUM_OK)
+			v = NAN;
+		res->pos[i] = fin_trade_position(o, v, res->scale[res->fold[i]]);
+		ones[i] = 1;
+	}
+	if ((rc = fin_trade_run(o, res->pos, r, n, res->pnl, strategy, err)) == FIN_OK)
+		rc = fin_trade_run(o, ones, r, n, NULL, hold, err);
+done:
+	free(r);
+	free(ones);
+	return rc;
+}
+
+static void write_output(fin_out *out, const struct results *res, int trading)
+{
+	const fin_rowset *p = &res->pred;
+	char num[32];
+	size_t i, j;
+
+	for (j = 0; j < p->ncols; j++) {
+		fin_out_field(out, p->names[j], strlen(p->names[j]));
+		fin_out_char(out, ',');
+	}
+	if (trading)
+		fin_out_bytes(out, "position,pnl,", 13);
+	fin_out_bytes(out, "fold\n", 5);
+	for (i = 0; i < p->rows; i++) {
+		fin_out_fields(out, p->text + p->at[i], p->ncols);
+		if (trading) {
+			fin_out_double(out, res->pos[i]);
+			fin_out_char(out, ',');
+			fin_out_double(out, res->pnl[i]);
+			fin_out_char(out, ',');
+		}
+		fin_out_bytes(out, num, (size_t)snprintf(num, sizeof num, "%zu\n", res->fold[i] + 1));
+	}
+}
+
+/* The figures of a report, in the order they are shown. */
+static const char *const figure_names[] = { "total_return", "annual_return", "annual_vol", "sharpe",
+					    "max_drawdown", "hit_rate", "turnover", "costs" };
+enum { NFIGURES = sizeof figure_names / sizeof *figure_names };
+
+static void figures(const fin_trade_report *r, double *v)
+{
+	v[0] = r->total_return;
+	v[1] = r->annual_return;
+	v[2] = r->annual_vol;
+	v[3] = r->sharpe;
+	v[4] = r->max_drawdown;
+	v[5] = r->hit_rate;
+	v[6] = r->turnover;
+	v[7] = r->costs;
+}
+
+static void print_cell(double v)
+{
+	if (isnan(v))
+		fprintf(stderr, "  %12s", "NA");
+	else
+		fprintf(stderr, "  %12.6g", v);
+}
+
+static void print_report(const fin_trade_report *strategy, const fin_trade_report *hold,
+			 const fin_trade_opts *o, size_t nfolds)
+{
+	double s[NFIGURES], h[NFIGURES];
+	size_t i;
+
+	figures(strategy, s);
+	figures(hold, h);
+	fprintf(stderr,
+		"fin-backtest: %zu out-of-sample rows in %zu folds, %s sizing, cost %g bps, %g "
+		"periods a year:\n",
+		strategy->n, nfolds, sizing_words[o->sizing], o->cost_bps, o->periods_per_year);
+	fprintf(stderr, "%-13s  %12s  %12s\n", "figure", "strategy", "buy_and_hold");
+	for (i = 0; i < NFIGURES; i++) {
+		fprintf(stderr, "%-13s", figure_names[i]);
+		print_cell(s[i]);
+		print_cell(h[i]);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "%-13s  %12zu  %12zu\n", "n", strategy->n, hold->n);
+}
+
+static cJSON *report_json(const fin_trade_report *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	double v[NFIGURES];
+	size_t i;
+	int ok = o != NULL;
+
+	figures(r, v);
+	for (i = 0; ok && i < NFIGURES; i++)
+		ok = fin_json_add_exact(o, figure_names[i], v[i]);
+	if (!ok || !cJSON_AddNumberToObject(o, "n", (double)r->n)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int write_report(const char *path, const fin_trade_report *strategy,
+			const fin_trade_report *hold, const fin_trade_opts *o, size_t nfolds,
+			fin_err *err)
+{
+	cJSON *j = cJSON_CreateObject();
+	int ok, rc;
+
+	ok = j && cJSON_AddItemToObject(j, "strategy", report_json(strategy)) &&
+	     cJSON_AddItemToObject(j, "buy_and_hold", report_json(hold)) &&
+	     cJSON_AddStringToObject(j, "sizing", sizing_words[o->sizing]) &&
+	     fin_json_add_exact(j, "cap", o->cap) && fin_json_add_exact(j, "cost_bps", o->cost_bps) &&
+	     fin_json_add_exact(j, "periods_per_year", o->periods_per_year) &&
+	     cJSON_AddStringToObject(j, "returns", returns_words[o->log_returns]) &&
+	     cJSON_AddNumberToObject(j, "folds", (double)nfolds);
+	rc = ok ? fin_json_save(j, path, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* An interrupted run removes its files, then ends by the signal, as it
+ * would have without them. */
+static void stop_if_interrupted(const char *dir)
+{
+	int sig = fin_command_interrupted();
+
+	if (!sig)
+		return;
+	if (dir[0])
+		fin_tempdir_remove(dir);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_signal(int sig)
+{
+	fin_command_interrupt(sig);
+}
+
+/* Catches the signals that end a run, unless they were ignored when we
+ * started (as for a background job). */
+static void catch_signals(void (*handler)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { 0 }, old;
+	size_t i;
+
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	fin_fold_spec spec = { 0 };
+	fin_trade_opts topt = { .sizing = FIN_SIZE_SIGN, .cap = 1, .periods_per_year = 252,
+				.log_returns = 1 };
+	fin_trade_report strategy, hold;
+	fin_csv_opts csv = { 0 };
+	fin_err err = { 0 };
+	fin_model m = { 0 };
+	fin_rowset rows = { 0 };
+	struct results res = { 0 };
+	fin_backtest bt = { 0 };
+	fin_fold *folds = NULL;
+	fin_input *in = NULL;
+	fin_out *out = NULL;
+	char *output = NULL, *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
+	const char *trade_only = NULL;
+	size_t nfolds = 0, ncmd = 0, k;
+	int nopts = argc, opt, rc = FIN_OK, word, quiet = 0, verbose = 0, trading = 0;
+	int fd = STDOUT_FILENO;
+
+	/* The training command is everything after the first "--"; getopt
+	 * never sees it. */
+	for (k = 1; k < (size_t)argc; k++)
+		if (strcmp(argv[k], "--") == 0) {
+			nopts = (int)k;
+			ncmd = (size_t)argc - k - 1;
+			break;
+		}
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(nopts, argv, "d:no:qvhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_TRAIN_SIZE:
+			rc = fin_cli_size("--train-size", optarg, 1, MAX_ROWS, &spec.train_size, &err);
+			break;
+		case OPT_TEST_SIZE:
+			rc = fin_cli_size("--test-size", optarg, 1, MAX_ROWS, &spec.test_size, &err);
+			break;
+		case OPT_STEP: rc = fin_cli_size("--step", optarg, 1, MAX_ROWS, &spec.step, &err); break;
+		case OPT_GAP: rc = fin_cli_size("--gap", optarg, 0, MAX_ROWS, &spec.gap, &err); break;
+		case OPT_EXPANDING: spec.rolling = 0; break;
+		case OPT_ROLLING: spec.rolling = 1; break;
+		case OPT_TRADE: trading = 1; break;
+		case OPT_SIZING:
+			trade_only = "--sizing";
+			rc = fin_cli_word("--sizing", optarg, word_index(sizing_words, optarg), &word,
+					  &err);
+			topt.sizing = (enum fin_sizing)word;
+			break;
+		case OPT_CAP:
+			trade_only = "--cap";
+			rc = fin_cli_number("--cap", optarg, 1e-9, 1e9, &topt.cap, &err);
+			break;
+		case OPT_COST:
+			trade_only = "--cost";
+			rc = fin_cli_number("--cost", optarg, 0, 10000, &topt.cost_bps, &err);
+			break;
+		case OPT_PERIODS:
+			trade_only = "--periods-per-year";
+			rc = fin_cli_number("--periods-per-year", optarg, 1e-6, 1e9, &topt.periods_per_year,
+					  &err);
+			break;
+		case OPT_RETURNS:
+			trade_only = "--returns";
+			rc = fin_cli_word("--returns", optarg, word_index(returns_words, optarg), &word,
+					  &err);
+			topt.log_returns = word;
+			break;
+		case OPT_REPORT: trade_only = "--report"; report = optarg; break;
+		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
+		case 'n': csv.no_header = 1; break;
+		case 'o': output = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("fin-backtest (fin) " FIN_VERSION); return 0;
+		default:
+			fputs("Try 'fin-backtest --help'.\n", stderr);
+			rc = FIN_EUSAGE;
+			goto done;
+		}
+	}
+	if (rc != FIN_OK)
+		goto fail;
+	if (!spec.train_size || !spec.test_size)
+		rc = fin_fail(&err, FIN_EUSAGE, "--train-size and --test-size are required");
+	else if (ncmd == 0)
+		rc = fin_fail(&err, FIN_EUSAGE,
+			      "no training command: end the options with -- fin-train [OPTION]...");
+	else if (trade_only && !trading)
+		rc = fin_fail(&err, FIN_EUSAGE, "%s applies to --trade", trade_only);
+	else if (trading && spec.step && spec.step < spec.test_size)
+		rc = fin_fail(&err, FIN_EUSAGE,
+			      "--trade: a --step below --test-size would trade a row once per fold "
+			      "that tests it");
+	else if (report)
+		rc = fin_json_check_writable(report, &err);
+	if (rc != FIN_OK)
+		goto fail;
+	if (!spec.step)
+		spec.step = spec.test_size;
+
+	in = fin_input_open(argv + optind, (size_t)(nopts - optind), &csv, &err);
+	if (!in) {
+		rc = err.code;
+		goto fail;
+	}
+	if (!quiet && fin_input_is_tty(in))
+		fputs("fin-backtest: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if ((rc = fin_rowset_read(&rows, in, &err)) != FIN_OK)
+		goto fail;
+	if (rows.rows == 0) {
+		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+		goto fail;
+	}
+	if ((rc = fin_folds_plan(&spec, rows.rows, &folds, &nfolds, &err)) != FIN_OK) {
+		fin_err why = err;
+		fin_fail(&err, rc, "%s: %s", fin_input_name(in), why.msg);
+		goto fail;
+	}
+	fin_input_close(in);
+	in = NULL;
+	/* Opened once the input is read, so that -o naming an input does
+	 * not empty it first; not for the commands to inherit. */
+	if (output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
+		goto fail;
+	}
+
+	cmd = calloc(ncmd, sizeof *cmd);
+	res.scale = malloc(nfolds * sizeof *res.scale);
+	if (!cmd || !res.scale || !(cmd[0] = fin_command_find(argv[nopts + 1])) ||
+	    !(predict = fin_command_find("fin-predict"))) {
+		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		goto fail;
+	}
+	for (k = 1; k < ncmd; k++)
+		cmd[k] = argv[nopts + 1 + k];
+	catch_signals(on_signal);
+	if ((rc = fin_tempdir_make(dir, sizeof dir, "fin-backtest", &err)) != FIN_OK) {
+		dir[0] = '\0';
+		goto fail;
+	}
+	bt.rows = &rows;
+	bt.train_cmd = cmd;
+	bt.ntrain_cmd = ncmd;
+	bt.predict = predict;
+	bt.dir = dir;
+	bt.quiet = !verbose;
+
+	for (k = 0; k < nfolds; k++) {
+		const fin_fold *f = &folds[k];
+		size_t from = res.pred.rows;
+		struct timespec t0;
+		double secs;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = fin_backtest_fold(&bt, f, &m, &res.pred, &err);
+		stop_if_interrupted(dir);
+		if (rc == FIN_OK)
+			rc = note_rows(&res, from, f, k, &err);
+		if (rc == FIN_OK && trading)
+			rc = check_tradable(&m, &rows, &err);
+		res.scale[k] = NAN;
+		/* What scaled positions are divided by is known before the
+		 * fold: the spread of the targets it was trained on. */
+		if (rc == FIN_OK && trading && topt.sizing == FIN_SIZE_SCALED) {
+			long y = fin_column_find(rows.names, rows.ncols, m.target);
+			rc = fin_rowset_sd(&rows, (size_t)y, f->train_from, f->train_to, &res.scale[k],
+					   &err);
+			if (rc == FIN_OK && !quiet && !(res.scale[k] > 0))
+				fprintf(stderr, "fin-backtest: fold %zu/%zu: the training targets do not "
+					"vary: no positions in this fold\n", k + 1, nfolds);
+		}
+		if (rc != FIN_OK) {
+			fin_err why = err;
+			fin_fail(&err, rc, "fold %zu/%zu: %s", k + 1, nfolds, why.msg);
+			goto fail;
+		}
+		if (k == 0 && trading) {
+			long y = fin_column_find(res.pred.names, res.pred.ncols, m.target);
+			res.ycol = (size_t)y;
+			res.pcol = res.pred.ncols - 1;
+		}
+		seconds_since(&t0, &secs);
+		if (!quiet)
+			fprintf(stderr,
+				"fin-backtest: fold %zu/%zu: train rows %zu-%zu, test rows %zu-%zu "
+				"(%.1f s)\n",
+				k + 1, nfolds, f->train_from + 1, f->train_to, f->test_from + 1,
+				f->test_to, secs);
+	}
+	/* The files go before any output: a reader closing the pipe ends
+	 * the process where it writes. */
+	fin_tempdir_remove(dir);
+	dir[0] = '\0';
+	catch_signals(SIG_DFL);
+	stop_if_interrupted(dir);
+
+	if (trading && (rc = trade(&res, &topt, &strategy, &hold, &err)) != FIN_OK)
+		goto fail;
+	if (!(out = malloc(sizeof *out))) {
+		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		goto fail;
+	}
+	fin_out_init(out, fd);
+	write_output(out, &res, trading);
+	if ((rc = fin_out_finish(out, output ? output : "<stdout>", &err)) != FIN_OK)
+		goto fail;
+	if (trading && report &&
+	    (rc = write_report(report, &strategy, &hold, &topt, nfolds, &err)) != FIN_OK)
+		goto fail;
+	if (trading && !quiet)
+		print_report(&strategy, &hold, &topt, nfolds);
+fail:
+	if (rc != FIN_OK && err.msg[0])
+		fprintf(stderr, "fin-backtest: %s\n", err.msg);
+done:
+	if (dir[0])
+		fin_tempdir_remove(dir);
+	if (fd != STDOUT_FILENO && fd >= 0)
+		close(fd);
+	fin_input_close(in);
+	fin_model_free(&m);
+	fin_rowset_free(&rows);
+	results_free(&res);
+	free(folds);
+	free(out);
+	if (cmd)
+		free(cmd[0]);
+	free(cmd);
+	free(predict);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* CSV rows held in memory as text, with their header: read from an input,
+ * written back out (quoted where needed) in ranges. */
+#ifndef FIN_ROWSET_H
+#define FIN_ROWSET_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "input.h"
+
+typedef struct fin_rowset {
+	char **names;     /* the header */
+	size_t ncols;
+	char *text;       /* every row's fields, each NUL-ended, row after row */
+	size_t len, cap;
+	size_t *at;       /* [rows] where each row starts in text */
+	size_t rows, at_cap;
+} fin_rowset;
+
+/* Appends every row of in. The first read takes in's header; later reads
+ * must have the same one (FIN_EDATA otherwise). */
+int fin_rowset_read(fin_rowset *r, fin_input *in, fin_err *err);
+void fin_rowset_free(fin_rowset *r);
+
+/* Field col of row i. */
+const char *fin_rowset_field(const fin_rowset *r, size_t i, size_t col);
+
+/* Writes the header and rows [from, to) to path as CSV (comma-separated,
+ * quoted where a field needs it). */
+int fin_rowset_write(const fin_rowset *r, size_t from, size_t to, const char *path,
+		     fin_err *err);
+
+/* The sample standard deviation of column col over rows [from, to),
+ * missing values left out; NaN with fewer than two values. FIN_EDATA for
+ * a field that is not a number. */
+int fin_rowset_sd(const fin_rowset *r, size_t col, size_t from, size_t to, double *sd,
+		  fin_err *err);
+
+#endif
