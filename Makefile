@@ -23,7 +23,7 @@ BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-
 TEST_DEPS = python3
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
-TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen
+TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -118,6 +118,8 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"

@@ -117,3 +117,47 @@ double fin_recall_at(const double *score, const unsigned char *label, size_t n, 
 	double auc, ap, recall;
 	return fin_ranking_metrics(score, label, n, k, &auc, &ap, &recall) ? NAN : recall;
 }
+
+double fin_precision_at(const double *score, const unsigned char *label, size_t n, size_t k)
+{
+	size_t *order, hit = 0, i;
+
+	if (k > n)
+		k = n;
+	if (k == 0 || !(order = fin_rank_desc(score, n)))
+		return NAN;
+	for (i = 0; i < k; i++)
+		hit += label[order[i]] != 0;
+	free(order);
+	return (double)hit / (double)k;
+}
+
+double fin_ks_statistic(const double *score, const unsigned char *label, size_t n)
+{
+	size_t *order, pos = 0, neg, tp = 0, fp = 0, i;
+	double ks = 0;
+
+	for (i = 0; i < n; i++)
+		pos += label[i] != 0;
+	neg = n - pos;
+	if (pos == 0 || neg == 0 || !(order = fin_rank_desc(score, n)))
+		return NAN;
+	/* A threshold between groups of equal scores, from the top: the
+	 * empirical distributions of the two classes differ most at one. */
+	i = 0;
+	while (i < n) {
+		size_t j = i;
+		double gap;
+		while (j < n && score[order[j]] == score[order[i]]) {
+			tp += label[order[j]] != 0;
+			fp += label[order[j]] == 0;
+			j++;
+		}
+		gap = fabs((double)tp / (double)pos - (double)fp / (double)neg);
+		if (gap > ks)
+			ks = gap;
+		i = j;
+	}
+	free(order);
+	return ks;
+}

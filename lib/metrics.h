@@ -23,6 +23,16 @@ double fin_recall_at(const double *score, const unsigned char *label, size_t n, 
 int fin_ranking_metrics(const double *score, const unsigned char *label, size_t n, size_t k,
 			double *auc, double *ap, double *recall);
 
+/* Share of positives among the k highest scores (ties broken by
+ * position); k is capped at n. NaN for k = 0 or n = 0. */
+double fin_precision_at(const double *score, const unsigned char *label, size_t n, size_t k);
+
+/* Kolmogorov-Smirnov statistic of the scores of the positives against
+ * those of the negatives: the largest |TPR - FPR| over all thresholds,
+ * the two-sample KS statistic of the two groups. NaN without both
+ * classes, or without memory. */
+double fin_ks_statistic(const double *score, const unsigned char *label, size_t n);
+
 /* Indices 0..n-1 ordered by score, highest first (ties by position);
  * NULL without memory. */
 size_t *fin_rank_desc(const double *score, size_t n);
