@@ -94,6 +94,12 @@ demo: deps
 		-o $(BUILD)/credit-ae.json data/german_credit.csv
 	$(BUILD)/bin/fin-cluster -k 2-6 --embed $(BUILD)/credit-ae.json --key Class \
 		-o $(BUILD)/segments.json data/german_credit.csv | head -n 4
+	@echo '== walk-forward: the CNN retrained every 100 days on all the past, its forecasts traded at 5 bp:'
+	$(BUILD)/bin/fin-backtest --train-size 1000 --test-size 100 --trade --cost 5 --periods-per-year 260 \
+		$(BUILD)/dax-windows.csv -- fin-train --model cnn -k t --epochs 30 --patience 5 \
+		> $(BUILD)/dax-oos.csv
+	$(BUILD)/bin/fin-eval --format table --actual y --pred prediction $(BUILD)/dax-oos.csv \
+		| grep -E '^(n|rmse|rmse_naive|mase|theil_u|dm\.statistic|dm\.p_value) '
 	@echo '== synthetic markets: a GAN on 20-day windows of S&P 500 returns, then the stylized facts:'
 	$(BUILD)/bin/fin-window -c ret -k day --size 20 --transform level --target none \
 		data/sp500dge_returns.csv > $(BUILD)/sp500-windows.csv
