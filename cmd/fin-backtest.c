@@ -87,18 +87,8 @@ static const struct option long_options[] = {
 /* Above any input held in memory. */
 #define MAX_ROWS ((size_t)1 << 40)
 
-static const char *const sizing_words[] = { "sign", "scaled", NULL };
-static const char *const returns_words[] = { "simple", "log", NULL };
-
-static int word_index(const char *const *words, const char *arg)
-{
-	int i;
-
-	for (i = 0; words[i]; i++)
-		if (strcmp(words[i], arg) == 0)
-			return i;
-	return -1;
-}
+static const char *const sizing_words[] = { "sign", "scaled" };
+static const char *const returns_words[] = { "simple", "log" };
 
 /* The out-of-sample rows: fin-predict's output of every fold, and for each
  * row its fold and the input row it came from. */
@@ -389,7 +379,7 @@ int main(int argc, char **argv)
 		case OPT_TRADE: trading = 1; break;
 		case OPT_SIZING:
 			trade_only = "--sizing";
-			rc = fin_cli_word("--sizing", optarg, word_index(sizing_words, optarg), &word,
+			rc = fin_cli_word("--sizing", optarg, fin_word_index(optarg, sizing_words, 2), &word,
 					  &err);
 			topt.sizing = (enum fin_sizing)word;
 			break;
@@ -408,7 +398,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RETURNS:
 			trade_only = "--returns";
-			rc = fin_cli_word("--returns", optarg, word_index(returns_words, optarg), &word,
+			rc = fin_cli_word("--returns", optarg, fin_word_index(optarg, returns_words, 2), &word,
 					  &err);
 			topt.log_returns = word;
 			break;

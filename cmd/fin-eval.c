@@ -691,16 +691,6 @@ static void given(struct options *o, const char *name, unsigned tasks)
 	o->given[o->ngiven++].tasks = tasks;
 }
 
-static int word_of(const char *arg, const char *const *words, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(arg, words[i]) == 0)
-			return i;
-	return -1;
-}
-
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "json", "table" };
@@ -711,7 +701,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	       (opt = getopt_long(argc, argv, "c:k:s:o:d:nqhV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TASK:
-			rc = fin_cli_word("--task", optarg, word_of(optarg, task_names, 4), &o->task,
+			rc = fin_cli_word("--task", optarg, fin_word_index(optarg, task_names, 4), &o->task,
 					  err);
 			o->task_given = 1;
 			break;
@@ -779,7 +769,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
 		case OPT_FORMAT:
-			rc = fin_cli_word("--format", optarg, word_of(optarg, formats, 2), &o->format,
+			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->format,
 					  err);
 			break;
 		case 'o': o->output = optarg; break;

@@ -20,6 +20,16 @@ int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_
 	return FIN_OK;
 }
 
+int fin_word_index(const char *s, const char *const *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 int fin_cli_number(const char *opt, const char *arg, double min, double max, double *out,
 		   fin_err *err)
 {

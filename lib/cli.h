@@ -22,6 +22,9 @@ int fin_cli_float(const char *opt, const char *arg, double min, double max, floa
 /* Parses a -d argument: one byte, or "tab" / "\t". */
 int fin_cli_delim(const char *arg, unsigned char *out, fin_err *err);
 
+/* The position of s among the n words, -1 when it is none of them. */
+int fin_word_index(const char *s, const char *const *words, size_t n);
+
 /* Accepts index, the position of arg among an option's words (-1 when
  * it is none of them), as the value of opt. */
 int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err *err);

@@ -4,24 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "forecast_eval.h"
 
 static const char *const naive_names[] = { "last", "zero", "mean", "drift", "auto" };
 static const char *const loss_names[] = { "squared", "absolute" };
 
-static int word_index(const char *s, const char *const *words, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, words[i]) == 0)
-			return i;
-	return -1;
-}
-
 int fin_naive_parse(const char *s)
 {
-	return word_index(s, naive_names, 5);
+	return fin_word_index(s, naive_names, 5);
 }
 
 const char *fin_naive_name(enum fin_naive kind)
@@ -31,7 +22,7 @@ const char *fin_naive_name(enum fin_naive kind)
 
 int fin_dm_loss_parse(const char *s)
 {
-	return word_index(s, loss_names, 2);
+	return fin_word_index(s, loss_names, 2);
 }
 
 const char *fin_dm_loss_name(enum fin_dm_loss loss)

@@ -4,41 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "numio.h"
 #include "window.h"
-
-static int word_index(const char *s, const char *const *words, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(s, words[i]) == 0)
-			return i;
-	return -1;
-}
 
 int fin_transform_parse(const char *s)
 {
 	static const char *const w[] = { "level", "diff", "ret", "logret" };
-	return word_index(s, w, 4);
+	return fin_word_index(s, w, 4);
 }
 
 int fin_norm_parse(const char *s)
 {
 	static const char *const w[] = { "none", "zscore", "minmax", "last" };
-	return word_index(s, w, 4);
+	return fin_word_index(s, w, 4);
 }
 
 int fin_target_parse(const char *s)
 {
 	static const char *const w[] = { "next", "sum", "direction", "none" };
-	return word_index(s, w, 4);
+	return fin_word_index(s, w, 4);
 }
 
 int fin_na_parse(const char *s)
 {
 	static const char *const w[] = { "error", "skip", "ffill" };
-	return word_index(s, w, 3);
+	return fin_word_index(s, w, 3);
 }
 
 int fin_transform_apply(enum fin_transform t, double prev, double cur, double *out)
