@@ -1387,35 +1387,41 @@ static void test_refused_iforest(void **state)
 	cJSON_Delete(o);
 }
 
+/* A detector that embeds a model refuses a model whose features differ
+ * from its own (renamed, reordered) and a missing model. */
+static void expect_model_matched(enum fin_method method, const char *why)
+{
+	cJSON *o = saved(method), *model = cJSON_GetObjectItem(o, "model");
+
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(model, "features"), 0,
+					     cJSON_CreateString("other")));
+	expect_refused(o, why);
+	cJSON_Delete(o);
+
+	o = saved(method);
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 0,
+					     cJSON_CreateString("f2")));
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 1,
+					     cJSON_CreateString("f1")));
+	expect_refused(o, why);
+	cJSON_Delete(o);
+
+	o = saved(method);
+	cJSON_DeleteItemFromObject(o, "model");
+	expect_refused(o, "");
+	cJSON_Delete(o);
+}
+
 static void test_refused_autoencoder(void **state)
 {
 	cJSON *o, *model;
 	(void)state;
 
-	/* the model's features differ: renamed, reordered, one fewer */
-	o = saved(FIN_DET_AUTOENCODER);
-	model = cJSON_GetObjectItem(o, "model");
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(model, "features"), 0,
-					     cJSON_CreateString("other")));
-	expect_refused(o, "model");
-	cJSON_Delete(o);
-
-	o = saved(FIN_DET_AUTOENCODER);
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 0,
-					     cJSON_CreateString("f2")));
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 1,
-					     cJSON_CreateString("f1")));
-	expect_refused(o, "model");
-	cJSON_Delete(o);
-
+	expect_model_matched(FIN_DET_AUTOENCODER, "model");
+	/* one feature fewer than the model's */
 	o = saved(FIN_DET_AUTOENCODER);
 	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(o, "features"), 2);
 	expect_refused(o, "model");
-	cJSON_Delete(o);
-
-	o = saved(FIN_DET_AUTOENCODER);
-	cJSON_DeleteItemFromObject(o, "model");
-	expect_refused(o, "");
 	cJSON_Delete(o);
 
 	/* a broken model inside: newer schema, a weight too few */
@@ -1436,26 +1442,7 @@ static void test_refused_gan(void **state)
 	cJSON *o, *model;
 	(void)state;
 
-	/* the model's features differ from the detector's */
-	o = saved(FIN_DET_GAN);
-	model = cJSON_GetObjectItem(o, "model");
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(model, "features"), 0,
-					     cJSON_CreateString("other")));
-	expect_refused(o, "not a GAN of the features");
-	cJSON_Delete(o);
-
-	o = saved(FIN_DET_GAN);
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 0,
-					     cJSON_CreateString("f2")));
-	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 1,
-					     cJSON_CreateString("f1")));
-	expect_refused(o, "not a GAN of the features");
-	cJSON_Delete(o);
-
-	o = saved(FIN_DET_GAN);
-	cJSON_DeleteItemFromObject(o, "model");
-	expect_refused(o, "");
-	cJSON_Delete(o);
+	expect_model_matched(FIN_DET_GAN, "not a GAN of the features");
 
 	/* an autoencoder where the GAN should be */
 	o = saved(FIN_DET_GAN);
