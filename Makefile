@@ -135,6 +135,7 @@ bench:
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/gan_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
