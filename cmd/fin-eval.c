@@ -176,28 +176,6 @@ static cJSON *add_object(cJSON *o, const char *key, struct report *r)
 
 /* ---- columns ---- */
 
-/* The one column spec names (by exact name, then 1-based index), for
- * option opt. */
-static int find_column(const char *opt, const char *spec, char *const *names, size_t n,
-		       const char *file, size_t *col, fin_err *err)
-{
-	char *specs[1] = { (char *)spec };
-	size_t *idx = NULL, count = 0;
-	int rc = fin_columns_select(specs, 1, names, n, &idx, &count, err);
-
-	if (rc != FIN_OK) {
-		char why[sizeof err->msg];
-		snprintf(why, sizeof why, "%s", err->msg);
-		return fin_fail(err, rc, "%s:1: %s: %s", file, opt, why);
-	}
-	*col = count ? idx[0] : 0;
-	free(idx);
-	if (count != 1)
-		return fin_fail(err, FIN_EUSAGE, "%s: '%s' names %zu columns: give one", opt, spec,
-				count);
-	return FIN_OK;
-}
-
 static int is_in(size_t v, const size_t *set, size_t n)
 {
 	size_t i;
@@ -213,7 +191,7 @@ static int find_value_column(const char *opt, const char *spec, char *const *nam
 			     const char *file, const size_t *key, size_t nkey, size_t *col,
 			     fin_err *err)
 {
-	int rc = find_column(opt, spec, names, n, file, col, err);
+	int rc = fin_column_one(opt, spec, names, n, file, col, err);
 
 	if (rc == FIN_OK && is_in(*col, key, nkey))
 		return fin_fail(err, FIN_EUSAGE, "%s: column '%s' is a key (-k): keys are never "
@@ -677,7 +655,6 @@ done:
 
 /* ---- options ---- */
 
-/* A finite number, or NaN when arg is none. */
 /* Remembers an option of some tasks only, once however often it is given
  * (there are fewer such options than places in o->given). */
 static void given(struct options *o, const char *name, unsigned tasks)

@@ -261,26 +261,18 @@ struct series {
 static int find_column(const struct options *o, struct series *s, fin_err *err)
 {
 	char **names;
-	size_t nnames, *idx = NULL, count = 0;
+	size_t nnames;
 	int rc = fin_input_header(s->in, &names, &nnames, err);
 
 	if (rc != FIN_OK)
 		return rc;
-	if (!o->ncols) {
+	if (o->ncols > 1)
+		return fin_fail(err, FIN_EUSAGE, "-c: --facts takes one column of returns");
+	if (!o->ncols)
 		s->col = nnames - 1;
-	} else {
-		if ((rc = fin_columns_select(o->cols, o->ncols, names, nnames, &idx, &count, err)) !=
-		    FIN_OK) {
-			char why[sizeof err->msg];
-			snprintf(why, sizeof why, "%s", err->msg);
-			return fin_fail(err, rc, "%s:1: %s", fin_input_name(s->in), why);
-		}
-		s->col = count ? idx[0] : 0;
-		free(idx);
-		if (count != 1)
-			return fin_fail(err, FIN_EUSAGE, "%s: -c names %zu columns: --facts takes one "
-					"column of returns", fin_input_name(s->in), count);
-	}
+	else if ((rc = fin_column_one("-c", o->cols[0], names, nnames, fin_input_name(s->in),
+				      &s->col, err)) != FIN_OK)
+		return rc;
 	s->column = names[s->col];
 	return FIN_OK;
 }

@@ -1,7 +1,28 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "columns.h"
+
+int fin_column_one(const char *opt, const char *spec, char *const *names, size_t n,
+		   const char *file, size_t *col, fin_err *err)
+{
+	char *specs[1] = { (char *)spec };
+	size_t *idx = NULL, count = 0;
+	int rc = fin_columns_select(specs, 1, names, n, &idx, &count, err);
+
+	if (rc != FIN_OK) {
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return fin_fail(err, rc, "%s:1: %s: %s", file, opt, why);
+	}
+	*col = count ? idx[0] : 0;
+	free(idx);
+	if (count != 1)
+		return fin_fail(err, FIN_EUSAGE, "%s: '%s' names %zu columns: give one", opt, spec,
+				count);
+	return FIN_OK;
+}
 
 long fin_column_find(char *const *names, size_t n, const char *name)
 {

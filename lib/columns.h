@@ -19,6 +19,13 @@ int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, si
 		       size_t **idx, size_t *count, fin_err *err);
 
 /* Index of the column named exactly name, or -1. */
+/* The one column spec names (by exact name, then 1-based index, as
+ * fin_columns_select reads it) for option opt, in the header of file; a
+ * spec that names none is an error placed on the header line, one that
+ * names several is FIN_EUSAGE. */
+int fin_column_one(const char *opt, const char *spec, char *const *names, size_t n,
+		   const char *file, size_t *col, fin_err *err);
+
 long fin_column_find(char *const *names, size_t n, const char *name);
 
 #endif

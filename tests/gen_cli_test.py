@@ -325,7 +325,8 @@ class FactsTest(GenCase):
         cases = [
             (("--facts", "-c", "price", FILES["returns"]), "price"),
             (("--facts", "-c", "9", FILES["returns"]), "9"),
-            (("--facts", "-c", "ret,other", FILES["returns"]), "one column"),
+            (("--facts", "-c", "ret,other", FILES["returns"]), "names 2 columns"),
+            (("--facts", "-c", "ret", "-c", "other", FILES["returns"]), "one column"),
             (("--facts", "--format", "xml", FILES["returns"]), "--format"),
             (("--facts", "-n", "10", FILES["returns"]), "-n"),
             (("--facts", "--paths", FILES["returns"]), "--paths"),
