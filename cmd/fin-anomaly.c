@@ -453,16 +453,11 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 					      optarg);
 			break;
 		case OPT_THRESHOLD:
-			o->det.threshold = strtod(optarg, &end);
-			if (!*optarg || *end || !isfinite(o->det.threshold))
-				rc = fin_fail(err, FIN_EUSAGE, "--threshold: expected a number, not '%s'",
-					      optarg);
+			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY,
+					    &o->det.threshold, err);
 			break;
 		case OPT_SHRINKAGE:
-			o->det.shrinkage = strtod(optarg, &end);
-			if (!*optarg || *end || !(o->det.shrinkage >= 0 && o->det.shrinkage <= 1))
-				rc = fin_fail(err, FIN_EUSAGE,
-					      "--shrinkage: expected a number from 0 to 1, not '%s'", optarg);
+			rc = fin_cli_number("--shrinkage", optarg, 0, 1, &o->det.shrinkage, err);
 			break;
 		case OPT_FAIL: o->fail_on_anomaly = 1; break;
 		case OPT_LABEL: o->label = optarg; break;

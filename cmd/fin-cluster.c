@@ -407,7 +407,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	int opt, rc = FIN_OK, word;
 	size_t seed;
-	char *end;
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "k:c:o:m:s:d:nqhV", long_options, NULL)) != -1) {
@@ -423,10 +422,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_RESTARTS: rc = fin_cli_size("--restarts", optarg, 1, 10000, &o->km.restarts, err); break;
 		case OPT_MAX_ITER: rc = fin_cli_size("--max-iter", optarg, 1, 1000000, &o->km.max_iter, err); break;
 		case OPT_TOL:
-			o->km.tol = strtod(optarg, &end);
-			if (!*optarg || *end || !(o->km.tol >= 0))
-				rc = fin_fail(err, FIN_EUSAGE, "--tol: expected a number from 0, not '%s'",
-					      optarg);
+			rc = fin_cli_number("--tol", optarg, 0, INFINITY, &o->km.tol, err);
 			break;
 		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 20, &o->sample, err); break;
 		case OPT_K_REPORT: o->k_report = optarg; break;

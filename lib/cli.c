@@ -36,9 +36,12 @@ int fin_cli_number(const char *opt, const char *arg, double min, double max, dou
 	char *end;
 	double v = strtod(arg, &end);
 
-	if (!*arg || *end || !(v >= min && v <= max)) {
+	if (!*arg || *end || !isfinite(v) || !(v >= min && v <= max)) {
 		if (isinf(min) && isinf(max))
 			return fin_fail(err, FIN_EUSAGE, "%s: expected a number, not '%s'", opt, arg);
+		if (isinf(max))
+			return fin_fail(err, FIN_EUSAGE, "%s: expected a number of at least %g, not '%s'",
+					opt, min, arg);
 		return fin_fail(err, FIN_EUSAGE, "%s: expected a number from %g to %g, not '%s'", opt,
 				min, max, arg);
 	}

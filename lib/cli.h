@@ -10,8 +10,8 @@
 int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
 		 fin_err *err);
 
-/* Parses a number in [min, max] given to option opt; with infinite
- * bounds, any number. */
+/* Parses a finite number in [min, max] (either bound may be infinite)
+ * given to option opt. */
 int fin_cli_number(const char *opt, const char *arg, double min, double max, double *out,
 		   fin_err *err);
 
