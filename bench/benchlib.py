@@ -18,6 +18,33 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 GNU_TIME = "/usr/bin/time"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fin_tools(bin_dir, *names):
+    """Paths of the named fin tools in bin_dir (relative to the repository
+    root unless absolute); exits when one is not built."""
+    paths = [os.path.join(REPO, bin_dir, name) for name in names]
+    for path in paths:
+        if not os.access(path, os.X_OK):
+            sys.exit(f"error: {path} not found; build it first (make)")
+    return paths
+
+
+def require(modules, packages):
+    """Exits, naming the Debian packages to install, unless this Python
+    imports every one of modules (a comma-separated list). The import runs
+    in a child, so that this process keeps its one-thread settings."""
+    probe = subprocess.run([sys.executable, "-c", f"import {modules}"], capture_output=True)
+    if probe.returncode != 0:
+        sys.exit(f"error: {modules} not found; install {packages} "
+                 f"(apt-get install {packages})")
+
+
+def tool_version(path):
+    """The first line of a tool's --version."""
+    out = subprocess.run([path, "--version"], capture_output=True, text=True)
+    return (out.stdout.strip().splitlines() or ["?"])[0]
 
 
 def run_measured(argv, stdout_path, stderr_path, stdin_path=None):

@@ -36,11 +36,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from benchlib import GNU_TIME, ensure_table, launcher_floor_mib, run_measured
+from benchlib import (GNU_TIME, ensure_table, fin_tools, launcher_floor_mib, require,
+                      run_measured, tool_version)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -378,20 +378,11 @@ def main():
         ap.error(f"--rows must be at least {K}")
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
-    bindir = os.path.join(REPO, args.bin)
-    fin_cluster = os.path.join(bindir, "fin-cluster")
-    if not os.access(fin_cluster, os.X_OK):
-        sys.exit(f"error: {fin_cluster} not found; build it first (make)")
-    probe = subprocess.run([sys.executable, "-c", "import sklearn, pandas"],
-                           capture_output=True)
-    if probe.returncode != 0:
-        sys.exit("error: scikit-learn or pandas not found; install "
-                 "python3-sklearn and python3-pandas "
-                 "(apt-get install python3-sklearn python3-pandas)")
+    fin_cluster, = fin_tools(args.bin, "fin-cluster")
+    bindir = os.path.dirname(fin_cluster)
+    require("sklearn, pandas", "python3-sklearn python3-pandas")
     os.makedirs(args.workdir, exist_ok=True)
-    fin_version = subprocess.run([fin_cluster, "--version"],
-                                 capture_output=True, text=True)
-    fin_version = (fin_version.stdout.strip().splitlines() or ["?"])[0]
+    fin_version = tool_version(fin_cluster)
 
     path = ensure_table(args.workdir, "customers", args.rows)
     res = run_all(path, range(1, args.seeds + 1), bindir, args.workdir)

@@ -32,10 +32,7 @@ import statistics
 import subprocess
 import sys
 
-from benchlib import run
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from benchlib import REPO, fin_tools, require, run
 
 DATA = os.path.join(REPO, "data", "sp500dge_returns.csv")
 SIZE, LATENT, HIDDEN, BATCH, LR, SMOOTH = 20, 16, 64, 32, 1e-3, 0.1
@@ -60,7 +57,6 @@ def torch_gan_run(x, epochs, seed, out_path):
     seconds and writes SAMPLES windows, stitched, in the data's units."""
     import time
 
-    import numpy as np
     import torch
     from torch import nn
 
@@ -127,7 +123,9 @@ def main():
     ap.add_argument("--workdir", default="/tmp/fin-bench")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
-    bindir = os.path.abspath(a.bin)
+    fin_tools(a.bin, "fin-window", "fin-train", "fin-gen")
+    bindir = os.path.join(REPO, a.bin)
+    require("torch, numpy", "python3-torch python3-numpy")
     windows = os.path.join(a.workdir, "sp500_windows.csv")
     run([os.path.join(bindir, "fin-window"), "-c", "ret", "-k", "day", "--size", str(SIZE),
          "--transform", "level", "--target", "none", "-o", windows, DATA], "fin-window")

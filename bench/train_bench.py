@@ -20,10 +20,10 @@ It exits non-zero only when a tool fails or the setup cannot be matched.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
-from benchlib import fin_train_run, load_windows, mse, run, split, torch_train_run
+from benchlib import (fin_tools, fin_train_run, load_windows, mse, require, run, split,
+                      tool_version, torch_train_run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -73,27 +73,19 @@ def main():
     if args.epochs < 1:
         ap.error("--epochs must be at least 1")
 
-    bindir = os.path.join(REPO, args.bin)
-    for tool in ("fin-window", "fin-train", "fin-predict"):
-        if not os.access(os.path.join(bindir, tool), os.X_OK):
-            sys.exit(f"error: {os.path.join(bindir, tool)} not found; "
-                     f"build it first (make)")
-    try:
-        import torch
-    except ImportError:
-        sys.exit("error: PyTorch not found; install python3-torch "
-                 "(apt-get install python3-torch)")
+    fin_window, fin_train, _ = fin_tools(args.bin, "fin-window", "fin-train", "fin-predict")
+    bindir = os.path.dirname(fin_train)
+    require("torch", "python3-torch")
+    import torch
     import numpy as np
     torch.set_num_threads(1)
     os.makedirs(args.workdir, exist_ok=True)
 
     windows = os.path.join(args.workdir, "windows.csv")
-    run([os.path.join(bindir, "fin-window"), "-c", COLUMN, "-k", KEY,
+    run([fin_window, "-c", COLUMN, "-k", KEY,
          "--size", str(SIZE), "--transform", "logret", "--target", "next",
          "-q", "-o", windows, DATA], "fin-window")
-    fin_version = subprocess.run(
-        [os.path.join(bindir, "fin-train"), "--version"], capture_output=True,
-        text=True).stdout.strip().splitlines()[0]
+    fin_version = tool_version(fin_train)
     x, y = load_windows(windows, COLUMN, SIZE, steps_first=False)
     n_train, n_val = split(len(y), VAL_FRACTION)
     y_val = y[n_train:]
@@ -131,8 +123,8 @@ def main():
           f"dense(1); adam lr {LR:g}, batch {BATCH}, {args.epochs} epochs, "
           f"1 thread, seeds {','.join(map(str, SEEDS))}")
     print(f"versions: {fin_version}, PyTorch {torch.__version__}")
-    print(f"samples/s = epochs x training rows / median seconds over seeds; "
-          f"val MSE = mean over seeds, in y units")
+    print("samples/s = epochs x training rows / median seconds over seeds; "
+          "val MSE = mean over seeds, in y units")
     print()
     print(f"{'tool':<34} {'samples/s':>10} {'seconds':>8} {'val MSE':>12}")
     for name, s, m in (

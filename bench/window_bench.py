@@ -19,7 +19,8 @@ import os
 import sys
 import time
 
-from benchlib import GNU_TIME, count_lines, ensure_table, launcher_floor_mib, run_measured
+from benchlib import (GNU_TIME, count_lines, ensure_table, fin_tools, launcher_floor_mib,
+                      run_measured)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -163,9 +164,7 @@ def main():
 
     if args.rows < SIZE + 2:
         ap.error(f"--rows must be at least {SIZE + 2} to produce a window")
-    fin_window = os.path.join(REPO, args.bin, "fin-window")
-    if not os.access(fin_window, os.X_OK):
-        sys.exit(f"error: {fin_window} not found; build it first (make)")
+    fin_window, = fin_tools(args.bin, "fin-window")
     os.makedirs(args.workdir, exist_ok=True)
 
     def work(name):
