@@ -424,7 +424,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	int opt, rc = FIN_OK, word;
 	size_t seed;
-	char *end;
 
 	if (argc > 1 && strcmp(argv[1], "fit") == 0)
 		o->mode = FIT;
@@ -446,8 +445,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case 'm': o->model = optarg; break;
 		case 'o': o->output = optarg; break;
 		case OPT_CONTAMINATION:
-			o->det.contamination = strtod(optarg, &end);
-			if (!*optarg || *end || !(o->det.contamination > 0 && o->det.contamination < 1))
+			rc = fin_cli_number("--contamination", optarg, 0, 1, &o->det.contamination, err);
+			if (rc == FIN_OK && !(o->det.contamination > 0 && o->det.contamination < 1))
 				rc = fin_fail(err, FIN_EUSAGE,
 					      "--contamination: expected a share between 0 and 1, not '%s'",
 					      optarg);
