@@ -232,6 +232,46 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
     return seconds, out * y_sd + y_mean
 
 
+def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_first,
+                         val_fraction):
+    """What the training benchmarks share before they train: their options
+    (--epochs, --bin, --workdir), the tools and PyTorch checked, the
+    windows of `column` made by fin-window with the next log-return as
+    target, loaded and split in time order. Returns a namespace of args,
+    bindir, windows, fin_version, x, y, n_train, n_val, y_val and samples
+    (epochs x training rows)."""
+    import argparse
+    import types
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=epochs,
+                    help=f"passes over the training rows (default {epochs})")
+    ap.add_argument("--bin", default="build/bin",
+                    help="directory holding the fin tools, relative to the "
+                         "repository root unless absolute (default build/bin)")
+    ap.add_argument("--workdir", default=workdir,
+                    help=f"where windows, models and logs go (default {workdir})")
+    args = ap.parse_args()
+    if args.epochs < 1:
+        ap.error("--epochs must be at least 1")
+
+    fin_window, fin_train, _ = fin_tools(args.bin, "fin-window", "fin-train", "fin-predict")
+    require("torch", "python3-torch")
+    import torch
+    torch.set_num_threads(1)
+    os.makedirs(args.workdir, exist_ok=True)
+
+    windows = os.path.join(args.workdir, "windows.csv")
+    run([fin_window, "-c", column, "-k", key, "--size", str(size), "--transform", "logret",
+         "--target", "next", "-q", "-o", windows, data], "fin-window")
+    x, y = load_windows(windows, column, size, steps_first=steps_first)
+    n_train, n_val = split(len(y), val_fraction)
+    return types.SimpleNamespace(
+        args=args, bindir=os.path.dirname(fin_train), windows=windows,
+        fin_version=tool_version(fin_train), x=x, y=y, n_train=n_train, n_val=n_val,
+        y_val=y[n_train:], samples=args.epochs * n_train)
+
+
 def ensure_table(workdir, stem, rows):
     """The file <stem>_<rows>.csv that bench/gen_<stem>.py writes: reused when
     it has the right length and is newer than the generator (which is

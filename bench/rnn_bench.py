@@ -20,13 +20,11 @@ in the target's units, and the zero forecast's MSE for reference.
 This is a benchmark, not a test: missed targets are reported, not fatal.
 It exits non-zero only when a tool fails or the setup cannot be matched.
 """
-import argparse
 import os
 import statistics
 import sys
 
-from benchlib import (fin_tools, fin_train_run, load_windows, mse, require, run, split,
-                      tool_version, torch_train_run)
+from benchlib import fin_train_run, mse, torch_train_run, training_bench_setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -75,36 +73,12 @@ def torch_run(preset, x, y, n_train, epochs, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=5,
-                    help="passes over the training rows (default 5)")
-    ap.add_argument("--bin", default="build/bin",
-                    help="directory holding the fin tools, relative to the "
-                         "repository root unless absolute (default build/bin)")
-    ap.add_argument("--workdir", default="/tmp/fin-bench-rnn",
-                    help="where windows, models and logs go "
-                         "(default /tmp/fin-bench-rnn)")
-    args = ap.parse_args()
-    if args.epochs < 1:
-        ap.error("--epochs must be at least 1")
-
-    fin_window, fin_train, _ = fin_tools(args.bin, "fin-window", "fin-train", "fin-predict")
-    bindir = os.path.dirname(fin_train)
-    require("torch", "python3-torch")
-    import torch
+    b = training_bench_setup(__doc__, 5, "/tmp/fin-bench-rnn", DATA, COLUMN, KEY, SIZE, True,
+                             VAL_FRACTION)
     import numpy as np
-    torch.set_num_threads(1)
-    os.makedirs(args.workdir, exist_ok=True)
-
-    windows = os.path.join(args.workdir, "windows.csv")
-    run([fin_window, "-c", COLUMN, "-k", KEY,
-         "--size", str(SIZE), "--transform", "logret", "--target", "next",
-         "-q", "-o", windows, DATA], "fin-window")
-    fin_version = tool_version(fin_train)
-    x, y = load_windows(windows, COLUMN, SIZE, steps_first=True)
-    n_train, n_val = split(len(y), VAL_FRACTION)
-    y_val = y[n_train:]
-    samples = args.epochs * n_train
+    import torch
+    args, bindir, windows, fin_version = b.args, b.bindir, b.windows, b.fin_version
+    x, y, n_train, n_val, y_val, samples = b.x, b.y, b.n_train, b.n_val, b.y_val, b.samples
 
     fin = {p: [] for p in PRESETS}
     tch = {p: [] for p in PRESETS}
