@@ -385,6 +385,22 @@ static int positives(const struct options *o, const fin_eval_input *d, char *con
 	return rc;
 }
 
+/* What the binary and anomaly reports open with: the columns, the counts
+ * and the two areas under the curves. */
+static void add_ranking(const struct options *o, const fin_eval_input *d, char *const *names,
+			size_t n, size_t npos, double prevalence, double roc_auc, double pr_auc,
+			struct report *r)
+{
+	add_text(r->json, "actual", names[d->text_col], r);
+	add_text(r->json, "pred", names[d->num[0]], r);
+	add_text(r->json, "positive", o->positive, r);
+	add_count(r->json, "n", n, r);
+	add_count(r->json, "positives", npos, r);
+	add_number(r->json, "prevalence", prevalence, r);
+	add_number(r->json, "roc_auc", roc_auc, r);
+	add_number(r->json, "pr_auc", pr_auc, r);
+}
+
 static int binary(const struct options *o, const fin_eval_input *d, char *const *names,
 		  struct report *r, fin_err *err)
 {
@@ -401,14 +417,7 @@ static int binary(const struct options *o, const fin_eval_input *d, char *const 
 	if (!ev.probabilities)
 		note(r, "column '%s' holds scores outside [0, 1]: no log_loss or brier, which need "
 		     "probabilities", names[d->num[0]]);
-	add_text(r->json, "actual", names[d->text_col], r);
-	add_text(r->json, "pred", names[d->num[0]], r);
-	add_text(r->json, "positive", o->positive, r);
-	add_count(r->json, "n", ev.n, r);
-	add_count(r->json, "positives", ev.positives, r);
-	add_number(r->json, "prevalence", ev.prevalence, r);
-	add_number(r->json, "roc_auc", ev.roc_auc, r);
-	add_number(r->json, "pr_auc", ev.pr_auc, r);
+	add_ranking(o, d, names, ev.n, ev.positives, ev.prevalence, ev.roc_auc, ev.pr_auc, r);
 	add_number(r->json, "ks", ev.ks, r);
 	add_number(r->json, "log_loss", ev.log_loss, r);
 	add_number(r->json, "brier", ev.brier, r);
@@ -447,14 +456,7 @@ static int anomaly(const struct options *o, const fin_eval_input *d, char *const
 	if ((rc = positives(o, d, names, y, r, err)) != FIN_OK ||
 	    (rc = fin_anomaly_evaluate(d->x, y, d->rows, o->k, o->alert_rate, &ev, err)) != FIN_OK)
 		goto done;
-	add_text(r->json, "actual", names[d->text_col], r);
-	add_text(r->json, "pred", names[d->num[0]], r);
-	add_text(r->json, "positive", o->positive, r);
-	add_count(r->json, "n", ev.n, r);
-	add_count(r->json, "positives", ev.positives, r);
-	add_number(r->json, "prevalence", ev.prevalence, r);
-	add_number(r->json, "roc_auc", ev.roc_auc, r);
-	add_number(r->json, "pr_auc", ev.pr_auc, r);
+	add_ranking(o, d, names, ev.n, ev.positives, ev.prevalence, ev.roc_auc, ev.pr_auc, r);
 	add_count(r->json, "k", ev.k, r);
 	add_number(r->json, "precision_at_k", ev.precision_at_k, r);
 	add_number(r->json, "alert_rate", ev.alert_rate, r);
