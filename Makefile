@@ -118,6 +118,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py

@@ -223,6 +223,8 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					fin_task_name(d->ae.task));
 		spec.columns = d->ae.feat;
 		spec.ncolumns = d->ae.nfeat;
+		spec.exact = 1;
+		spec.owner = o->ae;
 		if (!o->nkeys) {
 			spec.keys = d->ae.keys;
 			spec.nkeys = d->ae.nkeys;
@@ -239,6 +241,8 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					o->gan, fin_task_name(d->gan.task));
 		spec.columns = d->gan.feat;
 		spec.ncolumns = d->gan.nfeat;
+		spec.exact = 1;
+		spec.owner = o->gan;
 		if (!o->nkeys) {
 			spec.keys = d->gan.keys;
 			spec.nkeys = d->gan.nkeys;
@@ -344,8 +348,7 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			if (c >= 0)
 				pass[npass++] = (size_t)c;
 			else if (!o->quiet)
-				fprintf(stderr, "fin-anomaly: key column '%s' is not in the input\n",
-					d->keys[j]);
+				fin_note("fin-anomaly", "key column '%s' is not in the input", d->keys[j]);
 		}
 	}
 	/* --threshold applies to scoring as well as to fitting. */
@@ -539,7 +542,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
 		rc = fin_fail(&err, FIN_EDATA, "%zu rows flagged as anomalies", flagged);
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-anomaly: %s\n", err.msg);
+		fin_report("fin-anomaly", err.msg);
 	fin_input_close(in);
 	fin_detector_free(&d);
 	free(ev.score);

@@ -550,7 +550,7 @@ int main(int argc, char **argv)
 		print_report(&strategy, &hold, &topt, nfolds);
 fail:
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-backtest: %s\n", err.msg);
+		fin_report("fin-backtest", err.msg);
 done:
 	if (dir[0])
 		fin_tempdir_remove(dir);

@@ -198,6 +198,8 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		c->embedded = 1;
 		spec.columns = c->ae.feat;
 		spec.ncolumns = c->ae.nfeat;
+		spec.exact = 1;
+		spec.owner = o->embed;
 	}
 	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
 		goto done;
@@ -327,8 +329,7 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 			if (col >= 0)
 				pass[npass++] = (size_t)col;
 			else if (!o->quiet)
-				fprintf(stderr, "fin-cluster: key column '%s' is not in the input\n",
-					c->keys[j]);
+				fin_note("fin-cluster", "key column '%s' is not in the input", c->keys[j]);
 		}
 	}
 	if ((rc = fin_row_batch_init(&rb, BATCH, c->nfeat, pass, npass, err)) != FIN_OK)
@@ -474,7 +475,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = o.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &err);
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-cluster: %s\n", err.msg);
+		fin_report("fin-cluster", err.msg);
 	fin_input_close(in);
 	fin_clusterer_free(&c);
 	free(o.cols);

@@ -147,7 +147,7 @@ static void note(struct report *r, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	if (!r->quiet)
-		fprintf(stderr, "fin-eval: %s\n", text);
+		fin_report("fin-eval", text);
 	r->ok = r->ok && cJSON_AddItemToArray(r->notes, cJSON_CreateString(text));
 }
 
@@ -814,7 +814,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = evaluate(&o, in, &err);
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-eval: %s\n", err.msg);
+		fin_report("fin-eval", err.msg);
 	fin_input_close(in);
 	free(o.cols);
 	free(o.keys);

@@ -334,7 +334,7 @@ static int describe(const struct options *o, struct series *s, fin_err *err)
 		goto done;
 	}
 	if (skipped && !o->quiet)
-		fprintf(stderr, "fin-gen: %s: %zu rows with a missing return left out\n", file, skipped);
+		fin_note("fin-gen", "%s: %zu rows with a missing return left out", file, skipped);
 	rc = fin_facts_compute(r, n, &s->facts, err);
 done:
 	free(r);
@@ -609,7 +609,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = o.facts ? facts(&o, &err) : sample(&o, &err);
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-gen: %s\n", err.msg);
+		fin_report("fin-gen", err.msg);
 	free(o.cols);
 	return rc;
 }

@@ -227,8 +227,7 @@ int main(int argc, char **argv)
 			if (c >= 0)
 				pass[npass++] = (size_t)c;
 			else if (!quiet)
-				fprintf(stderr, "fin-predict: key column '%s' is not in the input\n",
-					m.keys[j]);
+				fin_note("fin-predict", "key column '%s' is not in the input", m.keys[j]);
 		}
 	}
 
@@ -302,7 +301,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", feat.filled);
 fail:
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-predict: %s\n", err.msg);
+		fin_report("fin-predict", err.msg);
 done:
 	if (fd != STDOUT_FILENO && fd >= 0)
 		close(fd);

@@ -281,10 +281,9 @@ static void report(fin_model *m, const fin_table *t, size_t from, size_t to, con
 			"training mean: %.6g\n",
 			what, sc.n, sc.rmse, sc.rmse_zero, sc.rmse_mean);
 	else
-		fprintf(stderr,
-			"fin-train: %s (%zu rows): accuracy %.4f; always '%s' (the training "
-			"majority): %.4f\n",
-			what, sc.n, sc.accuracy, m->labels[sc.majority], sc.accuracy_majority);
+		fin_note("fin-train",
+			 "%s (%zu rows): accuracy %.4f; always '%s' (the training majority): %.4f",
+			 what, sc.n, sc.accuracy, m->labels[sc.majority], sc.accuracy_majority);
 }
 
 int main(int argc, char **argv)
@@ -448,6 +447,8 @@ int main(int argc, char **argv)
 		/* The saved model decides features, scaling and labels. */
 		spec.columns = m.feat;
 		spec.ncolumns = m.nfeat;
+		spec.exact = 1;
+		spec.owner = init;
 		spec.target = m.task == FIN_TASK_AUTOENCODER ? NULL : m.target ? m.target : spec.target;
 	} else {
 		spec.columns = cols;
@@ -497,14 +498,17 @@ int main(int argc, char **argv)
 			}
 		task = (int)m.task;
 	}
-	if (task < 0)
-		task = t.y_numeric ? FIN_TASK_REGRESSION : FIN_TASK_BINARY;
-	if (task == FIN_TASK_REGRESSION && !t.y_numeric) {
+	/* Text among numbers is far likelier a bad value than a class: a
+	 * guessed task never turns it into labels. */
+	if (!t.y_numeric && (task == FIN_TASK_REGRESSION || (task < 0 && t.y_numbers > 0))) {
 		rc = fin_fail(&err, FIN_EDATA,
-			      "the target '%s' holds text: give --task binary or --task multiclass",
-			      spec.target);
+			      "%s:%ld: column '%s': not a number: '%s' (for class labels, give "
+			      "--task binary or --task multiclass)",
+			      t.y_text_file, t.y_text_line, spec.target, t.y_text);
 		goto fail;
 	}
+	if (task < 0)
+		task = t.y_numeric ? FIN_TASK_REGRESSION : FIN_TASK_BINARY;
 
 	/* Validation is the chronological tail (or another file): the rows a
 	 * model is judged on come after the rows it learned from. */
@@ -567,6 +571,8 @@ int main(int argc, char **argv)
 		}
 		vspec.columns = m.feat;
 		vspec.ncolumns = m.nfeat;
+		vspec.exact = 1;
+		vspec.owner = "the model";
 		rc = fin_table_read(&vt, vin, &vspec, &err);
 		fin_input_close(vin);
 		if (rc != FIN_OK)
@@ -604,7 +610,7 @@ int main(int argc, char **argv)
 	rc = fin_model_save(&m, output, &err);
 fail:
 	if (rc != FIN_OK && err.msg[0])
-		fprintf(stderr, "fin-train: %s\n", err.msg);
+		fin_report("fin-train", err.msg);
 done:
 	if (prog.log)
 		fclose(prog.log);

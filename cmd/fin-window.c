@@ -62,7 +62,7 @@ static const struct option long_options[] = {
 
 static int fail(const fin_err *err)
 {
-	fprintf(stderr, "fin-window: %s\n", err->msg);
+	fin_report("fin-window", err->msg);
 	return err->code;
 }
 

@@ -34,6 +34,77 @@ long fin_column_find(char *const *names, size_t n, const char *name)
 	return -1;
 }
 
+static int by_name_then_position(const void *pa, const void *pb, void *names)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = strcmp(((char *const *)names)[a], ((char *const *)names)[b]);
+
+	return c ? c : (a > b) - (a < b);
+}
+
+int fin_column_index_build(fin_column_index *ix, char *const *names, size_t n, fin_err *err)
+{
+	size_t i;
+
+	ix->names = names;
+	ix->n = n;
+	ix->sorted = malloc((n ? n : 1) * sizeof *ix->sorted);
+	if (!ix->sorted)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (i = 0; i < n; i++)
+		ix->sorted[i] = i;
+	qsort_r(ix->sorted, n, sizeof *ix->sorted, by_name_then_position, (void *)names);
+	return FIN_OK;
+}
+
+void fin_column_index_free(fin_column_index *ix)
+{
+	free(ix->sorted);
+	ix->sorted = NULL;
+}
+
+long fin_column_index_find(const fin_column_index *ix, const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+
+	/* The first of equal names: the lowest position. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->names[ix->sorted[mid]], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->n && strcmp(ix->names[ix->sorted[lo]], name) == 0 ? (long)ix->sorted[lo]
+									     : -1;
+}
+
+int fin_columns_check_unique(char *const *names, size_t n, const char *file, fin_err *err)
+{
+	fin_column_index ix;
+	size_t i, first = 0, second = 0;
+	int rc = fin_column_index_build(&ix, names, n, err);
+
+	if (rc != FIN_OK)
+		return rc;
+	/* Of all repeats, the one whose second column comes first. */
+	for (i = 1; i < n; i++) {
+		size_t a = ix.sorted[i - 1], b = ix.sorted[i];
+		if (strcmp(names[a], names[b]) == 0 && (!second || b < second)) {
+			first = a;
+			second = b;
+		}
+	}
+	fin_column_index_free(&ix);
+	if (second) {
+		char shown[200];
+		return fin_fail(err, FIN_EDATA, "%s:1: column '%s' appears twice, as columns %zu and %zu",
+				file, fin_quote_field(shown, sizeof shown, names[first], strlen(names[first])),
+				first + 1, second + 1);
+	}
+	return FIN_OK;
+}
+
 /* Parses a positive decimal integer filling exactly s[0..len). */
 static int parse_index(const char *s, size_t len, size_t *out)
 {

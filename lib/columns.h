@@ -18,7 +18,6 @@
 int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, size_t n,
 		       size_t **idx, size_t *count, fin_err *err);
 
-/* Index of the column named exactly name, or -1. */
 /* The one column spec names (by exact name, then 1-based index, as
  * fin_columns_select reads it) for option opt, in the header of file; a
  * spec that names none is an error placed on the header line, one that
@@ -26,6 +25,25 @@ int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, si
 int fin_column_one(const char *opt, const char *spec, char *const *names, size_t n,
 		   const char *file, size_t *col, fin_err *err);
 
+/* Index of the column named exactly name, or -1. */
 long fin_column_find(char *const *names, size_t n, const char *name);
+
+/* The header's names sorted once, for finding many names among many
+ * columns in O(log n) each. */
+typedef struct fin_column_index {
+	char *const *names;
+	size_t n;
+	size_t *sorted; /* column numbers, by name, then by position */
+} fin_column_index;
+
+int fin_column_index_build(fin_column_index *ix, char *const *names, size_t n, fin_err *err);
+void fin_column_index_free(fin_column_index *ix);
+/* Index of the first column named exactly name, or -1. */
+long fin_column_index_find(const fin_column_index *ix, const char *name);
+
+/* Refuses a header that holds a name twice (FIN_EDATA), naming both
+ * columns of the first repeat: a column chosen by name must be one
+ * column. */
+int fin_columns_check_unique(char *const *names, size_t n, const char *file, fin_err *err);
 
 #endif

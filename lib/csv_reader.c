@@ -23,6 +23,9 @@ struct fin_csv {
 
 	char buf[READ_SIZE];
 	int eof, finished, started;
+	char lead[3];   /* the first bytes, held until they are known not to be
+			 * a byte order mark, which a pipe may deliver in pieces */
+	size_t nlead;
 	long line;      /* physical line of the next byte fed to the parser */
 	long row_start; /* physical line where the row being parsed began */
 	int prev_cr;    /* the last byte fed was a CR */
@@ -246,6 +249,21 @@ static int feed(fin_csv *r, const char *buf, size_t n, fin_err *err)
 	return FIN_OK;
 }
 
+static const char BOM[3] = { '\xEF', '\xBB', '\xBF' };
+
+/* Feeds the bytes held back at the start, unless they are a byte order
+ * mark; an error is kept as pending and ends the input. */
+static int feed_lead(fin_csv *r)
+{
+	if (r->nlead == sizeof r->lead && memcmp(r->lead, BOM, sizeof BOM) == 0)
+		return FIN_OK;
+	if (feed(r, r->lead, r->nlead, &r->pending) != FIN_OK) {
+		r->finished = 1;
+		return r->pending.code;
+	}
+	return FIN_OK;
+}
+
 /* Parses more input into the queue; returns FIN_OK (possibly with nothing
  * queued at end of input) or an error. */
 static int fill(fin_csv *r, fin_err *err)
@@ -260,6 +278,11 @@ static int fill(fin_csv *r, fin_err *err)
 		ssize_t got;
 		const char *p = r->buf;
 
+		if (r->eof && !r->started) {
+			r->started = 1;
+			if (feed_lead(r) != FIN_OK)
+				continue;
+		}
 		if (r->eof) {
 			r->finished = 1;
 			if (csv_fini(&r->parser, on_field, on_row, r) != 0 || r->oom) {
@@ -280,18 +303,26 @@ static int fill(fin_csv *r, fin_err *err)
 			continue;
 		}
 		if (!r->started) {
+			size_t k = sizeof r->lead - r->nlead < (size_t)got ? sizeof r->lead - r->nlead
+									  : (size_t)got;
+			memcpy(r->lead + r->nlead, p, k);
+			r->nlead += k;
+			p += k;
+			got -= (ssize_t)k;
+			if (r->nlead < sizeof r->lead && memcmp(r->lead, BOM, r->nlead) == 0)
+				continue;
 			r->started = 1;
-			if (got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-				p += 3;
-				got -= 3;
-			}
+			if (feed_lead(r) != FIN_OK)
+				continue;
 		}
 		/* Rows parsed before a malformed one are still handed out. */
-		if (feed(r, p, (size_t)got, &r->pending) != FIN_OK) {
+		if (got > 0 && feed(r, p, (size_t)got, &r->pending) != FIN_OK)
 			r->finished = 1;
-			if (r->nrows == 0)
-				return fill(r, err);
-		}
+	}
+	if (r->pending.code && r->nrows == 0) {
+		if (err)
+			*err = r->pending;
+		return r->pending.code;
 	}
 	return FIN_OK;
 }

@@ -22,7 +22,17 @@ int fin_fail(fin_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Copies a field into dst for use in a message: at most 40 visible
- * characters, non-printable bytes shown as \xNN, "..." when cut. */
+ * characters, control characters shown as \n, \r, \t or \xNN, "..."
+ * when cut. */
 const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len);
+
+/* Prints "prog: msg" and a newline on standard error, with every control
+ * character of msg escaped as fin_quote_field does, so that text from an
+ * input or a model file can neither break the line nor reach the
+ * terminal as an escape sequence. */
+void fin_report(const char *prog, const char *msg);
+
+/* fin_report of a printf-style message. */
+void fin_note(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

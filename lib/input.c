@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "input.h"
 
 struct fin_input {
@@ -83,6 +84,8 @@ int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err)
 {
 	int rc = fin_csv_header(in->csv[0], &in->names, &in->nnames, err);
 
+	if (rc == FIN_OK)
+		rc = fin_columns_check_unique(in->names, in->nnames, fin_csv_name(in->csv[0]), err);
 	if (rc == FIN_OK) {
 		*names = in->names;
 		*n = in->nnames;

@@ -1,3 +1,4 @@
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,57 +19,95 @@ static size_t split_lag(const char *name, size_t *lag)
 	return *end ? 0 : (size_t)(u - name);
 }
 
+struct lagged_name {
+	const char *name;
+	size_t base_len, lag, index;
+};
+
+/* By base, then lag: each base's names become one sorted run. */
+static int by_base_and_lag(const void *pa, const void *pb)
+{
+	const struct lagged_name *a = pa, *b = pb;
+	size_t n = a->base_len < b->base_len ? a->base_len : b->base_len;
+	int c = memcmp(a->name, b->name, n);
+
+	if (c)
+		return c;
+	if (a->base_len != b->base_len)
+		return a->base_len < b->base_len ? -1 : 1;
+	if (a->lag != b->lag)
+		return a->lag < b->lag ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* A base's run of names in the sorted list, and the first column it has. */
+struct base_run {
+	size_t first, at;
+};
+
+static int by_first(const void *pa, const void *pb)
+{
+	const struct base_run *a = pa, *b = pb;
+	return (a->first > b->first) - (a->first < b->first);
+}
+
+static int same_base(const struct lagged_name *a, const struct lagged_name *b)
+{
+	return a->base_len == b->base_len && memcmp(a->name, b->name, a->base_len) == 0;
+}
+
 int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, size_t *t)
 {
-	size_t *base = malloc((n ? n : 1) * sizeof *base); /* index of the first name of each base */
-	size_t *count = calloc(n ? n : 1, sizeof *count), nb = 0, i, j, steps;
-	int ok = n > 0 && base && count;
+	/* Sorting makes the check O(n log n) however many bases there are,
+	 * and a repeated or missing lag shows as a run out of step. */
+	struct lagged_name *v = malloc((n ? n : 1) * sizeof *v);
+	struct base_run *run = malloc((n ? n : 1) * sizeof *run);
+	size_t i, steps = 0, nb = 0;
+	int ok = n > 0 && v && run;
 
 	for (i = 0; ok && i < n; i++) {
-		size_t lag, len = split_lag(names[i], &lag);
-		if (!len) {
-			ok = 0;
-			break;
-		}
-		for (j = 0; j < nb; j++)
-			if (strncmp(names[base[j]], names[i], len + 1) == 0)
-				break;
-		if (j == nb)
-			base[nb++] = i;
-		count[j]++;
-	}
-	steps = ok ? n / nb : 0;
-	for (j = 0; ok && j < nb; j++)
-		ok = count[j] == steps;
-	ok = ok && steps >= 2 && nb * steps == n;
-	/* every base must have each lag 0..steps-1 exactly once */
-	for (i = 0; ok && i < n; i++) {
-		size_t lag = 0, len = split_lag(names[i], &lag), at;
-		for (j = 0; strncmp(names[base[j]], names[i], len + 1) != 0; j++)
-			;
-		if (lag >= steps) {
-			ok = 0;
-			break;
-		}
-		at = j * steps + (steps - 1 - lag);
-		order[at] = i;
+		v[i].name = names[i];
+		v[i].index = i;
+		v[i].base_len = split_lag(names[i], &v[i].lag);
+		ok = v[i].base_len > 0;
 	}
 	if (ok) {
-		/* a repeated lag leaves another slot unfilled: check by marking */
-		for (i = 0; i < n; i++)
-			count[i] = 0;
-		for (i = 0; i < n; i++)
-			count[order[i]]++;
-		for (i = 0; ok && i < n; i++)
-			ok = count[i] == 1;
+		qsort(v, n, sizeof *v, by_base_and_lag);
+		for (steps = 0; steps < n && same_base(&v[0], &v[steps]); steps++)
+			;
+		ok = steps >= 2 && n % steps == 0;
 	}
-	if (!ok)
+	/* Each run of steps names is one base with lags 0..steps-1. */
+	for (i = 0; ok && i < n; i++)
+		ok = v[i].lag == i % steps && same_base(&v[i], &v[i - i % steps]) &&
+		     (i % steps || i == 0 || !same_base(&v[i], &v[i - 1]));
+	if (ok) {
+		/* Channels in the order their bases first appear in names. */
+		nb = n / steps;
+		for (i = 0; i < nb; i++) {
+			size_t k;
+			run[i].first = v[i * steps].index;
+			run[i].at = i * steps;
+			for (k = 1; k < steps; k++)
+				if (v[i * steps + k].index < run[i].first)
+					run[i].first = v[i * steps + k].index;
+		}
+		qsort(run, nb, sizeof *run, by_first);
+		for (i = 0; i < nb; i++) {
+			size_t k;
+			for (k = 0; k < steps; k++) {
+				const struct lagged_name *e = &v[run[i].at + k];
+				order[i * steps + (steps - 1 - e->lag)] = e->index;
+			}
+		}
+	} else {
 		for (i = 0; i < n; i++)
 			order[i] = i;
+	}
 	*c = ok ? nb : n;
 	*t = ok ? steps : 1;
-	free(base);
-	free(count);
+	free(v);
+	free(run);
 	return ok;
 }
 
@@ -144,6 +183,45 @@ static int is_in(size_t v, const size_t *set, size_t n)
 	return 0;
 }
 
+/* The columns of a model's features, each found by its exact name once. */
+static int select_exact(const fin_table_spec *spec, char *const *names, size_t nnames,
+			const char *file, const size_t *key, size_t nkey, long target,
+			size_t **cand, size_t *ncand, fin_err *err)
+{
+	fin_column_index ix;
+	unsigned char *used = calloc(nnames ? nnames : 1, 1);
+	size_t i;
+	int rc;
+
+	*cand = malloc((spec->ncolumns ? spec->ncolumns : 1) * sizeof **cand);
+	if (!used || !*cand) {
+		free(used);
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	}
+	if ((rc = fin_column_index_build(&ix, names, nnames, err)) != FIN_OK) {
+		free(used);
+		return rc;
+	}
+	for (i = 0; i < spec->ncolumns && rc == FIN_OK; i++) {
+		const char *name = spec->columns[i];
+		long c = fin_column_index_find(&ix, name);
+		if (c < 0)
+			rc = fin_fail(err, FIN_EDATA, "%s:1: no column '%s', a feature of %s", file,
+				      name, spec->owner);
+		else if (used[c]++)
+			rc = fin_fail(err, FIN_EMODEL, "%s: feature '%s' is listed twice", spec->owner,
+				      name);
+		else if (c == target || is_in((size_t)c, key, nkey))
+			rc = fin_fail(err, FIN_EUSAGE, "'%s' is a feature of %s: not a key or target",
+				      name, spec->owner);
+		else
+			(*cand)[(*ncand)++] = (size_t)c;
+	}
+	fin_column_index_free(&ix);
+	free(used);
+	return rc;
+}
+
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err)
 {
 	char **names, shown[200];
@@ -182,8 +260,13 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		rc = fin_fail(err, FIN_EUSAGE, "-y: no column '%s' in the input", spec->target);
 		goto done;
 	}
-	if ((rc = fin_columns_select(spec->columns, spec->ncolumns, names, nnames, &cand, &ncand,
-				     err)) != FIN_OK)
+	if (spec->exact)
+		rc = select_exact(spec, names, nnames, fin_input_name(in), key, nkey, target, &cand,
+				  &ncand, err);
+	else
+		rc = fin_columns_select(spec->columns, spec->ncolumns, names, nnames, &cand, &ncand,
+					err);
+	if (rc != FIN_OK)
 		goto done;
 	for (i = j = 0; i < ncand; i++) {
 		if (spec->ncolumns && (long)cand[i] == target) {
@@ -237,14 +320,26 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 					rc = fin_fail(err, FIN_EDATA, "out of memory");
 					goto done;
 				}
-				if (kind == FIN_NUM_BAD)
+				if (kind == FIN_NUM_BAD && t->y_numeric) {
 					t->y_numeric = 0;
+					t->y_text_line = row->line;
+					t->y_text_file = strdup(fin_input_name(in));
+					if (!t->y_text_file) {
+						rc = fin_fail(err, FIN_EDATA, "out of memory");
+						goto done;
+					}
+					fin_quote_field(t->y_text, sizeof t->y_text, row->fields[col],
+							row->lens[col]);
+				}
+				t->y_numbers += kind == FIN_NUM_OK;
 				b.y[b.rows] = kind == FIN_NUM_OK ? d : NAN;
 				continue;
 			}
-			if (kind == FIN_NUM_BAD) {
-				rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'",
+			if (kind == FIN_NUM_BAD || (kind == FIN_NUM_OK && fabs(d) > FLT_MAX)) {
+				rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': %s: '%s'",
 					      fin_input_name(in), row->line, names[col],
+					      kind == FIN_NUM_BAD ? "not a number"
+								  : "beyond the float32 range",
 					      fin_quote_field(shown, sizeof shown, row->fields[col],
 							      row->lens[col]));
 				goto done;
@@ -309,7 +404,14 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		}
 		for (i = 0; i < ncand; i++)
 			cand_names[i] = names[cand[i]];
-		fin_sequence_layout(cand_names, ncand, order, &t->in_c, &t->in_t);
+		if (spec->exact) {
+			for (i = 0; i < ncand; i++)
+				order[i] = i;
+			t->in_c = ncand;
+			t->in_t = 1;
+		} else {
+			fin_sequence_layout(cand_names, ncand, order, &t->in_c, &t->in_t);
+		}
 		for (i = 0; i < ncand; i++) {
 			t->feat[i] = strdup(cand_names[order[i]]);
 			if (!t->feat[i]) {
@@ -365,5 +467,6 @@ void fin_table_free(fin_table *t)
 	free(t->key_names);
 	free(t->keys);
 	free(t->key_at);
+	free(t->y_text_file);
 	memset(t, 0, sizeof *t);
 }

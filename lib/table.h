@@ -17,6 +17,10 @@ typedef struct fin_table {
 	double *y;           /* [rows] numeric target (NaN when not a number) */
 	char **ylabel;       /* [rows] target text, kept when it is not numeric */
 	int y_numeric;       /* every target value is a number */
+	size_t y_numbers;    /* target values that are numbers */
+	char *y_text_file;   /* where the first target value that is not a number */
+	long y_text_line;    /* is (NULL and 0 when none) */
+	char y_text[64];     /* that value, quoted for messages */
 	char **key_names;    /* the kept columns' names, [nkeys] */
 	char *keys;          /* with keep_keys (keep_all): every row's key fields (all
 			      * fields), each NUL-ended */
@@ -31,6 +35,10 @@ typedef struct fin_table_spec {
 	size_t ncolumns;
 	char *const *keys;    /* -k lists: never features */
 	size_t nkeys;
+	int exact;            /* columns are a model's features: each one column by
+			       * its exact name, never a key or the target, in
+			       * the order given */
+	const char *owner;    /* with exact: the file naming the columns, for messages */
 	const char *target;   /* target column name, or NULL for none */
 	int keep_keys;        /* keep the key fields of every row */
 	int keep_all;         /* keep every field of every row instead */
@@ -40,7 +48,8 @@ typedef struct fin_table_spec {
 /* Reads every row of in. Features are the chosen columns (or every column
  * that is numeric in all rows, except keys and the target); columns named
  * <base>_<lag> with lags 0..T-1 for each of C bases are ordered as C
- * channels of T steps, oldest first. */
+ * channels of T steps, oldest first (but for exact columns, kept in their
+ * order). A feature value beyond the float32 range is a data error. */
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err);
 void fin_table_free(fin_table *t);
 
