@@ -1,4 +1,5 @@
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,25 +189,24 @@ int fin_clusterer_save(const fin_clusterer *c, const char *path, fin_err *err)
 	return rc;
 }
 
-static int read_floats(const fin_json_reader *r, const cJSON *a, const char *what, size_t n,
-		       float *out)
+/* The clusters' sizes: k counts of rows. */
+static int read_sizes(fin_clusterer *c, const cJSON *a, const fin_json_reader *r)
 {
-	double *v = NULL;
-	size_t i;
-	int rc = fin_json_read_doubles(r, a, what, n, &v);
+	const cJSON *e;
+	size_t i = 0;
+	int rc;
 
-	for (i = 0; rc == FIN_OK && i < n; i++) {
-		out[i] = (float)v[i];
-		if (!isfinite(out[i]))
-			rc = fin_json_bad(r, what, " holds a value out of float range");
-	}
-	free(v);
-	return rc;
+	if ((rc = fin_json_list(r, a, "sizes", c->km.k)) != FIN_OK)
+		return rc;
+	cJSON_ArrayForEach(e, a)
+		if ((rc = fin_json_count(r, e, "sizes", (size_t)1 << 48, &c->km.sizes[i++])) != FIN_OK)
+			return rc;
+	return FIN_OK;
 }
 
 static int clusterer_from_json(fin_clusterer *c, const cJSON *o, const fin_json_reader *r)
 {
-	const cJSON *v;
+	const cJSON *v, *centroids = fin_json_field(o, "centroids");
 	size_t k, i;
 	int rc;
 
@@ -237,36 +237,29 @@ static int clusterer_from_json(fin_clusterer *c, const cJSON *o, const fin_json_
 	if (!cJSON_IsBool(v))
 		return fin_json_bad(r, "scaled", " is missing");
 	c->scaled = cJSON_IsTrue(v);
-	if (c->scaled) {
-		if ((rc = fin_json_read_doubles(r, fin_json_field(o, "mean"), "mean", c->dim,
-						&c->mean)) != FIN_OK ||
-		    (rc = fin_json_read_doubles(r, fin_json_field(o, "sd"), "sd", c->dim, &c->sd)) !=
-			    FIN_OK)
-			return rc;
-		for (i = 0; i < c->dim; i++)
-			if (!(c->sd[i] > 0))
-				return fin_json_bad(r, "sd", " holds a value that is not above 0");
-	}
+	if (c->scaled &&
+	    ((rc = fin_json_read_doubles(r, fin_json_field(o, "mean"), "mean", c->dim,
+					 -FIN_CENTRE_MAX, FIN_CENTRE_MAX, &c->mean)) != FIN_OK ||
+	     (rc = fin_json_read_doubles(r, fin_json_field(o, "sd"), "sd", c->dim, FIN_SPREAD_MIN,
+					 FIN_SPREAD_MAX, &c->sd)) != FIN_OK))
+		return rc;
+	/* k times dim centroids are allocated only once the file holds them. */
+	if ((rc = fin_json_list(r, centroids, "centroids", k * c->dim)) != FIN_OK)
+		return rc;
 	c->km.k = k;
 	c->km.d = c->dim;
 	c->km.centroids = malloc(k * c->dim * sizeof *c->km.centroids);
 	c->km.sizes = calloc(k, sizeof *c->km.sizes);
 	if (!c->km.centroids || !c->km.sizes)
 		return fin_fail(r->err, FIN_EMODEL, "%s: out of memory", r->path);
-	if ((rc = read_floats(r, fin_json_field(o, "centroids"), "centroids", k * c->dim,
-			      c->km.centroids)) != FIN_OK ||
+	if ((rc = fin_json_read_floats(r, centroids, "centroids", k * c->dim, c->km.centroids)) !=
+		    FIN_OK ||
 	    (rc = fin_json_read_doubles(r, fin_json_field(o, "centroids_raw"), "centroids_raw",
-					k * c->nfeat, &c->centroid_raw)) != FIN_OK)
+					k * c->nfeat, -DBL_MAX, DBL_MAX, &c->centroid_raw)) != FIN_OK ||
+	    (rc = read_sizes(c, fin_json_field(o, "sizes"), r)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, o, "inertia", 0, DBL_MAX, NAN, &c->km.inertia)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, o, "silhouette", -1, 1, NAN, &c->silhouette)) != FIN_OK)
 		return rc;
-	v = fin_json_field(o, "sizes");
-	if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != k)
-		return fin_json_bad(r, "sizes", " are missing or do not match k");
-	for (i = 0; i < k; i++)
-		if ((rc = fin_json_count(r, cJSON_GetArrayItem(v, (int)i), "sizes", (size_t)1 << 48,
-					 &c->km.sizes[i])) != FIN_OK)
-			return rc;
-	c->km.inertia = fin_json_number_or(o, "inertia", NAN);
-	c->silhouette = fin_json_number_or(o, "silhouette", NAN);
 	return FIN_OK;
 }
 

@@ -1,4 +1,6 @@
 #include <cjson/cJSON.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,18 +63,6 @@ int fin_detector_save(const fin_detector *d, const char *path, fin_err *err)
 	return rc;
 }
 
-static int read_positive(const fin_json_reader *r, const cJSON *a, const char *what, size_t n,
-			 double **out)
-{
-	size_t i;
-	int rc = fin_json_read_doubles(r, a, what, n, out);
-
-	for (i = 0; rc == FIN_OK && i < n; i++)
-		if (!((*out)[i] > 0))
-			rc = fin_json_bad(r, what, " holds a value that is not above 0");
-	return rc;
-}
-
 /* True when model m reads exactly the features of d, in order. */
 static int same_features(const fin_detector *d, const fin_model *m)
 {
@@ -86,12 +76,61 @@ static int same_features(const fin_detector *d, const fin_model *m)
 	return 1;
 }
 
+/* The covariance of data within the bounds of a centre and a spread:
+ * variances from FIN_SPREAD_MIN^2 to FIN_SPREAD_MAX^2, symmetric. */
+static int read_covariance(fin_detector *d, const cJSON *a, const fin_json_reader *r)
+{
+	const double most = FIN_SPREAD_MAX * FIN_SPREAD_MAX;
+	size_t p = d->nfeat, i, j;
+	int rc;
+
+	if ((rc = fin_json_read_doubles(r, a, "covariance", p * p, -most, most, &d->cov)) != FIN_OK)
+		return rc;
+	for (i = 0; i < p; i++) {
+		if (!(d->cov[i * p + i] > 0))
+			return fin_json_bad(r, "covariance", " is not positive definite");
+		if (d->cov[i * p + i] < FIN_SPREAD_MIN * FIN_SPREAD_MIN)
+			return fin_json_bad(r, "covariance", " holds a variance below 1e-60");
+		for (j = 0; j < i; j++)
+			if (d->cov[i * p + j] != d->cov[j * p + i])
+				return fin_json_bad(r, "covariance", " is not symmetric");
+	}
+	/* Cholesky fails unless the matrix is positive definite. */
+	if (fin_detector_whiten(d) != 0)
+		return fin_json_bad(r, "covariance", " is not positive definite");
+	for (i = 0; i < p * p; i++)
+		if (!isfinite(d->whiten[i]))
+			return fin_json_bad(r, "covariance", " is too close to singular");
+	return FIN_OK;
+}
+
+/* The isolation forest and what it was asked for: as many trees, and a
+ * subsample at least the one each tree was grown on. */
+static int forest_from_json(fin_detector *d, const cJSON *o, const fin_json_reader *r)
+{
+	fin_err why = { 0 };
+	size_t seed;
+	int rc;
+
+	if ((rc = fin_json_count(r, fin_json_field(o, "trees"), "trees", FIN_IFOREST_MAX_TREES,
+				 &d->trees)) != FIN_OK ||
+	    (rc = fin_json_count(r, fin_json_field(o, "sample"), "sample", FIN_IFOREST_MAX_SAMPLE,
+				 &d->sample)) != FIN_OK ||
+	    (rc = fin_json_count(r, fin_json_field(o, "seed"), "seed", ULONG_MAX, &seed)) != FIN_OK)
+		return rc;
+	d->seed = (unsigned long)seed;
+	if (fin_iforest_from_json(&d->forest, fin_json_field(o, "forest"), d->nfeat, &why) != FIN_OK)
+		return fin_json_bad(r, "", why.msg);
+	if (d->forest.ntrees != d->trees || d->forest.sample > d->sample)
+		return fin_json_bad(r, "forest", " does not match trees and sample");
+	return FIN_OK;
+}
+
 static int detector_from_json(fin_detector *d, const cJSON *o, const fin_json_reader *r)
 {
 	const cJSON *v;
-	size_t p, i, j;
+	size_t p;
 	int kind, rc;
-	fin_err why = { 0 };
 
 	if ((rc = fin_json_header(r, o, FIN_DETECTOR_FORMAT, FIN_DETECTOR_SCHEMA)) != FIN_OK)
 		return rc;
@@ -106,40 +145,29 @@ static int detector_from_json(fin_detector *d, const cJSON *o, const fin_json_re
 	p = d->nfeat;
 	if (p == 0 || p > 4096)
 		return fin_json_bad(r, "features", " are missing or too many");
-	v = fin_json_field(o, "threshold");
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-		return fin_json_bad(r, "threshold", " is missing or not finite");
-	d->threshold = v->valuedouble;
-	d->contamination = fin_json_number_or(o, "contamination", NAN);
-	d->rows_fit = (size_t)fin_json_number_or(o, "rows_fit", 0);
+	if ((rc = fin_json_real(r, fin_json_field(o, "threshold"), "threshold", -DBL_MAX, DBL_MAX,
+				&d->threshold)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, o, "contamination", 0, 1, NAN, &d->contamination)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, o, "rows_fit", (size_t)1 << 53, 0, &d->rows_fit)) != FIN_OK)
+		return rc;
 	switch (d->method) {
 	case FIN_DET_ZSCORE:
 		if ((rc = fin_json_read_doubles(r, fin_json_field(o, "median"), "median", p,
-						&d->center)) != FIN_OK ||
-		    (rc = read_positive(r, fin_json_field(o, "scale"), "scale", p, &d->scale)) != FIN_OK)
+						-FIN_CENTRE_MAX, FIN_CENTRE_MAX, &d->center)) != FIN_OK ||
+		    (rc = fin_json_read_doubles(r, fin_json_field(o, "scale"), "scale", p,
+						FIN_SPREAD_MIN, FIN_SPREAD_MAX, &d->scale)) != FIN_OK)
 			return rc;
 		break;
 	case FIN_DET_MAHALANOBIS:
-		if ((rc = fin_json_read_doubles(r, fin_json_field(o, "mean"), "mean", p, &d->center)) !=
-			    FIN_OK ||
-		    (rc = fin_json_read_doubles(r, fin_json_field(o, "covariance"), "covariance", p * p,
-						&d->cov)) != FIN_OK)
+		if ((rc = fin_json_read_doubles(r, fin_json_field(o, "mean"), "mean", p,
+						-FIN_CENTRE_MAX, FIN_CENTRE_MAX, &d->center)) != FIN_OK ||
+		    (rc = fin_json_real_or(r, o, "shrinkage", 0, 1, NAN, &d->shrinkage)) != FIN_OK ||
+		    (rc = read_covariance(d, fin_json_field(o, "covariance"), r)) != FIN_OK)
 			return rc;
-		for (i = 0; i < p; i++)
-			for (j = 0; j < i; j++)
-				if (d->cov[i * p + j] != d->cov[j * p + i])
-					return fin_json_bad(r, "covariance", " is not symmetric");
-		d->shrinkage = fin_json_number_or(o, "shrinkage", NAN);
-		/* Cholesky fails unless the matrix is positive definite. */
-		if (fin_detector_whiten(d) != 0)
-			return fin_json_bad(r, "covariance", " is not positive definite");
 		break;
 	case FIN_DET_IFOREST:
-		d->trees = (size_t)fin_json_number_or(o, "trees", 0);
-		d->sample = (size_t)fin_json_number_or(o, "sample", 0);
-		d->seed = (unsigned long)fin_json_number_or(o, "seed", 0);
-		if (fin_iforest_from_json(&d->forest, fin_json_field(o, "forest"), p, &why) != FIN_OK)
-			return fin_json_bad(r, "", why.msg);
+		if ((rc = forest_from_json(d, o, r)) != FIN_OK)
+			return rc;
 		break;
 	case FIN_DET_AUTOENCODER:
 		if ((rc = fin_model_from_json(&d->ae, fin_json_field(o, "model"), r)) != FIN_OK)

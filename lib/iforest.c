@@ -18,8 +18,9 @@
 enum { SCORE_BYTES = 32768, SCORE_MIN = 32, SCORE_MAX = 1024 };
 
 /* Bounds that keep node indices in uint32_t and allocations sane. */
-enum { MAX_FEATURES = 1 << 24, MAX_TREES = 1 << 20 };
-#define MAX_SAMPLE ((size_t)1 << 30)
+enum { MAX_FEATURES = 1 << 24 };
+#define MAX_TREES FIN_IFOREST_MAX_TREES
+#define MAX_SAMPLE FIN_IFOREST_MAX_SAMPLE
 
 double fin_iforest_c(double n)
 {
@@ -400,7 +401,8 @@ static double whole(const cJSON *v, double lo, double hi)
 	return v->valuedouble;
 }
 
-/* Room for one tree's bookkeeping while it is read. */
+/* Room for one tree's bookkeeping while it is read, for the largest tree
+ * of the file. */
 struct tree_scratch {
 	uint32_t *parent; /* UINT32_MAX until a node names it as a child */
 	uint32_t *depth;
@@ -438,8 +440,7 @@ static int read_tree(fin_iforest *f, const cJSON *tree, size_t t, size_t limit,
 			total += (size_t)size;
 			make_external(f, base + i, (size_t)size, s->depth[i]);
 		} else if (len == 3) {
-			const cJSON *v = cJSON_GetArrayItem(node, 1);
-			float split = cJSON_IsNumber(v) ? (float)v->valuedouble : NAN;
+			float split;
 			double feature = whole(cJSON_GetArrayItem(node, 0), 0, (double)f->d - 1);
 			double left = whole(cJSON_GetArrayItem(node, 2), (double)i + 1, (double)m - 2);
 			size_t l = (size_t)left;
@@ -447,7 +448,7 @@ static int read_tree(fin_iforest *f, const cJSON *tree, size_t t, size_t limit,
 			if (feature < 0)
 				return refuse(err, "tree %zu, node %zu: split feature is not one of "
 						   "the features", t + 1, i);
-			if (!isfinite(split))
+			if (fin_json_as_float(cJSON_GetArrayItem(node, 1), &split) != 0)
 				return refuse(err, "tree %zu, node %zu: split is not a finite float",
 					      t + 1, i);
 			if (left < 0)
@@ -478,7 +479,7 @@ int fin_iforest_from_json(fin_iforest *f, const cJSON *o, size_t d, fin_err *err
 	const cJSON *trees = cJSON_GetObjectItemCaseSensitive(o, "trees"), *tree;
 	double ntrees, sample, features;
 	struct tree_scratch s = { NULL, NULL };
-	size_t total = 0, limit, t = 0;
+	size_t total = 0, widest = 0, limit, t = 0;
 	int rc = FIN_OK;
 
 	memset(f, 0, sizeof *f);
@@ -499,8 +500,9 @@ int fin_iforest_from_json(fin_iforest *f, const cJSON *o, size_t d, fin_err *err
 	if (!cJSON_IsArray(trees) || (size_t)cJSON_GetArraySize(trees) != (size_t)ntrees)
 		return refuse(err, "trees is missing or does not hold ntrees = %zu trees",
 			      (size_t)ntrees);
-	/* Sizes before allocation: a tree of psi rows has at most 2 psi - 1
-	 * nodes, and node indices are uint32_t. */
+	/* Sizes before allocation, from the nodes the file holds: a tree of
+	 * psi rows has at most 2 psi - 1 nodes, and node indices are
+	 * uint32_t. The sample size alone allocates nothing. */
 	cJSON_ArrayForEach(tree, trees)
 	{
 		size_t m = cJSON_IsArray(tree) ? (size_t)cJSON_GetArraySize(tree) : 0;
@@ -508,6 +510,7 @@ int fin_iforest_from_json(fin_iforest *f, const cJSON *o, size_t d, fin_err *err
 			return refuse(err, "tree %zu is not a list of 1 to 2 sample - 1 = %zu nodes",
 				      t + 1, 2 * (size_t)sample - 1);
 		total += m;
+		widest = m > widest ? m : widest;
 		t++;
 	}
 	if (total > UINT32_MAX - 1)
@@ -519,8 +522,8 @@ int fin_iforest_from_json(fin_iforest *f, const cJSON *o, size_t d, fin_err *err
 	f->root = malloc(f->ntrees * sizeof *f->root);
 	f->nodes = malloc(total * sizeof *f->nodes);
 	f->path = malloc(total * sizeof *f->path);
-	s.parent = malloc((2 * f->sample - 1) * sizeof *s.parent);
-	s.depth = malloc((2 * f->sample - 1) * sizeof *s.depth);
+	s.parent = malloc(widest * sizeof *s.parent);
+	s.depth = malloc(widest * sizeof *s.depth);
 	if (!f->root || !f->nodes || !f->path || !s.parent || !s.depth) {
 		rc = fin_fail(err, FIN_EMODEL, "isolation forest: out of memory");
 		goto done;

@@ -11,6 +11,10 @@
 
 struct cJSON;
 
+/* The most trees, and the largest subsample, a forest may have. */
+#define FIN_IFOREST_MAX_TREES (1 << 20)
+#define FIN_IFOREST_MAX_SAMPLE ((size_t)1 << 30)
+
 /* One node, 16 bytes so a tree of psi = 256 fits in a few kilobytes. A row
  * at an internal node goes to left when x[feature] < split, else to
  * left + 1. An external node loops to itself (left is its own index, split
@@ -70,7 +74,9 @@ double fin_iforest_c(double n);
 struct cJSON *fin_iforest_to_json(const fin_iforest *f);
 
 /* Reads such an object, for d features, treating it as untrusted: counts
- * and sizes are checked before allocation, every child is within its tree
+ * and sizes are checked against the nodes present before allocation, so
+ * that memory follows the file, not the sizes it claims; every child is
+ * within its tree
  * and indexed after its parent, every node but the root is the child of
  * exactly one node, split features are below d, splits are finite float32,
  * external sizes are at least 1 and add up to the sample size, and no tree

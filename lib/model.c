@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_file.h"
 #include "model.h"
 #include "table.h"
 
@@ -11,11 +12,13 @@ static int by_text(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Numbers compare as numbers, so that class 10 follows class 9. */
+/* Numbers compare as numbers, so that class 10 follows class 9; equal
+ * numbers as text, so that "1" and "1.0" each end up next to their copies
+ * and every label is kept once. */
 static int by_number(const void *a, const void *b)
 {
 	double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
-	return (x > y) - (x < y);
+	return x != y ? (x > y) - (x < y) : by_text(a, b);
 }
 
 static char **copy_names(char *const *v, size_t n)
@@ -53,6 +56,20 @@ static int build_labels(fin_model *m, const fin_table *t, size_t ntrain, fin_err
 	return FIN_OK;
 }
 
+/* A standardisation a model file can hold (see fin-model(5)): fin never
+ * writes a model that it refuses to read. */
+static int check_scale(const char *name, double mean, double sd, fin_err *err)
+{
+	char shown[200];
+
+	if (fabs(mean) <= FIN_CENTRE_MAX && sd >= FIN_SPREAD_MIN && sd <= FIN_SPREAD_MAX)
+		return FIN_OK;
+	return fin_fail(err, FIN_EDATA,
+			"column '%s': mean %g and standard deviation %g are beyond what a model "
+			"holds (a mean within 1e30 of 0, a deviation from 1e-30 to 1e30)",
+			fin_quote_field(shown, sizeof shown, name, strlen(name)), mean, sd);
+}
+
 int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_task task,
 		    char *const *keys, size_t nkeys, const char *target, fin_err *err)
 {
@@ -76,6 +93,8 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		m->sd[j] = ntrain > 1 ? gsl_stats_float_sd_m(t->x + j, t->nfeat, ntrain, m->mean[j]) : 0;
 		if (!(m->sd[j] > 0) || !isfinite(m->sd[j]))
 			m->sd[j] = 1;
+		if ((rc = check_scale(t->feat[j], m->mean[j], m->sd[j], err)) != FIN_OK)
+			return rc;
 	}
 	if (task == FIN_TASK_AUTOENCODER || task == FIN_TASK_GAN)
 		return FIN_OK;
@@ -90,7 +109,7 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		m->y_sd = ntrain > 1 ? sqrt(sq / (double)(ntrain - 1)) : 0;
 		if (!(m->y_sd > 0))
 			m->y_sd = 1;
-		return FIN_OK;
+		return check_scale(target ? target : "the target", m->y_mean, m->y_sd, err);
 	}
 	if ((rc = build_labels(m, t, ntrain, err)) != FIN_OK)
 		return rc;

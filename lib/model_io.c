@@ -1,6 +1,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,23 +159,30 @@ int fin_model_save(const fin_model *m, const char *path, fin_err *err)
 
 /* ---- reading: the file is untrusted, every size is checked first ---- */
 
-/* Fills a network's parameters from an array of exactly as many finite
- * float32 values. */
+/* A network's parameters: exactly as many float32 values as it has. */
 static int read_weights(const fin_json_reader *r, const cJSON *w, const char *what, fin_net *net)
 {
-	const cJSON *e;
-	size_t i = 0;
+	char detail[96];
 
-	if (!cJSON_IsArray(w) || (size_t)cJSON_GetArraySize(w) != net->nparams)
-		return fin_json_bad(r, what, " are missing or do not match the architecture");
-	cJSON_ArrayForEach(e, w)
-	{
-		float f = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
-		if (!isfinite(f))
-			return fin_json_bad(r, what, " hold a value that is not a finite float");
-		net->params[i++] = f;
+	if (!cJSON_IsArray(w) || (size_t)cJSON_GetArraySize(w) != net->nparams) {
+		snprintf(detail, sizeof detail,
+			 " are missing or do not match the architecture, which has %zu",
+			 net->nparams);
+		return fin_json_bad(r, what, detail);
 	}
-	return FIN_OK;
+	return fin_json_read_floats(r, w, what, net->nparams, net->params);
+}
+
+/* Builds a network from the arch of the file, whose text only appears in
+ * a message escaped and cut short (by fin_net_build). */
+static int build(const fin_json_reader *r, int rc, const fin_err *why)
+{
+	char detail[sizeof why->msg];
+
+	if (rc == FIN_OK)
+		return FIN_OK;
+	snprintf(detail, sizeof detail, ": %.900s", why->msg);
+	return fin_json_bad(r, "arch", detail);
 }
 
 /* A GAN's networks: the discriminator from the top-level arch, the
@@ -183,7 +192,6 @@ static int gan_from_json(fin_model *m, const cJSON *o, const char *arch_d, size_
 {
 	const cJSON *g = fin_json_field(o, "generator"), *arch_g = fin_json_field(g, "arch");
 	fin_err why = { 0 };
-	char detail[sizeof why.msg];
 	size_t latent;
 	int rc;
 
@@ -193,17 +201,57 @@ static int gan_from_json(fin_model *m, const cJSON *o, const char *arch_d, size_
 		return fin_json_bad(r, "latent", " is 0");
 	if (!cJSON_IsString(arch_g))
 		return fin_json_bad(r, "generator", " is missing its arch");
-	if (fin_gan_build(&m->gan, arch_g->valuestring, arch_d, latent, c, t, 0, &why) != FIN_OK) {
-		snprintf(detail, sizeof detail, ": %.900s", why.msg);
-		return fin_json_bad(r, "arch", detail);
-	}
+	if ((rc = build(r, fin_gan_build(&m->gan, arch_g->valuestring, arch_d, latent, c, t, 0, &why),
+			&why)) != FIN_OK)
+		return rc;
 	return read_weights(r, fin_json_field(g, "weights"), "generator weights", &m->gan.g);
+}
+
+/* The training facts: for people and for files that embed the model, read
+ * back whole, with harmless defaults where one is missing; a fact that is
+ * there is checked like any other field. */
+static int facts_from_json(fin_train_facts *f, const cJSON *s, const fin_json_reader *r)
+{
+	/* Counts of rows, epochs and the like: any a double holds exactly. */
+	const size_t most = (size_t)1 << 53;
+	const cJSON *v = fin_json_field(s, "optimizer");
+	size_t seed, threads;
+	int rc;
+
+	if (!cJSON_IsObject(s))
+		return fin_json_bad(r, "training", " is missing");
+	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof f->optimizer))
+		return fin_json_bad(r, "optimizer", " is not the name of an optimizer");
+	snprintf(f->optimizer, sizeof f->optimizer, "%s", v ? v->valuestring : "");
+	if ((rc = fin_json_count_or(r, s, "seed", ULONG_MAX, 0, &seed)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "threads", 1 << 16, 1, &threads)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "lr", 0, FLT_MAX, 0, &f->lr)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "l2", 0, FLT_MAX, 0, &f->l2)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "clip", 0, FLT_MAX, 0, &f->clip)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "batch", most, 0, &f->batch)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "epochs", most, 0, &f->epochs)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "epochs_run", most, 0, &f->epochs_run)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "best_epoch", most, 0, &f->best_epoch)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "train_loss", -DBL_MAX, DBL_MAX, NAN, &f->train_loss)) !=
+		    FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "val_loss", -DBL_MAX, DBL_MAX, NAN, &f->val_loss)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "rows_train", most, 0, &f->rows_train)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "rows_val", most, 0, &f->rows_val)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "lr_d", 0, FLT_MAX, 0, &f->lr_d)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "smooth", 0, 1, 0, &f->smooth)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "d_steps", most, 0, &f->d_steps)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "loss_g", -DBL_MAX, DBL_MAX, NAN, &f->loss_g)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "loss_d", -DBL_MAX, DBL_MAX, NAN, &f->loss_d)) != FIN_OK)
+		return rc;
+	f->seed = (unsigned long)seed;
+	f->threads = (int)threads;
+	return FIN_OK;
 }
 
 /* Fills m from a parsed model; anything unusable is FIN_EMODEL. */
 static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *r)
 {
-	const cJSON *v, *shape, *s, *w;
+	const cJSON *v, *shape, *s;
 	fin_net *net = &m->net;
 	size_t c = 0, t = 0, i;
 	int kind, rc;
@@ -218,12 +266,17 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	if (!cJSON_IsString(v) || (kind = fin_loss_parse(v->valuestring)) < 0)
 		return fin_json_bad(r, "loss", " is missing or unknown");
 	m->loss = (enum fin_loss)kind;
+	/* The features first: the shape must name as many, before any network
+	 * is built for it. */
+	if ((rc = fin_json_names(r, fin_json_field(o, "features"), "features", &m->feat, &m->nfeat)) != FIN_OK)
+		return rc;
 	shape = fin_json_field(o, "input_shape");
-	if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != 2 ||
-	    fin_json_count(r, cJSON_GetArrayItem(shape, 0), "input_shape", 1 << 20, &c) ||
-	    fin_json_count(r, cJSON_GetArrayItem(shape, 1), "input_shape", 1 << 20, &t) || c * t == 0 ||
-	    c * t > (1 << 24))
-		return fin_json_bad(r, "input_shape", " is missing or out of range");
+	if ((rc = fin_json_list(r, shape, "input_shape", 2)) != FIN_OK ||
+	    (rc = fin_json_count(r, cJSON_GetArrayItem(shape, 0), "input_shape", m->nfeat, &c)) != FIN_OK ||
+	    (rc = fin_json_count(r, cJSON_GetArrayItem(shape, 1), "input_shape", m->nfeat, &t)) != FIN_OK)
+		return rc;
+	if (c * t == 0 || c * t != m->nfeat)
+		return fin_json_bad(r, "features", " do not match input_shape");
 	v = fin_json_field(o, "arch");
 	if (!cJSON_IsString(v))
 		return fin_json_bad(r, "arch", " is missing");
@@ -233,16 +286,9 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 		net = &m->gan.d;
 	} else {
 		fin_err why = { 0 };
-		char detail[sizeof why.msg];
-		if (fin_net_build(&m->net, v->valuestring, c, t, &why) != FIN_OK) {
-			snprintf(detail, sizeof detail, ": %.900s", why.msg);
-			return fin_json_bad(r, "arch", detail);
-		}
+		if ((rc = build(r, fin_net_build(&m->net, v->valuestring, c, t, &why), &why)) != FIN_OK)
+			return rc;
 	}
-	if ((rc = fin_json_names(r, fin_json_field(o, "features"), "features", &m->feat, &m->nfeat)) != FIN_OK)
-		return rc;
-	if (m->nfeat != c * t)
-		return fin_json_bad(r, "features", " do not match input_shape");
 	v = fin_json_field(o, "target");
 	if (cJSON_IsString(v) && !(m->target = strdup(v->valuestring)))
 		return fin_fail(r->err, FIN_EMODEL, "%s: out of memory", r->path);
@@ -251,23 +297,20 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 	if ((rc = fin_json_names(r, fin_json_field(o, "keys"), "keys", &m->keys, &m->nkeys)) != FIN_OK)
 		return rc;
 	s = fin_json_field(o, "scaler");
-	if ((rc = fin_json_read_doubles(r, fin_json_field(s, "mean"), "scaler mean", m->nfeat, &m->mean)) != FIN_OK ||
-	    (rc = fin_json_read_doubles(r, fin_json_field(s, "sd"), "scaler sd", m->nfeat, &m->sd)) != FIN_OK)
+	if ((rc = fin_json_read_doubles(r, fin_json_field(s, "mean"), "scaler mean", m->nfeat,
+					-FIN_CENTRE_MAX, FIN_CENTRE_MAX, &m->mean)) != FIN_OK ||
+	    (rc = fin_json_read_doubles(r, fin_json_field(s, "sd"), "scaler sd", m->nfeat,
+					FIN_SPREAD_MIN, FIN_SPREAD_MAX, &m->sd)) != FIN_OK)
 		return rc;
-	for (i = 0; i < m->nfeat; i++)
-		if (!(m->sd[i] > 0))
-			return fin_json_bad(r, "scaler sd", " holds a value that is not above 0");
 	if (m->task == FIN_TASK_GAN) {
 		/* Nothing more: the generator was read with the networks. */
 	} else if (m->task == FIN_TASK_REGRESSION) {
 		s = fin_json_field(o, "target_scaler");
-		v = fin_json_field(s, "mean");
-		w = fin_json_field(s, "sd");
-		if (!cJSON_IsNumber(v) || !cJSON_IsNumber(w) || !isfinite(v->valuedouble) ||
-		    !(w->valuedouble > 0) || !isfinite(w->valuedouble))
-			return fin_json_bad(r, "target_scaler", " is missing or not finite");
-		m->y_mean = v->valuedouble;
-		m->y_sd = w->valuedouble;
+		if ((rc = fin_json_real(r, fin_json_field(s, "mean"), "target_scaler mean",
+					-FIN_CENTRE_MAX, FIN_CENTRE_MAX, &m->y_mean)) != FIN_OK ||
+		    (rc = fin_json_real(r, fin_json_field(s, "sd"), "target_scaler sd", FIN_SPREAD_MIN,
+					FIN_SPREAD_MAX, &m->y_sd)) != FIN_OK)
+			return rc;
 		if (m->net.out_size != 1)
 			return fin_json_bad(r, "arch", " gives more than one output for regression");
 	} else if (m->task == FIN_TASK_AUTOENCODER) {
@@ -287,32 +330,8 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 		    (m->task == FIN_TASK_BINARY && m->net.out_size != 1))
 			return fin_json_bad(r, "labels", " do not match the task and the outputs");
 	}
-	s = fin_json_field(o, "training");
-	if (!cJSON_IsObject(s))
-		return fin_json_bad(r, "training", " is missing");
-	/* Facts are for people and for files that embed the model: read
-	 * back whole, with harmless defaults where one is missing. */
-	v = fin_json_field(s, "optimizer");
-	snprintf(m->facts.optimizer, sizeof m->facts.optimizer, "%s",
-		 cJSON_IsString(v) ? v->valuestring : "");
-	m->facts.seed = (unsigned long)fin_json_number_or(s, "seed", 0);
-	m->facts.threads = (int)fin_json_number_or(s, "threads", 1);
-	m->facts.lr = fin_json_number_or(s, "lr", 0);
-	m->facts.l2 = fin_json_number_or(s, "l2", 0);
-	m->facts.clip = fin_json_number_or(s, "clip", 0);
-	m->facts.batch = (size_t)fin_json_number_or(s, "batch", 0);
-	m->facts.epochs = (size_t)fin_json_number_or(s, "epochs", 0);
-	m->facts.epochs_run = (size_t)fin_json_number_or(s, "epochs_run", 0);
-	m->facts.best_epoch = (size_t)fin_json_number_or(s, "best_epoch", 0);
-	m->facts.train_loss = fin_json_number_or(s, "train_loss", NAN);
-	m->facts.val_loss = fin_json_number_or(s, "val_loss", NAN);
-	m->facts.rows_train = (size_t)fin_json_number_or(s, "rows_train", 0);
-	m->facts.rows_val = (size_t)fin_json_number_or(s, "rows_val", 0);
-	m->facts.lr_d = fin_json_number_or(s, "lr_d", 0);
-	m->facts.smooth = fin_json_number_or(s, "smooth", 0);
-	m->facts.d_steps = (size_t)fin_json_number_or(s, "d_steps", 0);
-	m->facts.loss_g = fin_json_number_or(s, "loss_g", NAN);
-	m->facts.loss_d = fin_json_number_or(s, "loss_d", NAN);
+	if ((rc = facts_from_json(&m->facts, fin_json_field(o, "training"), r)) != FIN_OK)
+		return rc;
 	return read_weights(r, fin_json_field(o, "weights"), "weights", net);
 }
 

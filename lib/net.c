@@ -13,7 +13,7 @@ enum { MAX_ARGS = 4, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
 
 /* One layer of an architecture string: name(arg,...). */
 struct spec {
-	char text[128];
+	char text[200]; /* for messages: escaped and cut short */
 	char name[32];
 	char args[MAX_ARGS][32];
 	size_t nargs;
@@ -32,8 +32,7 @@ static int parse_spec(const char **p, struct spec *s, size_t index, fin_err *err
 		while (*end && *end != ')')
 			end++;
 	end += *end == ')';
-	len = (size_t)(end - start);
-	snprintf(s->text, sizeof s->text, "%.*s", (int)(len < 120 ? len : 120), start);
+	fin_quote_field(s->text, sizeof s->text, start, (size_t)(end - start));
 	while (*q && !isspace((unsigned char)*q) && *q != '(')
 		q++;
 	len = (size_t)(q - start);
@@ -78,10 +77,31 @@ static int parse_count(const char *s, size_t max, size_t *out)
 	return 0;
 }
 
+/* An argument of a spec, escaped for a message. */
+static const char *shown(char *buf, size_t len, const char *arg)
+{
+	return fin_quote_field(buf, len, arg, strlen(arg));
+}
+
+/* The most values the layer holds for one sample: its output, a conv1d's
+ * columns, a recurrent layer's gates at every step. The shape it receives
+ * is within FIN_NET_MAX_WIDTH, so none of these products overflows. */
+static size_t layer_width(const fin_layer *l)
+{
+	size_t width = l->out_c * l->out_t;
+
+	if (l->kind == FIN_L_CONV1D && l->out_t * l->in_c * l->kernel > width)
+		width = l->out_t * l->in_c * l->kernel;
+	if (fin_layer_gates(l) && l->in_t * fin_layer_gates(l) * l->units > width)
+		width = l->in_t * fin_layer_gates(l) * l->units;
+	return width;
+}
+
 /* Fills one layer from its spec and the shape it receives. */
 static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c, size_t t,
 		      fin_err *err)
 {
+	char arg[200];
 	size_t i;
 	int a;
 
@@ -94,9 +114,11 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 	if (strcmp(s->name, "dense") == 0) {
 		l->kind = FIN_L_DENSE;
 		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units))
-			return BAD("expected dense(units[,activation])", index, s->text);
+			return BAD("expected dense(units[,activation]) with 1 to %d units", index,
+				   s->text, MAX_UNITS);
 		if (s->nargs == 2 && (a = fin_act_parse(s->args[1])) < 0)
-			return BAD("unknown activation '%s'", index, s->text, s->args[1]);
+			return BAD("unknown activation '%s'", index, s->text,
+				   shown(arg, sizeof arg, s->args[1]));
 		l->act = s->nargs == 2 ? (enum fin_act)a : FIN_ACT_LINEAR;
 		l->out_c = l->units;
 		l->out_t = 1;
@@ -106,8 +128,9 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 		l->kind = FIN_L_CONV1D;
 		if (s->nargs < 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
 		    parse_count(s->args[1], MAX_KERNEL, &l->kernel))
-			return BAD("expected conv1d(filters,kernel[,activation][,same|valid])", index,
-				   s->text);
+			return BAD("expected conv1d(filters,kernel[,activation][,same|valid]) with 1 "
+				   "to %d filters and a kernel of 1 to %d", index, s->text, MAX_UNITS,
+				   MAX_KERNEL);
 		for (i = 2; i < s->nargs; i++) {
 			if (strcmp(s->args[i], "same") == 0)
 				l->same = 1;
@@ -116,7 +139,8 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 			else if ((a = fin_act_parse(s->args[i])) >= 0)
 				l->act = (enum fin_act)a;
 			else
-				return BAD("unknown option '%s'", index, s->text, s->args[i]);
+				return BAD("unknown option '%s'", index, s->text,
+					   shown(arg, sizeof arg, s->args[i]));
 		}
 		if (l->same && l->kernel % 2 == 0)
 			return BAD("'same' padding needs an odd kernel", index, s->text);
@@ -131,7 +155,8 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 		l->kind = s->name[0] == 'm' ? FIN_L_MAXPOOL : FIN_L_AVGPOOL;
 		l->kernel = 2;
 		if (s->nargs > 1 || (s->nargs == 1 && parse_count(s->args[0], MAX_KERNEL, &l->kernel)))
-			return BAD("expected %s(width)", index, s->text, s->name);
+			return BAD("expected %s(width) with a width of 1 to %d", index, s->text, s->name,
+				   MAX_KERNEL);
 		if (l->kernel > t)
 			return BAD("a width of %zu needs at least %zu time steps, and it gets %zu",
 				   index, s->text, l->kernel, l->kernel, t);
@@ -140,7 +165,8 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 		l->kind = s->name[0] == 'l' ? FIN_L_LSTM : FIN_L_GRU;
 		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
 		    (s->nargs == 2 && strcmp(s->args[1], "seq") != 0))
-			return BAD("expected %s(units[,seq])", index, s->text, s->name);
+			return BAD("expected %s(units[,seq]) with 1 to %d units", index, s->text, s->name,
+				   MAX_UNITS);
 		l->seq = s->nargs == 2;
 		l->out_c = l->units;
 		l->out_t = l->seq ? t : 1;
@@ -168,6 +194,9 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 	}
 	if (l->act == FIN_ACT_SOFTMAX && l->out_t != 1)
 		return BAD("softmax needs a flat input (add flatten before it)", index, s->text);
+	if (layer_width(l) > FIN_NET_MAX_WIDTH)
+		return BAD("%zu values per sample, more than %zu", index, s->text, layer_width(l),
+			   FIN_NET_MAX_WIDTH);
 #undef BAD
 	return FIN_OK;
 }
@@ -179,6 +208,9 @@ int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_
 	int rc;
 
 	memset(net, 0, sizeof *net);
+	if (in_c == 0 || in_t == 0 || in_c > FIN_NET_MAX_WIDTH / in_t)
+		return fin_fail(err, FIN_EUSAGE, "a sample of [%zu][%zu] values: a network takes 1 to %zu",
+				in_c, in_t, FIN_NET_MAX_WIDTH);
 	net->in_c = in_c;
 	net->in_t = in_t;
 	for (;;) {
@@ -203,14 +235,15 @@ int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_
 		if ((rc = make_layer(l, &s, net->nlayers + 1, c, t, err)) != FIN_OK)
 			goto fail;
 		net->nlayers++;
+		if (l->nweights + l->nbiases > FIN_NET_MAX_PARAMS - net->nparams) {
+			rc = fin_fail(err, FIN_EUSAGE,
+				      "layer %zu '%s': the network has more than %zu parameters",
+				      net->nlayers, s.text, FIN_NET_MAX_PARAMS);
+			goto fail;
+		}
 		l->w = net->nparams;
 		l->b = l->w + l->nweights;
 		net->nparams += l->nweights + l->nbiases;
-		if (net->nparams > (1u << 28)) {
-			rc = fin_fail(err, FIN_EUSAGE, "layer %zu '%s': the network is too large",
-				      net->nlayers, s.text);
-			goto fail;
-		}
 		c = l->out_c;
 		t = l->out_t;
 	}

@@ -23,13 +23,20 @@ typedef struct fin_net {
 	gsl_rng *rng;          /* for dropout */
 } fin_net;
 
+/* The largest network fin builds: its parameters, and the values one of
+ * its layers holds for one sample (its output, a conv1d's input columns, a
+ * recurrent layer's gates over every step). */
+#define FIN_NET_MAX_PARAMS ((size_t)1 << 24)
+#define FIN_NET_MAX_WIDTH ((size_t)1 << 22)
+
 /* Builds the network an architecture string describes, for samples of
  * shape [in_c][in_t], checking every layer's shape. Layers are separated by
  * blanks: dense(units[,act]), conv1d(filters,kernel[,act][,same|valid]),
  * lstm(units[,seq]), gru(units[,seq]),
  * maxpool(k), avgpool(k), flatten, dropout(p), and the activations relu,
  * leaky_relu, tanh, sigmoid, linear, softmax. Parameters start at zero.
- * A bad architecture is FIN_EUSAGE, naming the layer. */
+ * A bad architecture, or one beyond the limits above (checked before
+ * anything is allocated), is FIN_EUSAGE, naming the layer. */
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err);
 void fin_net_free(fin_net *net);
 

@@ -3,7 +3,8 @@
  * made by tests/fixtures/make_detector_fixtures.py), autoencoder
  * reconstruction errors, a GAN discriminator's 1 - D(x) and the threshold,
  * all against values computed here by hand or by formula; then the
- * detector file's round trip and refusals. */
+ * detector file's round trip and refusals (numbers that do not fit, extreme
+ * centres and scales, repeated names and keys). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1466,6 +1467,162 @@ static void test_refused_gan(void **state)
 	cJSON_Delete(o);
 }
 
+
+/* Expects o to load. */
+static void expect_loaded(const cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o), *path = temp_path();
+	FILE *f = fopen(path, "wb");
+	fin_detector d;
+	fin_err err = { 0 };
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (fin_detector_load(&d, path, &err) != FIN_OK) {
+		print_error("refused: %s\n", err.msg);
+		fail();
+	}
+	fin_detector_free(&d);
+	unlink(path);
+	free(path);
+	free(text);
+}
+
+/* o with key set to the raw JSON text value. */
+static void set_raw(cJSON *o, const char *key, const char *value)
+{
+	assert_true(cJSON_ReplaceItemInObject(o, key, cJSON_CreateRaw(value)));
+}
+
+/* Counts and shares become numbers of C only once they are known to fit. */
+static void test_refused_numbers(void **state)
+{
+	static const char *const bad_counts[] = { "1e300", "-1", "2.5", "\"7\"", "null",
+						  "18446744073709551616" };
+	static const char *const counts[] = { "trees", "sample", "seed", "rows_fit" };
+	cJSON *o;
+	size_t i, j;
+	(void)state;
+
+	for (j = 0; j < sizeof counts / sizeof *counts; j++)
+		for (i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+			o = saved(FIN_DET_IFOREST);
+			set_raw(o, counts[j], bad_counts[i]);
+			expect_refused(o, counts[j]);
+			cJSON_Delete(o);
+		}
+	o = saved(FIN_DET_IFOREST);
+	set_number(o, "trees", 29);
+	expect_refused(o, "does not match trees and sample");
+	set_number(o, "trees", 30);
+	set_number(o, "sample", 63);
+	expect_refused(o, "does not match trees and sample");
+	set_number(o, "sample", 1 << 20);
+	expect_loaded(o);
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_ZSCORE);
+	set_raw(o, "contamination", "1e308");
+	expect_refused(o, "contamination");
+	set_raw(o, "contamination", "-0.5");
+	expect_refused(o, "contamination");
+	set_raw(o, "contamination", "\"0.1\"");
+	expect_refused(o, "contamination");
+	set_raw(o, "contamination", "null");
+	expect_loaded(o);
+	set_raw(o, "threshold", "1e999");
+	expect_refused(o, "threshold");
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_MAHALANOBIS);
+	set_raw(o, "shrinkage", "2");
+	expect_refused(o, "shrinkage");
+	cJSON_Delete(o);
+}
+
+/* Centres within 1e30 of 0, scales from 1e-30 to 1e30, variances from
+ * 1e-60 to 1e60, as for a model's scaler. */
+static void test_refused_extreme(void **state)
+{
+	static const double scales[] = { 1e-40, 1e40 };
+	cJSON *o, *cov;
+	int i, j;
+	(void)state;
+
+	o = saved(FIN_DET_ZSCORE);
+	set_array_item(o, "median", 0, 1e308);
+	expect_refused(o, "median");
+	set_array_item(o, "median", 0, -1e30);
+	expect_loaded(o);
+	set_array_item(o, "scale", 2, 1e-308);
+	expect_refused(o, "scale");
+	set_array_item(o, "scale", 2, 1e31);
+	expect_refused(o, "scale");
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_MAHALANOBIS);
+	set_array_item(o, "mean", 1, -2e30);
+	expect_refused(o, "mean");
+	cJSON_Delete(o);
+	/* the first feature's variance tiny, its covariances 0 */
+	o = saved(FIN_DET_MAHALANOBIS);
+	for (i = 1; i < RT_P; i++) {
+		set_array_item(o, "covariance", i, 0);
+		set_array_item(o, "covariance", i * RT_P, 0);
+	}
+	set_array_item(o, "covariance", 0, 1e-70);
+	expect_refused(o, "variance below 1e-60");
+	set_array_item(o, "covariance", 0, 1e61);
+	expect_refused(o, "covariance");
+	cJSON_Delete(o);
+	/* data in units 1e20 times smaller, or larger, are fine */
+	for (i = 0; i < 2; i++) {
+		o = saved(FIN_DET_MAHALANOBIS);
+		cov = cJSON_GetObjectItem(o, "covariance");
+		for (j = 0; j < RT_P * RT_P; j++)
+			set_array_item(o, "covariance", j,
+				       cJSON_GetArrayItem(cov, j)->valuedouble * scales[i]);
+		expect_loaded(o);
+		cJSON_Delete(o);
+	}
+}
+
+/* Features are matched to columns by name, each once; keys come once in
+ * an object. */
+static void test_refused_repeated(void **state)
+{
+	static const enum fin_method methods[] = { FIN_DET_ZSCORE, FIN_DET_MAHALANOBIS,
+						   FIN_DET_IFOREST, FIN_DET_AUTOENCODER,
+						   FIN_DET_GAN };
+	cJSON *o, *model;
+	size_t k;
+	(void)state;
+
+	for (k = 0; k < sizeof methods / sizeof *methods; k++) {
+		o = saved(methods[k]);
+		assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "features"), 2,
+						     cJSON_CreateString("f1")));
+		expect_refused(o, "features hold 'f1' twice");
+		cJSON_Delete(o);
+	}
+	o = saved(FIN_DET_ZSCORE);
+	assert_true(cJSON_ReplaceItemInArray(cJSON_GetObjectItem(o, "keys"), 1,
+					     cJSON_CreateString("id")));
+	expect_refused(o, "keys hold 'id' twice");
+	cJSON_Delete(o);
+
+	o = saved(FIN_DET_ZSCORE);
+	cJSON_AddNumberToObject(o, "threshold", 1);
+	expect_refused(o, "'threshold' twice");
+	cJSON_Delete(o);
+	o = saved(FIN_DET_AUTOENCODER);
+	model = cJSON_GetObjectItem(o, "model");
+	cJSON_AddStringToObject(model, "task", "autoencoder");
+	expect_refused(o, "'task' twice");
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1492,6 +1649,9 @@ int main(void)
 		cmocka_unit_test(test_refused_iforest),
 		cmocka_unit_test(test_refused_autoencoder),
 		cmocka_unit_test(test_refused_gan),
+		cmocka_unit_test(test_refused_numbers),
+		cmocka_unit_test(test_refused_extreme),
+		cmocka_unit_test(test_refused_repeated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* Isolation forest: c(n) against its formula and hand-computed values,
  * trees whose structure the data forces (so their scores are known
  * exactly), a planted outlier, reproducibility, and the detector file's
- * round trip and refusals. */
+ * round trip and refusals, and memory that follows the nodes a file holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "iforest.h"
 
@@ -613,6 +616,58 @@ static void test_refused(void **state)
 			    "\"trees\":[[[0,1,1],[1],[1.5]]]}", 1, "size is not a count");
 }
 
+
+/* The exit status of fn run in a child whose address space may grow by
+ * 1 GiB at most: an allocation beyond that fails there, even one never
+ * touched. */
+static int in_bounded_memory(int (*fn)(void))
+{
+	long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	pid_t pid;
+	int status;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pages), 1);
+	fclose(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		rlim_t most = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+		struct rlimit rl = { most, most };
+		_exit(setrlimit(RLIMIT_AS, &rl) == 0 ? fn() : 100);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A sound forest of one tree of three nodes whose sample is 2^30: the
+ * scratch for reading it follows its three nodes, not the 2^31 - 1 the
+ * sample would allow. */
+static int load_large_sample(void)
+{
+	static const char text[] = "{\"ntrees\":1,\"sample\":1073741824,\"features\":1,"
+				   "\"trees\":[[[0,0.5,1],[536870912],[536870912]]]}";
+	cJSON *o = cJSON_Parse(text);
+	fin_iforest f;
+	fin_err err = { 0 };
+	int rc = fin_iforest_from_json(&f, o, 1, &err);
+
+	if (rc != FIN_OK)
+		fprintf(stderr, "%s\n", err.msg);
+	else if (f.nnodes != 3 || f.sample != 1073741824)
+		rc = 99;
+	fin_iforest_free(&f);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static void test_memory_follows_nodes(void **state)
+{
+	(void)state;
+	assert_int_equal(in_bounded_memory(load_large_sample), FIN_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hand_written),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_memory_follows_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* k-means and the silhouette: blobs recovered with their means and
  * inertia computed here in double, reproducibility, nearest centroids
  * checked by brute force, empty clusters built by hand, silhouettes
- * computed by hand and from the definition, and refusals. */
+ * computed by hand and from the definition, and refusals; then the
+ * cluster file's refusals, in memory that follows what the file holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "clusterer.h"
 #include "kmeans.h"
 
 static void assert_close(double got, double want, double rtol, double atol)
@@ -635,6 +640,155 @@ static void test_refused(void **state)
 	expect_refused(bad, 5, 2, &o, FIN_EDATA, "row 5: too far");
 }
 
+
+/* ---- cluster files ---- */
+
+/* Two clusters of two standardised features, as fin-cluster writes them. */
+static const char cluster_file[] =
+	"{\"format\":\"fin-cluster\",\"schema_version\":1,\"tool_version\":\"0.1.0\","
+	"\"features\":[\"a\",\"b\"],\"keys\":[\"id\"],\"k\":2,\"dim\":2,\"scaled\":true,"
+	"\"mean\":[1.5,-2],\"sd\":[0.5,3],\"centroids\":[-1,-1,1,1],"
+	"\"centroids_raw\":[1,-5,2,1],\"sizes\":[3,4],\"inertia\":1.25,\"silhouette\":0.75,"
+	"\"fit\":{\"seed\":1,\"restarts\":10,\"max_iter\":300,\"tol\":0.0001,\"iterations\":3}}";
+
+/* Loads text as a cluster file: FIN_OK, or the message in err. */
+static int load_cluster_text(const char *text, fin_err *err)
+{
+	char path[] = "/tmp/fin-cluster-XXXXXX";
+	int fd = mkstemp(path), rc;
+	size_t len = strlen(text);
+	fin_clusterer c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	rc = fin_clusterer_load(&c, path, err);
+	if (rc == FIN_OK)
+		fin_clusterer_free(&c);
+	unlink(path);
+	return rc;
+}
+
+/* The cluster file with one substitution made. */
+static char *cluster_with(const char *from, const char *to)
+{
+	const char *at = strstr(cluster_file, from);
+	char *out = malloc(sizeof cluster_file + strlen(to));
+
+	assert_non_null(at);
+	memcpy(out, cluster_file, (size_t)(at - cluster_file));
+	strcpy(out + (at - cluster_file), to);
+	strcat(out, at + strlen(from));
+	return out;
+}
+
+/* The cluster file with one substitution made is refused, saying why. */
+static void cluster_refused(const char *from, const char *to, const char *why)
+{
+	char *text = cluster_with(from, to);
+	fin_err err = { 0 };
+
+	assert_int_equal(load_cluster_text(text, &err), FIN_EMODEL);
+	if (!strstr(err.msg, why)) {
+		print_error("message '%s' lacks '%s'\n", err.msg, why);
+		fail();
+	}
+	free(text);
+}
+
+static void cluster_loaded(const char *from, const char *to)
+{
+	char *text = cluster_with(from, to);
+	fin_err err = { 0 };
+
+	if (load_cluster_text(text, &err) != FIN_OK) {
+		print_error("refused: %s\n", err.msg);
+		fail();
+	}
+	free(text);
+}
+
+static void test_cluster_file_refused(void **state)
+{
+	(void)state;
+
+	cluster_loaded("\"k\"", "\"k\"");
+	/* standardisation within the bounds of a model's scaler */
+	cluster_refused("\"mean\":[1.5", "\"mean\":[1e308", "mean");
+	cluster_refused("\"sd\":[0.5", "\"sd\":[1e-308", "sd");
+	cluster_refused("\"sd\":[0.5", "\"sd\":[2e30", "sd");
+	cluster_loaded("\"sd\":[0.5", "\"sd\":[1e-30");
+	/* names once each, keys once per object */
+	cluster_refused("[\"a\",\"b\"]", "[\"a\",\"a\"]", "features hold 'a' twice");
+	cluster_refused("\"k\":2,", "\"k\":2,\"k\":2,", "'k' twice");
+	/* numbers that do not fit */
+	cluster_refused("\"sizes\":[3,4]", "\"sizes\":[3,1e300]", "sizes");
+	cluster_refused("\"sizes\":[3,4]", "\"sizes\":[3,-4]", "sizes");
+	cluster_refused("\"sizes\":[3,4]", "\"sizes\":[3,4,5]", "sizes");
+	cluster_refused("\"k\":2", "\"k\":4611686018427387904", "k");
+	cluster_refused("\"dim\":2", "\"dim\":2147483648", "dim");
+	cluster_refused("[-1,-1,1,1]", "[-1,-1,1,1e39]", "centroids");
+	cluster_refused("[-1,-1,1,1]", "[-1,-1,1]", "centroids");
+	cluster_refused("\"inertia\":1.25", "\"inertia\":\"x\"", "inertia");
+	cluster_refused("\"silhouette\":0.75", "\"silhouette\":7", "silhouette");
+	cluster_loaded("\"silhouette\":0.75", "\"silhouette\":null");
+}
+
+/* k = 2^16 clusters of 2^16 features, and no centroids: refused for what
+ * it lacks, before 16 GiB of centroids are allocated. */
+static int load_huge_k(void)
+{
+	enum { N = 1 << 16 };
+	char *text = malloc((size_t)N * 12 + 256), *at;
+	fin_err err = { 0 };
+	size_t j;
+	int rc;
+
+	at = text + sprintf(text, "{\"format\":\"fin-cluster\",\"schema_version\":1,"
+				  "\"features\":[");
+	for (j = 0; j < N; j++)
+		at += sprintf(at, "%s\"f%zu\"", j ? "," : "", j);
+	sprintf(at, "],\"keys\":[],\"k\":%d,\"dim\":%d,\"scaled\":false,\"centroids\":[],"
+		    "\"centroids_raw\":[],\"sizes\":[]}", N, N);
+	rc = load_cluster_text(text, &err);
+	free(text);
+	if (rc != FIN_EMODEL || !strstr(err.msg, "centroids holds 0 values")) {
+		fprintf(stderr, "%d: %s\n", rc, err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* The exit status of fn run in a child whose address space may grow by
+ * 1 GiB at most: an allocation beyond that fails there, even one never
+ * touched. */
+static int in_bounded_memory(int (*fn)(void))
+{
+	long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	pid_t pid;
+	int status;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pages), 1);
+	fclose(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		rlim_t most = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+		struct rlimit rl = { most, most };
+		_exit(setrlimit(RLIMIT_AS, &rl) == 0 ? fn() : 100);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_cluster_file_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(in_bounded_memory(load_huge_k), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +804,8 @@ int main(void)
 		cmocka_unit_test(test_silhouette_by_hand),
 		cmocka_unit_test(test_silhouette_sampled),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_cluster_file_refused),
+		cmocka_unit_test(test_cluster_file_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
