@@ -235,7 +235,7 @@ int fin_json_real_or(const fin_json_reader *r, const cJSON *o, const char *key, 
 {
 	const cJSON *v = fin_json_field(o, key);
 
-	*out = !v ? fallback : NAN;
+	*out = fallback;
 	return v && !cJSON_IsNull(v) ? fin_json_real(r, v, key, lo, hi, out) : FIN_OK;
 }
 
