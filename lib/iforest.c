@@ -392,13 +392,11 @@ static int refuse(fin_err *err, const char *fmt, ...)
 	return fin_fail(err, FIN_EMODEL, "isolation forest: %s", msg);
 }
 
-/* A whole number in [lo, hi], or -1. */
-static double whole(const cJSON *v, double lo, double hi)
+/* A whole number from lo to hi into *out, or -1 (converted only once it
+ * is known to fit). */
+static int whole(const cJSON *v, size_t lo, size_t hi, size_t *out)
 {
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
-	    v->valuedouble != floor(v->valuedouble))
-		return -1;
-	return v->valuedouble;
+	return fin_json_as_count(v, hi, out) == 0 && *out >= lo ? 0 : -1;
 }
 
 /* Room for one tree's bookkeeping while it is read, for the largest tree
@@ -433,25 +431,24 @@ static int read_tree(fin_iforest *f, const cJSON *tree, size_t t, size_t limit,
 			return refuse(err, "tree %zu, node %zu: deeper than the height limit %zu",
 				      t + 1, i, limit);
 		if (len == 1) {
-			double size = whole(cJSON_GetArrayItem(node, 0), 1, (double)f->sample);
-			if (size < 0)
+			size_t size;
+			if (whole(cJSON_GetArrayItem(node, 0), 1, f->sample, &size) != 0)
 				return refuse(err, "tree %zu, node %zu: size is not a count from 1 "
 						   "to the sample size", t + 1, i);
-			total += (size_t)size;
-			make_external(f, base + i, (size_t)size, s->depth[i]);
+			total += size;
+			make_external(f, base + i, size, s->depth[i]);
 		} else if (len == 3) {
 			float split;
-			double feature = whole(cJSON_GetArrayItem(node, 0), 0, (double)f->d - 1);
-			double left = whole(cJSON_GetArrayItem(node, 2), (double)i + 1, (double)m - 2);
-			size_t l = (size_t)left;
+			size_t feature, l;
 
-			if (feature < 0)
+			if (whole(cJSON_GetArrayItem(node, 0), 0, f->d - 1, &feature) != 0)
 				return refuse(err, "tree %zu, node %zu: split feature is not one of "
 						   "the features", t + 1, i);
 			if (fin_json_as_float(cJSON_GetArrayItem(node, 1), &split) != 0)
 				return refuse(err, "tree %zu, node %zu: split is not a finite float",
 					      t + 1, i);
-			if (left < 0)
+			/* Both children within the tree: left from i + 1 to m - 2. */
+			if (m < 2 || whole(cJSON_GetArrayItem(node, 2), i + 1, m - 2, &l) != 0)
 				return refuse(err, "tree %zu, node %zu: its children are not later "
 						   "nodes of the tree", t + 1, i);
 			if (s->parent[l] != UINT32_MAX || s->parent[l + 1] != UINT32_MAX)
@@ -477,46 +474,41 @@ static int read_tree(fin_iforest *f, const cJSON *tree, size_t t, size_t limit,
 int fin_iforest_from_json(fin_iforest *f, const cJSON *o, size_t d, fin_err *err)
 {
 	const cJSON *trees = cJSON_GetObjectItemCaseSensitive(o, "trees"), *tree;
-	double ntrees, sample, features;
 	struct tree_scratch s = { NULL, NULL };
-	size_t total = 0, widest = 0, limit, t = 0;
+	size_t ntrees, sample, features, total = 0, widest = 0, limit, t = 0;
 	int rc = FIN_OK;
 
 	memset(f, 0, sizeof *f);
 	if (!cJSON_IsObject(o))
 		return refuse(err, "not an object");
-	ntrees = whole(cJSON_GetObjectItemCaseSensitive(o, "ntrees"), 1, MAX_TREES);
-	sample = whole(cJSON_GetObjectItemCaseSensitive(o, "sample"), 2, (double)MAX_SAMPLE);
-	features = whole(cJSON_GetObjectItemCaseSensitive(o, "features"), 1, MAX_FEATURES);
-	if (ntrees < 0)
+	if (whole(cJSON_GetObjectItemCaseSensitive(o, "ntrees"), 1, MAX_TREES, &ntrees) != 0)
 		return refuse(err, "ntrees is missing or not a count from 1 to %d", MAX_TREES);
-	if (sample < 0)
+	if (whole(cJSON_GetObjectItemCaseSensitive(o, "sample"), 2, MAX_SAMPLE, &sample) != 0)
 		return refuse(err, "sample is missing or not a count from 2 to %zu", MAX_SAMPLE);
-	if (features < 0)
+	if (whole(cJSON_GetObjectItemCaseSensitive(o, "features"), 1, MAX_FEATURES, &features) != 0)
 		return refuse(err, "features is missing or not a count from 1 to %d",
 			      MAX_FEATURES);
-	if ((size_t)features != d)
-		return refuse(err, "made for %zu features, not %zu", (size_t)features, d);
-	if (!cJSON_IsArray(trees) || (size_t)cJSON_GetArraySize(trees) != (size_t)ntrees)
-		return refuse(err, "trees is missing or does not hold ntrees = %zu trees",
-			      (size_t)ntrees);
+	if (features != d)
+		return refuse(err, "made for %zu features, not %zu", features, d);
+	if (!cJSON_IsArray(trees) || (size_t)cJSON_GetArraySize(trees) != ntrees)
+		return refuse(err, "trees is missing or does not hold ntrees = %zu trees", ntrees);
 	/* Sizes before allocation, from the nodes the file holds: a tree of
 	 * psi rows has at most 2 psi - 1 nodes, and node indices are
 	 * uint32_t. The sample size alone allocates nothing. */
 	cJSON_ArrayForEach(tree, trees)
 	{
 		size_t m = cJSON_IsArray(tree) ? (size_t)cJSON_GetArraySize(tree) : 0;
-		if (m == 0 || m > 2 * (size_t)sample - 1)
+		if (m == 0 || m > 2 * sample - 1)
 			return refuse(err, "tree %zu is not a list of 1 to 2 sample - 1 = %zu nodes",
-				      t + 1, 2 * (size_t)sample - 1);
+				      t + 1, 2 * sample - 1);
 		total += m;
 		widest = m > widest ? m : widest;
 		t++;
 	}
 	if (total > UINT32_MAX - 1)
 		return refuse(err, "%zu nodes are too many", total);
-	f->ntrees = (size_t)ntrees;
-	f->sample = (size_t)sample;
+	f->ntrees = ntrees;
+	f->sample = sample;
 	f->d = d;
 	limit = height_limit(f->sample);
 	f->root = malloc(f->ntrees * sizeof *f->root);

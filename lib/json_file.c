@@ -193,17 +193,24 @@ int fin_json_list(const fin_json_reader *r, const cJSON *a, const char *what, si
 	return FIN_OK;
 }
 
+int fin_json_as_count(const cJSON *v, size_t max, size_t *out)
+{
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+
+	/* Below 2^64 first, so that the conversion is defined; then exact. */
+	if (!(d >= 0 && d < 0x1p64 && d == floor(d) && (uint64_t)d <= max))
+		return -1;
+	*out = (size_t)d;
+	return 0;
+}
+
 int fin_json_count(const fin_json_reader *r, const cJSON *v, const char *what, size_t max,
 		   size_t *out)
 {
 	char detail[80];
-	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
 
-	/* Below 2^64 first, so that the conversion is defined; then exact. */
-	if (d >= 0 && d < 0x1p64 && d == floor(d) && (uint64_t)d <= max) {
-		*out = (size_t)d;
+	if (fin_json_as_count(v, max, out) == 0)
 		return FIN_OK;
-	}
 	snprintf(detail, sizeof detail, " is missing or not a whole number from 0 to %zu", max);
 	return fin_json_bad(r, what, detail);
 }
@@ -235,7 +242,7 @@ int fin_json_real_or(const fin_json_reader *r, const cJSON *o, const char *key, 
 {
 	const cJSON *v = fin_json_field(o, key);
 
-	*out = !v ? fallback : NAN;
+	*out = fallback;
 	return v && !cJSON_IsNull(v) ? fin_json_real(r, v, key, lo, hi, out) : FIN_OK;
 }
 

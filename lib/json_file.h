@@ -75,13 +75,15 @@ int fin_json_count(const fin_json_reader *r, const cJSON *v, const char *what, s
 /* A number from lo to hi. */
 int fin_json_real(const fin_json_reader *r, const cJSON *v, const char *what, double lo,
 		  double hi, double *out);
-/* Optional fields of object o, fallback when key is absent; a real may
- * also be null, read as NaN. */
+/* Optional fields of object o, fallback when key is absent (a real's
+ * also when it is null, as a NaN is written). */
 int fin_json_count_or(const fin_json_reader *r, const cJSON *o, const char *key, size_t max,
 		      size_t fallback, size_t *out);
 int fin_json_real_or(const fin_json_reader *r, const cJSON *o, const char *key, double lo,
 		     double hi, double fallback, double *out);
-/* The float32 a number rounds to, or -1 when that is not finite. */
+/* For readers with messages of their own: a whole number from 0 to max,
+ * or the float32 a number rounds to; -1 when there is none. */
+int fin_json_as_count(const cJSON *v, size_t max, size_t *out);
 int fin_json_as_float(const cJSON *v, float *out);
 /* A list of distinct strings, copied. */
 int fin_json_names(const fin_json_reader *r, const cJSON *a, const char *what, char ***out,

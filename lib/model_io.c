@@ -173,9 +173,10 @@ static int read_weights(const fin_json_reader *r, const cJSON *w, const char *wh
 	return fin_json_read_floats(r, w, what, net->nparams, net->params);
 }
 
-/* Builds a network from the arch of the file, whose text only appears in
- * a message escaped and cut short (by fin_net_build). */
-static int build(const fin_json_reader *r, int rc, const fin_err *why)
+/* What building a network from the file's arch gave (rc, and why it
+ * failed), as a reader's status: the arch's text reaches the message only
+ * escaped and cut short, as fin_net_build quotes it. */
+static int arch_built(const fin_json_reader *r, int rc, const fin_err *why)
 {
 	char detail[sizeof why->msg];
 
@@ -201,8 +202,8 @@ static int gan_from_json(fin_model *m, const cJSON *o, const char *arch_d, size_
 		return fin_json_bad(r, "latent", " is 0");
 	if (!cJSON_IsString(arch_g))
 		return fin_json_bad(r, "generator", " is missing its arch");
-	if ((rc = build(r, fin_gan_build(&m->gan, arch_g->valuestring, arch_d, latent, c, t, 0, &why),
-			&why)) != FIN_OK)
+	rc = fin_gan_build(&m->gan, arch_g->valuestring, arch_d, latent, c, t, 0, &why);
+	if ((rc = arch_built(r, rc, &why)) != FIN_OK)
 		return rc;
 	return read_weights(r, fin_json_field(g, "weights"), "generator weights", &m->gan.g);
 }
@@ -286,7 +287,8 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 		net = &m->gan.d;
 	} else {
 		fin_err why = { 0 };
-		if ((rc = build(r, fin_net_build(&m->net, v->valuestring, c, t, &why), &why)) != FIN_OK)
+		rc = fin_net_build(&m->net, v->valuestring, c, t, &why);
+		if ((rc = arch_built(r, rc, &why)) != FIN_OK)
 			return rc;
 	}
 	v = fin_json_field(o, "target");

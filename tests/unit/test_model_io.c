@@ -324,6 +324,30 @@ static void loaded_after(void (*make)(fin_model *), const char *from, const char
 	free(text);
 }
 
+/* The saved test model with one substitution made loads, and once saved
+ * again loads again. */
+static void resaved_after(void (*make)(fin_model *), const char *from, const char *to)
+{
+	char *text = saved_of(make, from, to), path[] = "/tmp/fin-model-XXXXXX";
+	int fd = mkstemp(path);
+	fin_model m;
+	fin_err err = { 0 };
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(fin_model_load(&m, path, &err), FIN_OK);
+	assert_int_equal(fin_model_save(&m, path, &err), FIN_OK);
+	fin_model_free(&m);
+	if (fin_model_load(&m, path, &err) != FIN_OK) {
+		print_error("saved again, refused: %s\n", err.msg);
+		fail();
+	}
+	fin_model_free(&m);
+	unlink(path);
+	free(text);
+}
+
 /* n copies of byte c, NUL-terminated. */
 static char *repeat(char c, size_t n)
 {
@@ -469,6 +493,9 @@ static void test_numbers_checked(void **state)
 	refused_after(make_model, "\"optimizer\":\"\"", "\"optimizer\":7", "optimizer");
 	refused_after(make_model, "\"schema_version\":1", "\"schema_version\":1e300",
 		      "schema_version");
+	/* a fact that is null takes its default, and is written back as JSON */
+	resaved_after(make_model, "\"lr\":0", "\"lr\":null");
+	resaved_after(make_gan, "\"smooth\":0", "\"smooth\":null");
 	/* the largest seed, and a missing fact, are fine */
 	loaded_after(make_model, "\"seed\":0", "\"seed\":18446744073709549568");
 	loaded_after(make_model, "\"seed\":0,", "");
