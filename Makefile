@@ -3,6 +3,7 @@
 #   make check       the same install step, then every test
 #   make check-asan  every test again, built with AddressSanitizer and UBSan (gcc), then
 #                    with clang's integer and float-cast checks
+#   make fuzz-build  the libFuzzer targets of tests/fuzz/, into build-fuzz/
 #   make bench       benchmarks against the reference tools (see bench/README.md)
 #   make install PREFIX=/usr/local
 
@@ -31,6 +32,12 @@ INTEGER_SAN = -fsanitize=float-cast-overflow,integer \
 CFLAGS += $(INTEGER_SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += $(INTEGER_SAN)
 endif
+# The libFuzzer targets (clang): libfin instrumented for coverage, ASan and UBSan.
+ifeq ($(SAN),fuzzer)
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
 TEST_DEPS = python3
@@ -43,8 +50,11 @@ LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
+FUZZ_TARGETS = fuzz_csv fuzz_model fuzz_detector fuzz_cluster fuzz_arch
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-clang demo check check-asan run-tests bench install clean
+.PHONY: all deps deps-clang demo check check-asan run-tests fuzz-build fuzz-bins bench install \
+	clean
 
 all: $(BINS)
 
@@ -61,7 +71,10 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/bin
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a -lcmocka $(LDLIBS)
 
-$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests:
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # Installs what is missing, from Debian's archive (needs root).
@@ -145,6 +158,11 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 
+fuzz-build: deps-clang
+	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
 	$(MAKE) all
@@ -164,4 +182,4 @@ install: all
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -rf build build-asan build-ubsan-clang
+	rm -rf build build-asan build-ubsan-clang build-fuzz
