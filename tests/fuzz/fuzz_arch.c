@@ -49,8 +49,11 @@ static int check(const char *arch, size_t c, size_t t)
 	}
 	if (fin_net_arch(&net, canon, sizeof canon) == 0) {
 		if (fin_net_build(&again, canon, c, t, &err) != FIN_OK ||
-		    again.nparams != net.nparams || again.out_size != net.out_size)
+		    again.nparams != net.nparams || again.out_size != net.out_size) {
+			fprintf(stderr, "fuzz: '%s' builds a different network than '%s'\n", canon,
+				arch);
 			__builtin_trap();
+		}
 		fin_net_free(&again);
 	}
 	fin_net_free(&net);

@@ -34,12 +34,12 @@ static void fuzz_json_check(const uint8_t *data, size_t size)
 	while (end < text + size && *end && strchr(" \t\r\n", *end))
 		end++;
 	if (end != text + size) {
-		fprintf(stderr, "loaded a file with %zu bytes after its JSON value\n",
+		fprintf(stderr, "fuzz: loaded a file with %zu bytes after its JSON value\n",
 			(size_t)(text + size - end));
 		__builtin_trap();
 	}
 	if (fuzz_json_duplicates(v)) {
-		fprintf(stderr, "loaded a file with a duplicate key\n");
+		fprintf(stderr, "fuzz: loaded a file with a duplicate key\n");
 		__builtin_trap();
 	}
 	cJSON_Delete(v);

@@ -51,12 +51,13 @@ static void save_and_load(const fin_model *m)
 	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
 
 	if (!text || !(back = cJSON_Parse(text))) {
-		fprintf(stderr, "a model that loaded is not saved as JSON%s%.80s\n",
+		fprintf(stderr, "fuzz: a model that loaded is not saved as JSON%s%.80s\n",
 			text ? ", near: " : "", text ? cJSON_GetErrorPtr() : "");
 		__builtin_trap();
 	}
 	if (fin_model_from_json(&again, back, &r) != FIN_OK) {
-		fprintf(stderr, "a model that loaded does not load again: %s\n", err.msg);
+		fprintf(stderr, "fuzz: a model that loaded does not load again: %s\n",
+			err.msg);
 		__builtin_trap();
 	}
 	fin_model_free(&again);
