@@ -3,7 +3,9 @@
 #   make check       the same install step, then every test
 #   make check-asan  every test again, built with AddressSanitizer and UBSan (gcc), then
 #                    with clang's integer and float-cast checks
-#   make fuzz-build  the libFuzzer targets of tests/fuzz/, into build-fuzz/
+#   make fuzz        build the libFuzzer targets and run each FUZZ_SECONDS (tests/fuzz/README.md)
+#   make fuzz-build  only build them, into build-fuzz/
+#   make fuzz-merge  add what make fuzz found that reaches new coverage to tests/fuzz/corpus
 #   make bench       benchmarks against the reference tools (see bench/README.md)
 #   make install PREFIX=/usr/local
 
@@ -52,9 +54,10 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
 FUZZ_TARGETS = fuzz_csv fuzz_model fuzz_detector fuzz_cluster fuzz_arch
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-clang demo check check-asan run-tests fuzz-build fuzz-bins bench install \
-	clean
+.PHONY: all deps deps-clang demo check check-asan run-tests fuzz fuzz-build fuzz-bins fuzz-merge \
+	bench install clean
 
 all: $(BINS)
 
@@ -162,6 +165,12 @@ fuzz-build: deps-clang
 	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins
 
 fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	tests/fuzz/fuzz.sh run build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-merge: fuzz-build
+	tests/fuzz/fuzz.sh merge build-fuzz $(FUZZ_TARGETS)
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
