@@ -1,13 +1,18 @@
 # fin: Unix filters for deep learning on financial data.
 #   make demo        install missing build dependencies, build, run a pipeline on data/
 #   make check       the same install step, then every test
-#   make check-asan  every test again, built with AddressSanitizer and UBSan
+#   make check-asan  every test again, built with AddressSanitizer and UBSan (gcc), then
+#                    with clang's integer and float-cast checks
+#   make fuzz        build the libFuzzer targets and run each FUZZ_SECONDS (tests/fuzz/README.md)
+#   make fuzz-build  only build them, into build-fuzz/
+#   make fuzz-merge  add what make fuzz found that reaches new coverage to tests/fuzz/corpus
 #   make bench       benchmarks against the reference tools (see bench/README.md)
 #   make install PREFIX=/usr/local
 
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
+CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 
 CFLAGS ?= -O3 -g
@@ -18,9 +23,27 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
+# clang's checks of integer arithmetic and float-to-integer casts, which gcc
+# lacks. Left out, as they flag defined behaviour the code relies on:
+# unsigned-integer-overflow (countdown loops `while (i--)`, negating an
+# unsigned magnitude, Fibonacci hashing) and unsigned-shift-base (bits
+# shifted out on purpose by the unit tests' xorshift generators).
+ifeq ($(SAN),integer)
+INTEGER_SAN = -fsanitize=float-cast-overflow,integer \
+	-fno-sanitize=unsigned-integer-overflow,unsigned-shift-base
+CFLAGS += $(INTEGER_SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += $(INTEGER_SAN)
+endif
+# The libFuzzer targets (clang): libfin instrumented for coverage, ASan and UBSan.
+ifeq ($(SAN),fuzzer)
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
 TEST_DEPS = python3
+CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
 TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval
@@ -29,8 +52,12 @@ LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
+FUZZ_TARGETS = fuzz_csv fuzz_model fuzz_detector fuzz_cluster fuzz_arch
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo check check-asan run-tests bench install clean
+.PHONY: all deps deps-clang demo check check-asan run-tests fuzz fuzz-build fuzz-bins fuzz-merge \
+	bench install clean
 
 all: $(BINS)
 
@@ -47,7 +74,10 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/bin
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a -lcmocka $(LDLIBS)
 
-$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests:
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # Installs what is missing, from Debian's archive (needs root).
@@ -60,6 +90,9 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
 	fi
+
+deps-clang:
+	$(MAKE) deps DEPS="$(BUILD_DEPS) $(TEST_DEPS) $(CLANG_DEPS)"
 
 demo: deps
 	$(MAKE) all
@@ -111,8 +144,9 @@ demo: deps
 check: deps
 	$(MAKE) run-tests
 
-check-asan: deps
+check-asan: deps-clang
 	$(MAKE) BUILD=build-asan SAN=1 run-tests
+	$(MAKE) BUILD=build-ubsan-clang CC=$(CLANG) SAN=integer run-tests
 
 run-tests: $(BINS) $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
@@ -128,6 +162,17 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
+
+fuzz-build: deps-clang
+	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	tests/fuzz/fuzz.sh run build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-merge: fuzz-build
+	tests/fuzz/fuzz.sh merge build-fuzz $(FUZZ_TARGETS)
 
 bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
@@ -148,4 +193,4 @@ install: all
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-ubsan-clang build-fuzz
