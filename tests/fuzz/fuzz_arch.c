@@ -11,7 +11,7 @@
 #include "net.h"
 
 /* Networks up to this many parameters, and values of activations a
- * sample, are run; bigger ones are allowed (up to 2^28 parameters) but
+ * sample, are run; bigger ones are allowed (up to 2^24 parameters) but
  * would only slow the search. */
 enum { LATENT = 8, SMALL = 1 << 16 };
 
