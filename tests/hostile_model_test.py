@@ -34,6 +34,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -66,6 +67,7 @@ TMP = None
 FILES = {}  # name -> path of a valid file made by the tools
 DOCS = {}   # name -> its parsed JSON
 BODY = None  # path of BIG_STRING bytes of 'a'
+REFUSALS = []  # the Outcome of every refused run, for the summary at the end
 
 
 # ---- running a tool, measured ----
@@ -391,6 +393,7 @@ class HostileCase(unittest.TestCase):
         for loader in loaders(kind)[:None if every_loader else 1]:
             args = loader(path)
             out = measured(args)
+            REFUSALS.append(out)
             name = os.path.basename(args[0])
             with self.subTest(kind=kind, mutation=what, tool=name):
                 self.assertFalse(out.hung, f"{what}: {out}")
@@ -637,5 +640,16 @@ class ScalerBoundsTest(HostileCase):
         self.assertEqual(out.code, 0, str(out))
 
 
+def summary():
+    """What the refusals cost at most, on standard error."""
+    if REFUSALS:
+        print("hostile model files: %d refusals, exit 3 in %d; at most %.0f KiB and %.3f s "
+              "of CPU time" % (len(REFUSALS), sum(o.code == EXIT_MODEL for o in REFUSALS),
+                               max(o.rss_kib for o in REFUSALS),
+                               max(o.cpu for o in REFUSALS)), file=sys.stderr)
+
+
 if __name__ == "__main__":
-    unittest.main()
+    outcome = unittest.main(exit=False).result
+    summary()
+    sys.exit(0 if outcome.wasSuccessful() else 1)
