@@ -71,7 +71,7 @@ $(BUILD)/libfin.a: $(LIB_OBJ)
 $(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a -lcmocka $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/fuzz

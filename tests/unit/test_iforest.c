@@ -14,10 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "bounded_memory.h"
 #include "iforest.h"
 
 #define EULER 0.57721566490153286060651209008240243
@@ -616,30 +615,6 @@ static void test_refused(void **state)
 			    "\"trees\":[[[0,1,1],[1],[1.5]]]}", 1, "size is not a count");
 }
 
-
-/* The exit status of fn run in a child whose address space may grow by
- * 1 GiB at most: an allocation beyond that fails there, even one never
- * touched. */
-static int in_bounded_memory(int (*fn)(void))
-{
-	long pages = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	pid_t pid;
-	int status;
-
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%ld", &pages), 1);
-	fclose(f);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		rlim_t most = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
-		struct rlimit rl = { most, most };
-		_exit(setrlimit(RLIMIT_AS, &rl) == 0 ? fn() : 100);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 /* A sound forest of one tree of three nodes whose sample is 2^30: the
  * scratch for reading it follows its three nodes, not the 2^31 - 1 the
