@@ -82,16 +82,20 @@ class SequenceLayout(FinCase):
                 self.assertIn("repeat_lag.csv:1: column 'DAX_5' appears twice, as columns 4 and 5",
                               msg)
 
+    def trained(self, table):
+        """The model fin-train makes of table (keyed by t), as JSON."""
+        write_csv(path("layout.csv"), table)
+        self.run_ok(FIN_TRAIN, "-k", "t", "--epochs", "1", "-q", "-o", path("layout.json"),
+                    path("layout.csv"))
+        with open(path("layout.json")) as f:
+            return json.load(f)
+
     def test_missing_lag_is_not_a_sequence(self):
         # DAX_4 missing and DAX_9 in its place: 8 plain features, trained
         # as such (input_shape [8, 1]), not a window of 8 steps.
         header, rows = windows(200)
         header[4] = "DAX_9"
-        write_csv(path("gap_lag.csv"), [header] + rows)
-        self.run_ok(FIN_TRAIN, "-k", "t", "--epochs", "1", "-q", "-o", path("gap.json"),
-                    path("gap_lag.csv"))
-        with open(path("gap.json")) as f:
-            model = json.load(f)
+        model = self.trained([header] + rows)
         self.assertEqual(model["input_shape"], [8, 1])
         self.assertEqual(model["features"], header[1:9])
 
@@ -101,11 +105,7 @@ class SequenceLayout(FinCase):
         header = ["t", "b_1", "a_1", "b_0", "a_0", "y"]
         rng = random.Random(5)
         rows = [[str(i)] + [repr(rng.random()) for _ in range(5)] for i in range(60)]
-        write_csv(path("two_bases.csv"), [header] + rows)
-        self.run_ok(FIN_TRAIN, "-k", "t", "--epochs", "1", "-q", "-o", path("two.json"),
-                    path("two_bases.csv"))
-        with open(path("two.json")) as f:
-            model = json.load(f)
+        model = self.trained([header] + rows)
         self.assertEqual(model["input_shape"], [2, 2])
         self.assertEqual(model["features"], ["b_1", "b_0", "a_1", "a_0"])
 
