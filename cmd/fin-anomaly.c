@@ -37,7 +37,7 @@ static const char usage[] =
 	"  -o, --output FILE      the detector (fit), or the scores (score, fit and score)\n"
 	"      --contamination F  flag the top F of the fitted rows' scores (default 0.01)\n"
 	"      --threshold T      flag scores above T instead\n"
-	"      --fail-on-anomaly  exit with status 1 when any row is flagged\n"
+	"      --fail-on-anomaly  exit with status 5 when any row is flagged\n"
 	"      --label COL        a 0/1 or text column to evaluate against (never fitted)\n"
 	"      --positive VALUE   the value of COL that marks an anomaly (default 1)\n"
 	"      --metrics FILE     write ROC-AUC, PR-AUC and recall as JSON (default: stderr)\n"
@@ -59,8 +59,8 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Exit status: 0 success, 1 data error (or a flagged row with --fail-on-anomaly),\n"
-	"2 usage error, 3 unusable detector or model file, 4 no input rows. See fin-anomaly(1).\n";
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable detector or model\n"
+	"file, 4 no input rows, 5 rows flagged with --fail-on-anomaly. See fin-anomaly(1).\n";
 
 enum { OPT_METHOD = 256, OPT_CONTAMINATION, OPT_THRESHOLD, OPT_FAIL, OPT_LABEL, OPT_POSITIVE,
        OPT_METRICS, OPT_TREES, OPT_SAMPLE, OPT_SHRINKAGE, OPT_AE, OPT_BOTTLENECK, OPT_EPOCHS,
@@ -537,10 +537,12 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && o.label && o.mode != FIT)
 		rc = report_metrics(&ev, isnan(d.contamination) ? o.det.contamination : d.contamination,
 				    o.metrics, &err);
-	if (rc == FIN_OK && o.mode != FIT && !o.quiet)
-		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
+	/* An alert has a status of its own, so that cron tells it from a
+	 * broken input, and its one line replaces the count. */
 	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
-		rc = fin_fail(&err, FIN_EDATA, "%zu rows flagged as anomalies", flagged);
+		rc = fin_fail(&err, FIN_EALERT, "%zu rows flagged as anomalies", flagged);
+	else if (rc == FIN_OK && o.mode != FIT && !o.quiet)
+		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-anomaly", err.msg);
 	fin_input_close(in);
