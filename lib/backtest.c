@@ -4,6 +4,7 @@
 
 #include "backtest.h"
 #include "command.h"
+#include "key_order.h"
 
 /* ---- folds ---- */
 
@@ -68,12 +69,14 @@ static int train(const fin_backtest *bt, const char *model, const char *rows, fi
 {
 	struct args a = { 0 };
 	size_t j;
-	int ok = 1, rc;
+	int ok = 1, rc, fin_train = strcmp(fin_command_name(bt->train_cmd[0]), "fin-train") == 0;
 
 	for (j = 0; j < bt->ntrain_cmd; j++)
 		ok = ok && push(&a, bt->train_cmd[j]) == 0;
-	if (bt->quiet && strcmp(fin_command_name(bt->train_cmd[0]), "fin-train") == 0)
+	if (bt->quiet && fin_train)
 		ok = ok && push(&a, "-q") == 0;
+	if (bt->unsorted && fin_train)
+		ok = ok && push(&a, "--unsorted") == 0;
 	ok = ok && push(&a, "-o") == 0 && push(&a, (char *)model) == 0 &&
 	     push(&a, (char *)rows) == 0;
 	rc = ok ? fin_command_run(a.v, err) : fin_fail(err, FIN_EDATA, "out of memory");
@@ -85,15 +88,18 @@ static int predict(const fin_backtest *bt, const fin_model *m, const char *model
 		   const char *rows, const char *output, fin_err *err)
 {
 	struct args a = { 0 };
-	size_t j;
-	int ok, rc;
+	char *const *keys = bt->nkeys ? bt->keys : m->keys;
+	size_t nkeys = bt->nkeys ? bt->nkeys : m->nkeys, j;
+	int ok, rc, target_is_key = 0;
 
 	ok = push(&a, (char *)bt->predict) == 0 && push(&a, "-m") == 0 &&
 	     push(&a, (char *)model) == 0;
 	/* One -k per column: a name holding a comma stays one name. */
-	for (j = 0; j < m->nkeys; j++)
-		ok = ok && push(&a, "-k") == 0 && push(&a, m->keys[j]) == 0;
-	if (m->target)
+	for (j = 0; j < nkeys; j++) {
+		ok = ok && push(&a, "-k") == 0 && push(&a, keys[j]) == 0;
+		target_is_key |= m->target && strcmp(keys[j], m->target) == 0;
+	}
+	if (m->target && !target_is_key)
 		ok = ok && push(&a, "-k") == 0 && push(&a, m->target) == 0;
 	if (bt->quiet)
 		ok = ok && push(&a, "-q") == 0;
@@ -102,6 +108,23 @@ static int predict(const fin_backtest *bt, const fin_model *m, const char *model
 	rc = ok ? fin_command_run(a.v, err) : fin_fail(err, FIN_EDATA, "out of memory");
 	free(a.v);
 	return rc;
+}
+
+int fin_backtest_check_order(const fin_rowset *rows, size_t key, fin_err *err)
+{
+	fin_key_order order;
+	size_t i;
+	int rc;
+
+	fin_key_order_init(&order, rows->names[key], 0);
+	for (i = 0; i < rows->rows; i++) {
+		const char *s = fin_rowset_field(rows, i, key), *file;
+		long line;
+		file = fin_rowset_source_of(rows, i, &line);
+		if ((rc = fin_key_order_next(&order, file, line, s, strlen(s), err)) != FIN_OK)
+			return rc;
+	}
+	return FIN_OK;
 }
 
 /* DIR/name in a new string. */

@@ -42,17 +42,27 @@ typedef struct fin_backtest {
 	size_t ntrain_cmd;
 	const char *predict;       /* fin-predict, a path or a name */
 	const char *dir;           /* private directory for the fold's files */
+	char *const *keys;         /* the key columns' names, one each, for fin-predict to
+				    * pass through (none: the model's keys) */
+	size_t nkeys;
 	int quiet;                 /* add -q to fin-predict, and to a training command that
 				    * is fin-train */
+	int unsorted;              /* add --unsorted to a training command that is fin-train */
 } fin_backtest;
 
 /* Runs fold f: its training rows go to DIR/train.csv, and the training
- * command is run as CMD... [-q] -o DIR/model.json DIR/train.csv; the model
- * is loaded into *m (freed first); the test rows go to DIR/test.csv and
- * fin-predict -m DIR/model.json -k KEY... -k TARGET DIR/test.csv writes
- * the model's keys, the actual target and the predictions, whose rows are
- * appended to pred. A failing command is FIN_EDATA naming it. */
+ * command is run as CMD... [-q] [--unsorted] -o DIR/model.json
+ * DIR/train.csv; the model is loaded into *m (freed first); the test rows
+ * go to DIR/test.csv and fin-predict -m DIR/model.json -k KEY... -k TARGET
+ * DIR/test.csv writes the keys, the actual target and the predictions,
+ * whose rows are appended to pred. A failing command is FIN_EDATA naming
+ * it. */
 int fin_backtest_fold(const fin_backtest *bt, const fin_fold *f, fin_model *m, fin_rowset *pred,
 		      fin_err *err);
+
+/* The time order of the rows: the column named key (a number or an ISO
+ * date, see key_order.h) must never decrease. FIN_EDATA naming the input
+ * and line of the first row that goes back. */
+int fin_backtest_check_order(const fin_rowset *rows, size_t key, fin_err *err);
 
 #endif

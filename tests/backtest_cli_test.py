@@ -278,8 +278,9 @@ class FoldTest(BacktestCase):
             w = csv.writer(f, delimiter=";", lineterminator="\n")
             w.writerow(header)
             w.writerows([[k] + r[1:] for k, r in zip(keys, rows)])
-        result = self.backtest_ok("-q", "-d", ";", "--train-size", "1600", "--test-size", "100",
-                                  path, "--", *LINEAR)
+        # keys that are not times: --unsorted, which fin-train is given too
+        result = self.backtest_ok("-q", "--unsorted", "-d", ";", "--train-size", "1600",
+                                  "--test-size", "100", path, "--", *LINEAR)
         names, out = parse_csv(result.stdout)
         self.assertEqual(names, ["t", "y", "prediction", "fold"])
         self.assertEqual([r[0] for r in out], keys[1600:])
@@ -442,6 +443,19 @@ class FailureTest(BacktestCase):
         lines = message.splitlines()
         self.assertTrue(lines[0].startswith("fin-train: "), message)  # its stderr passes through
         self.assertEqual(lines[-1], "fin-backtest: fold 1/3: fin-train exited with status 2")
+
+    def test_a_return_that_cannot_be_traded_names_its_line(self):
+        header, rows = WINDOWS
+        rows = [list(r) for r in rows]
+        rows[1250][header.index("y")] = "NA"
+        path = os.path.join(scratch_dir(), "missing-return.csv")
+        write_csv(path, [header] + rows)
+        # fold 1 tests rows 1000-1299: trained on earlier rows, the NA is
+        # only met when trading
+        message = self.fails(EXIT_DATA, "--trade", "--train-size", "1000", "--test-size", "300",
+                             "--step", "300", path, "--", *LINEAR, "--na", "skip")
+        self.assertEqual(message.splitlines()[-1],
+                         f"fin-backtest: {path}:1252: column 'y': no return to trade: 'NA'")
 
     def test_failure_in_a_later_fold(self):
         """A command that fails on its second run: the fold is named, and

@@ -322,7 +322,8 @@ def make_files():
         return os.path.join(TMP, name + ".json")
 
     feats = ["-c", "a,b,c,d", "-k", "id"]
-    train = [TOOL["fin-train"], "-q", "--epochs", "2"]
+    # the ids are record names, not times
+    train = [TOOL["fin-train"], "-q", "--epochs", "2", "--unsorted"]
     make(train + feats + ["-y", "y", "-o", path("regression"), table])
     make(train + feats + ["-y", "cls", "--model", "logistic", "-o", path("binary"), table])
     make(train + feats + ["-y", "k3", "--task", "multiclass", "--model", "softmax", "-o",

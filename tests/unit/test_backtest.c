@@ -202,7 +202,7 @@ static void test_rowset_append(void **state)
 /* Sample sd (divisor n - 1), missing values left out. */
 static void test_rowset_sd(void **state)
 {
-	char dir[4096], path[4200];
+	char dir[4096], path[4200], want[4300];
 	fin_csv_opts opts = { 0 };
 	fin_rowset r = { 0 };
 	fin_err err = { 0 };
@@ -221,7 +221,59 @@ static void test_rowset_sd(void **state)
 	assert_int_equal(fin_rowset_sd(&r, 0, 0, 2, &sd, &err), FIN_OK);
 	assert_true(isnan(sd));
 	assert_int_equal(fin_rowset_sd(&r, 0, 0, 6, &sd, &err), FIN_EDATA);
-	assert_string_equal(err.msg, "data row 6: column 'y': not a number: 'abc'");
+	snprintf(want, sizeof want, "%s:7: column 'y': not a number: 'abc'", path);
+	assert_string_equal(err.msg, want);
+	fin_rowset_free(&r);
+	fin_tempdir_remove(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The rows of a.csv (a quoted field over two lines, with CRLF, then a lone
+ * CR) and b.csv, read as one input. */
+static void read_two_files(const char *dir, char *a, char *b, size_t size, fin_rowset *r)
+{
+	char *paths[2] = { a, b };
+	fin_csv_opts opts = { 0 };
+	fin_err err = { 0 };
+	fin_input *in;
+
+	snprintf(a, size, "%s/a.csv", dir);
+	snprintf(b, size, "%s/b.csv", dir);
+	write_text(a, "t,x\n1,\"two\r\nlines\"\n2,b\n3,\"c\rd\"\n");
+	write_text(b, "t,x\n4,e\n5,f\n");
+	in = fin_input_open(paths, 2, &opts, &err);
+	assert_non_null(in);
+	assert_int_equal(fin_rowset_read(r, in, &err), FIN_OK);
+	fin_input_close(in);
+	assert_int_equal(r->rows, 5);
+}
+
+/* Every row knows its input and line, and how many lines it takes. */
+static void test_rowset_sources(void **state)
+{
+	static const long lines[] = { 2, 4, 5, 2, 3 }, spans[] = { 2, 1, 2, 1, 1 };
+	char dir[4096], a[4200], b[4200];
+	fin_rowset r = { 0 };
+	fin_err err = { 0 };
+	size_t i;
+	long line;
+
+	(void)state;
+	assert_int_equal(fin_tempdir_make(dir, sizeof dir, "test-backtest", &err), FIN_OK);
+	read_two_files(dir, a, b, sizeof a, &r);
+	for (i = 0; i < 5; i++) {
+		assert_string_equal(fin_rowset_source_of(&r, i, &line), i < 3 ? a : b);
+		assert_int_equal(line, lines[i]);
+		assert_int_equal(fin_rowset_row_lines(&r, i), spans[i]);
+	}
 	fin_rowset_free(&r);
 	fin_tempdir_remove(dir);
 }
@@ -237,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_rowset_write),
 		cmocka_unit_test(test_rowset_append),
 		cmocka_unit_test(test_rowset_sd),
+		cmocka_unit_test(test_rowset_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
