@@ -57,7 +57,7 @@ static const char usage[] =
 	"  -V, --version          show the version and exit\n"
 	"\n"
 	"Each fold runs the training command as COMMAND [-q] [--unsorted] -o MODEL TRAIN.csv,\n"
-	"then fin-predict on the fold's test rows.\n"
+	"then fin-predict on the fold's test rows; their messages name the input's lines.\n"
 	"Output: the keys, the model's target, the prediction columns, with --trade\n"
 	"'position' and 'pnl', then 'fold'.\n"
 	"Exit status: 0 success, 1 data error or a failing fold, 2 usage error,\n"
@@ -514,6 +514,7 @@ int main(int argc, char **argv)
 	bt.quiet = !verbose;
 	bt.keys = keys;
 	bt.nkeys = nkeys;
+	bt.messages = stderr;
 	/* A training command told the rows are unsorted tells us too. */
 	for (k = 1; k < ncmd; k++)
 		check_model_key = check_model_key && strcmp(cmd[k], "--unsorted") != 0;

@@ -278,6 +278,81 @@ static void test_rowset_sources(void **state)
 	fin_tempdir_remove(dir);
 }
 
+static void expect_rewrite(const fin_backtest *bt, const fin_fold *f, const char *msg,
+			   const char *want)
+{
+	char out[2000];
+	size_t n = fin_backtest_rewrite(bt, f, msg, strlen(msg), out, sizeof out);
+
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, want);
+}
+
+/* A fold file's lines become the input's: the fold trains on rows 1-4
+ * (train.csv: header, then lines 2-3, 4, 5-6 from a.csv, 7 from b.csv)
+ * and tests on row 5 (test.csv line 2, b.csv line 3). */
+static void test_rewrite_fold_lines(void **state)
+{
+	char dir[4096], a[4200], b[4200], msg[9000], want[9000];
+	fin_backtest bt = { .dir = "/tmp/fin-backtest.AbC123" };
+	fin_fold f = { .train_from = 0, .train_to = 4, .test_from = 4, .test_to = 5 };
+	fin_rowset r = { 0 };
+	fin_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(fin_tempdir_make(dir, sizeof dir, "test-backtest", &err), FIN_OK);
+	read_two_files(dir, a, b, sizeof a, &r);
+	bt.rows = &r;
+
+	expect_rewrite(&bt, &f, "fin-train: /tmp/fin-backtest.AbC123/train.csv:7: column 'x': bad",
+		       (snprintf(want, sizeof want, "fin-train: %s:2: column 'x': bad", b), want));
+	/* the second line of a row, in either file */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:3: x",
+		       (snprintf(want, sizeof want, "%s:3: x", a), want));
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:6:",
+		       (snprintf(want, sizeof want, "%s:6:", a), want));
+	expect_rewrite(&bt, &f, "fin-predict: /tmp/fin-backtest.AbC123/test.csv:2: column",
+		       (snprintf(want, sizeof want, "fin-predict: %s:3: column", b), want));
+	/* the header */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/test.csv:1: x",
+		       (snprintf(want, sizeof want, "%s:1: x", b), want));
+	/* an earlier line of the same file, in the same input or another */
+	expect_rewrite(&bt, &f,
+		       "/tmp/fin-backtest.AbC123/train.csv:5: '0' comes before '1' on line 4: sort",
+		       (snprintf(want, sizeof want, "%s:5: '0' comes before '1' on line 4: sort", a),
+			want));
+	expect_rewrite(&bt, &f,
+		       "/tmp/fin-backtest.AbC123/train.csv:7: '0' comes before '1' on line 2: sort",
+		       (snprintf(want, sizeof want, "%s:2: '0' comes before '1' on %s:2: sort", b, a),
+			want));
+	/* "on line" only after a line that was turned */
+	expect_rewrite(&bt, &f, "nothing on line 2", "nothing on line 2");
+	/* the other files, and lines past the rows */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/model.json: unusable model file",
+		       "the model the training command wrote: unusable model file");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/predictions.csv:3: 2 fields",
+		       "fin-predict's output, line 3: 2 fields");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:8: x",
+		       "the fold's training rows, line 8: x");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/test.csv: no input rows",
+		       "the fold's test rows: no input rows");
+	/* another directory, and a file of the directory fin does not write */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC12/train.csv:2: x",
+		       "/tmp/fin-backtest.AbC12/train.csv:2: x");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/other.csv:2: x",
+		       "/tmp/fin-backtest.AbC123/other.csv:2: x");
+	/* a long line is cut, never overrun */
+	memset(msg, 'x', sizeof msg - 1);
+	msg[sizeof msg - 1] = '\0';
+	{
+		char out[100];
+		assert_int_equal(fin_backtest_rewrite(&bt, &f, msg, strlen(msg), out, sizeof out), 99);
+		assert_int_equal(strlen(out), 99);
+	}
+	fin_rowset_free(&r);
+	fin_tempdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_rowset_append),
 		cmocka_unit_test(test_rowset_sd),
 		cmocka_unit_test(test_rowset_sources),
+		cmocka_unit_test(test_rewrite_fold_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
