@@ -133,9 +133,9 @@ def loaders(kind):
         "autoencoder": [
             predict,
             lambda m: [TOOL["fin-anomaly"], "-q", "--method", "autoencoder", "--ae", m, tab],
-            lambda m: [TOOL["fin-cluster"], "-q", "-k", "2", "--embed", m, "-o", out, tab],
+            lambda m: [TOOL["fin-cluster"], "-q", "--clusters", "2", "--embed", m, "-o", out, tab],
             init],
-        "gan": [lambda m: [TOOL["fin-gen"], "-q", "-m", m, "-n", "5"],
+        "gan": [lambda m: [TOOL["fin-gen"], "-q", "-m", m, "--samples", "5"],
                 lambda m: [TOOL["fin-anomaly"], "-q", "--method", "gan", "--gan", m, win]],
     }[kind]
 
@@ -341,9 +341,9 @@ def make_files():
                 path("detector_autoencoder"), table])
     make(fit + ["-k", "day", "--method", "gan", "--gan", path("gan"), "-o", path("detector_gan"),
                 windows])
-    make([TOOL["fin-cluster"], "-q", "-k", "2"] + ["-c", "a,b,c,d", "--key", "id"] +
+    make([TOOL["fin-cluster"], "-q", "--clusters", "2"] + ["-c", "a,b,c,d", "-k", "id"] +
          ["-o", path("cluster"), table])
-    make([TOOL["fin-cluster"], "-q", "-k", "2", "--key", "id", "--embed", path("autoencoder"),
+    make([TOOL["fin-cluster"], "-q", "--clusters", "2", "-k", "id", "--embed", path("autoencoder"),
           "-o", path("cluster_embed"), table])
     for name in ("regression", "binary", "multiclass", "autoencoder", "cnn", "lstm", "gan",
                  "detector_zscore", "detector_mahalanobis", "detector_iforest",
