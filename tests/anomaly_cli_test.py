@@ -465,6 +465,30 @@ class OutputTest(FinTest):
         self.assertIsNone(m["pr_auc"])
         self.assertIsNone(m["recall_at_contamination"])
 
+    def test_no_positive_points_at_positive(self):
+        """A label with no row of the positive value (the default 1 against
+        a text label) says so, and names --positive, instead of a nan."""
+        header, rows = read_csv(FILES["tx"])
+        path = os.path.join(scratch_dir(), "text_label.csv")
+        write_csv(path, [header] + [r[:-1] + ["fraud" if r[-1] == "1" else "ok"] for r in rows])
+        want = (f"fin-anomaly: {len(rows)} rows, none with the positive label '1' in column "
+                f"'fraud' (see --positive): no ROC-AUC, PR-AUC or recall")
+        for extra in ([], ["--metrics", os.path.join(scratch_dir(), "m.json")]):
+            with self.subTest(extra=extra):
+                result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label",
+                                     "fraud", *extra, path)
+                self.assertEqual(result.stderr.decode().splitlines(), [want])
+        result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label", "fraud",
+                             "--positive", "fraud", path)
+        self.assertRegex(result.stderr.decode(), r"^fin-anomaly: 200 rows, 8 positive: ROC-AUC ")
+        # every row positive: no negative to rank against
+        result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label", "risk",
+                             "--positive", "x", "-c", "amount,hour",
+                             stdin=b"amount,hour,risk\n1,2,x\n3,4,x\n5,1,x\n")
+        self.assertEqual(result.stderr.decode(),
+                         "fin-anomaly: 3 rows, every one with the positive label 'x' in column "
+                         "'risk' (see --positive): no ROC-AUC, PR-AUC or recall\n")
+
 
 class FeaturesByNameTest(FinTest):
     def test_reordered_columns(self):
