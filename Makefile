@@ -125,7 +125,7 @@ demo: deps
 	@echo '== segments: k-means on the code of an autoencoder, k from 2 to 6 by silhouette:'
 	$(BUILD)/bin/fin-train --model autoencoder --bottleneck 4 -c '!Class' --epochs 30 -q \
 		-o $(BUILD)/credit-ae.json data/german_credit.csv
-	$(BUILD)/bin/fin-cluster -k 2-6 --embed $(BUILD)/credit-ae.json --key Class \
+	$(BUILD)/bin/fin-cluster --clusters 2-6 --embed $(BUILD)/credit-ae.json -k Class \
 		-o $(BUILD)/segments.json data/german_credit.csv | head -n 4
 	@echo '== walk-forward: the CNN retrained every 100 days on all the past, its forecasts traded at 5 bp:'
 	$(BUILD)/bin/fin-backtest --train-size 1000 --test-size 100 --trade --cost 5 --periods-per-year 260 \
@@ -137,7 +137,7 @@ demo: deps
 	$(BUILD)/bin/fin-window -c ret -k day --size 20 --transform level --target none \
 		data/sp500dge_returns.csv > $(BUILD)/sp500-windows.csv
 	$(BUILD)/bin/fin-train --model gan -k day -q -o $(BUILD)/sp500-gan.json $(BUILD)/sp500-windows.csv
-	$(BUILD)/bin/fin-gen -m $(BUILD)/sp500-gan.json -n 2000 --seed 7 --paths -q > $(BUILD)/sp500-synthetic.csv
+	$(BUILD)/bin/fin-gen -m $(BUILD)/sp500-gan.json --samples 2000 --seed 7 --paths -q > $(BUILD)/sp500-synthetic.csv
 	$(BUILD)/bin/fin-gen --facts -c ret data/sp500dge_returns.csv $(BUILD)/sp500-synthetic.csv \
 		| grep -E '^(fact|sd|skew|excess|acf_1 |acf_abs_(1|5|10|20) |leverage_1 )'
 
@@ -161,6 +161,8 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_order_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/options_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
 
 fuzz-build: deps-clang

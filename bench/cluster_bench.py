@@ -8,7 +8,7 @@ Both tools cluster the same synthetic customer table (gen_customers.py,
 200,000 rows by default: a customer_id key and eight numeric features) into
 k = 6 clusters, in one run:
 
-    fin-cluster -k 6 --restarts 10 -s SEED --key customer_id -o model.json \\
+    fin-cluster --clusters 6 --restarts 10 -s SEED -k customer_id -o model.json \\
         customers.csv > clusters.csv
 
 and, in a Python process of its own, read_csv, standardisation in numpy
@@ -138,8 +138,8 @@ def run_all(path, seeds, bindir, workdir):
         print(f"seed {seed}: fin-cluster ...", flush=True)
         model = work(f"fin_model_{seed}.json")
         out = work(f"fin_clusters_{seed}.csv")
-        argv = [fin_cluster, "-k", str(K), "--restarts", str(RESTARTS),
-                "-s", str(seed), "--key", KEY, "-o", model, path]
+        argv = [fin_cluster, "--clusters", str(K), "--restarts", str(RESTARTS),
+                "-s", str(seed), "-k", KEY, "-o", model, path]
         s, rss = run_measured(argv, out, work(f"fin_err_{seed}.txt"))
         res["fin"].append({"seed": seed, "wall": s, "rss": rss, "out": out,
                            "model": model})
@@ -148,8 +148,8 @@ def run_all(path, seeds, bindir, workdir):
         # so the difference is about what the fit costs (less one
         # k-means++ start and one Lloyd iteration).
         s1, _ = run_measured(
-            [fin_cluster, "-k", str(K), "--restarts", "1", "--max-iter", "1",
-             "-s", str(seed), "--key", KEY, "-o", work("fin1_model.json"),
+            [fin_cluster, "--clusters", str(K), "--restarts", "1", "--max-iter", "1",
+             "-s", str(seed), "-k", KEY, "-o", work("fin1_model.json"),
              path],
             os.devnull, work(f"fin1_err_{seed}.txt"))
         res["fin1"].append(s1)

@@ -141,7 +141,7 @@ def main():
                               "--epochs", str(a.epochs), "--seed", str(seed), "-q",
                               "-o", model, windows], "fin-train"))
         path = os.path.join(a.workdir, f"gan_fin_{seed}.csv")
-        run([os.path.join(bindir, "fin-gen"), "-m", model, "-n", str(SAMPLES), "--seed", "7",
+        run([os.path.join(bindir, "fin-gen"), "-m", model, "--samples", str(SAMPLES), "--seed", "7",
              "--paths", "-q", "-o", path], "fin-gen")
         fin_paths.append(path)
         path = os.path.join(a.workdir, f"gan_torch_{seed}.csv")

@@ -37,7 +37,7 @@ static const char usage[] =
 	"  -o, --output FILE      the detector (fit), or the scores (score, fit and score)\n"
 	"      --contamination F  flag the top F of the fitted rows' scores (default 0.01)\n"
 	"      --threshold T      flag scores above T instead\n"
-	"      --fail-on-anomaly  exit with status 1 when any row is flagged\n"
+	"      --fail-on-anomaly  exit with status 5 when any row is flagged\n"
 	"      --label COL        a 0/1 or text column to evaluate against (never fitted)\n"
 	"      --positive VALUE   the value of COL that marks an anomaly (default 1)\n"
 	"      --metrics FILE     write ROC-AUC, PR-AUC and recall as JSON (default: stderr)\n"
@@ -59,8 +59,8 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Exit status: 0 success, 1 data error (or a flagged row with --fail-on-anomaly),\n"
-	"2 usage error, 3 unusable detector or model file, 4 no input rows. See fin-anomaly(1).\n";
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable detector or model\n"
+	"file, 4 no input rows, 5 rows flagged with --fail-on-anomaly. See fin-anomaly(1).\n";
 
 enum { OPT_METHOD = 256, OPT_CONTAMINATION, OPT_THRESHOLD, OPT_FAIL, OPT_LABEL, OPT_POSITIVE,
        OPT_METRICS, OPT_TREES, OPT_SAMPLE, OPT_SHRINKAGE, OPT_AE, OPT_BOTTLENECK, OPT_EPOCHS,
@@ -143,10 +143,12 @@ static const char *json_number(char *buf, double v)
 	return buf;
 }
 
-/* ROC-AUC, PR-AUC and recall when the top contamination share is flagged. */
-static int report_metrics(const struct evaluation *e, double contamination, const char *path,
-			  fin_err *err)
+/* ROC-AUC, PR-AUC and recall when the top contamination share is flagged,
+ * against the rows whose label is o->positive. */
+static int report_metrics(const struct evaluation *e, const struct options *o,
+			  double contamination, fin_err *err)
 {
+	const char *path = o->metrics;
 	size_t k = (size_t)ceil(contamination * (double)e->n), pos = 0, i;
 	double auc, ap, recall;
 	FILE *f = stderr;
@@ -155,6 +157,13 @@ static int report_metrics(const struct evaluation *e, double contamination, cons
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	for (i = 0; i < e->n; i++)
 		pos += e->label[i];
+	/* Undefined metrics say why: most often --positive is not one of the
+	 * label's values. */
+	if (pos == 0 || pos == e->n)
+		fin_note("fin-anomaly",
+			 "%zu rows, %s the positive label '%s' in column '%s' (see --positive): no "
+			 "ROC-AUC, PR-AUC or recall",
+			 e->n, pos ? "every one with" : "none with", o->positive, o->label);
 	if (path && !(f = fopen(path, "w")))
 		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
 	if (path) {
@@ -163,7 +172,7 @@ static int report_metrics(const struct evaluation *e, double contamination, cons
 			   "\"contamination\":%s,\"recall_at_contamination\":%s}\n",
 			e->n, pos, json_number(a, auc), json_number(b, ap), json_number(c, contamination),
 			json_number(r, recall));
-	} else
+	} else if (pos > 0 && pos < e->n)
 		fprintf(f, "fin-anomaly: %zu rows, %zu positive: ROC-AUC %.4f, PR-AUC %.4f, recall "
 			   "in the top %.4g: %.4f\n",
 			e->n, pos, auc, ap, contamination, recall);
@@ -535,12 +544,15 @@ int main(int argc, char **argv)
 		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &err)
 				     : fit(&o, in, &d, &flagged, &ev, &err);
 	if (rc == FIN_OK && o.label && o.mode != FIT)
-		rc = report_metrics(&ev, isnan(d.contamination) ? o.det.contamination : d.contamination,
-				    o.metrics, &err);
-	if (rc == FIN_OK && o.mode != FIT && !o.quiet)
-		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
+		rc = report_metrics(&ev, &o,
+				    isnan(d.contamination) ? o.det.contamination : d.contamination,
+				    &err);
+	/* An alert has a status of its own, so that cron tells it from a
+	 * broken input, and its one line replaces the count. */
 	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
-		rc = fin_fail(&err, FIN_EDATA, "%zu rows flagged as anomalies", flagged);
+		rc = fin_fail(&err, FIN_EALERT, "%zu rows flagged as anomalies", flagged);
+	else if (rc == FIN_OK && o.mode != FIT && !o.quiet)
+		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-anomaly", err.msg);
 	fin_input_close(in);

@@ -34,6 +34,11 @@ static const char usage[] =
 	"                         targets that reach G + 1 rows ahead (default 0)\n"
 	"  --expanding            train on every row before the test block (the default)\n"
 	"  --rolling              train on the N rows just before the test block\n"
+	"  -k, --key LIST         key columns fin-predict passes through (default: the\n"
+	"                         model's); the first is the time: a number or an ISO date\n"
+	"                         that must never decrease (default: the model's first key)\n"
+	"  --unsorted             take the rows as they come: no check of the time order\n"
+	"                         (given to a training command that is fin-train too)\n"
 	"Trading the predictions (a regression target that is a return):\n"
 	"  --trade                add 'position' and 'pnl' columns; report the strategy\n"
 	"                         next to buy-and-hold on standard error\n"
@@ -51,14 +56,15 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Each fold runs the training command as COMMAND [-q] -o MODEL TRAIN.csv, then\n"
-	"fin-predict on the fold's test rows. Output: the model's keys, its target,\n"
-	"the prediction columns, with --trade 'position' and 'pnl', then 'fold'.\n"
+	"Each fold runs the training command as COMMAND [-q] [--unsorted] -o MODEL TRAIN.csv,\n"
+	"then fin-predict on the fold's test rows; their messages name the input's lines.\n"
+	"Output: the keys, the model's target, the prediction columns, with --trade\n"
+	"'position' and 'pnl', then 'fold'.\n"
 	"Exit status: 0 success, 1 data error or a failing fold, 2 usage error,\n"
 	"3 unusable model, 4 too few input rows. See fin-backtest(1).\n";
 
 enum { OPT_TRAIN_SIZE = 256, OPT_TEST_SIZE, OPT_STEP, OPT_GAP, OPT_EXPANDING, OPT_ROLLING, OPT_TRADE,
-       OPT_SIZING, OPT_CAP, OPT_COST, OPT_PERIODS, OPT_RETURNS, OPT_REPORT };
+       OPT_SIZING, OPT_CAP, OPT_COST, OPT_PERIODS, OPT_RETURNS, OPT_REPORT, OPT_UNSORTED };
 
 static const struct option long_options[] = {
 	{ "train-size", required_argument, NULL, OPT_TRAIN_SIZE },
@@ -67,6 +73,8 @@ static const struct option long_options[] = {
 	{ "gap", required_argument, NULL, OPT_GAP },
 	{ "expanding", no_argument, NULL, OPT_EXPANDING },
 	{ "rolling", no_argument, NULL, OPT_ROLLING },
+	{ "key", required_argument, NULL, 'k' },
+	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "trade", no_argument, NULL, OPT_TRADE },
 	{ "sizing", required_argument, NULL, OPT_SIZING },
 	{ "cap", required_argument, NULL, OPT_CAP },
@@ -154,8 +162,8 @@ static void seconds_since(const struct timespec *t0, double *s)
 
 /* Positions from the predictions, then the strategy's and buy-and-hold's
  * returns over the same rows. */
-static int trade(struct results *res, const fin_trade_opts *o, fin_trade_report *strategy,
-		 fin_trade_report *hold, fin_err *err)
+static int trade(struct results *res, const fin_rowset *rows, const fin_trade_opts *o,
+		 fin_trade_report *strategy, fin_trade_report *hold, fin_err *err)
 {
 	size_t n = res->pred.rows, i;
 	double *r = malloc(n * sizeof *r), *ones = malloc(n * sizeof *ones), v;
@@ -172,9 +180,10 @@ static int trade(struct results *res, const fin_trade_opts *o, fin_trade_report 
 		const char *p = fin_rowset_field(&res->pred, i, res->pcol);
 		char shown[200];
 		if (fin_parse_double(y, strlen(y), &r[i]) != FIN_NUM_OK) {
-			rc = fin_fail(err, FIN_EDATA,
-				      "data row %zu: column '%s': no return to trade: '%s'",
-				      res->row[i] + 1, res->pred.names[res->ycol],
+			long line;
+			const char *file = fin_rowset_source_of(rows, res->row[i], &line);
+			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': no return to trade: '%s'",
+				      file, line, res->pred.names[res->ycol],
 				      fin_quote_field(shown, sizeof shown, y, strlen(y)));
 			goto done;
 		}
@@ -350,9 +359,13 @@ int main(int argc, char **argv)
 	fin_input *in = NULL;
 	fin_out *out = NULL;
 	char *output = NULL, *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
+	char **key_lists = NULL, **keys = NULL;
+	size_t nkey_lists = 0, *key = NULL, nkeys = 0;
 	const char *trade_only = NULL;
 	size_t nfolds = 0, ncmd = 0, k;
 	int nopts = argc, opt, rc = FIN_OK, word, quiet = 0, verbose = 0, trading = 0;
+	int check_model_key = 1;
+	long time_key;
 	int fd = STDOUT_FILENO;
 
 	/* The training command is everything after the first "--"; getopt
@@ -364,7 +377,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	while (rc == FIN_OK &&
-	       (opt = getopt_long(nopts, argv, "d:no:qvhV", long_options, NULL)) != -1) {
+	       (opt = getopt_long(nopts, argv, "k:d:no:qvhV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TRAIN_SIZE:
 			rc = fin_cli_size("--train-size", optarg, 1, MAX_ROWS, &spec.train_size, &err);
@@ -376,6 +389,8 @@ int main(int argc, char **argv)
 		case OPT_GAP: rc = fin_cli_size("--gap", optarg, 0, MAX_ROWS, &spec.gap, &err); break;
 		case OPT_EXPANDING: spec.rolling = 0; break;
 		case OPT_ROLLING: spec.rolling = 1; break;
+		case 'k': rc = fin_cli_append(&key_lists, &nkey_lists, optarg, &err); break;
+		case OPT_UNSORTED: bt.unsorted = 1; break;
 		case OPT_TRADE: trading = 1; break;
 		case OPT_SIZING:
 			trade_only = "--sizing";
@@ -449,6 +464,20 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 		goto fail;
 	}
+	if (nkey_lists) {
+		if ((rc = fin_columns_select(key_lists, nkey_lists, rows.names, rows.ncols, &key,
+					     &nkeys, &err)) != FIN_OK)
+			goto fail;
+		if (!(keys = malloc((nkeys ? nkeys : 1) * sizeof *keys))) {
+			rc = fin_fail(&err, FIN_EDATA, "out of memory");
+			goto fail;
+		}
+		for (k = 0; k < nkeys; k++)
+			keys[k] = rows.names[key[k]];
+		if (nkeys && !bt.unsorted &&
+		    (rc = fin_backtest_check_order(&rows, key[0], &err)) != FIN_OK)
+			goto fail;
+	}
 	if ((rc = fin_folds_plan(&spec, rows.rows, &folds, &nfolds, &err)) != FIN_OK) {
 		fin_err why = err;
 		fin_fail(&err, rc, "%s: %s", fin_input_name(in), why.msg);
@@ -483,6 +512,13 @@ int main(int argc, char **argv)
 	bt.predict = predict;
 	bt.dir = dir;
 	bt.quiet = !verbose;
+	bt.keys = keys;
+	bt.nkeys = nkeys;
+	bt.messages = stderr;
+	/* A training command told the rows are unsorted tells us too. */
+	for (k = 1; k < ncmd; k++)
+		check_model_key = check_model_key && strcmp(cmd[k], "--unsorted") != 0;
+	check_model_key = check_model_key && !bt.unsorted && !nkey_lists;
 
 	for (k = 0; k < nfolds; k++) {
 		const fin_fold *f = &folds[k];
@@ -513,6 +549,14 @@ int main(int argc, char **argv)
 			fin_fail(&err, rc, "fold %zu/%zu: %s", k + 1, nfolds, why.msg);
 			goto fail;
 		}
+		/* Without -k, the time is the first key of the model, known
+		 * once the first fold has trained it: every row is checked
+		 * then, the first fold's training rows having been checked by
+		 * fin-train. */
+		if (k == 0 && check_model_key && m.nkeys &&
+		    (time_key = fin_column_find(rows.names, rows.ncols, m.keys[0])) >= 0 &&
+		    (rc = fin_backtest_check_order(&rows, (size_t)time_key, &err)) != FIN_OK)
+			goto fail;
 		if (k == 0 && trading) {
 			long y = fin_column_find(res.pred.names, res.pred.ncols, m.target);
 			res.ycol = (size_t)y;
@@ -533,7 +577,7 @@ int main(int argc, char **argv)
 	catch_signals(SIG_DFL);
 	stop_if_interrupted(dir);
 
-	if (trading && (rc = trade(&res, &topt, &strategy, &hold, &err)) != FIN_OK)
+	if (trading && (rc = trade(&res, &rows, &topt, &strategy, &hold, &err)) != FIN_OK)
 		goto fail;
 	if (!(out = malloc(sizeof *out))) {
 		rc = fin_fail(&err, FIN_EDATA, "out of memory");
@@ -566,5 +610,8 @@ done:
 		free(cmd[0]);
 	free(cmd);
 	free(predict);
+	free(key_lists);
+	free(keys);
+	free(key);
 	return rc;
 }

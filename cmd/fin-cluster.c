@@ -20,14 +20,14 @@
 #include "version.h"
 
 static const char usage[] =
-	"Usage: fin-cluster -k K|LO-HI [OPTION]... [FILE]... [-o CLUSTERS]\n"
+	"Usage: fin-cluster [--clusters K|LO-HI] [OPTION]... [FILE]... [-o CLUSTERS]\n"
 	"       fin-cluster -m CLUSTERS [OPTION]... [FILE]...\n"
 	"Segment rows with k-means: key columns, cluster (from 0), distance to its centroid.\n"
 	"\n"
-	"  -k, --clusters K       clusters, or a range such as 2-10: each is fitted and the\n"
+	"      --clusters K       clusters, or a range such as 2-10: each is fitted and the\n"
 	"                         best silhouette wins (default 2-10)\n"
 	"  -c, --columns LIST     feature columns (default: every numeric column but keys)\n"
-	"      --key LIST         key columns passed through (default when assigning: the\n"
+	"  -k, --key LIST         key columns passed through (default when assigning: the\n"
 	"                         model's)\n"
 	"      --keep             pass every input column through\n"
 	"  -o, --output FILE      save the fitted clusters (JSON) to FILE\n"
@@ -51,13 +51,13 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model file,\n"
 	"4 no input rows. See fin-cluster(1).\n";
 
-enum { OPT_KEY = 256, OPT_KEEP, OPT_EMBED, OPT_NO_SCALE, OPT_RESTARTS, OPT_MAX_ITER, OPT_TOL,
+enum { OPT_CLUSTERS = 256, OPT_KEEP, OPT_EMBED, OPT_NO_SCALE, OPT_RESTARTS, OPT_MAX_ITER, OPT_TOL,
        OPT_SAMPLE, OPT_K_REPORT, OPT_THREADS, OPT_NA };
 
 static const struct option long_options[] = {
-	{ "clusters", required_argument, NULL, 'k' },
+	{ "clusters", required_argument, NULL, OPT_CLUSTERS },
 	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, OPT_KEY },
+	{ "key", required_argument, NULL, 'k' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "model", required_argument, NULL, 'm' },
@@ -397,7 +397,7 @@ static int parse_k(const char *arg, size_t *lo, size_t *hi, fin_err *err)
 	if (*end == '-')
 		b = strtoul(end + 1, &end, 10);
 	if (arg[0] < '0' || arg[0] > '9' || *end || a < 1 || b < a || b > 1000)
-		return fin_fail(err, FIN_EUSAGE, "-k: expected a number of clusters or a range such as "
+		return fin_fail(err, FIN_EUSAGE, "--clusters: expected a number of clusters or a range such as "
 				"2-10, not '%s'", arg);
 	*lo = a;
 	*hi = b;
@@ -412,9 +412,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "k:c:o:m:s:d:nqhV", long_options, NULL)) != -1) {
 		switch (opt) {
-		case 'k': rc = parse_k(optarg, &o->k_lo, &o->k_hi, err); break;
+		case OPT_CLUSTERS: rc = parse_k(optarg, &o->k_lo, &o->k_hi, err); break;
 		case 'c': rc = fin_cli_append(&o->cols, &o->ncols, optarg, err); break;
-		case OPT_KEY: rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
+		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
 		case OPT_KEEP: o->keep = 1; break;
 		case 'o': o->output = optarg; break;
 		case 'm': o->model = optarg; break;

@@ -47,7 +47,7 @@ static const char usage[] =
 	"      --positive VALUE   the actual label of a positive (default 1)\n"
 	"      --threshold T      binary: predicted positive when the score >= T\n"
 	"                         (default 0.5)\n"
-	"      --k N              anomaly: precision among the N highest scores\n"
+	"      --top N            anomaly: precision among the N highest scores\n"
 	"                         (default 100)\n"
 	"      --alert-rate F     anomaly: recall among the top F of the rows\n"
 	"                         (default 0.01)\n"
@@ -71,7 +71,7 @@ static const char usage[] =
 	"See fin-eval(1).\n";
 
 enum { OPT_TASK = 256, OPT_ACTUAL, OPT_PRED, OPT_LAST, OPT_NAIVE, OPT_HORIZON, OPT_DM_LOSS,
-       OPT_POSITIVE, OPT_THRESHOLD, OPT_K, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT,
+       OPT_POSITIVE, OPT_THRESHOLD, OPT_TOP, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT,
        OPT_NA };
 
 static const struct option long_options[] = {
@@ -84,7 +84,7 @@ static const struct option long_options[] = {
 	{ "dm-loss", required_argument, NULL, OPT_DM_LOSS },
 	{ "positive", required_argument, NULL, OPT_POSITIVE },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "k", required_argument, NULL, OPT_K },
+	{ "top", required_argument, NULL, OPT_TOP },
 	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "columns", required_argument, NULL, 'c' },
@@ -718,9 +718,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY, &o->threshold, err);
 			given(o, "--threshold", FOR_BINARY);
 			break;
-		case OPT_K:
-			rc = fin_cli_size("--k", optarg, 1, (size_t)1 << 40, &o->k, err);
-			given(o, "--k", FOR_ANOMALY);
+		case OPT_TOP:
+			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 40, &o->k, err);
+			given(o, "--top", FOR_ANOMALY);
 			break;
 		case OPT_ALERT_RATE:
 			rc = fin_cli_number("--alert-rate", optarg, 0, 1, &o->alert_rate, err);

@@ -21,14 +21,14 @@
 #include "window.h"
 
 static const char usage[] =
-	"Usage: fin-gen -m MODEL [-n N] [-s SEED] [--paths] [-o FILE]\n"
+	"Usage: fin-gen -m MODEL [--samples N] [-s SEED] [--paths] [-o FILE]\n"
 	"       fin-gen --facts [-c COLUMN] [--format table|csv|json] [OPTION]... [FILE]...\n"
 	"Sample synthetic rows from a GAN trained by 'fin-train --task gan', or compare\n"
 	"the stylized facts of return series (moments, autocorrelations, leverage).\n"
 	"\n"
 	"Sampling:\n"
 	"  -m, --model FILE       the GAN (required)\n"
-	"  -n, --samples N        samples to draw (default 1000)\n"
+	"      --samples N        samples to draw (default 1000)\n"
 	"  -s, --seed N           seed of the latent draws (default 1)\n"
 	"      --paths            stitch the samples into one series: t, then a column\n"
 	"                         per channel, oldest step first\n"
@@ -39,7 +39,7 @@ static const char usage[] =
 	"      --format F         table|csv|json (default table)\n"
 	"      --na POLICY        error|skip for missing values (default error)\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"      --no-header        input has no header row (no -n: it is --samples here)\n"
+	"  -n, --no-header        input has no header row\n"
 	"\n"
 	"  -o, --output FILE      write to FILE instead of standard output\n"
 	"  -q, --quiet            no notes on standard error\n"
@@ -49,11 +49,11 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model, 4 no input rows.\n"
 	"See fin-gen(1).\n";
 
-enum { OPT_FACTS = 256, OPT_PATHS, OPT_FORMAT, OPT_NO_HEADER, OPT_NA };
+enum { OPT_FACTS = 256, OPT_PATHS, OPT_FORMAT, OPT_SAMPLES, OPT_NA };
 
 static const struct option long_options[] = {
 	{ "model", required_argument, NULL, 'm' },
-	{ "samples", required_argument, NULL, 'n' },
+	{ "samples", required_argument, NULL, OPT_SAMPLES },
 	{ "seed", required_argument, NULL, 's' },
 	{ "paths", no_argument, NULL, OPT_PATHS },
 	{ "facts", no_argument, NULL, OPT_FACTS },
@@ -61,7 +61,7 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "na", required_argument, NULL, OPT_NA },
 	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -84,7 +84,7 @@ struct options {
 };
 
 /* Samples drawn, unscaled and written at a time: memory stays flat for
- * any -n. A multiple of fin_gan_sample's own batch, so that the output
+ * any --samples. A multiple of fin_gan_sample's own batch, so that the output
  * does not depend on it. */
 enum { CHUNK = 4096 };
 
@@ -530,11 +530,11 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	size_t seed;
 
 	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "m:n:s:c:d:o:qhV", long_options, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, "m:s:c:d:no:qhV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'm': o->model = optarg; break;
-		case 'n':
-			o->sample_opt = "-n";
+		case OPT_SAMPLES:
+			o->sample_opt = "--samples";
 			rc = fin_cli_size("--samples", optarg, 1, (size_t)1000000000000ULL,
 					  &o->samples, err);
 			break;
@@ -565,7 +565,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			o->facts_opt = "-d";
 			rc = fin_cli_delim(optarg, &o->csv.delim, err);
 			break;
-		case OPT_NO_HEADER: o->facts_opt = "--no-header"; o->csv.no_header = 1; break;
+		case 'n': o->facts_opt = "-n"; o->csv.no_header = 1; break;
 		case 'o': o->output = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);

@@ -22,7 +22,10 @@ static const char usage[] =
 	"  -y, --target COL       column to predict (default y)\n"
 	"  -c, --columns LIST     feature columns (default: every numeric column\n"
 	"                         but the target and the keys)\n"
-	"  -k, --key LIST         key columns: never features, remembered for fin-predict\n"
+	"  -k, --key LIST         key columns: never features, remembered for fin-predict;\n"
+	"                         the first is the time (a number or an ISO date), which\n"
+	"                         must never decrease, as the validation tail is the latest\n"
+	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
 	"                         (default mlp)\n"
 	"      --bottleneck N     width of the autoencoder preset's code (default 8)\n"
@@ -68,12 +71,13 @@ static const char usage[] =
 enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
        OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
        OPT_NA, OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
-       OPT_LR_G, OPT_LR_D };
+       OPT_LR_G, OPT_LR_D, OPT_UNSORTED };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, 'y' },
 	{ "columns", required_argument, NULL, 'c' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "arch", required_argument, NULL, OPT_ARCH },
 	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
@@ -310,7 +314,7 @@ int main(int argc, char **argv)
 	size_t vfrom, vto;
 	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
-	int val_given = 0;
+	int val_given = 0, unsorted = 0;
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
@@ -345,6 +349,7 @@ int main(int argc, char **argv)
 		case OPT_BOTTLENECK: not_for_gan = "--bottleneck"; rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
 		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
 		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
+		case OPT_UNSORTED: unsorted = 1; break;
 		case OPT_MODEL: model_name = optarg; break;
 		case OPT_ARCH: arch = optarg; not_for_gan = "--arch"; break;
 		case OPT_TASK: rc = fin_cli_word("--task", optarg, fin_task_parse(optarg), &task, &err); break;
@@ -456,6 +461,7 @@ int main(int argc, char **argv)
 	}
 	spec.keys = keys;
 	spec.nkeys = nkeys;
+	spec.key_order = !unsorted;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
 	if (!in) {
 		rc = err.code;

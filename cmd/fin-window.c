@@ -18,7 +18,10 @@ static const char usage[] =
 	"Turn a time series CSV into one row per sliding window.\n"
 	"\n"
 	"  -c, --columns LIST     columns to window, one channel each (default: all but keys)\n"
-	"  -k, --key LIST         key columns passed through, from the newest row of the window\n"
+	"  -k, --key LIST         key columns passed through, from the newest row of the window;\n"
+	"                         the first is the time: a number or an ISO date that must\n"
+	"                         increase from row to row\n"
+	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --size N           values per channel in a window (default 20)\n"
 	"      --horizon H        steps ahead of the target (default 1)\n"
 	"      --stride S         write every S-th window (default 1)\n"
@@ -38,11 +41,12 @@ static const char usage[] =
 	"See fin-window(1) and fin(7).\n";
 
 enum { OPT_SIZE = 256, OPT_HORIZON, OPT_STRIDE, OPT_TRANSFORM, OPT_NORM, OPT_TARGET,
-       OPT_TARGET_COLUMN, OPT_NA };
+       OPT_TARGET_COLUMN, OPT_NA, OPT_UNSORTED };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "horizon", required_argument, NULL, OPT_HORIZON },
 	{ "stride", required_argument, NULL, OPT_STRIDE },
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
 		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
+		case OPT_UNSORTED: o.unsorted = 1; break;
 		case OPT_SIZE: rc = fin_cli_size("--size", optarg, 1, 100000, &o.size, &err); break;
 		case OPT_HORIZON: rc = fin_cli_size("--horizon", optarg, 1, 100000, &o.horizon, &err); break;
 		case OPT_STRIDE: rc = fin_cli_size("--stride", optarg, 1, 100000000, &o.stride, &err); break;

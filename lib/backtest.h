@@ -5,6 +5,7 @@
 #define FIN_BACKTEST_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "model.h"
@@ -42,17 +43,40 @@ typedef struct fin_backtest {
 	size_t ntrain_cmd;
 	const char *predict;       /* fin-predict, a path or a name */
 	const char *dir;           /* private directory for the fold's files */
+	char *const *keys;         /* the key columns' names, one each, for fin-predict to
+				    * pass through (none: the model's keys) */
+	size_t nkeys;
 	int quiet;                 /* add -q to fin-predict, and to a training command that
 				    * is fin-train */
+	int unsorted;              /* add --unsorted to a training command that is fin-train */
+	FILE *messages;            /* where the lines the commands write go, rewritten (see
+				    * fin_backtest_fold); NULL: they write to standard
+				    * error themselves */
 } fin_backtest;
 
 /* Runs fold f: its training rows go to DIR/train.csv, and the training
- * command is run as CMD... [-q] -o DIR/model.json DIR/train.csv; the model
- * is loaded into *m (freed first); the test rows go to DIR/test.csv and
- * fin-predict -m DIR/model.json -k KEY... -k TARGET DIR/test.csv writes
- * the model's keys, the actual target and the predictions, whose rows are
- * appended to pred. A failing command is FIN_EDATA naming it. */
+ * command is run as CMD... [-q] [--unsorted] -o DIR/model.json
+ * DIR/train.csv; the model is loaded into *m (freed first); the test rows
+ * go to DIR/test.csv and fin-predict -m DIR/model.json -k KEY... -k TARGET
+ * DIR/test.csv writes the keys, the actual target and the predictions,
+ * whose rows are appended to pred. What the commands write goes on to
+ * standard error with the fold files' lines (FILE:LINE) turned into the
+ * input's, so that a message names the user's file and line. A failing
+ * command is FIN_EDATA naming it. */
 int fin_backtest_fold(const fin_backtest *bt, const fin_fold *f, fin_model *m, fin_rowset *pred,
 		      fin_err *err);
+
+/* Rewrites msg[0..len), a line about the fold files of bt for fold f, into
+ * out (of size outlen, NUL-ended): DIR/train.csv:N and DIR/test.csv:N
+ * become the input and line the fold file's line N came from, as does a
+ * later "on line N" of the same file; the fold files named without a line
+ * are described. Returns the length written. */
+size_t fin_backtest_rewrite(const fin_backtest *bt, const fin_fold *f, const char *msg, size_t len,
+			    char *out, size_t outlen);
+
+/* The time order of the rows: the column named key (a number or an ISO
+ * date, see key_order.h) must never decrease. FIN_EDATA naming the input
+ * and line of the first row that goes back. */
+int fin_backtest_check_order(const fin_rowset *rows, size_t key, fin_err *err);
 
 #endif

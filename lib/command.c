@@ -73,10 +73,38 @@ const char *fin_command_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-int fin_command_run(char *const *argv, fin_err *err)
+/* Passes what the command writes on fd to lines->line, a line at a
+ * time, until every writer has closed it. A line longer than any message
+ * of the tools goes on in pieces. */
+static void relay(int fd, const fin_command_lines *lines)
+{
+	char buf[4096], line[8192];
+	size_t len = 0;
+	ssize_t got, i;
+
+	for (;;) {
+		got = read(fd, buf, sizeof buf);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (i = 0; i < got; i++) {
+			if (buf[i] != '\n')
+				line[len++] = buf[i];
+			if (buf[i] == '\n' || len == sizeof line) {
+				lines->line(lines->ctx, line, len);
+				len = 0;
+			}
+		}
+	}
+	if (len)
+		lines->line(lines->ctx, line, len);
+}
+
+int fin_command_run(char *const *argv, const fin_command_lines *lines, fin_err *err)
 {
 	sigset_t all, old;
-	int report[2], exec_errno = 0, status, rc = FIN_OK;
+	int report[2], said[2] = { -1, -1 }, exec_errno = 0, status, rc = FIN_OK;
 	siginfo_t info;
 	ssize_t got;
 	pid_t pid;
@@ -84,6 +112,12 @@ int fin_command_run(char *const *argv, fin_err *err)
 	if (pipe2(report, O_CLOEXEC) != 0)
 		return fin_fail(err, FIN_EDATA, "cannot run %s: %s", fin_command_name(argv[0]),
 				strerror(errno));
+	if (lines && pipe2(said, O_CLOEXEC) != 0) {
+		close(report[0]);
+		close(report[1]);
+		return fin_fail(err, FIN_EDATA, "cannot run %s: %s", fin_command_name(argv[0]),
+				strerror(errno));
+	}
 	/* Signals wait while the child is started and while it is reaped, so
 	 * that a handler never sees a child that is not (or no longer) ours. */
 	sigfillset(&all);
@@ -92,15 +126,19 @@ int fin_command_run(char *const *argv, fin_err *err)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(report[0]);
 		close(report[1]);
+		if (lines) {
+			close(said[0]);
+			close(said[1]);
+		}
 		return fin_fail(err, FIN_EDATA, "interrupted");
 	}
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY), to = lines ? said[1] : STDERR_FILENO;
 		default_handlers();
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 &&
-		    dup2(STDERR_FILENO, STDOUT_FILENO) >= 0 &&
+		if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 && dup2(to, STDOUT_FILENO) >= 0 &&
+		    (!lines || dup2(to, STDERR_FILENO) >= 0) &&
 		    (null == STDIN_FILENO || close(null) == 0))
 			execvp(argv[0], argv);
 		exec_errno = errno;
@@ -115,14 +153,22 @@ int fin_command_run(char *const *argv, fin_err *err)
 		exec_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(report[1]);
+	if (lines)
+		close(said[1]);
 	if (pid < 0) {
 		close(report[0]);
+		if (lines)
+			close(said[0]);
 		return fin_fail(err, FIN_EDATA, "cannot run %s: %s", fin_command_name(argv[0]),
 				strerror(exec_errno));
 	}
 	while ((got = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
 		;
 	close(report[0]);
+	if (lines) {
+		relay(said[0], lines);
+		close(said[0]);
+	}
 	/* Waits without reaping: until it is reaped, the child's pid cannot
 	 * be reused, so a handler passing a signal on cannot hit another
 	 * process. */

@@ -17,11 +17,20 @@ char *fin_command_find(const char *word);
 /* The program's name in a path: what follows the last slash. */
 const char *fin_command_name(const char *path);
 
+/* What becomes of the lines a command writes: each, without its line end,
+ * goes to line(), which passes it on, changed or not. */
+typedef struct fin_command_lines {
+	void (*line)(void *ctx, const char *line, size_t len);
+	void *ctx;
+} fin_command_lines;
+
 /* Runs argv[0] (a path, or a name looked up on PATH) with standard input
  * from /dev/null and standard output sent to standard error, so that the
- * caller's standard output carries only its own data; waits for it. FIN_OK
- * when it exits with status 0, otherwise FIN_EDATA saying what happened. */
-int fin_command_run(char *const *argv, fin_err *err);
+ * caller's standard output carries only its own data; waits for it. With
+ * lines, the command's standard output and error go through lines->line
+ * instead. FIN_OK when it exits with status 0, otherwise FIN_EDATA saying
+ * what happened. */
+int fin_command_run(char *const *argv, const fin_command_lines *lines, fin_err *err);
 
 /* For a signal handler (async-signal-safe): stops the run. The command
  * running gets the same signal, and fin_command_run starts no other. */

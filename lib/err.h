@@ -10,6 +10,7 @@ enum fin_status {
 	FIN_EUSAGE = 2,  /* bad options or arguments */
 	FIN_EMODEL = 3,  /* unusable model or detector file */
 	FIN_ENOROWS = 4, /* no input rows */
+	FIN_EALERT = 5,  /* an alert raised: --fail-on-anomaly found anomalies */
 };
 
 typedef struct fin_err {

@@ -40,6 +40,22 @@ static int check_header(const fin_rowset *r, char *const *names, size_t n, fin_e
 	return FIN_OK;
 }
 
+/* Notes that the rows from now on come from the input named name. */
+static int add_source(fin_rowset *r, const char *name, fin_err *err)
+{
+	fin_rowset_source *src;
+
+	if (r->nsrc && strcmp(r->src[r->nsrc - 1].name, name) == 0)
+		return FIN_OK;
+	if (!(src = realloc(r->src, (r->nsrc + 1) * sizeof *src)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	r->src = src;
+	if (!(src[r->nsrc].name = strdup(name)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	src[r->nsrc++].from = r->rows;
+	return FIN_OK;
+}
+
 static int append_row(fin_rowset *r, const fin_row *row, fin_err *err)
 {
 	size_t need = 0, j;
@@ -57,11 +73,15 @@ static int append_row(fin_rowset *r, const fin_row *row, fin_err *err)
 	if (r->rows == r->at_cap) {
 		size_t cap = 2 * r->at_cap + 1024;
 		size_t *at = realloc(r->at, cap * sizeof *at);
-		if (!at)
+		long *line = at ? realloc(r->line, cap * sizeof *line) : NULL;
+		if (at)
+			r->at = at;
+		if (!line)
 			return fin_fail(err, FIN_EDATA, "out of memory: the input is held in memory");
-		r->at = at;
+		r->line = line;
 		r->at_cap = cap;
 	}
+	r->line[r->rows] = row->line;
 	r->at[r->rows++] = r->len;
 	for (j = 0; j < row->n; j++) {
 		memcpy(r->text + r->len, row->fields[j], row->lens[j]);
@@ -85,7 +105,8 @@ int fin_rowset_read(fin_rowset *r, fin_input *in, fin_err *err)
 	if ((rc = check_header(r, names, n, err)) != FIN_OK)
 		return rc;
 	while ((got = fin_input_next(in, &row, err)) > 0)
-		if ((rc = append_row(r, row, err)) != FIN_OK)
+		if ((rc = add_source(r, fin_input_name(in), err)) != FIN_OK ||
+		    (rc = append_row(r, row, err)) != FIN_OK)
 			return rc;
 	return got < 0 ? -got : FIN_OK;
 }
@@ -96,10 +117,42 @@ void fin_rowset_free(fin_rowset *r)
 
 	for (j = 0; j < r->ncols; j++)
 		free(r->names[j]);
+	for (j = 0; j < r->nsrc; j++)
+		free(r->src[j].name);
 	free(r->names);
 	free(r->text);
 	free(r->at);
+	free(r->line);
+	free(r->src);
 	memset(r, 0, sizeof *r);
+}
+
+const char *fin_rowset_source_of(const fin_rowset *r, size_t i, long *line)
+{
+	size_t lo = 0, hi = r->nsrc;
+
+	/* The last input whose first row is at or before row i. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->src[mid].from <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = r->line[i];
+	return r->src[lo].name;
+}
+
+long fin_rowset_row_lines(const fin_rowset *r, size_t i)
+{
+	const char *s = r->text + r->at[i];
+	long lines = 1;
+	size_t j;
+
+	for (j = 0; j < r->ncols; j++, s++)
+		for (; *s; s++)
+			lines += *s == '\r' || (*s == '\n' && (s == r->text + r->at[i] || s[-1] != '\r'));
+	return lines;
 }
 
 const char *fin_rowset_field(const fin_rowset *r, size_t i, size_t col)
@@ -159,8 +212,10 @@ int fin_rowset_sd(const fin_rowset *r, size_t col, size_t from, size_t to, doubl
 			continue;
 		if (k == FIN_NUM_BAD) {
 			char shown[200];
-			return fin_fail(err, FIN_EDATA, "data row %zu: column '%s': not a number: '%s'",
-					i + 1, r->names[col],
+			long line;
+			const char *file = fin_rowset_source_of(r, i, &line);
+			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'", file,
+					line, r->names[col],
 					fin_quote_field(shown, sizeof shown, s, strlen(s)));
 		}
 		d = v - mean;

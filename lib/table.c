@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "columns.h"
+#include "key_order.h"
 #include "numio.h"
 #include "table.h"
 
@@ -230,6 +231,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	long target = -1;
 	double *last = NULL;
 	struct rows_buf b = { 0 };
+	fin_key_order key_order;
 	fin_row *row;
 	int rc, got, decided;
 
@@ -285,11 +287,19 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	}
 	for (i = 0; i <= ncand; i++)
 		last[i] = NAN;
+	/* Rows of one time may come together (a panel), but never go back. */
+	if (spec->key_order && nkey)
+		fin_key_order_init(&key_order, names[key[0]], 0);
 	/* Without -c, the numeric columns of the first row are the features. */
 	decided = spec->ncolumns > 0;
 	while ((got = fin_input_next(in, &row, err)) > 0) {
 		double *v;
 		int gap = 0;
+
+		if (spec->key_order && nkey &&
+		    (rc = fin_key_order_next(&key_order, fin_input_name(in), row->line,
+					     row->fields[key[0]], row->lens[key[0]], err)) != FIN_OK)
+			goto done;
 
 		if (!decided) {
 			for (i = j = 0; i < ncand; i++) {

@@ -42,6 +42,8 @@ typedef struct fin_table_spec {
 	const char *target;   /* target column name, or NULL for none */
 	int keep_keys;        /* keep the key fields of every row */
 	int keep_all;         /* keep every field of every row instead */
+	int key_order;        /* the first key is the time: it must never decrease
+			       * (see key_order.h) */
 	enum fin_na na;
 } fin_table_spec;
 

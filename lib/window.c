@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "key_order.h"
 #include "numio.h"
 #include "window.h"
 
@@ -123,6 +124,7 @@ struct window_state {
 	size_t *keys_cap;
 	long *lines;       /* [ahead + 1] line of each held row */
 	size_t run;        /* consecutive rows with every value present */
+	fin_key_order order; /* of the first key */
 };
 
 static void state_free(struct window_state *s)
@@ -347,6 +349,11 @@ static int take_row(struct window_state *s, size_t r, const char *file, const fi
 	size_t c, base = (r % s->span) * s->nchan;
 	int gap = 0, rc;
 
+	/* A series has one row per time: a repeated time is refused too. */
+	if (s->nkeys && !o->unsorted &&
+	    (rc = fin_key_order_next(&s->order, file, row->line, row->fields[s->key[0]],
+				     row->lens[s->key[0]], err)) != FIN_OK)
+		return rc;
 	if ((rc = read_values(s, file, row, v, st, err)) != FIN_OK)
 		return rc;
 	for (c = 0; c < s->nchan; c++) {
@@ -389,6 +396,8 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 	int rc, got;
 
 	memset(stats, 0, sizeof *stats);
+	if (nkeys)
+		fin_key_order_init(&s.order, names[key[0]], 1);
 	rc = v ? state_init(&s, err) : fin_fail(err, FIN_EDATA, "out of memory");
 	if (rc == FIN_OK)
 		rc = write_header(&s, out, err);

@@ -22,6 +22,8 @@ typedef struct fin_window_opts {
 	enum fin_target target;
 	enum fin_na na;
 	size_t target_channel; /* index into the channel list */
+	int unsorted;          /* take the rows as they come: the first key's
+				* order is not checked */
 } fin_window_opts;
 
 typedef struct fin_window_stats {
@@ -54,8 +56,10 @@ int fin_window_check(const fin_window_opts *opts, size_t nchan, fin_err *err);
 /* Reads the rows of in (whose header, names[0..nnames), has been read),
  * writes the header and the windows of channels chan[0..nchan), led by the
  * key columns key[0..nkeys) of the newest row in each window, to out.
- * Returns FIN_OK, FIN_EDATA, or FIN_ENOROWS when no window could be
- * built; stats are filled in every case. */
+ * The first key is the time: it must increase strictly from row to row
+ * (see key_order.h), unless opts->unsorted. Returns FIN_OK, FIN_EDATA, or
+ * FIN_ENOROWS when no window could be built; stats are filled in every
+ * case. */
 int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t nchan,
 		   const size_t *key, size_t nkeys, const fin_window_opts *opts, fin_out *out,
 		   fin_window_stats *stats, fin_err *err);

@@ -37,7 +37,7 @@ METRIC_FIELDS = {"rows", "positives", "roc_auc", "pr_auc", "contamination",
 MAD_TO_SD = 1 / statistics.NormalDist().inv_cdf(0.75)
 MEANAD_TO_SD = math.sqrt(math.pi / 2)
 
-EXIT_DATA, EXIT_USAGE, EXIT_MODEL, EXIT_NO_ROWS = 1, 2, 3, 4
+EXIT_DATA, EXIT_USAGE, EXIT_MODEL, EXIT_NO_ROWS, EXIT_ALERT = 1, 2, 3, 4, 5
 
 TMP = None
 FILES = {}
@@ -374,18 +374,31 @@ class OutputTest(FinTest):
         self.assertEqual(sum(flags), 0, "score ignores --threshold")
 
     def test_fail_on_anomaly(self):
+        """Flagged rows are exit status 5, not 1 (a data error): every score is
+        written, and the alert is one line, with or without -q."""
         header, rows = read_csv(FILES["tx"])
-        result = run(FIN_ANOMALY, "-q", "--method", "iforest", "--fail-on-anomaly", FILES["tx"])
-        self.assertEqual(result.returncode, EXIT_DATA, result.stderr)
-        out, got = parse_csv(result.stdout)
-        self.assertEqual(len(got), len(rows))
-        self.assertGreater(sum(int(r[-1]) for r in got), 0)
-        self.assertRegex(result.stderr.decode(), r"^fin-anomaly: .*flagged.*\n$")
+        for quiet in (["-q"], []):
+            with self.subTest(quiet=quiet):
+                result = run(FIN_ANOMALY, *quiet, "--method", "iforest", "--fail-on-anomaly",
+                             FILES["tx"])
+                self.assertEqual(result.returncode, EXIT_ALERT, result.stderr)
+                out, got = parse_csv(result.stdout)
+                self.assertEqual(len(got), len(rows))
+                flagged = sum(int(r[-1]) for r in got)
+                self.assertGreater(flagged, 0)
+                lines = [l for l in result.stderr.decode().splitlines() if "flagged" in l]
+                self.assertEqual(lines, [f"fin-anomaly: {flagged} rows flagged as anomalies"],
+                                 result.stderr)
         self.run_ok(FIN_ANOMALY, "-q", "--method", "iforest", "--fail-on-anomaly",
                     "--threshold", "1e308", FILES["tx"])
+        # a data error stays 1, whether or not rows were flagged before it
+        bad = os.path.join(scratch_dir(), "bad_tail.csv")
+        write_csv(bad, [header] + rows + [rows[0][:2] + ["abc"] + rows[0][3:]])
         det_path, _ = self.fit(FILES["tx"], "--method", "zscore")
+        self.run_fails(EXIT_DATA, FIN_ANOMALY, "score", "-q", "-m", det_path,
+                       "--fail-on-anomaly", bad)
         result = run(FIN_ANOMALY, "score", "-q", "-m", det_path, "--fail-on-anomaly", FILES["tx"])
-        self.assertEqual(result.returncode, EXIT_DATA, result.stderr)
+        self.assertEqual(result.returncode, EXIT_ALERT, result.stderr)
         self.assertEqual(len(parse_csv(result.stdout)[1]), len(rows))
         # nothing above the threshold: the first row alone, at the medians
         _, det_rows = read_csv(FILES["tx"])
@@ -451,6 +464,30 @@ class OutputTest(FinTest):
         self.assertIsNone(m["roc_auc"])
         self.assertIsNone(m["pr_auc"])
         self.assertIsNone(m["recall_at_contamination"])
+
+    def test_no_positive_points_at_positive(self):
+        """A label with no row of the positive value (the default 1 against
+        a text label) says so, and names --positive, instead of a nan."""
+        header, rows = read_csv(FILES["tx"])
+        path = os.path.join(scratch_dir(), "text_label.csv")
+        write_csv(path, [header] + [r[:-1] + ["fraud" if r[-1] == "1" else "ok"] for r in rows])
+        want = (f"fin-anomaly: {len(rows)} rows, none with the positive label '1' in column "
+                f"'fraud' (see --positive): no ROC-AUC, PR-AUC or recall")
+        for extra in ([], ["--metrics", os.path.join(scratch_dir(), "m.json")]):
+            with self.subTest(extra=extra):
+                result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label",
+                                     "fraud", *extra, path)
+                self.assertEqual(result.stderr.decode().splitlines(), [want])
+        result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label", "fraud",
+                             "--positive", "fraud", path)
+        self.assertRegex(result.stderr.decode(), r"^fin-anomaly: 200 rows, 8 positive: ROC-AUC ")
+        # every row positive: no negative to rank against
+        result = self.run_ok(FIN_ANOMALY, "-q", "--method", "zscore", "--label", "risk",
+                             "--positive", "x", "-c", "amount,hour",
+                             stdin=b"amount,hour,risk\n1,2,x\n3,4,x\n5,1,x\n")
+        self.assertEqual(result.stderr.decode(),
+                         "fin-anomaly: 3 rows, every one with the positive label 'x' in column "
+                         "'risk' (see --positive): no ROC-AUC, PR-AUC or recall\n")
 
 
 class FeaturesByNameTest(FinTest):

@@ -478,7 +478,8 @@ class KeyTest(FinWindowTest):
         keys = [" 2020-01-01 ", "a,b", 'say "hi"', "", "two\nlines", "plain"]
         path = os.path.join(TMP.name, "keys.csv")
         write_csv(path, [["when", "p"]] + [[k, str(i + 1)] for i, k in enumerate(keys)])
-        result = self.run_ok("-k", "when", "-c", "p", "--size", "1", "--target", "none", path)
+        result = self.run_ok("-k", "when", "--unsorted", "-c", "p", "--size", "1", "--target",
+                             "none", path)
         _, rows = parse_output(result.stdout)
         self.assertEqual([r[0] for r in rows], keys)
         text = result.stdout.decode()
@@ -491,13 +492,16 @@ class KeyTest(FinWindowTest):
         path = os.path.join(TMP.name, "keys_semicolon.csv")
         with open(path, "w") as f:
             f.write("when;p\na,b;1\nc;2\n")
-        result = self.run_ok("-d", ";", "-k", "when", "-c", "p", "--size", "1",
+        result = self.run_ok("-d", ";", "-k", "when", "--unsorted", "-c", "p", "--size", "1",
                              "--target", "none", path)
         self.assertEqual(result.stdout, b'when,p_0\n"a,b",1\nc,2\n')
 
     def test_quoted_header_and_dates_of_msft(self):
-        self.check_windows(MSFT, channels=["Close", "Volume"], keys=["Volume", "date"], size=5,
+        self.check_windows(MSFT, channels=["Close", "Volume"], keys=["date", "Volume"], size=5,
                            horizon=2, transform_kind="logret", exact=True)
+        # the first key is the time: Volume does not increase
+        self.check_windows(MSFT, channels=["Close"], keys=["Volume", "date"], size=5,
+                           extra_args=["--unsorted"], exact=True)
 
 
 class InputFormatTest(FinWindowTest):
@@ -708,8 +712,8 @@ class BadNumberTest(FinWindowTest):
         self.assertEqual(self.check_message("bad_crlf.csv", rows.replace("\n", "\r\n")), 4)
 
     def test_line_counts_a_quoted_field_spanning_two_lines(self):
-        rows = ('date,close\n2020-01-01,1\n"2020-01\n-02",2\n'
-                "2020-01-03,3\n2020-01-04,abc\n2020-01-05,5\n")
+        rows = ('date,close,note\n2020-01-01,1,a\n2020-01-02,2,"two\nlines"\n'
+                "2020-01-03,3,b\n2020-01-04,abc,c\n2020-01-05,5,d\n")
         self.assertEqual(self.check_message("bad_multiline.csv", rows), 6)
 
 

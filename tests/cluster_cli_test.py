@@ -234,7 +234,7 @@ class BlobsTest(FinTest):
     def test_blobs_recovered(self):
         header, rows, blob = BLOBS["blobs4"]
         names = header[1:]
-        path, out, got, labels, dists, c = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        path, out, got, labels, dists, c = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         self.assertEqual(out, ["id", "cluster", "distance"])
         self.assertEqual([r[0] for r in got], [r[0] for r in rows])
         self.assertEqual(len(got), 200)
@@ -251,7 +251,7 @@ class BlobsTest(FinTest):
         means = self.check_distances(z, labels, dists, 4)
         inertia = math.fsum(dist(r, means[l]) ** 2 for r, l in zip(z, labels))
         self.assertTrue(rel_close(c["inertia"], inertia, 1e-6), (c["inertia"], inertia))
-        result = self.run_ok("-k", "4", "--key", "id", FILES["blobs4"])
+        result = self.run_ok("--clusters", "4", "-k", "id", FILES["blobs4"])
         note = re.fullmatch(r"fin-cluster: 200 rows in 4 clusters, inertia (\S+)\n",
                             result.stderr.decode())
         self.assertIsNotNone(note, result.stderr)
@@ -274,7 +274,7 @@ class BlobsTest(FinTest):
         header, rows, blob = BLOBS["blobs3"]
         report = os.path.join(scratch_dir(), "k.json")
         model = os.path.join(scratch_dir(), "c.json")
-        result = self.run_ok("-k", "2-6", "--key", "id", "--k-report", report, "-o", model,
+        result = self.run_ok("--clusters", "2-6", "-k", "id", "--k-report", report, "-o", model,
                              FILES["blobs3"])
         err = result.stderr.decode()
         table = re.findall(r"(?m)^fin-cluster: +(\d+) +(\S+) +(\S+)$", err)
@@ -312,10 +312,10 @@ class BlobsTest(FinTest):
     def test_single_k_silhouette(self):
         """One k: no silhouette in the file unless --k-report asks for it."""
         header, rows, blob = BLOBS["blobs3"]
-        _, _, _, labels, _, c = self.fit(FILES["blobs3"], "-k", "3", "--key", "id")
+        _, _, _, labels, _, c = self.fit(FILES["blobs3"], "--clusters", "3", "-k", "id")
         self.assertIsNone(c["silhouette"])
         report = os.path.join(scratch_dir(), "k.json")
-        _, _, _, labels, _, c = self.fit(FILES["blobs3"], "-k", "3", "--key", "id",
+        _, _, _, labels, _, c = self.fit(FILES["blobs3"], "--clusters", "3", "-k", "id",
                                          "--k-report", report)
         x = features(header, rows, header[1:])
         want = silhouette(standardise(x, *mean_sd(x)), labels)
@@ -330,7 +330,7 @@ class ModelFileTest(FinTest):
     def test_fields(self):
         header, rows, blob = BLOBS["blobs4"]
         x = features(header, rows, header[1:])
-        _, _, _, labels, _, c = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        _, _, _, labels, _, c = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         self.assertEqual(set(c), FILE_FIELDS | {"mean", "sd"})
         self.assertEqual(c["format"], "fin-cluster")
         self.assertEqual(c["schema_version"], 1)
@@ -353,7 +353,7 @@ class ModelFileTest(FinTest):
                          {"seed": 1, "restarts": 10, "max_iter": 300, "tol": 1e-4})
         self.assertIsInstance(c["fit"]["iterations"], int)
         self.assertTrue(1 <= c["fit"]["iterations"] <= 300)
-        _, _, _, _, _, c = self.fit(FILES["blobs4"], "-k", "4", "-s", "7", "--restarts", "3",
+        _, _, _, _, _, c = self.fit(FILES["blobs4"], "--clusters", "4", "-s", "7", "--restarts", "3",
                                     "--max-iter", "50", "--tol", "1e-6")
         self.assertEqual({f: c["fit"][f] for f in ("seed", "restarts", "max_iter", "tol")},
                          {"seed": 7, "restarts": 3, "max_iter": 50, "tol": 1e-6})
@@ -366,7 +366,7 @@ class ModelFileTest(FinTest):
         for seed in ("5", "5"):
             d = scratch_dir()
             model = os.path.join(d, "c.json")
-            result = self.run_ok("-q", "-k", "2-5", "-s", seed, "--key", "id", "-o", model,
+            result = self.run_ok("-q", "--clusters", "2-5", "-s", seed, "-k", "id", "-o", model,
                                  FILES["blobs4"])
             outs.append((result.stdout, read_bytes(model)))
         self.assertEqual(outs[0], outs[1])
@@ -374,13 +374,13 @@ class ModelFileTest(FinTest):
     def test_assign_same_rows(self):
         """-m on the rows that were fitted gives back the fit's output."""
         model = os.path.join(scratch_dir(), "c.json")
-        fitted = self.run_ok("-q", "-k", "4", "--key", "id", "-o", model, FILES["blobs4"]).stdout
+        fitted = self.run_ok("-q", "--clusters", "4", "-k", "id", "-o", model, FILES["blobs4"]).stdout
         self.assertEqual(self.run_ok("-q", "-m", model, FILES["blobs4"]).stdout, fitted)
         self.assertEqual(self.run_ok("-q", "-m", model, stdin=read_bytes(
             os.path.join(ROOT, FILES["blobs4"]))).stdout, fitted)
 
     def test_assign_new_rows_nearest_centroid(self):
-        model, _, _, _, _, c = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, _, _, _, _, c = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         header, rows, blob = BLOBS["new4"]
         out, got, labels, dists = self.cluster("-m", model, FILES["new4"])
         self.assertEqual(out, ["id", "cluster", "distance"])
@@ -399,7 +399,7 @@ class ModelFileTest(FinTest):
 
     def test_features_by_name(self):
         header, rows, _ = BLOBS["new4"]
-        model, *_ = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         perm = [2, 0, 3, 1]
         shuffled = os.path.join(scratch_dir(), "shuffled.csv")
         write_csv(shuffled, [[r[j] for j in perm] for r in [header] + rows])
@@ -412,16 +412,16 @@ class ModelFileTest(FinTest):
 
     def test_keys_remembered(self):
         header, rows, _ = BLOBS["new4"]
-        model, *_ = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         out, got, _, _ = self.cluster("-m", model, FILES["new4"])
         self.assertEqual(out, ["id", "cluster", "distance"])
         self.assertEqual([r[0] for r in got], [r[0] for r in rows])
-        # --key when assigning overrides the model's
-        out, got, _, _ = self.cluster("-m", model, "--key", "f3", FILES["new4"])
+        # -k when assigning overrides the model's
+        out, got, _, _ = self.cluster("-m", model, "-k", "f3", FILES["new4"])
         self.assertEqual(out, ["f3", "cluster", "distance"])
         self.assertEqual([r[0] for r in got], [r[3] for r in rows])
-        # --keep when fitting: the model still remembers --key
-        model, *_ = self.fit(FILES["blobs4"], "-k", "4", "--key", "id", "--keep")
+        # --keep when fitting: the model still remembers -k
+        model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id", "--keep")
         self.assertEqual(load_json(model)["keys"], ["id"])
         out, got, _, _ = self.cluster("-m", model, FILES["new4"])
         self.assertEqual(out, ["id", "cluster", "distance"])
@@ -432,7 +432,7 @@ class ModelFileTest(FinTest):
                 ["z", "9", "q", "9"], ["w", "1", "e", "3"], ["v", "8", "", "8.5"]]
         path = os.path.join(scratch_dir(), "keep.csv")
         write_csv(path, rows)
-        model, out, got, labels, dists, c = self.fit(path, "-k", "2", "--keep", "--key", "id")
+        model, out, got, labels, dists, c = self.fit(path, "--clusters", "2", "--keep", "-k", "id")
         self.assertEqual(out, rows[0] + ["cluster", "distance"])
         self.assertEqual([r[:-2] for r in got], rows[1:])
         self.assertEqual(c["features"], ["a", "b"])
@@ -447,8 +447,8 @@ class NoScaleTest(FinTest):
     def test_raw_distances(self):
         header, rows, blob = BLOBS["blobs3"]
         x = features(header, rows, header[1:])
-        _, _, _, labels, dists, c = self.fit(FILES["blobs3"], "-k", "3", "--no-scale",
-                                             "--key", "id")
+        _, _, _, labels, dists, c = self.fit(FILES["blobs3"], "--clusters", "3", "--no-scale",
+                                             "-k", "id")
         self.assertTrue(same_partition(labels, blob))
         self.assertFalse(c["scaled"])
         self.assertNotIn("mean", c)
@@ -466,7 +466,7 @@ class NoScaleTest(FinTest):
         out in f1) is split off and the others, apart only in small units, are
         merged."""
         header, rows, blob = BLOBS["blobs4"]
-        _, _, labels, _ = self.cluster("-k", "2", "--no-scale", FILES["blobs4"])
+        _, _, labels, _ = self.cluster("--clusters", "2", "--no-scale", FILES["blobs4"])
         self.assertTrue(same_partition(labels, [int(b == 1) for b in blob]))
 
 
@@ -480,7 +480,7 @@ class EmbedTest(FinTest):
         ce = os.path.join(d, "ce.json")
         self.run_ok("-q", "--model", "autoencoder", "--bottleneck", "4", "-c", "!Class",
                     "--epochs", "10", "-o", ae, CREDIT, tool=FIN_TRAIN)
-        fitted = self.run_ok("-q", "-k", "3", "--embed", ae, "--key", "Class", "-o", ce, CREDIT)
+        fitted = self.run_ok("-q", "--clusters", "3", "--embed", ae, "-k", "Class", "-o", ce, CREDIT)
         out, got = parse_csv(fitted.stdout)
         header, rows = read_csv(CREDIT)
         self.assertEqual(out, ["Class", "cluster", "distance"])
@@ -538,10 +538,10 @@ class EmbedTest(FinTest):
             self.assertLessEqual(dd[labels[i]], min(dd) * (1 + 1e-6), (i, labels[i], dd))
         # Run to convergence (--tol 0: until no label changes), the centroids
         # are their rows' means, and the distances those to the means.
-        _, _, tlabels, tdists = self.cluster("-k", "3", "--embed", ae, "--tol", "0", CREDIT)
+        _, _, tlabels, tdists = self.cluster("--clusters", "3", "--embed", ae, "--tol", "0", CREDIT)
         self.check_distances(standardise(z, mean, sd), tlabels, tdists, 3)
         # clustering those codes as plain columns: the same partition
-        _, _, zlabels, _ = self.cluster("-k", "3", "-c", "z1,z2,z3,z4", codes)
+        _, _, zlabels, _ = self.cluster("--clusters", "3", "-c", "z1,z2,z3,z4", codes)
         self.assertTrue(same_partition(labels, zlabels),
                         f"agreement {agreement(labels, zlabels):.4f}")
         # fin-predict's default batch of 256 rounds the code a little
@@ -549,7 +549,7 @@ class EmbedTest(FinTest):
         result = self.run_ok("-q", "-m", ae, "--embed", CREDIT, tool=FIN_PREDICT)
         with open(codes, "wb") as f:
             f.write(result.stdout)
-        _, _, zlabels, _ = self.cluster("-k", "3", "-c", "z1,z2,z3,z4", codes)
+        _, _, zlabels, _ = self.cluster("--clusters", "3", "-c", "z1,z2,z3,z4", codes)
         self.assertGreaterEqual(agreement(labels, zlabels), 0.99)
 
     def test_embed_is_the_whole_model(self):
@@ -559,7 +559,7 @@ class EmbedTest(FinTest):
         ae = os.path.join(d, "ae.json")
         self.run_ok("-q", "--task", "autoencoder", "--bottleneck", "2", "-c", "f1,f2,f3",
                     "--epochs", "3", "-o", ae, FILES["blobs4"], tool=FIN_TRAIN)
-        _, _, _, _, _, c = self.fit(FILES["blobs4"], "-k", "4", "--embed", ae)
+        _, _, _, _, _, c = self.fit(FILES["blobs4"], "--clusters", "4", "--embed", ae)
         m = load_json(ae)
         self.assertEqual(c["dim"], 2)
         self.assertEqual(c["embed"]["weights"], m["weights"])
@@ -571,17 +571,17 @@ class EmbedTest(FinTest):
         model = os.path.join(d, "reg.json")
         self.run_ok("-q", "-y", "f1", "-c", "f2,f3", "--model", "linear", "--epochs", "2",
                     "-o", model, FILES["blobs4"], tool=FIN_TRAIN)
-        message = self.run_fails(EXIT_MODEL, "-k", "2", "--embed", model, FILES["blobs4"])
+        message = self.run_fails(EXIT_MODEL, "--clusters", "2", "--embed", model, FILES["blobs4"])
         self.assertIn("autoencoder", message)
 
 
 class ErrorTest(FinTest):
     def test_usage_errors(self):
-        model, *_ = self.fit(FILES["blobs3"], "-k", "3")
+        model, *_ = self.fit(FILES["blobs3"], "--clusters", "3")
         ae = os.path.join(scratch_dir(), "ae.json")
         self.run_ok("-q", "--task", "autoencoder", "-c", "f1,f2", "--epochs", "1", "-o", ae,
                     FILES["blobs3"], tool=FIN_TRAIN)
-        cases = [["-k", k, FILES["blobs3"]] for k in ("0", "5-2", "abc", "2-", "-3", "2x", "")]
+        cases = [["--clusters", k, FILES["blobs3"]] for k in ("0", "5-2", "abc", "2-", "-3", "2x", "")]
         cases += [["-m", model, "--embed", ae, FILES["blobs3"]],
                   ["-m", model, "-o", os.path.join(scratch_dir(), "x.json"), FILES["blobs3"]],
                   ["-m", model, "--k-report", os.path.join(scratch_dir(), "x.json"),
@@ -594,19 +594,19 @@ class ErrorTest(FinTest):
     def test_k_more_than_rows(self):
         d = scratch_dir()
         out = os.path.join(d, "c.json")
-        message = self.run_fails(EXIT_USAGE, "-k", "151", "-o", out, FILES["blobs3"])
+        message = self.run_fails(EXIT_USAGE, "--clusters", "151", "-o", out, FILES["blobs3"])
         self.assertIn("151", message)
-        result = run(FIN_CLUSTER, "-k", "148-152", "-o", out, FILES["blobs3"])
+        result = run(FIN_CLUSTER, "--clusters", "148-152", "-o", out, FILES["blobs3"])
         self.assertEqual(result.returncode, EXIT_USAGE, result.stderr)
         self.assertEqual(result.stdout, b"")
         self.assertEqual(os.listdir(d), [])
         # as many clusters as rows is allowed: every row its own centroid
-        _, _, labels, dists = self.cluster("-k", "4", stdin=b"a,b\n1,2\n3,1\n0,5\n7,7\n")
+        _, _, labels, dists = self.cluster("--clusters", "4", stdin=b"a,b\n1,2\n3,1\n0,5\n7,7\n")
         self.assertEqual(sorted(labels), [0, 1, 2, 3])
         self.assertTrue(all(d < 1e-6 for d in dists), dists)
 
     def test_unusable_cluster_files(self):
-        model, *_, c = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, *_, c = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         d = scratch_dir()
 
         def write(name, obj):
@@ -651,10 +651,10 @@ class ErrorTest(FinTest):
         nothing = os.path.join(d, "nothing.csv")
         write_csv(header_only, [["id", "f1", "f2", "f3"]])
         open(nothing, "w").close()
-        model, *_ = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         out = os.path.join(d, "c.json")
         for path in (header_only, nothing):
-            for args in (["-k", "2", "-o", out], ["-k", "2-4"], ["-m", model]):
+            for args in (["--clusters", "2", "-o", out], ["--clusters", "2-4"], ["-m", model]):
                 with self.subTest(path=os.path.basename(path), args=args):
                     self.run_fails(EXIT_NO_ROWS, *args, path)
         self.assertFalse(os.path.exists(out))
@@ -664,9 +664,9 @@ class ErrorTest(FinTest):
         bad = os.path.join(d, "bad.csv")
         write_csv(bad, [["id", "f1", "f2", "f3"], ["a", "1", "2", "3"], ["b", "4", "5", "6"],
                         ["c", "7", "x8", "9"], ["d", "1", "1", "1"]])
-        model, *_ = self.fit(FILES["blobs4"], "-k", "4", "--key", "id")
+        model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         out = os.path.join(d, "c.json")
-        for args in (["-k", "2", "--key", "id", "-o", out], ["-m", model]):
+        for args in (["--clusters", "2", "-k", "id", "-o", out], ["-m", model]):
             with self.subTest(args=args):
                 message = self.run_fails(EXIT_DATA, *args, bad)
                 self.assertIn("bad.csv:4:", message)
@@ -688,7 +688,7 @@ class EmptyClusterTest(FinTest):
                     d = scratch_dir()
                     model = os.path.join(d, "c.json")
                     report = os.path.join(d, "k.json")
-                    result = self.run_ok("-k", k, *scale, "-o", model, "--k-report", report,
+                    result = self.run_ok("--clusters", k, *scale, "-o", model, "--k-report", report,
                                          path)
                     for text in (result.stdout.decode(), result.stderr.decode(),
                                  read_bytes(model).decode(), read_bytes(report).decode()):

@@ -351,7 +351,7 @@ class BinaryTest(EvalCase):
 class AnomalyTest(EvalCase):
     def test_fixture(self):
         case = FIX["anomaly"][0]
-        got, _ = self.report("--task", "anomaly", "--k", str(case["k"]), "--alert-rate",
+        got, _ = self.report("--task", "anomaly", "--top", str(case["k"]), "--alert-rate",
                              repr(case["alert_rate"]), FILES["anomaly"])
         self.assertEqual(set(got), ANOMALY_FIELDS)
         self.assertEqual((got["n"], got["positives"], got["k"], got["alerts"]),
@@ -368,7 +368,7 @@ class AnomalyTest(EvalCase):
         """Ties by position: scores 5 4 4 3 1 0 with labels 0 1 0 1 0 0."""
         write_csv(path("small.csv"), [["score", "y"], ["5", "0"], ["4", "1"], ["4", "0"],
                                       ["3", "1"], ["1", "0"], ["0", "0"]])
-        got, _ = self.report("--task", "anomaly", "--k", "2", "--alert-rate", "0.5",
+        got, _ = self.report("--task", "anomaly", "--top", "2", "--alert-rate", "0.5",
                              path("small.csv"))
         self.assertEqual((got["precision_at_k"], got["alerts"], got["recall_at_rate"]),
                          (0.5, 3, 0.5))
@@ -458,7 +458,7 @@ class CommandLineTest(EvalCase):
             (("--task", "binary", "--threshold", "high"), "--threshold"),
             (("--task", "anomaly", "--alert-rate", "0"), "--alert-rate"),
             (("--task", "anomaly", "--alert-rate", "1.5"), "--alert-rate"),
-            (("--task", "anomaly", "--k", "0"), "--k"),
+            (("--task", "anomaly", "--top", "0"), "--top"),
             (("--task", "binary", "--naive", "last"), "--naive does not go with --task binary"),
             (("--threshold", "0.2"), "--threshold does not go with --task regression"),
             (("--task", "binary", "--cluster", "c"), "--cluster goes with --task cluster"),
@@ -515,7 +515,7 @@ class CommandLineTest(EvalCase):
     def test_help_and_version(self):
         out = self.run_ok(FIN_EVAL, "--help").stdout.decode()
         for option in ("--task", "--actual", "--pred", "--naive", "--horizon", "--last",
-                       "--dm-loss", "--positive", "--threshold", "--k", "--alert-rate",
+                       "--dm-loss", "--positive", "--threshold", "--top", "--alert-rate",
                        "--cluster", "--columns", "--sample", "--seed", "--key", "--format",
                        "--output", "--na", "--delimiter", "--no-header", "--quiet"):
             self.assertIn(option, out)

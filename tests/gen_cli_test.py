@@ -256,7 +256,7 @@ class FactsTest(GenCase):
             f.writelines(f"{i};{v!r}\n" for i, v in enumerate(SERIES["ret"]))
         got, _ = self.csv_facts("--no-header", "-d", ";", "-c", "2", p)
         self.check_facts(got[p], SERIES["ret"])
-        got, _ = self.csv_facts("--no-header", "-d", ";", p)
+        got, _ = self.csv_facts("-n", "-d", ";", p)
         self.check_facts(got[p], SERIES["ret"])
 
     def test_undefined(self):
@@ -328,7 +328,8 @@ class FactsTest(GenCase):
             (("--facts", "-c", "ret,other", FILES["returns"]), "names 2 columns"),
             (("--facts", "-c", "ret", "-c", "other", FILES["returns"]), "one column"),
             (("--facts", "--format", "xml", FILES["returns"]), "--format"),
-            (("--facts", "-n", "10", FILES["returns"]), "-n"),
+            (("--facts", "--samples", "10", FILES["returns"]), "--samples"),
+            (("-m", "gan.json", "-n"), "-n"),
             (("--facts", "--paths", FILES["returns"]), "--paths"),
             (("--facts", "-m", "gan.json", FILES["returns"]), "--facts"),
             (("--facts", "-", "-"), "standard input"),
@@ -337,7 +338,7 @@ class FactsTest(GenCase):
             ((), "-m"),
             (("-m", "gan.json", "-c", "ret"), "-c"),
             (("-m", "gan.json", "--format", "csv"), "--format"),
-            (("-m", "gan.json", "-n", "0"), "--samples"),
+            (("-m", "gan.json", "--samples", "0"), "--samples"),
             (("-m", "gan.json", "-s", "x"), "--seed"),
         ]
         for args, word in cases:
@@ -393,36 +394,36 @@ class SamplingTest(GenCase):
         return result, parse_csv(result.stdout)
 
     def test_rows(self):
-        result, (header, rows) = self.sample("-n", "50")
+        result, (header, rows) = self.sample("--samples", "50")
         self.assertEqual(self.header, ["day", "ret_4", "ret_3", "ret_2", "ret_1", "ret_0"])
         self.assertEqual(header, self.header)
         self.assertEqual(len(rows), 50)
         self.assertEqual([r[0] for r in rows], [str(i) for i in range(1, 51)])
         self.assertTrue(all(len(r) == 6 for r in rows))
         self.assertEqual(result.stderr.decode(), "fin-gen: 50 samples of 5 values\n")
-        self.assertEqual(self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "5").stderr, b"")
+        self.assertEqual(self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "5").stderr, b"")
         _, (_, rows) = self.sample()
         self.assertEqual(len(rows), 1000)
 
     def test_units(self):
-        _, (_, rows) = self.sample("-n", "400", "-q")
+        _, (_, rows) = self.sample("--samples", "400", "-q")
         values = [float(v) for r in rows for v in r[1:]]
         mean = math.fsum(values) / len(values)
         self.assertTrue(90 < mean < 110, mean)
 
     def test_seed(self):
-        a = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "200", "--seed", "7").stdout
-        b = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "200", "-s", "7").stdout
-        c = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "200", "-s", "8").stdout
-        default = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "200").stdout
-        one = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "200", "-s", "1").stdout
+        a = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "200", "--seed", "7").stdout
+        b = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "200", "-s", "7").stdout
+        c = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "200", "-s", "8").stdout
+        default = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "200").stdout
+        one = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "200", "-s", "1").stdout
         self.assertEqual(a, b)
         self.assertNotEqual(a, c)
         self.assertEqual(default, one)
 
     def test_prefix(self):
-        _, (_, short) = self.sample("-q", "-n", "100")
-        _, (_, long) = self.sample("-q", "-n", "300")
+        _, (_, short) = self.sample("-q", "--samples", "100")
+        _, (_, long) = self.sample("-q", "--samples", "300")
         self.assertEqual(len(long), 300)
         for i, (s, l) in enumerate(zip(short, long)):
             self.assertEqual(s[0], l[0])
@@ -431,17 +432,17 @@ class SamplingTest(GenCase):
 
     def test_large_n_in_chunks(self):
         """More samples than one chunk of 4096: numbered on, prefix kept."""
-        _, (_, rows) = self.sample("-q", "-n", "5000")
+        _, (_, rows) = self.sample("-q", "--samples", "5000")
         self.assertEqual(len(rows), 5000)
         self.assertEqual(rows[-1][0], "5000")
-        _, (_, head) = self.sample("-q", "-n", "4096")
+        _, (_, head) = self.sample("-q", "--samples", "4096")
         for a, b in zip(head[-3:], rows[4093:4096]):
             for x, y in zip(a[1:], b[1:]):
                 self.assertTrue(rel_close(float(y), float(x), 1e-5), (x, y))
 
     def test_paths(self):
-        _, (header, rows) = self.sample("-q", "-n", "40", "-s", "3")
-        result, (pheader, prows) = self.sample("-n", "40", "-s", "3", "--paths")
+        _, (header, rows) = self.sample("-q", "--samples", "40", "-s", "3")
+        result, (pheader, prows) = self.sample("--samples", "40", "-s", "3", "--paths")
         self.assertEqual(pheader, ["t", "ret"])
         self.assertEqual(len(prows), 40 * 5)
         self.assertEqual([r[0] for r in prows], [str(t) for t in range(1, 201)])
@@ -455,16 +456,16 @@ class SamplingTest(GenCase):
 
     def test_output_file(self):
         out = path("samples.csv")
-        result = self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "30", "-o", out)
+        result = self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "30", "-o", out)
         self.assertEqual(result.stdout, b"")
         self.assertEqual(read_bytes(out),
-                         self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "30").stdout)
+                         self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "30").stdout)
 
     def test_facts_of_paths(self):
         """The pipeline of fin-gen(1): facts of a path, by column name."""
         out = path("path.csv")
-        self.run_ok(FIN_GEN, "-q", "-m", self.model, "-n", "60", "--paths", "-o", out)
-        _, (_, rows) = self.sample("-q", "-n", "60", "--paths")
+        self.run_ok(FIN_GEN, "-q", "-m", self.model, "--samples", "60", "--paths", "-o", out)
+        _, (_, rows) = self.sample("-q", "--samples", "60", "--paths")
         got, _ = self.csv_facts("-c", "ret", out)
         self.check_facts(got[out], [float(r[1]) for r in rows])
 
@@ -478,9 +479,9 @@ class ChannelsTest(GenCase):
                                       for i, (x, y) in enumerate(zip(a, b))]
         model, header = train_gan("two", rows, "a,b", 3)
         self.assertEqual(header, ["day", "a_2", "a_1", "a_0", "b_2", "b_1", "b_0"])
-        sheader, samples = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "-n", "20").stdout)
+        sheader, samples = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "--samples", "20").stdout)
         self.assertEqual(sheader, header)
-        pheader, prows = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "-n", "20",
+        pheader, prows = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "--samples", "20",
                                                "--paths").stdout)
         self.assertEqual(pheader, ["t", "a", "b"])
         self.assertEqual(len(prows), 60)
@@ -499,7 +500,7 @@ class ChannelsTest(GenCase):
                                  enumerate(level_series(100, 5, 11))]
         model, header = train_gan("one", rows, "x", 1)
         self.assertEqual(header, ["day", "x_0"])
-        pheader, prows = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "-n", "7",
+        pheader, prows = parse_csv(self.run_ok(FIN_GEN, "-q", "-m", model, "--samples", "7",
                                                "--paths").stdout)
         self.assertEqual(pheader, ["t", "x_0"])
         self.assertEqual([r[0] for r in prows], [str(t) for t in range(1, 8)])

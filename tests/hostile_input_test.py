@@ -76,7 +76,7 @@ class SequenceLayout(FinCase):
         for tool, args in ((FIN_TRAIN, ["--model", "cnn", "-k", "t", "--epochs", "1", "-q",
                                         "-o", path("m.json")]),
                            (FIN_ANOMALY, ["fit", "-k", "t", "-o", path("d.json")]),
-                           (FIN_CLUSTER, ["-k", "2", "--key", "t"])):
+                           (FIN_CLUSTER, ["--clusters", "2", "-k", "t"])):
             with self.subTest(tool=os.path.basename(tool)):
                 msg = self.run_fails(EXIT_DATA, tool, *args, data)
                 self.assertIn("repeat_lag.csv:1: column 'DAX_5' appears twice, as columns 4 and 5",
@@ -130,7 +130,7 @@ class ModelFeatures(FinCase):
         for tool, args in (
                 (FIN_ANOMALY, ["--method", "autoencoder", "--ae", self.ae, "-k", "DAX_0"]),
                 (FIN_ANOMALY, ["--method", "gan", "--gan", self.gan, "-k", "DAX_0"]),
-                (FIN_CLUSTER, ["-k", "2", "--embed", self.ae, "--key", "DAX_0"])):
+                (FIN_CLUSTER, ["--clusters", "2", "--embed", self.ae, "-k", "DAX_0"])):
             with self.subTest(args=args[:2]):
                 msg = self.run_fails(EXIT_USAGE, tool, *args, path("windows.csv"))
                 self.assertIn("'DAX_0' is a feature of", msg)
@@ -140,7 +140,7 @@ class ModelFeatures(FinCase):
         cut = [[v for j, v in enumerate(r) if j != 3] for r in [header] + rows]
         write_csv(path("short.csv"), cut)
         for tool, args in ((FIN_ANOMALY, ["--method", "autoencoder", "--ae", self.ae]),
-                           (FIN_CLUSTER, ["-k", "2", "--embed", self.ae]),
+                           (FIN_CLUSTER, ["--clusters", "2", "--embed", self.ae]),
                            (FIN_PREDICT, ["-m", self.ae])):
             with self.subTest(tool=os.path.basename(tool)):
                 msg = self.run_fails(EXIT_DATA, tool, *args, path("short.csv"))
@@ -155,7 +155,7 @@ class ModelFeatures(FinCase):
             json.dump(model, f)
         for tool, args in ((FIN_PREDICT, ["-m", twice]),
                            (FIN_ANOMALY, ["--method", "autoencoder", "--ae", twice]),
-                           (FIN_CLUSTER, ["-k", "2", "--embed", twice])):
+                           (FIN_CLUSTER, ["--clusters", "2", "--embed", twice])):
             with self.subTest(tool=os.path.basename(tool)):
                 msg = self.run_fails(EXIT_MODEL, tool, *args, path("windows.csv"))
                 self.assertIn("DAX_7", msg)
@@ -191,7 +191,7 @@ class DuplicateNames(FinCase):
                            (FIN_PREDICT, ["-m", model]),
                            (FIN_WINDOW, ["-c", "y", "-k", "id", "--size", "3"]),
                            (FIN_ANOMALY, ["--method", "zscore", "-k", "id"]),
-                           (FIN_CLUSTER, ["-k", "2", "--key", "id"]),
+                           (FIN_CLUSTER, ["--clusters", "2", "-k", "id"]),
                            (FIN_EVAL, ["--actual", "y", "--pred", "id"])):
             with self.subTest(tool=os.path.basename(tool)):
                 msg = self.run_fails(EXIT_DATA, tool, *args, path("dup.csv"))
@@ -241,7 +241,7 @@ class Messages(FinCase):
         rows = [["x", "z"]] + [[str(i % 7), str(i % 5)] for i in range(60)]
         rows[40][0] = "1e308"
         write_csv(path("big.csv"), rows)
-        msg = self.run_fails(EXIT_DATA, FIN_CLUSTER, "-k", "2", path("big.csv"))
+        msg = self.run_fails(EXIT_DATA, FIN_CLUSTER, "--clusters", "2", path("big.csv"))
         self.assertIn("big.csv:41: column 'x': beyond the float32 range: '1e308'", msg)
         msg = self.run_fails(EXIT_DATA, FIN_ANOMALY, "--method", "zscore", path("big.csv"))
         self.assertIn("big.csv:41: column 'x'", msg)

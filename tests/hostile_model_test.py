@@ -135,9 +135,9 @@ def loaders(kind):
         "autoencoder": [
             predict,
             lambda m: [TOOL["fin-anomaly"], "-q", "--method", "autoencoder", "--ae", m, tab],
-            lambda m: [TOOL["fin-cluster"], "-q", "-k", "2", "--embed", m, "-o", out, tab],
+            lambda m: [TOOL["fin-cluster"], "-q", "--clusters", "2", "--embed", m, "-o", out, tab],
             init],
-        "gan": [lambda m: [TOOL["fin-gen"], "-q", "-m", m, "-n", "5"],
+        "gan": [lambda m: [TOOL["fin-gen"], "-q", "-m", m, "--samples", "5"],
                 lambda m: [TOOL["fin-anomaly"], "-q", "--method", "gan", "--gan", m, win]],
     }[kind]
 
@@ -324,7 +324,8 @@ def make_files():
         return os.path.join(TMP, name + ".json")
 
     feats = ["-c", "a,b,c,d", "-k", "id"]
-    train = [TOOL["fin-train"], "-q", "--epochs", "2"]
+    # the ids are record names, not times
+    train = [TOOL["fin-train"], "-q", "--epochs", "2", "--unsorted"]
     make(train + feats + ["-y", "y", "-o", path("regression"), table])
     make(train + feats + ["-y", "cls", "--model", "logistic", "-o", path("binary"), table])
     make(train + feats + ["-y", "k3", "--task", "multiclass", "--model", "softmax", "-o",
@@ -342,9 +343,9 @@ def make_files():
                 path("detector_autoencoder"), table])
     make(fit + ["-k", "day", "--method", "gan", "--gan", path("gan"), "-o", path("detector_gan"),
                 windows])
-    make([TOOL["fin-cluster"], "-q", "-k", "2"] + ["-c", "a,b,c,d", "--key", "id"] +
+    make([TOOL["fin-cluster"], "-q", "--clusters", "2"] + ["-c", "a,b,c,d", "-k", "id"] +
          ["-o", path("cluster"), table])
-    make([TOOL["fin-cluster"], "-q", "-k", "2", "--key", "id", "--embed", path("autoencoder"),
+    make([TOOL["fin-cluster"], "-q", "--clusters", "2", "-k", "id", "--embed", path("autoencoder"),
           "-o", path("cluster_embed"), table])
     for name in ("regression", "binary", "multiclass", "autoencoder", "cnn", "lstm", "gan",
                  "detector_zscore", "detector_mahalanobis", "detector_iforest",

@@ -202,7 +202,7 @@ static void test_rowset_append(void **state)
 /* Sample sd (divisor n - 1), missing values left out. */
 static void test_rowset_sd(void **state)
 {
-	char dir[4096], path[4200];
+	char dir[4096], path[4200], want[4300];
 	fin_csv_opts opts = { 0 };
 	fin_rowset r = { 0 };
 	fin_err err = { 0 };
@@ -221,7 +221,134 @@ static void test_rowset_sd(void **state)
 	assert_int_equal(fin_rowset_sd(&r, 0, 0, 2, &sd, &err), FIN_OK);
 	assert_true(isnan(sd));
 	assert_int_equal(fin_rowset_sd(&r, 0, 0, 6, &sd, &err), FIN_EDATA);
-	assert_string_equal(err.msg, "data row 6: column 'y': not a number: 'abc'");
+	snprintf(want, sizeof want, "%s:7: column 'y': not a number: 'abc'", path);
+	assert_string_equal(err.msg, want);
+	fin_rowset_free(&r);
+	fin_tempdir_remove(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The rows of a.csv (a quoted field over two lines, with CRLF, then a lone
+ * CR) and b.csv, read as one input. */
+static void read_two_files(const char *dir, char *a, char *b, size_t size, fin_rowset *r)
+{
+	char *paths[2] = { a, b };
+	fin_csv_opts opts = { 0 };
+	fin_err err = { 0 };
+	fin_input *in;
+
+	snprintf(a, size, "%s/a.csv", dir);
+	snprintf(b, size, "%s/b.csv", dir);
+	write_text(a, "t,x\n1,\"two\r\nlines\"\n2,b\n3,\"c\rd\"\n");
+	write_text(b, "t,x\n4,e\n5,f\n");
+	in = fin_input_open(paths, 2, &opts, &err);
+	assert_non_null(in);
+	assert_int_equal(fin_rowset_read(r, in, &err), FIN_OK);
+	fin_input_close(in);
+	assert_int_equal(r->rows, 5);
+}
+
+/* Every row knows its input and line, and how many lines it takes. */
+static void test_rowset_sources(void **state)
+{
+	static const long lines[] = { 2, 4, 5, 2, 3 }, spans[] = { 2, 1, 2, 1, 1 };
+	char dir[4096], a[4200], b[4200];
+	fin_rowset r = { 0 };
+	fin_err err = { 0 };
+	size_t i;
+	long line;
+
+	(void)state;
+	assert_int_equal(fin_tempdir_make(dir, sizeof dir, "test-backtest", &err), FIN_OK);
+	read_two_files(dir, a, b, sizeof a, &r);
+	for (i = 0; i < 5; i++) {
+		assert_string_equal(fin_rowset_source_of(&r, i, &line), i < 3 ? a : b);
+		assert_int_equal(line, lines[i]);
+		assert_int_equal(fin_rowset_row_lines(&r, i), spans[i]);
+	}
+	fin_rowset_free(&r);
+	fin_tempdir_remove(dir);
+}
+
+static void expect_rewrite(const fin_backtest *bt, const fin_fold *f, const char *msg,
+			   const char *want)
+{
+	char out[2000];
+	size_t n = fin_backtest_rewrite(bt, f, msg, strlen(msg), out, sizeof out);
+
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, want);
+}
+
+/* A fold file's lines become the input's: the fold trains on rows 1-4
+ * (train.csv: header, then lines 2-3, 4, 5-6 from a.csv, 7 from b.csv)
+ * and tests on row 5 (test.csv line 2, b.csv line 3). */
+static void test_rewrite_fold_lines(void **state)
+{
+	char dir[4096], a[4200], b[4200], msg[9000], want[9000];
+	fin_backtest bt = { .dir = "/tmp/fin-backtest.AbC123" };
+	fin_fold f = { .train_from = 0, .train_to = 4, .test_from = 4, .test_to = 5 };
+	fin_rowset r = { 0 };
+	fin_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(fin_tempdir_make(dir, sizeof dir, "test-backtest", &err), FIN_OK);
+	read_two_files(dir, a, b, sizeof a, &r);
+	bt.rows = &r;
+
+	expect_rewrite(&bt, &f, "fin-train: /tmp/fin-backtest.AbC123/train.csv:7: column 'x': bad",
+		       (snprintf(want, sizeof want, "fin-train: %s:2: column 'x': bad", b), want));
+	/* the second line of a row, in either file */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:3: x",
+		       (snprintf(want, sizeof want, "%s:3: x", a), want));
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:6:",
+		       (snprintf(want, sizeof want, "%s:6:", a), want));
+	expect_rewrite(&bt, &f, "fin-predict: /tmp/fin-backtest.AbC123/test.csv:2: column",
+		       (snprintf(want, sizeof want, "fin-predict: %s:3: column", b), want));
+	/* the header */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/test.csv:1: x",
+		       (snprintf(want, sizeof want, "%s:1: x", b), want));
+	/* an earlier line of the same file, in the same input or another */
+	expect_rewrite(&bt, &f,
+		       "/tmp/fin-backtest.AbC123/train.csv:5: '0' comes before '1' on line 4: sort",
+		       (snprintf(want, sizeof want, "%s:5: '0' comes before '1' on line 4: sort", a),
+			want));
+	expect_rewrite(&bt, &f,
+		       "/tmp/fin-backtest.AbC123/train.csv:7: '0' comes before '1' on line 2: sort",
+		       (snprintf(want, sizeof want, "%s:2: '0' comes before '1' on %s:2: sort", b, a),
+			want));
+	/* "on line" only after a line that was turned */
+	expect_rewrite(&bt, &f, "nothing on line 2", "nothing on line 2");
+	/* the other files, and lines past the rows */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/model.json: unusable model file",
+		       "the model the training command wrote: unusable model file");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/predictions.csv:3: 2 fields",
+		       "fin-predict's output, line 3: 2 fields");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/train.csv:8: x",
+		       "the fold's training rows, line 8: x");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/test.csv: no input rows",
+		       "the fold's test rows: no input rows");
+	/* another directory, and a file of the directory fin does not write */
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC12/train.csv:2: x",
+		       "/tmp/fin-backtest.AbC12/train.csv:2: x");
+	expect_rewrite(&bt, &f, "/tmp/fin-backtest.AbC123/other.csv:2: x",
+		       "/tmp/fin-backtest.AbC123/other.csv:2: x");
+	/* a long line is cut, never overrun */
+	memset(msg, 'x', sizeof msg - 1);
+	msg[sizeof msg - 1] = '\0';
+	{
+		char out[100];
+		assert_int_equal(fin_backtest_rewrite(&bt, &f, msg, strlen(msg), out, sizeof out), 99);
+		assert_int_equal(strlen(out), 99);
+	}
 	fin_rowset_free(&r);
 	fin_tempdir_remove(dir);
 }
@@ -237,6 +364,8 @@ int main(void)
 		cmocka_unit_test(test_rowset_write),
 		cmocka_unit_test(test_rowset_append),
 		cmocka_unit_test(test_rowset_sd),
+		cmocka_unit_test(test_rowset_sources),
+		cmocka_unit_test(test_rewrite_fold_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
