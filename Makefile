@@ -162,6 +162,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 
 fuzz-build: deps-clang
 	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins
