@@ -19,8 +19,9 @@ const char *fin_command_name(const char *path);
 
 /* Runs argv[0] (a path, or a name looked up on PATH) with standard input
  * from /dev/null and standard output sent to standard error, so that the
- * caller's standard output carries only its own data; waits for it. FIN_OK
- * when it exits with status 0, otherwise FIN_EDATA saying what happened. */
+ * caller's standard output carries only its own data; waits for it. The
+ * command is killed when the caller dies, however it dies. FIN_OK when it
+ * exits with status 0, otherwise FIN_EDATA saying what happened. */
 int fin_command_run(char *const *argv, fin_err *err);
 
 /* For a signal handler (async-signal-safe): stops the run. The command

@@ -8,8 +8,9 @@ that names an output of every tool (-o of each, fin-train --log, fin-anomaly
 symbolic link, a FIFO, a device node, a directory, an input (standard input
 too), a file of mode 0600 and a new path under umask 077; a data error half
 way through leaves the previous output byte for byte; a signal while an
-output is being written leaves no temporary file. What a run onto a special
-file must give is what the same run gives onto a new regular file.
+output is being written leaves no temporary file; fin-backtest's training
+commands die with it. What a run onto a special file must give is what the
+same run gives onto a new regular file.
 
 The signals are sent at a point the tool cannot get past: its input is a
 FIFO whose writing end the test holds open, so the tool waits for more rows
@@ -487,6 +488,97 @@ class SignalTest(unittest.TestCase):
                 self.assertEqual(proc.wait(TIMEOUT), 0, proc.stderr.read())
                 self.assertEqual(sorted(os.listdir(d)), ["in", "out"])
                 self.assertNotEqual(read(out), b"old\n")
+
+
+def group_alive(pgid):
+    """The processes of group pgid that are not yet dead (zombies are)."""
+    alive = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(pid))
+    return alive
+
+
+def running(pid, program):
+    """The live children of pid that run program (exec'd, not just forked)."""
+    found = []
+    for child in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                comm, rest = f.read().split("(", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        fields = rest.split()
+        if int(fields[1]) == pid and fields[0] != "Z" and comm == program:
+            found.append(int(child))
+    return found
+
+
+class BacktestSignalTest(unittest.TestCase):
+    """fin-backtest in a process group of its own, training with enough
+    epochs to be still at its first fold when it is signalled; the test
+    waits until fin-train runs (its child has exec'd it)."""
+
+    def start(self, outputs, tmpdir):
+        proc = subprocess.Popen([TOOL["fin-backtest"], *BACKTEST, "--trade", "-o",
+                                 outputs["out"], "--report", outputs["report"],
+                                 FILES["windows"], "--", "fin-train", "--model", "mlp",
+                                 "--epochs", "1000000", "-k", "t"],
+                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=dict(os.environ, TMPDIR=tmpdir),
+                                preexec_fn=reset_signals, start_new_session=True)
+        self.addCleanup(self.kill_group, proc.pid)
+        deadline = time.monotonic() + TIMEOUT
+        while not running(proc.pid, "fin-train"):
+            self.assertIsNone(proc.poll())
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        return proc
+
+    @staticmethod
+    def kill_group(pgid):
+        for pid in group_alive(pgid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def assert_group_ends(self, pgid):
+        deadline = time.monotonic() + TIMEOUT
+        while group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(group_alive(pgid), [])
+
+    def outputs(self):
+        d = scratch_dir()
+        files = {"out": os.path.join(d, "out.csv"), "report": os.path.join(d, "report.json")}
+        for path in files.values():
+            write(path, b"old\n")
+        return d, files
+
+    def test_sigkill_leaves_no_child(self):
+        d, files = self.outputs()
+        proc = self.start(files, scratch_dir())
+        proc.kill()
+        self.assertEqual(proc.wait(TIMEOUT), -signal.SIGKILL)
+        self.assert_group_ends(proc.pid)
+
+    def test_sigterm_leaves_nothing(self):
+        d, files = self.outputs()
+        tmpdir = scratch_dir()
+        proc = self.start(files, tmpdir)
+        proc.terminate()
+        self.assertEqual(proc.wait(TIMEOUT), -signal.SIGTERM)
+        self.assert_group_ends(proc.pid)
+        self.assertEqual(os.listdir(tmpdir), [])
+        self.assertEqual(sorted(os.listdir(d)), ["out.csv", "report.json"])
+        for path in files.values():
+            self.assertEqual(read(path), b"old\n")
 
 
 if __name__ == "__main__":
