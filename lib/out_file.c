@@ -250,6 +250,9 @@ fin_out_file *fin_out_file_open(const char *path, const fin_input *in, char *con
 	}
 	if (!(f->name = strdup(path)))
 		return fail_open(f, err, path, strerror(ENOMEM));
+	/* An empty name would make a temporary file with nowhere to go. */
+	if (!*path)
+		return fail_open(f, err, path, strerror(ENOENT));
 	exists = stat(path, &st) == 0;
 	if (!exists && errno != ENOENT)
 		return fail_open(f, err, path, strerror(errno));

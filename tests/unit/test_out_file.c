@@ -194,6 +194,8 @@ static void test_refusals(void **state)
 
 	assert_null(fin_out_file_open(in_dir("no/such.csv"), NULL, NULL, 0, &err));
 	assert_int_equal(err.code, FIN_EUSAGE);
+	assert_null(fin_out_file_open("", NULL, NULL, 0, &err));
+	assert_int_equal(err.code, FIN_EUSAGE);
 
 	/* An input, by its name, another name or a link. */
 	put("in.csv", "x\n1\n", 0644);
