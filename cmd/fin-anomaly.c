@@ -1,11 +1,9 @@
 /* fin-anomaly: fit anomaly detectors on history and score rows with them. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "columns.h"
@@ -16,7 +14,7 @@
 #include "json_file.h"
 #include "metrics.h"
 #include "numio.h"
-#include "out.h"
+#include "out_file.h"
 #include "row_batch.h"
 #include "table.h"
 #include "train.h"
@@ -108,6 +106,26 @@ struct options {
 	fin_csv_opts csv;
 };
 
+/* The files a run writes, opened once its inputs are open and before the
+ * work, made final once it all succeeded. */
+struct outputs {
+	fin_out_file *main;    /* -o: the detector (fit), or the scores */
+	fin_out_file *metrics; /* --metrics */
+};
+
+static int open_outputs(const struct options *o, const fin_input *in, struct outputs *w,
+			fin_err *err)
+{
+	char *const models[] = { o->model, o->ae, o->gan };
+
+	if (!(w->main = fin_out_file_open(o->output, in, models, 3, err)))
+		return err->code;
+	if (o->metrics && o->label && o->mode != FIT &&
+	    !(w->metrics = fin_out_file_open(o->metrics, in, models, 3, err)))
+		return err->code;
+	return FIN_OK;
+}
+
 /* Scores and labels kept for the metrics. */
 struct evaluation {
 	double *score;
@@ -144,14 +162,13 @@ static const char *json_number(char *buf, double v)
 }
 
 /* ROC-AUC, PR-AUC and recall when the top contamination share is flagged,
- * against the rows whose label is o->positive. */
+ * against the rows whose label is o->positive: as JSON to file, or on
+ * standard error when it is NULL. */
 static int report_metrics(const struct evaluation *e, const struct options *o,
-			  double contamination, fin_err *err)
+			  double contamination, fin_out_file *file, fin_err *err)
 {
-	const char *path = o->metrics;
 	size_t k = (size_t)ceil(contamination * (double)e->n), pos = 0, i;
 	double auc, ap, recall;
-	FILE *f = stderr;
 
 	if (fin_ranking_metrics(e->score, e->label, e->n, k, &auc, &ap, &recall) != 0)
 		return fin_fail(err, FIN_EDATA, "out of memory");
@@ -164,20 +181,18 @@ static int report_metrics(const struct evaluation *e, const struct options *o,
 			 "%zu rows, %s the positive label '%s' in column '%s' (see --positive): no "
 			 "ROC-AUC, PR-AUC or recall",
 			 e->n, pos ? "every one with" : "none with", o->positive, o->label);
-	if (path && !(f = fopen(path, "w")))
-		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
-	if (path) {
-		char a[FIN_NUM_MAX], b[FIN_NUM_MAX], c[FIN_NUM_MAX], r[FIN_NUM_MAX];
-		fprintf(f, "{\"rows\":%zu,\"positives\":%zu,\"roc_auc\":%s,\"pr_auc\":%s,"
-			   "\"contamination\":%s,\"recall_at_contamination\":%s}\n",
-			e->n, pos, json_number(a, auc), json_number(b, ap), json_number(c, contamination),
-			json_number(r, recall));
+	if (file) {
+		char a[FIN_NUM_MAX], b[FIN_NUM_MAX], c[FIN_NUM_MAX], r[FIN_NUM_MAX], line[512];
+		int n = snprintf(line, sizeof line,
+				 "{\"rows\":%zu,\"positives\":%zu,\"roc_auc\":%s,\"pr_auc\":%s,"
+				 "\"contamination\":%s,\"recall_at_contamination\":%s}\n",
+				 e->n, pos, json_number(a, auc), json_number(b, ap),
+				 json_number(c, contamination), json_number(r, recall));
+		fin_out_bytes(fin_out_file_writer(file), line, (size_t)n);
 	} else if (pos > 0 && pos < e->n)
-		fprintf(f, "fin-anomaly: %zu rows, %zu positive: ROC-AUC %.4f, PR-AUC %.4f, recall "
-			   "in the top %.4g: %.4f\n",
+		fprintf(stderr, "fin-anomaly: %zu rows, %zu positive: ROC-AUC %.4f, PR-AUC %.4f, "
+				"recall in the top %.4g: %.4f\n",
 			e->n, pos, auc, ap, contamination, recall);
-	if (path && fclose(f) != 0)
-		return fin_fail(err, FIN_EDATA, "%s: write error", path);
 	return FIN_OK;
 }
 
@@ -201,27 +216,18 @@ static void write_result(fin_out *out, double score, int flagged)
 	fin_out_char(out, '\n');
 }
 
-static int open_output(const char *path, int *fd, fin_err *err)
-{
-	*fd = STDOUT_FILENO;
-	if (path && strcmp(path, "-") != 0 &&
-	    (*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
-		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", path);
-	return FIN_OK;
-}
-
 /* fit, or fit and score: every row is read into memory, as fitting needs. */
 static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
-	       struct evaluation *ev, fin_err *err)
+	       struct evaluation *ev, struct outputs *w, fin_err *err)
 {
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
 				.nkeys = o->nkeys, .target = o->label, .na = o->na,
 				.keep_keys = o->mode == FIT_AND_SCORE };
 	double *score = NULL;
-	fin_out *out = NULL;
+	fin_out *out;
 	size_t i, j;
-	int rc, fd = -1;
+	int rc;
 
 	if (o->ae) {
 		/* The model decides the features, and the keys unless -k does. */
@@ -257,7 +263,8 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 			spec.nkeys = d->gan.nkeys;
 		}
 	}
-	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
+	if ((rc = open_outputs(o, in, w, err)) != FIN_OK ||
+	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
 		return rc;
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", t.skipped);
@@ -285,19 +292,12 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		fprintf(stderr, "fin-anomaly: %s fitted on %zu rows of %zu features; threshold %.6g\n",
 			fin_method_name(d->method), t.rows, t.nfeat, d->threshold);
 	if (o->mode == FIT) {
-		rc = fin_detector_save(d, o->output, err);
+		rc = fin_detector_save(d, w->main, err);
 		goto done;
 	}
 	/* The rows fitted are the rows scored: fitting has their scores. */
 	score = d->fit_scores;
-	out = malloc(sizeof *out);
-	if (!out) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	if ((rc = open_output(o->output, &fd, err)) != FIN_OK)
-		goto done;
-	fin_out_init(out, fd);
+	out = fin_out_file_writer(w->main);
 	write_header(out, t.key_names, t.nkeys);
 	for (i = 0; rc == FIN_OK && i < t.rows; i++) {
 		int flag = score[i] > d->threshold;
@@ -309,14 +309,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 			rc = keep_for_metrics(ev, score[i],
 					      t.ylabel[i] && strcmp(t.ylabel[i], o->positive) == 0, err);
 	}
-	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
-		    FIN_OK &&
-	    rc == FIN_OK)
-		rc = FIN_EDATA;
 done:
-	if (fd > STDOUT_FILENO)
-		close(fd);
-	free(out);
 	fin_table_free(&t);
 	return rc;
 }
@@ -324,7 +317,7 @@ done:
 /* score: rows stream through in chunks; memory stays constant (but for
  * the scores kept for --label). */
 static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
-		 struct evaluation *ev, fin_err *err)
+		 struct evaluation *ev, struct outputs *w, fin_err *err)
 {
 	enum { BATCH = 4096 };
 	char **names, **key_names = NULL;
@@ -334,9 +327,9 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	double *s = NULL;
 	fin_row_batch rb = { 0 };
 	fin_features feat = { 0 };
-	fin_out *out = NULL;
+	fin_out *out;
 	fin_row *row;
-	int rc, got, fd = -1;
+	int rc, got;
 
 	if ((rc = fin_detector_load(d, o->model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
@@ -368,15 +361,14 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	if ((rc = fin_row_batch_init(&rb, BATCH, d->nfeat, pass, npass, err)) != FIN_OK)
 		goto done;
 	s = malloc(BATCH * sizeof *s);
-	out = malloc(sizeof *out);
 	key_names = malloc((npass ? npass : 1) * sizeof *key_names);
-	if (!pass || !s || !out || !key_names) {
+	if (!pass || !s || !key_names) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if ((rc = open_output(o->output, &fd, err)) != FIN_OK)
+	if ((rc = open_outputs(o, in, w, err)) != FIN_OK)
 		goto done;
-	fin_out_init(out, fd);
+	out = fin_out_file_writer(w->main);
 	for (j = 0; j < npass; j++)
 		key_names[j] = names[pass[j]];
 	write_header(out, key_names, npass);
@@ -412,20 +404,13 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			fin_row_batch_clear(&rb);
 		}
 	} while (got > 0 && rc == FIN_OK);
-	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
-		    FIN_OK &&
-	    rc == FIN_OK)
-		rc = FIN_EDATA;
 	if (rc == FIN_OK && !o->quiet && feat.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
 	if (rc == FIN_OK && rows + feat.skipped == 0)
 		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 done:
-	if (fd > STDOUT_FILENO)
-		close(fd);
 	fin_features_free(&feat);
 	free(key_names);
-	free(out);
 	fin_row_batch_free(&rb);
 	free(s);
 	free(pass);
@@ -512,8 +497,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (o->mode != SCORE && o->det.method == FIN_DET_GAN && !o->gan)
 		return fin_fail(err, FIN_EUSAGE,
 				"--method gan needs --gan MODEL, a model from fin-train --task gan");
-	if (o->mode == FIT && o->output && (rc = fin_json_check_writable(o->output, err)))
-		return rc;
 	return FIN_OK;
 }
 
@@ -524,6 +507,7 @@ int main(int argc, char **argv)
 				      .sample = 256, .seed = 1 },
 			     .positive = "1", .bottleneck = 8, .epochs = 50, .threads = 1 };
 	struct evaluation ev = { 0 };
+	struct outputs w = { 0 };
 	fin_detector d = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
@@ -541,12 +525,20 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
 		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
-		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &err)
-				     : fit(&o, in, &d, &flagged, &ev, &err);
+		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &w, &err)
+				     : fit(&o, in, &d, &flagged, &ev, &w, &err);
 	if (rc == FIN_OK && o.label && o.mode != FIT)
 		rc = report_metrics(&ev, &o,
 				    isnan(d.contamination) ? o.det.contamination : d.contamination,
-				    &err);
+				    w.metrics, &err);
+	if (rc == FIN_OK && w.metrics) {
+		rc = fin_out_file_commit(w.metrics, &err);
+		w.metrics = NULL;
+	}
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(w.main, &err);
+		w.main = NULL;
+	}
 	/* An alert has a status of its own, so that cron tells it from a
 	 * broken input, and its one line replaces the count. */
 	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
@@ -555,6 +547,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-anomaly", err.msg);
+	fin_out_file_discard(w.metrics);
+	fin_out_file_discard(w.main);
 	fin_input_close(in);
 	fin_detector_free(&d);
 	free(ev.score);

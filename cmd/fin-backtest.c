@@ -1,6 +1,5 @@
 /* fin-backtest: walk-forward backtest of a training command and fin-predict. */
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -8,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "backtest.h"
 #include "cli.h"
@@ -17,7 +15,7 @@
 #include "json_file.h"
 #include "model.h"
 #include "numio.h"
-#include "out.h"
+#include "out_file.h"
 #include "trading.h"
 #include "version.h"
 
@@ -290,7 +288,7 @@ static cJSON *report_json(const fin_trade_report *r)
 	return o;
 }
 
-static int write_report(const char *path, const fin_trade_report *strategy,
+static int write_report(fin_out_file *f, const fin_trade_report *strategy,
 			const fin_trade_report *hold, const fin_trade_opts *o, size_t nfolds,
 			fin_err *err)
 {
@@ -304,7 +302,7 @@ static int write_report(const char *path, const fin_trade_report *strategy,
 	     fin_json_add_exact(j, "periods_per_year", o->periods_per_year) &&
 	     cJSON_AddStringToObject(j, "returns", returns_words[o->log_returns]) &&
 	     cJSON_AddNumberToObject(j, "folds", (double)nfolds);
-	rc = ok ? fin_json_save(j, path, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	rc = ok ? fin_json_save(j, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
 	cJSON_Delete(j);
 	return rc;
 }
@@ -319,8 +317,7 @@ static void stop_if_interrupted(const char *dir)
 		return;
 	if (dir[0])
 		fin_tempdir_remove(dir);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	fin_out_file_on_signal(sig);
 }
 
 static void on_signal(int sig)
@@ -357,7 +354,7 @@ int main(int argc, char **argv)
 	fin_backtest bt = { 0 };
 	fin_fold *folds = NULL;
 	fin_input *in = NULL;
-	fin_out *out = NULL;
+	fin_out_file *out = NULL, *report_out = NULL;
 	char *output = NULL, *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
 	char **key_lists = NULL, **keys = NULL;
 	size_t nkey_lists = 0, *key = NULL, nkeys = 0;
@@ -366,7 +363,6 @@ int main(int argc, char **argv)
 	int nopts = argc, opt, rc = FIN_OK, word, quiet = 0, verbose = 0, trading = 0;
 	int check_model_key = 1;
 	long time_key;
-	int fd = STDOUT_FILENO;
 
 	/* The training command is everything after the first "--"; getopt
 	 * never sees it. */
@@ -444,15 +440,16 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE,
 			      "--trade: a --step below --test-size would trade a row once per fold "
 			      "that tests it");
-	else if (report)
-		rc = fin_json_check_writable(report, &err);
 	if (rc != FIN_OK)
 		goto fail;
 	if (!spec.step)
 		spec.step = spec.test_size;
 
 	in = fin_input_open(argv + optind, (size_t)(nopts - optind), &csv, &err);
-	if (!in) {
+	/* The outputs once the input is open (neither may be it), before
+	 * any fold. */
+	if (!in || !(out = fin_out_file_open(output, in, NULL, 0, &err)) ||
+	    (report && !(report_out = fin_out_file_open(report, in, NULL, 0, &err)))) {
 		rc = err.code;
 		goto fail;
 	}
@@ -485,12 +482,6 @@ int main(int argc, char **argv)
 	}
 	fin_input_close(in);
 	in = NULL;
-	/* Opened once the input is read, so that -o naming an input does
-	 * not empty it first; not for the commands to inherit. */
-	if (output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
-		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
-		goto fail;
-	}
 
 	cmd = calloc(ncmd, sizeof *cmd);
 	res.scale = malloc(nfolds * sizeof *res.scale);
@@ -571,24 +562,26 @@ int main(int argc, char **argv)
 				f->test_to, secs);
 	}
 	/* The files go before any output: a reader closing the pipe ends
-	 * the process where it writes. */
+	 * the process where it writes. A signal from here on has only the
+	 * outputs' temporary files to remove. */
 	fin_tempdir_remove(dir);
 	dir[0] = '\0';
-	catch_signals(SIG_DFL);
+	catch_signals(fin_out_file_on_signal);
 	stop_if_interrupted(dir);
 
 	if (trading && (rc = trade(&res, &rows, &topt, &strategy, &hold, &err)) != FIN_OK)
 		goto fail;
-	if (!(out = malloc(sizeof *out))) {
-		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+	write_output(fin_out_file_writer(out), &res, trading);
+	if (report_out &&
+	    (rc = write_report(report_out, &strategy, &hold, &topt, nfolds, &err)) != FIN_OK)
 		goto fail;
+	rc = fin_out_file_commit(out, &err);
+	out = NULL;
+	if (rc == FIN_OK && report_out) {
+		rc = fin_out_file_commit(report_out, &err);
+		report_out = NULL;
 	}
-	fin_out_init(out, fd);
-	write_output(out, &res, trading);
-	if ((rc = fin_out_finish(out, output ? output : "<stdout>", &err)) != FIN_OK)
-		goto fail;
-	if (trading && report &&
-	    (rc = write_report(report, &strategy, &hold, &topt, nfolds, &err)) != FIN_OK)
+	if (rc != FIN_OK)
 		goto fail;
 	if (trading && !quiet)
 		print_report(&strategy, &hold, &topt, nfolds);
@@ -598,14 +591,13 @@ fail:
 done:
 	if (dir[0])
 		fin_tempdir_remove(dir);
-	if (fd != STDOUT_FILENO && fd >= 0)
-		close(fd);
+	fin_out_file_discard(report_out);
+	fin_out_file_discard(out);
 	fin_input_close(in);
 	fin_model_free(&m);
 	fin_rowset_free(&rows);
 	results_free(&res);
 	free(folds);
-	free(out);
 	if (cmd)
 		free(cmd[0]);
 	free(cmd);

@@ -1,5 +1,4 @@
 /* fin-cluster: k-means segmentation of rows, or of an autoencoder's code. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +13,7 @@
 #include "gemm.h"
 #include "input.h"
 #include "json_file.h"
-#include "out.h"
+#include "out_file.h"
 #include "row_batch.h"
 #include "table.h"
 #include "version.h"
@@ -116,7 +115,7 @@ struct k_result {
 	double inertia, silhouette;
 };
 
-static int write_k_report(const char *path, const struct k_result *r, size_t n, size_t best,
+static int write_k_report(fin_out_file *f, const struct k_result *r, size_t n, size_t best,
 			  fin_err *err)
 {
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
@@ -138,7 +137,7 @@ static int write_k_report(const char *path, const struct k_result *r, size_t n, 
 		cJSON_Delete(o);
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
-	rc = fin_json_save(o, path, err);
+	rc = fin_json_save(o, f, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -182,6 +181,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	float *space = NULL;
 	fin_kmeans trial = { 0 };
 	fin_out *out = malloc(sizeof *out);
+	fin_out_file *model_file = NULL, *report_file = NULL;
 
 	if (!res || !out) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
@@ -200,6 +200,14 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		spec.ncolumns = c->ae.nfeat;
 		spec.exact = 1;
 		spec.owner = o->embed;
+	}
+	/* The outputs once every input is open, before the work. */
+	if ((o->output &&
+	     !(model_file = fin_out_file_open(o->output, in, (char *[]){ o->embed }, 1, err))) ||
+	    (o->k_report &&
+	     !(report_file = fin_out_file_open(o->k_report, in, (char *[]){ o->embed }, 1, err)))) {
+		rc = err->code;
+		goto done;
 	}
 	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
 		goto done;
@@ -251,8 +259,6 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	}
 	if (nk > 1 && !o->quiet)
 		fprintf(stderr, "fin-cluster: k = %zu has the best silhouette\n", res[best].k);
-	if (o->k_report && (rc = write_k_report(o->k_report, res, nk, best, err)) != FIN_OK)
-		goto done;
 	fin_kmeans_assign(&c->km, space, t.rows, cluster, dist);
 	if ((rc = fin_clusterer_describe(c, t.x, t.rows, cluster, err)) != FIN_OK)
 		goto done;
@@ -273,8 +279,17 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		goto done;
 	if (o->keep && (rc = remember_keys(o, in, c, err)) != FIN_OK)
 		goto done;
-	if (o->output)
-		rc = fin_clusterer_save(c, o->output, err);
+	if ((report_file && (rc = write_k_report(report_file, res, nk, best, err)) != FIN_OK) ||
+	    (model_file && (rc = fin_clusterer_save(c, model_file, err)) != FIN_OK))
+		goto done;
+	if (report_file) {
+		rc = fin_out_file_commit(report_file, err);
+		report_file = NULL;
+	}
+	if (rc == FIN_OK && model_file) {
+		rc = fin_out_file_commit(model_file, err);
+		model_file = NULL;
+	}
 	if (rc == FIN_OK && !o->quiet)
 		fprintf(stderr, "fin-cluster: %zu rows in %zu clusters, inertia %.6g\n", t.rows,
 			c->km.k, c->km.inertia);
@@ -284,6 +299,8 @@ done:
 		t.feat = NULL;
 		t.nfeat = 0;
 	}
+	fin_out_file_discard(report_file);
+	fin_out_file_discard(model_file);
 	fin_table_free(&t);
 	fin_kmeans_free(&trial);
 	free(space);
@@ -451,8 +468,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (o->model && (o->embed || o->output || o->k_report))
 		return fin_fail(err, FIN_EUSAGE, "-m assigns with a saved model: no --embed, -o or "
 				"--k-report");
-	if (o->output && (rc = fin_json_check_writable(o->output, err)) != FIN_OK)
-		return rc;
 	return FIN_OK;
 }
 

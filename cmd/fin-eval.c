@@ -1,13 +1,11 @@
 /* fin-eval: forecast, classification, ranking and clustering metrics, each
  * next to what a forecast without skill gets. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "binary_eval.h"
 #include "cli.h"
@@ -17,7 +15,7 @@
 #include "forecast_eval.h"
 #include "input.h"
 #include "json_file.h"
-#include "out.h"
+#include "out_file.h"
 #include "version.h"
 
 static const char usage[] =
@@ -570,20 +568,12 @@ static void table_lines(fin_out *out, const cJSON *o, const char *prefix, size_t
 	}
 }
 
-static int write_table(const struct options *o, const cJSON *report, int fd, fin_err *err)
+static void write_table(const cJSON *report, fin_out *out)
 {
-	fin_out *out = malloc(sizeof *out);
 	size_t width = 0;
-	int rc;
 
-	if (!out)
-		return fin_fail(err, FIN_EDATA, "out of memory");
-	fin_out_init(out, fd);
 	table_lines(NULL, report, "", 0, &width);
 	table_lines(out, report, "", width, &width);
-	rc = fin_out_finish(out, o->output ? o->output : "<stdout>", err);
-	free(out);
-	return rc;
 }
 
 /* ---- the run ---- */
@@ -596,7 +586,8 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	fin_eval_input d = { 0 };
 	struct report r = { .json = cJSON_CreateObject(), .notes = cJSON_CreateArray(),
 			    .quiet = o->quiet, .ok = 1 };
-	int rc, fd = -1;
+	fin_out_file *file = NULL;
+	int rc;
 
 	if (!r.json || !r.notes) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
@@ -610,13 +601,9 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	}
 	if ((rc = choose_columns(o, names, nnames, fin_input_name(in), &spec, cols, err)) != FIN_OK)
 		goto done;
-	/* The output is checked before any row is read. */
-	if (o->format == FORMAT_JSON && o->output &&
-	    (rc = fin_json_check_writable(o->output, err)) != FIN_OK)
-		goto done;
-	if (o->format == FORMAT_TABLE && o->output && strcmp(o->output, "-") != 0 &&
-	    (fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0) {
-		rc = fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", o->output);
+	/* The output is opened before any row is read. */
+	if (!(file = fin_out_file_open(o->output, in, NULL, 0, err))) {
+		rc = err->code;
 		goto done;
 	}
 	if ((rc = fin_eval_read(&d, in, &spec, err)) != FIN_OK)
@@ -642,12 +629,15 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	if (!r.ok)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 	else if (o->format == FORMAT_JSON)
-		rc = fin_json_save(r.json, o->output, err);
+		rc = fin_json_save(r.json, file, err);
 	else
-		rc = write_table(o, r.json, fd >= 0 ? fd : STDOUT_FILENO, err);
+		write_table(r.json, fin_out_file_writer(file));
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(file, err);
+		file = NULL;
+	}
 done:
-	if (fd >= 0)
-		close(fd);
+	fin_out_file_discard(file);
 	cJSON_Delete(r.json);
 	cJSON_Delete(r.notes);
 	fin_eval_input_free(&d);

@@ -1,13 +1,11 @@
 /* fin-gen: synthetic samples from a GAN of fin-train, and the stylized
  * facts of return series to compare them with real ones. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "columns.h"
@@ -16,7 +14,7 @@
 #include "json_file.h"
 #include "model.h"
 #include "numio.h"
-#include "out.h"
+#include "out_file.h"
 #include "version.h"
 #include "window.h"
 
@@ -177,12 +175,13 @@ static void write_sample_path(fin_out *out, const fin_model *m, size_t number, c
 static int sample(const struct options *o, fin_err *err)
 {
 	fin_model m = { 0 };
-	fin_out *out = NULL;
+	fin_out_file *file = NULL;
+	fin_out *out;
 	gsl_rng *rng = NULL;
 	float *scaled = NULL;
 	double *raw = NULL;
 	size_t done, b, i;
-	int fd = STDOUT_FILENO, rc = fin_model_load(&m, o->model, err);
+	int rc = fin_model_load(&m, o->model, err);
 
 	if (rc != FIN_OK)
 		goto done;
@@ -197,20 +196,19 @@ static int sample(const struct options *o, fin_err *err)
 			      m.gan.sample, m.gan.d.in_c, m.gan.d.in_t);
 		goto done;
 	}
-	out = malloc(sizeof *out);
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	scaled = malloc(CHUNK * m.nfeat * sizeof *scaled);
 	raw = malloc(CHUNK * m.nfeat * sizeof *raw);
-	if (!out || !rng || !scaled || !raw) {
+	if (!rng || !scaled || !raw) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if (o->output && (fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0) {
-		rc = fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", o->output);
+	if (!(file = fin_out_file_open(o->output, NULL, (char *[]){ o->model }, 1, err))) {
+		rc = err->code;
 		goto done;
 	}
 	gsl_rng_set(rng, o->seed);
-	fin_out_init(out, fd);
+	out = fin_out_file_writer(file);
 	write_sample_header(out, &m, o->paths);
 	for (done = 0; done < o->samples; done += b) {
 		b = o->samples - done < CHUNK ? o->samples - done : CHUNK;
@@ -224,10 +222,10 @@ static int sample(const struct options *o, fin_err *err)
 				write_sample_row(out, &m, done + i + 1, raw + i * m.nfeat);
 		}
 	}
-	if (fin_out_finish(out, o->output ? o->output : "<stdout>", rc == FIN_OK ? err : NULL) !=
-		    FIN_OK &&
-	    rc == FIN_OK)
-		rc = FIN_EDATA;
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(file, err);
+		file = NULL;
+	}
 	if (rc == FIN_OK && !o->quiet) {
 		fprintf(stderr, "fin-gen: %zu samples of %zu values", o->samples, m.nfeat);
 		if (o->paths)
@@ -235,12 +233,10 @@ static int sample(const struct options *o, fin_err *err)
 		fputc('\n', stderr);
 	}
 done:
-	if (fd != STDOUT_FILENO && fd >= 0)
-		close(fd);
+	fin_out_file_discard(file);
 	gsl_rng_free(rng);
 	free(scaled);
 	free(raw);
-	free(out);
 	fin_model_free(&m);
 	return rc;
 }
@@ -416,7 +412,7 @@ static void write_csv(fin_out *out, const struct series *s, size_t ns)
 	}
 }
 
-static int write_json(const char *path, const struct series *s, size_t ns, fin_err *err)
+static int write_json(fin_out_file *file, const struct series *s, size_t ns, fin_err *err)
 {
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
 	int ok = o && a && cJSON_AddItemToObject(o, "series", a), rc;
@@ -440,7 +436,7 @@ static int write_json(const char *path, const struct series *s, size_t ns, fin_e
 					   fin_json_doubles(f->leverage, FIN_FACTS_LEVERAGE)) &&
 		     fin_json_add_exact(e, "acf_band", f->acf_band);
 	}
-	rc = ok ? fin_json_save(o, path, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	rc = ok ? fin_json_save(o, file, err) : fin_fail(err, FIN_EDATA, "out of memory");
 	cJSON_Delete(o);
 	return rc;
 }
@@ -451,8 +447,8 @@ static int facts(const struct options *o, fin_err *err)
 	char *const *files = o->nfiles ? o->files : stdin_path;
 	size_t nfiles = o->nfiles ? o->nfiles : 1, i, stdins = 0;
 	struct series *s = calloc(nfiles, sizeof *s);
-	fin_out *out = NULL;
-	int rc = FIN_OK, fd = STDOUT_FILENO, tty = 0;
+	fin_out_file *file = NULL;
+	int rc = FIN_OK, tty = 0;
 
 	if (!s)
 		return fin_fail(err, FIN_EDATA, "out of memory");
@@ -476,38 +472,28 @@ static int facts(const struct options *o, fin_err *err)
 	for (i = 0; i < nfiles; i++)
 		if ((rc = find_column(o, &s[i], err)) != FIN_OK)
 			goto done;
-	if (o->format == FORMAT_JSON && o->output &&
-	    (rc = fin_json_check_writable(o->output, err)) != FIN_OK)
-		goto done;
-	if (o->format != FORMAT_JSON && o->output &&
-	    (fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0) {
-		rc = fin_fail(err, FIN_EUSAGE, "%s: cannot write: %m", o->output);
+	if (!(file = fin_out_file_open(o->output, NULL, files, nfiles, err))) {
+		rc = err->code;
 		goto done;
 	}
 	for (i = 0; i < nfiles; i++)
 		if ((rc = describe(o, &s[i], err)) != FIN_OK)
 			goto done;
-	if (o->format == FORMAT_JSON) {
-		rc = write_json(o->output, s, nfiles, err);
-		goto done;
-	}
-	if (!(out = malloc(sizeof *out))) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	fin_out_init(out, fd);
-	if (o->format == FORMAT_CSV)
-		write_csv(out, s, nfiles);
+	if (o->format == FORMAT_JSON)
+		rc = write_json(file, s, nfiles, err);
+	else if (o->format == FORMAT_CSV)
+		write_csv(fin_out_file_writer(file), s, nfiles);
 	else
-		write_table(out, s, nfiles);
-	rc = fin_out_finish(out, o->output ? o->output : "<stdout>", err);
+		write_table(fin_out_file_writer(file), s, nfiles);
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(file, err);
+		file = NULL;
+	}
 done:
-	if (fd != STDOUT_FILENO && fd >= 0)
-		close(fd);
+	fin_out_file_discard(file);
 	for (i = 0; i < nfiles; i++)
 		fin_input_close(s[i].in);
 	free(s);
-	free(out);
 	return rc;
 }
 

@@ -1,10 +1,8 @@
 /* fin-predict: apply a model from fin-train to CSV rows, streaming. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "columns.h"
@@ -13,7 +11,7 @@
 #include "input.h"
 #include "model.h"
 #include "numio.h"
-#include "out.h"
+#include "out_file.h"
 #include "row_batch.h"
 #include "version.h"
 #include "window.h"
@@ -142,10 +140,11 @@ int main(int argc, char **argv)
 	char **keys = NULL, **names, *model_path = NULL, *output = NULL;
 	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, batch = 256, threads = 1;
 	size_t i, j, k, rows = 0;
-	int keep = 0, embed = 0, recon = 0, quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO, got;
+	int keep = 0, embed = 0, recon = 0, quiet = 0, opt, rc = FIN_OK, word, got;
 	enum fin_na na = FIN_NA_ERROR;
 	fin_input *in = NULL;
-	fin_out *out = NULL;
+	fin_out_file *file = NULL;
+	fin_out *out;
 	fin_row *row;
 	fin_row_batch rb = { 0 };
 	float *scaled = NULL;
@@ -243,16 +242,15 @@ int main(int argc, char **argv)
 		goto fail;
 	scaled = malloc(batch * m.nfeat * sizeof *scaled);
 	pred = malloc(batch * k * sizeof *pred);
-	out = malloc(sizeof *out);
-	if (!scaled || !pred || !out || fin_net_reserve(&m.net, batch) != 0) {
+	if (!scaled || !pred || fin_net_reserve(&m.net, batch) != 0) {
 		rc = fin_fail(&err, FIN_EDATA, "out of memory");
 		goto fail;
 	}
-	if (output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0) {
-		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
+	if (!(file = fin_out_file_open(output, in, (char *[]){ model_path }, 1, &err))) {
+		rc = err.code;
 		goto fail;
 	}
-	fin_out_init(out, fd);
+	out = fin_out_file_writer(file);
 	for (j = 0; j < npass; j++) {
 		fin_out_field(out, names[pass[j]], strlen(names[pass[j]]));
 		fin_out_char(out, ',');
@@ -290,11 +288,12 @@ int main(int argc, char **argv)
 		if (got == 0)
 			break;
 	}
-	if (fin_out_finish(out, output ? output : "<stdout>", rc == FIN_OK ? &err : NULL) != FIN_OK &&
-	    rc == FIN_OK)
-		rc = FIN_EDATA;
 	if (rc == FIN_OK && rows == 0)
 		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(file, &err);
+		file = NULL;
+	}
 	if (!quiet && feat.skipped)
 		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", feat.skipped);
 	if (!quiet && feat.filled)
@@ -303,11 +302,9 @@ fail:
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-predict", err.msg);
 done:
-	if (fd != STDOUT_FILENO && fd >= 0)
-		close(fd);
+	fin_out_file_discard(file);
 	fin_input_close(in);
 	fin_model_free(&m);
-	free(out);
 	fin_row_batch_free(&rb);
 	free(scaled);
 	free(pred);

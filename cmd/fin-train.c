@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "input.h"
 #include "model.h"
+#include "out_file.h"
 #include "table.h"
 #include "train.h"
 #include "version.h"
@@ -116,8 +117,18 @@ static const struct option long_options[] = {
 /* Progress: a live line on a terminal, one plain line per epoch otherwise. */
 struct progress {
 	int quiet, live;
-	FILE *log;
+	fin_out_file *log;
 };
+
+/* A line of the --log file, written out at once, so that a reader of a
+ * FIFO sees each epoch as it ends. */
+static void log_line(fin_out_file *log, const char *line, int n)
+{
+	fin_out *out = fin_out_file_writer(log);
+
+	fin_out_bytes(out, line, n < 0 ? 0 : (size_t)n);
+	fin_out_drain(out);
+}
 
 static void on_epoch(void *ctx, const fin_epoch *e)
 {
@@ -125,13 +136,14 @@ static void on_epoch(void *ctx, const fin_epoch *e)
 	double eta = e->seconds / (double)e->epoch * (double)(e->epochs - e->epoch);
 
 	if (p->log) {
-		fprintf(p->log, "{\"epoch\":%zu,\"train_loss\":%.9g,", e->epoch, e->train_loss);
-		if (isnan(e->val_loss))
-			fputs("\"val_loss\":null,", p->log);
-		else
-			fprintf(p->log, "\"val_loss\":%.9g,", e->val_loss);
-		fprintf(p->log, "\"seconds\":%.3f}\n", e->seconds);
-		fflush(p->log);
+		char line[256], val[32] = "null";
+		if (!isnan(e->val_loss))
+			snprintf(val, sizeof val, "%.9g", e->val_loss);
+		log_line(p->log, line,
+			 snprintf(line, sizeof line,
+				  "{\"epoch\":%zu,\"train_loss\":%.9g,\"val_loss\":%s,"
+				  "\"seconds\":%.3f}\n",
+				  e->epoch, e->train_loss, val, e->seconds));
 	}
 	if (p->quiet)
 		return;
@@ -160,9 +172,11 @@ static void on_gan_epoch(void *ctx, const fin_gan_epoch *e)
 	struct progress *p = ctx;
 
 	if (p->log) {
-		fprintf(p->log, "{\"epoch\":%zu,\"loss_d\":%.9g,\"loss_g\":%.9g,\"seconds\":%.3f}\n",
-			e->epoch, e->loss_d, e->loss_g, e->seconds);
-		fflush(p->log);
+		char line[256];
+		log_line(p->log, line,
+			 snprintf(line, sizeof line,
+				  "{\"epoch\":%zu,\"loss_d\":%.9g,\"loss_g\":%.9g,\"seconds\":%.3f}\n",
+				  e->epoch, e->loss_d, e->loss_g, e->seconds));
 	}
 	if (p->quiet)
 		return;
@@ -217,7 +231,7 @@ done:
 /* Trains a GAN on the rows of t (the last g->val of them held out) and
  * writes it to output. */
 static int train_gan(const struct gan_run *g, const fin_table *t, char *const *keys, size_t nkeys,
-		     const char *output, struct progress *prog, fin_err *err)
+		     fin_out_file *output, struct progress *prog, fin_err *err)
 {
 	fin_model m = { 0 };
 	size_t nval = (size_t)floor((double)t->rows * g->val), ntrain = t->rows - nval;
@@ -308,7 +322,8 @@ int main(int argc, char **argv)
 	float dropout = 0, lr;
 	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs, bottleneck = 8;
 	int task = -1, opt, rc = FIN_OK, word, quiet = 0, target_given = 0;
-	fin_input *in = NULL;
+	fin_input *in = NULL, *vin = NULL;
+	fin_out_file *out = NULL;
 	float *xtr = NULL, *ytr = NULL, *xva = NULL, *yva = NULL;
 	const fin_table *vsrc;
 	size_t vfrom, vto;
@@ -416,8 +431,6 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
 	if (rc != FIN_OK)
 		goto fail;
-	if (output && (rc = fin_model_check_writable(output, &err)) != FIN_OK)
-		goto fail;
 	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
 		task = FIN_TASK_BINARY;
 	if (model_name && task < 0 && strcmp(model_name, "softmax") == 0)
@@ -463,7 +476,13 @@ int main(int argc, char **argv)
 	spec.nkeys = nkeys;
 	spec.key_order = !unsorted;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
-	if (!in) {
+	if (in && val_file)
+		vin = fin_input_open(&val_file, 1, &csv, &err);
+	/* The outputs once every input is open: neither may be one. */
+	if (!in || (val_file && !vin) ||
+	    !(out = fin_out_file_open(output, in, (char *[]){ init, val_file }, 2, &err)) ||
+	    (log_path &&
+	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file }, 2, &err)))) {
 		rc = err.code;
 		goto fail;
 	}
@@ -477,10 +496,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-train: %zu missing values filled forward\n", t.filled);
 	prog.quiet = quiet;
 	prog.live = isatty(STDERR_FILENO);
-	if (log_path && !(prog.log = fopen(log_path, "w"))) {
-		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", log_path);
-		goto fail;
-	}
 	if (task == FIN_TASK_GAN) {
 		gan.o.epochs = o.epochs;
 		gan.o.batch = o.batch;
@@ -492,7 +507,7 @@ int main(int argc, char **argv)
 		gan.val = val;
 		gan.threads = (int)threads;
 		gan.quiet = quiet;
-		rc = train_gan(&gan, &t, keys, nkeys, output, &prog, &err);
+		rc = train_gan(&gan, &t, keys, nkeys, out, &prog, &err);
 		goto fail;
 	}
 	if (init) {
@@ -569,19 +584,12 @@ int main(int argc, char **argv)
 	vfrom = ntrain;
 	vto = t.rows;
 	if (val_file) {
-		fin_input *vin = fin_input_open(&val_file, 1, &csv, &err);
 		fin_table_spec vspec = spec;
-		if (!vin) {
-			rc = err.code;
-			goto fail;
-		}
 		vspec.columns = m.feat;
 		vspec.ncolumns = m.nfeat;
 		vspec.exact = 1;
 		vspec.owner = "the model";
-		rc = fin_table_read(&vt, vin, &vspec, &err);
-		fin_input_close(vin);
-		if (rc != FIN_OK)
+		if ((rc = fin_table_read(&vt, vin, &vspec, &err)) != FIN_OK)
 			goto fail;
 		vsrc = &vt;
 		vfrom = 0;
@@ -613,14 +621,24 @@ int main(int argc, char **argv)
 	facts.rows_val = vto - vfrom;
 	snprintf(facts.optimizer, sizeof facts.optimizer, "%s", fin_optim_name(o.optimizer));
 	m.facts = facts;
-	rc = fin_model_save(&m, output, &err);
+	rc = fin_model_save(&m, out, &err);
 fail:
+	/* The log and the model are made final only by a run that succeeded. */
+	if (rc == FIN_OK && prog.log) {
+		rc = fin_out_file_commit(prog.log, &err);
+		prog.log = NULL;
+	}
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(out, &err);
+		out = NULL;
+	}
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-train", err.msg);
 done:
-	if (prog.log)
-		fclose(prog.log);
+	fin_out_file_discard(prog.log);
+	fin_out_file_discard(out);
 	fin_input_close(in);
+	fin_input_close(vin);
 	fin_table_free(&t);
 	fin_table_free(&vt);
 	fin_model_free(&m);

@@ -1,15 +1,13 @@
 /* fin-window: sliding windows over a time series CSV. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "columns.h"
 #include "input.h"
-#include "out.h"
+#include "out_file.h"
 #include "version.h"
 #include "window.h"
 
@@ -77,10 +75,10 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	char **cols = NULL, **keys = NULL, **names, *output = NULL, *target_col = NULL;
 	size_t ncols = 0, nkeys = 0, nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
-	int quiet = 0, opt, rc = FIN_OK, word, fd = STDOUT_FILENO;
+	int quiet = 0, opt, rc = FIN_OK, word;
 	fin_window_stats st;
 	fin_input *in = NULL;
-	fin_out *out = NULL;
+	fin_out_file *out = NULL;
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "c:k:d:no:qhV", long_options, NULL)) != -1) {
@@ -157,27 +155,24 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = fin_window_check(&o, nchan, &err);
 
-	if (rc == FIN_OK && output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
-		rc = fin_fail(&err, FIN_EUSAGE, "%s: cannot write: %m", output);
-	out = malloc(sizeof *out);
-	if (rc == FIN_OK && !out)
-		rc = fin_fail(&err, FIN_EDATA, "out of memory");
+	if (rc == FIN_OK && !(out = fin_out_file_open(output, in, NULL, 0, &err)))
+		rc = err.code;
 	if (rc == FIN_OK) {
-		fin_out_init(out, fd);
-		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, out, &st, &err);
-		if (fin_out_finish(out, output ? output : "<stdout>", rc == FIN_OK ? &err : NULL) != FIN_OK && rc == FIN_OK)
-			rc = FIN_EDATA;
+		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, fin_out_file_writer(out),
+				    &st, &err);
+		if (rc == FIN_OK) {
+			rc = fin_out_file_commit(out, &err);
+			out = NULL;
+		}
 		if (!quiet && st.na_rows)
 			fprintf(stderr, "fin-window: %zu rows with missing values; windows spanning them left out\n",
 				st.na_rows);
 		if (!quiet && st.filled)
 			fprintf(stderr, "fin-window: %zu missing values filled forward\n", st.filled);
 	}
-	if (fd != STDOUT_FILENO && fd >= 0 && close(fd) != 0 && rc == FIN_OK)
-		rc = fin_fail(&err, FIN_EDATA, "%s: write error: %m", output);
 done:
+	fin_out_file_discard(out);
 	fin_input_close(in);
-	free(out);
 	free(chan);
 	free(key);
 	free(cols);

@@ -149,7 +149,7 @@ static cJSON *sizes_json(const fin_kmeans *km)
 	return a;
 }
 
-int fin_clusterer_save(const fin_clusterer *c, const char *path, fin_err *err)
+int fin_clusterer_save(const fin_clusterer *c, fin_out_file *file, fin_err *err)
 {
 	cJSON *o = cJSON_CreateObject(), *f = cJSON_CreateObject();
 	int ok, rc;
@@ -184,7 +184,7 @@ int fin_clusterer_save(const fin_clusterer *c, const char *path, fin_err *err)
 		cJSON_Delete(o);
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
-	rc = fin_json_save(o, path, err);
+	rc = fin_json_save(o, file, err);
 	cJSON_Delete(o);
 	return rc;
 }

@@ -46,7 +46,8 @@ int fin_clusterer_describe(fin_clusterer *c, const float *x, size_t n, const int
 
 void fin_clusterer_free(fin_clusterer *c);
 
-int fin_clusterer_save(const fin_clusterer *c, const char *path, fin_err *err);
+/* Writes the clusters as JSON to f (fin_out_file_commit makes it final). */
+int fin_clusterer_save(const fin_clusterer *c, fin_out_file *f, fin_err *err);
 int fin_clusterer_load(fin_clusterer *c, const char *path, fin_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -107,7 +108,7 @@ int fin_command_run(char *const *argv, const fin_command_lines *lines, fin_err *
 	int report[2], said[2] = { -1, -1 }, exec_errno = 0, status, rc = FIN_OK;
 	siginfo_t info;
 	ssize_t got;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(report, O_CLOEXEC) != 0)
 		return fin_fail(err, FIN_EDATA, "cannot run %s: %s", fin_command_name(argv[0]),
@@ -137,7 +138,12 @@ int fin_command_run(char *const *argv, const fin_command_lines *lines, fin_err *
 		int null = open("/dev/null", O_RDONLY), to = lines ? said[1] : STDERR_FILENO;
 		default_handlers();
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 && dup2(to, STDOUT_FILENO) >= 0 &&
+		/* The command dies with us, even by SIGKILL, which leaves no
+		 * handler to pass a signal on; a parent gone before this took
+		 * effect is seen by getppid. SIGKILL, as a command may catch
+		 * or ignore any other. */
+		if (null >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == parent &&
+		    dup2(null, STDIN_FILENO) >= 0 && dup2(to, STDOUT_FILENO) >= 0 &&
 		    (!lines || dup2(to, STDERR_FILENO) >= 0) &&
 		    (null == STDIN_FILENO || close(null) == 0))
 			execvp(argv[0], argv);

@@ -28,8 +28,9 @@ typedef struct fin_command_lines {
  * from /dev/null and standard output sent to standard error, so that the
  * caller's standard output carries only its own data; waits for it. With
  * lines, the command's standard output and error go through lines->line
- * instead. FIN_OK when it exits with status 0, otherwise FIN_EDATA saying
- * what happened. */
+ * instead. The command is killed when the caller dies, however it dies.
+ * FIN_OK when it exits with status 0, otherwise FIN_EDATA saying what
+ * happened. */
 int fin_command_run(char *const *argv, const fin_command_lines *lines, fin_err *err);
 
 /* For a signal handler (async-signal-safe): stops the run. The command

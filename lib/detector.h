@@ -66,8 +66,8 @@ void fin_detector_free(fin_detector *d);
  * scoring; -1 unless cov is positive definite. */
 int fin_detector_whiten(fin_detector *d);
 
-/* Writes the detector atomically to path (standard output for NULL or -). */
-int fin_detector_save(const fin_detector *d, const char *path, fin_err *err);
+/* Writes the detector as JSON to f (fin_out_file_commit makes it final). */
+int fin_detector_save(const fin_detector *d, fin_out_file *f, fin_err *err);
 /* Reads and checks a detector file; anything unusable is FIN_EMODEL. */
 int fin_detector_load(fin_detector *d, const char *path, fin_err *err);
 

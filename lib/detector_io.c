@@ -54,10 +54,10 @@ static cJSON *detector_json(const fin_detector *d)
 	return o;
 }
 
-int fin_detector_save(const fin_detector *d, const char *path, fin_err *err)
+int fin_detector_save(const fin_detector *d, fin_out_file *f, fin_err *err)
 {
 	cJSON *o = detector_json(d);
-	int rc = o ? fin_json_save(o, path, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	int rc = o ? fin_json_save(o, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
 
 	cJSON_Delete(o);
 	return rc;

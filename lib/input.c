@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "columns.h"
@@ -10,6 +11,7 @@
 struct fin_input {
 	fin_csv **csv;
 	int *fds;
+	struct stat *files; /* of each fd, for fin_input_has_file */
 	size_t n, cur;
 	char **names;
 	size_t nnames;
@@ -28,7 +30,8 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 		npaths = 1;
 	}
 	if (!in || !(in->csv = calloc(npaths, sizeof *in->csv)) ||
-	    !(in->fds = malloc(npaths * sizeof *in->fds))) {
+	    !(in->fds = malloc(npaths * sizeof *in->fds)) ||
+	    !(in->files = calloc(npaths, sizeof *in->files))) {
 		fin_input_close(in);
 		fin_fail(err, FIN_EUSAGE, "out of memory");
 		return NULL;
@@ -44,6 +47,8 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 			return NULL;
 		}
 		in->fds[i] = fd;
+		if (fstat(fd, &in->files[i]) != 0)
+			in->files[i].st_mode = 0;
 		in->csv[i] = fin_csv_open(fd, paths[i], opts);
 		if (!in->csv[i]) {
 			fin_fail(err, FIN_EUSAGE, "out of memory");
@@ -67,7 +72,19 @@ void fin_input_close(fin_input *in)
 	}
 	free(in->csv);
 	free(in->fds);
+	free(in->files);
 	free(in);
+}
+
+int fin_input_has_file(const fin_input *in, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (S_ISREG(in->files[i].st_mode) && in->files[i].st_dev == st->st_dev &&
+		    in->files[i].st_ino == st->st_ino)
+			return 1;
+	return 0;
 }
 
 int fin_input_is_tty(const fin_input *in)

@@ -5,6 +5,7 @@
 #define FIN_INPUT_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "csv_reader.h"
 #include "err.h"
@@ -16,6 +17,10 @@ typedef struct fin_input fin_input;
 fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts *opts,
 			  fin_err *err);
 void fin_input_close(fin_input *in);
+
+/* True when st is one of the regular files in reads (by device and inode:
+ * the same file by any name), so that no output replaces it. */
+int fin_input_has_file(const fin_input *in, const struct stat *st);
 
 /* True when input comes from a terminal on standard input. */
 int fin_input_is_tty(const fin_input *in);

@@ -90,76 +90,17 @@ cJSON *fin_json_floats(const float *v, size_t n)
 	return a;
 }
 
-static int write_all(int fd, const char *s, size_t n)
+int fin_json_save(const cJSON *o, fin_out_file *f, fin_err *err)
 {
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int fin_json_check_writable(const char *path, fin_err *err)
-{
-	char *tmp = NULL;
-	int fd;
-
-	if (strcmp(path, "-") == 0)
-		return FIN_OK;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return fin_fail(err, FIN_EUSAGE, "out of memory");
-	fd = mkstemp(tmp);
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	if (fd < 0)
-		return fin_fail(err, FIN_EUSAGE, "%s: cannot write: %s", path, strerror(errno));
-	return FIN_OK;
-}
-
-int fin_json_save(const cJSON *o, const char *path, fin_err *err)
-{
-	char *text = o ? cJSON_PrintUnformatted(o) : NULL, *tmp = NULL;
-	size_t len;
-	int fd = -1, rc = FIN_OK;
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	fin_out *out = fin_out_file_writer(f);
 
 	if (!text)
-		return fin_fail(err, FIN_EDATA, "out of memory writing %s", path ? path : "<stdout>");
-	len = strlen(text);
-	text[len] = '\n';
-	if (!path || strcmp(path, "-") == 0) {
-		if (write_all(STDOUT_FILENO, text, len + 1) != 0)
-			rc = fin_fail(err, FIN_EDATA, "<stdout>: write error: %s", strerror(errno));
-		free(text);
-		return rc;
-	}
-	/* A temporary name in the same directory, renamed over the target
-	 * only once complete: a failed run never leaves a broken file. */
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		free(text);
-		return fin_fail(err, FIN_EDATA, "out of memory");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		rc = fin_fail(err, FIN_EUSAGE, "%s: cannot write: %s", path, strerror(errno));
-	else if (fchmod(fd, 0644) != 0 || write_all(fd, text, len + 1) != 0 || fsync(fd) != 0)
-		rc = fin_fail(err, FIN_EDATA, "%s: write error: %s", path, strerror(errno));
-	if (fd >= 0 && close(fd) != 0 && rc == FIN_OK)
-		rc = fin_fail(err, FIN_EDATA, "%s: write error: %s", path, strerror(errno));
-	if (rc == FIN_OK && rename(tmp, path) != 0)
-		rc = fin_fail(err, FIN_EDATA, "%s: cannot write: %s", path, strerror(errno));
-	if (rc != FIN_OK && fd >= 0)
-		unlink(tmp);
-	free(tmp);
+		return fin_fail(err, FIN_EDATA, "out of memory writing %s", fin_out_file_name(f));
+	fin_out_bytes(out, text, strlen(text));
+	fin_out_char(out, '\n');
 	free(text);
-	return rc;
+	return FIN_OK;
 }
 
 /* ---- reading: the file is untrusted, every size is checked first ---- */

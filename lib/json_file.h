@@ -1,5 +1,5 @@
-/* JSON files of the fin family (models, detectors): exact numbers, atomic
- * writes, and checked reading of untrusted files. */
+/* JSON files of the fin family (models, detectors): exact numbers, writes
+ * through an output file, and checked reading of untrusted files. */
 #ifndef FIN_JSON_FILE_H
 #define FIN_JSON_FILE_H
 
@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "out_file.h"
 
 /* ---- writing ---- */
 
@@ -24,11 +25,9 @@ int fin_json_add_float(cJSON *o, const char *key, double v);
 cJSON *fin_json_float(float v);
 cJSON *fin_json_floats(const float *v, size_t n);
 
-/* Checks that path can be written (before any heavy work). */
-int fin_json_check_writable(const char *path, fin_err *err);
-/* Writes o to path through a temporary file renamed into place, or to
- * standard output when path is NULL or "-". */
-int fin_json_save(const cJSON *o, const char *path, fin_err *err);
+/* Writes o, on one line, to f, opened before the work that made o;
+ * fin_out_file_commit makes the file final. */
+int fin_json_save(const cJSON *o, fin_out_file *f, fin_err *err);
 
 /* ---- reading: the file is untrusted ---- */
 

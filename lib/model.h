@@ -9,6 +9,7 @@
 #include "gan.h"
 #include "loss.h"
 #include "net.h"
+#include "out_file.h"
 
 #define FIN_MODEL_FORMAT "fin-model"
 #define FIN_MODEL_SCHEMA 1
@@ -103,12 +104,8 @@ void fin_model_recon_error(const fin_model *m, const float *x, const float *out,
  * units (regression, [n]), or class probabilities ([n][nlabels]). */
 void fin_model_decode(const fin_model *m, const float *out, size_t n, double *pred);
 
-/* Writes the model as JSON to path, through a temporary file renamed into
- * place, or to standard output when path is NULL or "-". */
-int fin_model_save(const fin_model *m, const char *path, fin_err *err);
-
-/* Checks that a model can be written to path (before any heavy work). */
-int fin_model_check_writable(const char *path, fin_err *err);
+/* Writes the model as JSON to f (fin_out_file_commit makes it final). */
+int fin_model_save(const fin_model *m, fin_out_file *f, fin_err *err);
 
 /* Reads and checks a model file; anything unusable is FIN_EMODEL. */
 int fin_model_load(fin_model *m, const char *path, fin_err *err);

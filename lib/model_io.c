@@ -143,15 +143,10 @@ cJSON *fin_model_to_json(const fin_model *m)
 	return o;
 }
 
-int fin_model_check_writable(const char *path, fin_err *err)
-{
-	return fin_json_check_writable(path, err);
-}
-
-int fin_model_save(const fin_model *m, const char *path, fin_err *err)
+int fin_model_save(const fin_model *m, fin_out_file *f, fin_err *err)
 {
 	cJSON *o = fin_model_to_json(m);
-	int rc = o ? fin_json_save(o, path, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	int rc = o ? fin_json_save(o, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
 
 	cJSON_Delete(o);
 	return rc;

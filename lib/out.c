@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "out.h"
+#include "out_file.h"
 
 void fin_out_init(fin_out *o, int fd)
 {
@@ -22,9 +23,8 @@ void fin_out_drain(fin_out *o)
 			done += (size_t)w;
 		} else if (errno == EPIPE) {
 			/* SIGPIPE was ignored by whoever started us: end as if it
-			 * had not been. */
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
+			 * had not been, temporary files removed. */
+			fin_out_file_on_signal(SIGPIPE);
 			o->failed = EPIPE;
 		} else if (errno != EINTR) {
 			o->failed = errno;

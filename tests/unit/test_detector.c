@@ -999,6 +999,29 @@ static void test_many_rows(void **state)
 
 /* ----------------------------------------------------- detector files */
 
+/* Saves as the tools do, through an output file made final. */
+static int save_detector(const fin_detector *d, const char *path, fin_err *err)
+{
+	fin_out_file *f = fin_out_file_open(path, NULL, NULL, 0, err);
+	int rc = f ? fin_detector_save(d, f, err) : err->code;
+
+	if (rc == FIN_OK)
+		return fin_out_file_commit(f, err);
+	fin_out_file_discard(f);
+	return rc;
+}
+
+static int save_model(const fin_model *m, const char *path, fin_err *err)
+{
+	fin_out_file *f = fin_out_file_open(path, NULL, NULL, 0, err);
+	int rc = f ? fin_model_save(m, f, err) : err->code;
+
+	if (rc == FIN_OK)
+		return fin_out_file_commit(f, err);
+	fin_out_file_discard(f);
+	return rc;
+}
+
 static char *temp_path(void)
 {
 	char *path = strdup("/tmp/fin-detector-XXXXXX");
@@ -1063,7 +1086,7 @@ static void check_round_trip(enum fin_method m, double threshold)
 	size_t i;
 
 	fitted(&d, m, x, threshold);
-	assert_int_equal(fin_detector_save(&d, path, &err), FIN_OK);
+	assert_int_equal(save_detector(&d, path, &err), FIN_OK);
 	if (fin_detector_load(&e, path, &err) != FIN_OK) {
 		print_error("load: %s\n", err.msg);
 		fail();
@@ -1150,7 +1173,7 @@ static cJSON *saved(enum fin_method m)
 	cJSON *o;
 
 	fitted(&d, m, x, NAN);
-	assert_int_equal(fin_detector_save(&d, path, &err), FIN_OK);
+	assert_int_equal(save_detector(&d, path, &err), FIN_OK);
 	fin_detector_free(&d);
 	free(x);
 	f = fopen(path, "rb");
@@ -1275,7 +1298,7 @@ static void test_refused_common(void **state)
 		char *path = temp_path();
 		fin_detector d;
 		make_ae(&m, 0);
-		assert_int_equal(fin_model_save(&m, path, &err), FIN_OK);
+		assert_int_equal(save_model(&m, path, &err), FIN_OK);
 		fin_model_free(&m);
 		assert_int_equal(fin_detector_load(&d, path, &err), FIN_EMODEL);
 		assert_non_null(strstr(err.msg, "not a fin-detector file"));
