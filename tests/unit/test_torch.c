@@ -88,7 +88,7 @@ static const cJSON *get(const cJSON *o, const char *key)
  * fixed floor of 1e-6 left unchecked, are now checked. LAMBDA = 8 puts the
  * chance of a false alarm at 2.5e-14 a value. Over the kernels and thread
  * counts tried, from Prescott to SkylakeX on 1, 2 and 4 threads, the
- * largest error seen is a tenth of the tolerance. */
+ * largest error seen is an eighth of the tolerance. */
 #define UNIT_ROUNDOFF 0x1p-24
 #define LAMBDA 8.0
 
