@@ -127,7 +127,13 @@ class BacktestCase(FinCase):
 class LeakageTest(BacktestCase):
     """Changing the future of the series changes no prediction made before
     it: every fold whose rows all come before the first window the change
-    touches gives the same bytes, and later folds do not."""
+    touches gives the same bytes, and later folds do not. The change falls
+    inside a fold's test block, whose model learns from the rows before the
+    block only: its predictions for the block's rows before the change stay
+    the same bytes too, which a model that saw its own test block would not
+    give. The training command learns from every row it is given
+    (--val 0): under fin-train's validation tail, the last rows a fold hands
+    over, a test block among them, would only be scored, never learned."""
 
     def altered_windows(self, first_changed):
         header, rows = read_csv(EUSTOCK)
@@ -152,8 +158,9 @@ class LeakageTest(BacktestCase):
         self.assertEqual(len(original_rows), len(altered_rows))
         touched = next(i for i, (a, b) in enumerate(zip(original_rows, altered_rows)) if a != b)
         args = ["--train-size", str(train), "--test-size", str(test), *mode, "-q"]
-        before = self.backtest_ok(*args, FILES["windows.csv"], "--", *TRAIN).stdout
-        after = self.backtest_ok(*args, altered, "--", *TRAIN).stdout
+        learn_all = [*TRAIN, "--val", "0"]
+        before = self.backtest_ok(*args, FILES["windows.csv"], "--", *learn_all).stdout
+        after = self.backtest_ok(*args, altered, "--", *learn_all).stdout
         header_before, by_fold_before = split_by_fold(before)
         header_after, by_fold_after = split_by_fold(after)
         self.assertEqual(header_before, header_after)
@@ -165,6 +172,14 @@ class LeakageTest(BacktestCase):
                 self.assertEqual(by_fold_before[k], by_fold_after[k], f"fold {k}")
             else:
                 self.assertNotEqual(by_fold_before[k], by_fold_after[k], f"fold {k}")
+        # The fold whose test block holds the change, row by row: the rows
+        # before it, 20 or more, are predicted as before.
+        k = next(k for k, f in enumerate(plan) if f[2] < touched < f[3])
+        early = touched - plan[k][2]
+        self.assertGreaterEqual(early, 20)
+        self.assertEqual(by_fold_before[k + 1][:early], by_fold_after[k + 1][:early],
+                         f"fold {k + 1}, rows before the change")
+        self.assertNotEqual(by_fold_before[k + 1][early:], by_fold_after[k + 1][early:])
 
     def test_expanding(self):
         self.check_leakage("--expanding")

@@ -15,7 +15,7 @@ import os
 import tempfile
 import unittest
 
-from fincli import BIN_DIR, ROOT, FinCase, write_csv, run
+from fincli import BIN_DIR, ROOT, FinCase, silhouette_rounding, write_csv, run
 
 FIN_EVAL = os.path.join(BIN_DIR, "fin-eval")
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "eval_fixture.json")
@@ -391,7 +391,10 @@ class ClusterTest(EvalCase):
         self.assertEqual(got["sizes"], case["sizes"])
         self.assertEqual(list(got["sizes"]), sorted(case["sizes"]))
         self.assertEqual(got["silhouette_rows"], len(case["labels"]))
-        self.close(got["silhouette"], case["silhouette"], "silhouette")
+        d = case["d"]
+        x = [case["x"][i * d:(i + 1) * d] for i in range(len(case["labels"]))]
+        self.close(got["silhouette"], case["silhouette"], "silhouette", rel=0,
+                   atol=silhouette_rounding(x, case["labels"]))
         self.close(got["davies_bouldin"], case["davies_bouldin"], "davies_bouldin")
 
     def test_fixture(self):

@@ -3,6 +3,7 @@ CSV in and out, and the checks every failure must pass (its exit status and
 one line on standard error, naming the program)."""
 import csv
 import io
+import math
 import os
 import struct
 import subprocess
@@ -34,6 +35,49 @@ def as_float32(x):
 
 def rel_close(got, want, rel):
     return abs(got - want) <= rel * abs(want)
+
+
+def silhouette_rounding(x, labels):
+    """How far a silhouette fin computes in float32 may be from the exact
+    one on the rows x (lists of floats). fin centres the rows and rounds
+    them to float32, then takes each squared distance as
+    |a|^2 + |b|^2 - 2 a.b through float32 sums of d terms: off by at most
+    (d + 6) u (|a| + |b|)^2 (u = 2^-24; the roundings of the rows, of the
+    centring and of the sums, in whatever order the kernel sums). A distance
+    is then off by at most that over the distance (or its root), a row's
+    mean distances a and b by the mean of those, its (b - a) / max(a, b) by
+    2 (da + db) / max(a, b), and the silhouette by the mean over rows: a
+    worst case, every rounding the same way."""
+    n, d, u = len(x), len(x[0]), 2.0 ** -24
+    centre = [math.fsum(r[k] for r in x) / n for k in range(d)]
+    rows = [[v - c for v, c in zip(r, centre)] for r in x]
+    norms = [math.sqrt(math.fsum(v * v for v in r)) for r in rows]
+    members = {}
+    for i, label in enumerate(labels):
+        members.setdefault(label, []).append(i)
+    total = 0.0
+    for i in range(n):
+        if len(members[labels[i]]) == 1:
+            continue
+        means = {}
+        for label, js in members.items():
+            dist_sum = err_sum = 0.0
+            for j in js:
+                if j == i:
+                    continue
+                sq = math.fsum((p - q) ** 2 for p, q in zip(rows[i], rows[j]))
+                err = (d + 6) * u * (norms[i] + norms[j]) ** 2
+                dist = math.sqrt(sq)
+                dist_sum += dist
+                err_sum += min(math.sqrt(err), err / dist) if dist > 0 else math.sqrt(err)
+            m = len(js) - (labels[i] == label)
+            means[label] = (dist_sum / m, err_sum / m)
+        a, da = means[labels[i]]
+        b = min(v[0] for label, v in means.items() if label != labels[i])
+        db = max(v[1] for label, v in means.items() if label != labels[i])
+        if max(a, b) > 0:
+            total += 2 * (da + db) / max(a, b)
+    return total / n
 
 
 def run(tool, *args, stdin=None):

@@ -383,28 +383,34 @@ class ClassificationTest(FinTest):
         self.assertIn("--task", message)
 
 
+def dense_forward(m, x):
+    """A model of dense layers on the raw features x, in double: the inputs
+    standardised with the stored scaler, then every layer's output."""
+    layers = m["arch"].split()
+    w = m["weights"]
+    d = len(x)
+    h = [(v - mu) / sd for v, mu, sd in zip(x, m["scaler"]["mean"], m["scaler"]["sd"])]
+    scaled, outputs, at = h, [], 0
+    for layer in layers:
+        units, act = layer[len("dense("):-1].split(",")
+        units = int(units)
+        weights = w[at:at + units * d]
+        bias = w[at + units * d:at + units * d + units]
+        at += units * d + units
+        h = [sum(weights[u * d + i] * h[i] for i in range(d)) + bias[u] for u in range(units)]
+        if act == "relu":
+            h = [max(v, 0.0) for v in h]
+        outputs.append(h)
+        d = units
+    return scaled, outputs
+
+
 class AutoencoderTest(FinTest):
     """The code and the reconstruction error, recomputed in Python from the
     model file: standardise with the stored scaler, then dense layers."""
 
     def forward(self, m, x):
-        layers = m["arch"].split()
-        w = m["weights"]
-        d = len(x)
-        h = [(v - mu) / sd for v, mu, sd in zip(x, m["scaler"]["mean"], m["scaler"]["sd"])]
-        scaled, outputs, at = h, [], 0
-        for layer in layers:
-            units, act = layer[len("dense("):-1].split(",")
-            units = int(units)
-            weights = w[at:at + units * d]
-            bias = w[at + units * d:at + units * d + units]
-            at += units * d + units
-            h = [sum(weights[u * d + i] * h[i] for i in range(d)) + bias[u] for u in range(units)]
-            if act == "relu":
-                h = [max(v, 0.0) for v in h]
-            outputs.append(h)
-            d = units
-        return scaled, outputs
+        return dense_forward(m, x)
 
     def test_embed_and_recon_error(self):
         path = os.path.join(scratch_dir(), "ae.json")
@@ -433,6 +439,114 @@ class AutoencoderTest(FinTest):
     def test_embed_needs_an_autoencoder(self):
         self.run_fails(EXIT_USAGE, FIN_PREDICT, "-m", FILES["cnn.json"], "--embed",
                        FILES["windows.csv"])
+
+
+class SummaryTest(FinTest):
+    """The lines fin-train(1) ends with: the error on the training rows and
+    on the validation tail next to the naive forecasts, every figure
+    recomputed here from the data, the split and (for the model's own) a
+    forward pass of the saved model in double. The target trends up, so
+    that the training mean, the validation mean and 0 are all far apart,
+    and the labels' majority in the training rows is the minority in the
+    validation rows."""
+
+    N = 50
+    LINE = r"fin-train: {what} \((\d+) rows\): {body}$"
+    # %.6g: half a unit in the sixth digit is 5e-6 of the value at most.
+    PRINTED = 1e-5
+    # A forward pass in float32 against one in double, over a few layers.
+    FORWARD = 1e-4
+
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(20261206)
+        cls.dir = tempfile.mkdtemp(dir=TMP.name)
+        rows = []
+        for i in range(cls.N):
+            x = [round(rng.uniform(-1, 1), 3) for _ in range(3)]
+            y = round(1.5 + 0.06 * i + 0.8 * x[0] - 0.5 * x[1] + rng.gauss(0, 0.3), 4)
+            # 24 of the 40 training rows go up, 3 of the 10 validation rows
+            up = i % 5 < 3 if i < 40 else i % 10 < 3
+            rows.append([str(i + 1), *map(repr, x), repr(y), "up" if up else "down"])
+        cls.path = os.path.join(cls.dir, "summary.csv")
+        write_csv(cls.path, [["t", "x1", "x2", "x3", "y", "cls"]] + rows)
+        cls.x = [[as_float32(float(v)) for v in r[1:4]] for r in rows]
+        cls.y = [float(r[4]) for r in rows]
+        cls.labels = [r[5] for r in rows]
+        cls.ntrain = cls.N - n_val(cls.N)
+
+    def summary(self, *args):
+        """Trains a model on the summary data; returns the model and the
+        lines fin-train wrote on standard error."""
+        model = os.path.join(scratch_dir(), "model.json")
+        result = self.run_ok(FIN_TRAIN, "-k", "t", "--epochs", "3", "-o", model, *args,
+                             self.path)
+        return load_model(model), result.stderr.decode().splitlines()
+
+    def figures(self, lines, what, body, rows):
+        pattern = re.compile(self.LINE.format(what=what, body=body))
+        found = [m for m in map(pattern.match, lines) if m]
+        self.assertEqual(len(found), 1, (what, lines))
+        self.assertEqual(int(found[0].group(1)), rows, found[0].group(0))
+        return found[0]
+
+    def assert_printed(self, text, want, rel):
+        self.assertTrue(rel_close(float(text), want, rel), (text, want))
+
+    def test_regression(self):
+        m, lines = self.summary("-c", "x1,x2", "--model", "linear")
+        train_mean = mean(self.y[:self.ntrain])
+        sc = m["target_scaler"]
+        for what, part in (("training rows", slice(0, self.ntrain)),
+                           ("validation rows", slice(self.ntrain, self.N))):
+            y = self.y[part]
+            pred = [dense_forward(m, x[:2])[1][-1][0] * sc["sd"] + sc["mean"] for x in self.x[part]]
+            found = self.figures(lines, what, r"rmse (\S+); predicting 0: (\S+); "
+                                 r"predicting the training mean: (\S+)", len(y))
+            self.assert_printed(found.group(2), math.sqrt(mse(pred, y)), self.FORWARD)
+            self.assert_printed(found.group(3), math.sqrt(mse([0] * len(y), y)), self.PRINTED)
+            self.assert_printed(found.group(4), math.sqrt(mse([train_mean] * len(y), y)),
+                                self.PRINTED)
+        # the three figures of the validation tail are far apart
+        val = self.y[self.ntrain:]
+        self.assertGreater(abs(mean(val) - train_mean), 1)
+
+    def test_classification(self):
+        m, lines = self.summary("-c", "x1,x2", "-y", "cls", "--model", "logistic")
+        self.assertEqual(m["labels"], ["down", "up"])
+        for what, part in (("training rows", slice(0, self.ntrain)),
+                           ("validation rows", slice(self.ntrain, self.N))):
+            labels = self.labels[part]
+            # the single output is the logit of "up"; a logit within 1e-4
+            # of 0 may fall either way in float32
+            logits = [dense_forward(m, x[:2])[1][-1][0] for x in self.x[part]]
+            right = sum((z > 0) == (c == "up") for z, c in zip(logits, labels))
+            unsure = sum(abs(z) < 1e-4 for z in logits)
+            found = self.figures(lines, what, r"accuracy (\S+); always 'up' \(the training "
+                                 r"majority\): (\S+)", len(labels))
+            self.assertLessEqual(abs(float(found.group(2)) - right / len(labels)),
+                                 unsure / len(labels) + 5e-5, found.group(0))
+            self.assertAlmostEqual(float(found.group(3)), labels.count("up") / len(labels),
+                                   delta=5e-5)
+        self.assertLess(self.labels[self.ntrain:].count("up"), self.N - self.ntrain - 5)
+
+    def test_autoencoder(self):
+        m, lines = self.summary("-c", "x1,x2,x3", "--model", "autoencoder", "--bottleneck", "1")
+        train = self.x[:self.ntrain]
+        mu = [mean([r[j] for r in train]) for j in range(3)]
+        sd = [statistics.stdev([r[j] for r in train]) for j in range(3)]
+        for what, part in (("training rows", slice(0, self.ntrain)),
+                           ("validation rows", slice(self.ntrain, self.N))):
+            rows = self.x[part]
+            recon = []
+            for x in rows:
+                scaled, outputs = dense_forward(m, x)
+                recon.append(mse(outputs[-1], scaled))
+            standardised = [((v - mu[j]) / sd[j]) ** 2 for x in rows for j, v in enumerate(x)]
+            found = self.figures(lines, what, r"reconstruction error (\S+); predicting the "
+                                 r"training mean: (\S+)", len(rows))
+            self.assert_printed(found.group(2), mean(recon), self.FORWARD)
+            self.assert_printed(found.group(3), mean(standardised), self.PRINTED)
 
 
 class RefusedModelTest(FinTest):
