@@ -35,6 +35,9 @@ import unittest
 
 from fincli import BIN_DIR, ROOT
 
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from readme_gan import cpu_flags, openblas_kernel, openblas_of  # noqa: E402
+
 SECTION = "## Synthetic market data: a GAN on S&P 500 returns"
 PIN = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
@@ -65,14 +68,6 @@ def readme_table(section):
     return rows[0], rows[2:]
 
 
-def cpu_flags():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    return set()
-
-
 def sanitizer_build():
     with open(FIN_TRAIN, "rb") as f:
         binary = f.read()
@@ -80,24 +75,12 @@ def sanitizer_build():
 
 
 def openblas_under_pin():
-    """(kernel, configuration) of the OpenBLAS fin-train loads, asked with
-    the pin set, in a child, as OpenBLAS reads the variables when it loads;
-    (None, None) if it cannot be found."""
-    ldd = subprocess.run(["ldd", FIN_TRAIN], capture_output=True, text=True).stdout
-    libraries = [line.split("=>")[1].split()[0] for line in ldd.splitlines()
-                 if "libopenblas" in line and "=>" in line]
-    if not libraries:
+    """(kernel, configuration) of the OpenBLAS fin-train loads, with the pin
+    set; (None, None) if it cannot be found."""
+    library = openblas_of(FIN_TRAIN)
+    if not library:
         return None, None
-    probe = ("import ctypes, sys\n"
-             "lib = ctypes.CDLL(sys.argv[1])\n"
-             "lib.openblas_get_corename.restype = ctypes.c_char_p\n"
-             "lib.openblas_get_config.restype = ctypes.c_char_p\n"
-             "print(lib.openblas_get_corename().decode())\n"
-             "print(lib.openblas_get_config().decode())\n")
-    out = subprocess.run([sys.executable, "-c", probe, libraries[0]],
-                         env={**os.environ, **PIN}, capture_output=True, text=True)
-    lines = out.stdout.splitlines()
-    return (lines[0], lines[1]) if out.returncode == 0 and len(lines) == 2 else (None, None)
+    return openblas_kernel(library, {**os.environ, **PIN})
 
 
 def skip_reason():
