@@ -79,6 +79,37 @@ long fin_column_index_find(const fin_column_index *ix, const char *name)
 									     : -1;
 }
 
+int fin_columns_find_each(char *const *want, size_t n, char *const *names, size_t nnames,
+			  const char *file, const char *owner, size_t *cols, fin_err *err)
+{
+	fin_column_index ix;
+	unsigned char *used = calloc(nnames ? nnames : 1, 1);
+	size_t j;
+	int rc = used ? fin_column_index_build(&ix, names, nnames, err)
+		      : fin_fail(err, FIN_EDATA, "out of memory");
+
+	if (rc != FIN_OK) {
+		free(used);
+		return rc;
+	}
+	for (j = 0; j < n && rc == FIN_OK; j++) {
+		long c = fin_column_index_find(&ix, want[j]);
+		if (c < 0)
+			rc = fin_fail(err, FIN_EDATA, "%s:1: no column '%s', a feature of %s", file,
+				      want[j], owner);
+		else if (used[c]++)
+			/* Each feature is one input: a list that names a column
+			 * twice would read one value into two inputs. */
+			rc = fin_fail(err, FIN_EMODEL, "%s: feature '%s' is listed twice", owner,
+				      want[j]);
+		else
+			cols[j] = (size_t)c;
+	}
+	fin_column_index_free(&ix);
+	free(used);
+	return rc;
+}
+
 int fin_columns_check_unique(char *const *names, size_t n, const char *file, fin_err *err)
 {
 	fin_column_index ix;

@@ -41,6 +41,14 @@ void fin_column_index_free(fin_column_index *ix);
 /* Index of the first column named exactly name, or -1. */
 long fin_column_index_find(const fin_column_index *ix, const char *name);
 
+/* Finds each of want[0..n) by its exact name among the header names,
+ * each in a column of its own: cols[j] is want[j]'s column. A name the
+ * header lacks is FIN_EDATA, placed on the header line of file; a name
+ * listed twice is FIN_EMODEL. owner names the file the list comes from
+ * (a model, a detector), for messages. */
+int fin_columns_find_each(char *const *want, size_t n, char *const *names, size_t nnames,
+			  const char *file, const char *owner, size_t *cols, fin_err *err);
+
 /* Refuses a header that holds a name twice (FIN_EDATA), naming both
  * columns of the first repeat: a column chosen by name must be one
  * column. */

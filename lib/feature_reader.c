@@ -10,10 +10,7 @@ int fin_features_bind(fin_features *f, char *const *want, size_t n, char *const 
 		      size_t nnames, enum fin_na na, const char *input, const char *owner,
 		      fin_err *err)
 {
-	fin_column_index ix;
-	unsigned char *used = calloc(nnames ? nnames : 1, 1);
 	size_t j;
-	int rc;
 
 	f->n = n;
 	f->names = names;
@@ -21,31 +18,11 @@ int fin_features_bind(fin_features *f, char *const *want, size_t n, char *const 
 	f->filled = f->skipped = 0;
 	f->col = malloc((n ? n : 1) * sizeof *f->col);
 	f->last = malloc((n ? n : 1) * sizeof *f->last);
-	if (!f->col || !f->last || !used) {
-		free(used);
+	if (!f->col || !f->last)
 		return fin_fail(err, FIN_EDATA, "out of memory");
-	}
-	if ((rc = fin_column_index_build(&ix, names, nnames, err)) != FIN_OK) {
-		free(used);
-		return rc;
-	}
-	for (j = 0; j < n && rc == FIN_OK; j++) {
-		long c = fin_column_index_find(&ix, want[j]);
-		if (c < 0)
-			rc = fin_fail(err, FIN_EDATA, "%s:1: no column '%s', a feature of %s", input,
-				      want[j], owner);
-		else if (used[c]++)
-			/* Each feature is one input: a model that names a column
-			 * twice would read one value into two inputs. */
-			rc = fin_fail(err, FIN_EMODEL, "%s: feature '%s' is listed twice", owner,
-				      want[j]);
-		else
-			f->col[j] = (size_t)c;
+	for (j = 0; j < n; j++)
 		f->last[j] = NAN;
-	}
-	fin_column_index_free(&ix);
-	free(used);
-	return rc;
+	return fin_columns_find_each(want, n, names, nnames, input, owner, f->col, err);
 }
 
 void fin_features_free(fin_features *f)

@@ -184,43 +184,27 @@ static int is_in(size_t v, const size_t *set, size_t n)
 	return 0;
 }
 
-/* The columns of a model's features, each found by its exact name once. */
+/* The columns of a model's features, each found by its exact name once,
+ * none of them a key or the target. */
 static int select_exact(const fin_table_spec *spec, char *const *names, size_t nnames,
 			const char *file, const size_t *key, size_t nkey, long target,
 			size_t **cand, size_t *ncand, fin_err *err)
 {
-	fin_column_index ix;
-	unsigned char *used = calloc(nnames ? nnames : 1, 1);
 	size_t i;
 	int rc;
 
 	*cand = malloc((spec->ncolumns ? spec->ncolumns : 1) * sizeof **cand);
-	if (!used || !*cand) {
-		free(used);
+	if (!*cand)
 		return fin_fail(err, FIN_EDATA, "out of memory");
-	}
-	if ((rc = fin_column_index_build(&ix, names, nnames, err)) != FIN_OK) {
-		free(used);
+	if ((rc = fin_columns_find_each(spec->columns, spec->ncolumns, names, nnames, file,
+					spec->owner, *cand, err)) != FIN_OK)
 		return rc;
-	}
-	for (i = 0; i < spec->ncolumns && rc == FIN_OK; i++) {
-		const char *name = spec->columns[i];
-		long c = fin_column_index_find(&ix, name);
-		if (c < 0)
-			rc = fin_fail(err, FIN_EDATA, "%s:1: no column '%s', a feature of %s", file,
-				      name, spec->owner);
-		else if (used[c]++)
-			rc = fin_fail(err, FIN_EMODEL, "%s: feature '%s' is listed twice", spec->owner,
-				      name);
-		else if (c == target || is_in((size_t)c, key, nkey))
-			rc = fin_fail(err, FIN_EUSAGE, "'%s' is a feature of %s: not a key or target",
-				      name, spec->owner);
-		else
-			(*cand)[(*ncand)++] = (size_t)c;
-	}
-	fin_column_index_free(&ix);
-	free(used);
-	return rc;
+	for (i = 0; i < spec->ncolumns; i++)
+		if ((long)(*cand)[i] == target || is_in((*cand)[i], key, nkey))
+			return fin_fail(err, FIN_EUSAGE, "'%s' is a feature of %s: not a key or target",
+					spec->columns[i], spec->owner);
+	*ncand = spec->ncolumns;
+	return FIN_OK;
 }
 
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err)
