@@ -33,10 +33,24 @@ void fin_features_free(fin_features *f)
 	f->last = NULL;
 }
 
+enum fin_num fin_feature_parse(const fin_row *row, size_t col, const char *name,
+			       const char *file, double *v, fin_err *err)
+{
+	enum fin_num kind = fin_parse_double(row->fields[col], row->lens[col], v);
+	char shown[200];
+
+	if (kind == FIN_NUM_BAD || (kind == FIN_NUM_OK && fabs(*v) > FLT_MAX)) {
+		fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': %s: '%s'", file, row->line, name,
+			 kind == FIN_NUM_BAD ? "not a number" : "beyond the float32 range",
+			 fin_quote_field(shown, sizeof shown, row->fields[col], row->lens[col]));
+		return FIN_NUM_BAD;
+	}
+	return kind;
+}
+
 int fin_features_read(fin_features *f, const fin_row *row, const char *file, float *out,
 		      fin_err *err)
 {
-	char shown[200];
 	int gap = 0;
 	size_t j;
 
@@ -44,20 +58,12 @@ int fin_features_read(fin_features *f, const fin_row *row, const char *file, flo
 		size_t c = f->col[j];
 		double v = NAN;
 
-		switch (fin_parse_double(row->fields[c], row->lens[c], &v)) {
+		switch (fin_feature_parse(row, c, f->names[c], file, &v, err)) {
 		case FIN_NUM_OK:
-			if (fabs(v) > FLT_MAX)
-				return fin_fail(err, FIN_EDATA,
-						"%s:%ld: column '%s': beyond the float32 range: '%s'",
-						file, row->line, f->names[c],
-						fin_quote_field(shown, sizeof shown, row->fields[c],
-								row->lens[c]));
 			f->last[j] = v;
 			break;
 		case FIN_NUM_BAD:
-			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'", file,
-					row->line, f->names[c],
-					fin_quote_field(shown, sizeof shown, row->fields[c], row->lens[c]));
+			return FIN_EDATA;
 		case FIN_NUM_NA:
 			if (f->na == FIN_NA_ERROR)
 				return fin_fail(err, FIN_EDATA,

@@ -7,6 +7,7 @@
 
 #include "csv_reader.h"
 #include "err.h"
+#include "numio.h"
 #include "window.h"
 
 typedef struct fin_features {
@@ -24,6 +25,12 @@ int fin_features_bind(fin_features *f, char *const *want, size_t n, char *const 
 		      size_t nnames, enum fin_na na, const char *input, const char *owner,
 		      fin_err *err);
 void fin_features_free(fin_features *f);
+
+/* Parses column col of row (named name, in file) as a feature value:
+ * FIN_NUM_OK with *v set, FIN_NUM_NA, or FIN_NUM_BAD with err filled for
+ * a value that is not a number or lies beyond the float32 range. */
+enum fin_num fin_feature_parse(const fin_row *row, size_t col, const char *name,
+			       const char *file, double *v, fin_err *err);
 
 /* Reads the features of row into out[0..n). Returns FIN_OK, -1 when the
  * row is to be left out (a missing value under skip, or under ffill with

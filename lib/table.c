@@ -1,9 +1,9 @@
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "columns.h"
+#include "feature_reader.h"
 #include "key_order.h"
 #include "numio.h"
 #include "table.h"
@@ -209,7 +209,7 @@ static int select_exact(const fin_table_spec *spec, char *const *names, size_t n
 
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err)
 {
-	char **names, shown[200];
+	char **names;
 	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, *order = NULL, i, j;
 	size_t *pass = NULL, npass;
 	long target = -1;
@@ -306,7 +306,9 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 
 			if (is_target && target < 0)
 				break;
-			kind = fin_parse_double(row->fields[col], row->lens[col], &d);
+			kind = is_target ? fin_parse_double(row->fields[col], row->lens[col], &d)
+					 : fin_feature_parse(row, col, names[col], fin_input_name(in),
+							     &d, err);
 			if (is_target && kind != FIN_NUM_NA) {
 				/* kept as text too, for class labels */
 				b.label[b.rows] = strdup(row->fields[col]);
@@ -329,13 +331,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 				b.y[b.rows] = kind == FIN_NUM_OK ? d : NAN;
 				continue;
 			}
-			if (kind == FIN_NUM_BAD || (kind == FIN_NUM_OK && fabs(d) > FLT_MAX)) {
-				rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': %s: '%s'",
-					      fin_input_name(in), row->line, names[col],
-					      kind == FIN_NUM_BAD ? "not a number"
-								  : "beyond the float32 range",
-					      fin_quote_field(shown, sizeof shown, row->fields[col],
-							      row->lens[col]));
+			if (kind == FIN_NUM_BAD) {
+				rc = FIN_EDATA;
 				goto done;
 			}
 			if (kind == FIN_NUM_NA) {
