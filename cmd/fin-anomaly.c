@@ -27,8 +27,8 @@ static const char usage[] =
 	"Score rows by how unusual they are: key columns, score, anomaly (0/1).\n"
 	"\n"
 	"      --method M         zscore|mahalanobis|iforest|autoencoder|gan (default iforest)\n"
-	"  -c, --columns LIST     feature columns (default: every numeric column but the\n"
-	"                         keys and the label)\n"
+	"  -c, --columns LIST     feature columns (default: every column but the keys and\n"
+	"                         the label)\n"
 	"  -k, --key LIST         key columns to pass through (default when scoring: the\n"
 	"                         detector's; with --ae or --gan: the model's)\n"
 	"  -m, --model FILE       the detector to score with (score)\n"
@@ -50,7 +50,9 @@ static const char usage[] =
 	"                         discriminator D scores a row 1 - D(x)\n"
 	"  -s, --seed N           seed (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
+	"                         error; level: a level of its own in a text column)\n"
+	FIN_TEXT_HELP
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -q, --quiet            no notes on standard error\n"
@@ -86,6 +88,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
+	FIN_TEXT_LONG_OPTIONS,
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -103,6 +106,7 @@ struct options {
 	size_t ncols, nkeys, bottleneck, epochs, threads;
 	int fail_on_anomaly, quiet;
 	enum fin_na na;
+	fin_text_opts text;
 	fin_csv_opts csv;
 };
 
@@ -223,7 +227,10 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
 				.nkeys = o->nkeys, .target = o->label, .na = o->na,
-				.keep_keys = o->mode == FIT_AND_SCORE };
+				.keep_keys = o->mode == FIT_AND_SCORE,
+				.categorical = o->text.categorical,
+				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
+				.unseen_error = o->text.unseen_error };
 	double *score = NULL;
 	fin_out *out;
 	size_t i, j;
@@ -238,6 +245,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					fin_task_name(d->ae.task));
 		spec.columns = d->ae.feat;
 		spec.ncolumns = d->ae.nfeat;
+		spec.encoding = &d->ae.enc;
 		spec.exact = 1;
 		spec.owner = o->ae;
 		if (!o->nkeys) {
@@ -256,6 +264,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					o->gan, fin_task_name(d->gan.task));
 		spec.columns = d->gan.feat;
 		spec.ncolumns = d->gan.nfeat;
+		spec.encoding = &d->gan.enc;
 		spec.exact = 1;
 		spec.owner = o->gan;
 		if (!o->nkeys) {
@@ -264,8 +273,11 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		}
 	}
 	if ((rc = open_outputs(o, in, w, err)) != FIN_OK ||
-	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
+	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
+	if (!o->quiet)
+		fin_notes_print("fin-anomaly", t.notes, t.nnotes);
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", t.skipped);
 	if (o->det.method == FIN_DET_AUTOENCODER && !o->ae) {
@@ -273,6 +285,14 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 				      .lr = 1e-3f, .seed = o->det.seed };
 		if ((rc = fin_train_autoencoder(&d->ae, &t, o->bottleneck, &to, err)) != FIN_OK)
 			goto done;
+	}
+	/* The detector reads the input columns as the table did. */
+	if (fin_encoding_has_text(&t.enc)) {
+		d->enc = t.enc;
+		memset(&t.enc, 0, sizeof t.enc);
+	} else if (spec.encoding && fin_encoding_copy(&d->enc, spec.encoding) != 0) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
 	}
 	d->nfeat = t.nfeat;
 	d->feat = calloc(t.nfeat, sizeof *d->feat);
@@ -333,8 +353,8 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 
 	if ((rc = fin_detector_load(d, o->model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
-	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, names, nnames, o->na,
-				    fin_input_name(in), o->model, err)) != FIN_OK)
+	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->na,
+				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
@@ -406,6 +426,22 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	} while (got > 0 && rc == FIN_OK);
 	if (rc == FIN_OK && !o->quiet && feat.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
+	if (rc == FIN_OK && !o->quiet) {
+		char **notes;
+		size_t nnotes, *used = malloc((npass + 1) * sizeof *used);
+		/* The label is used too, though not a feature. */
+		if (used) {
+			memcpy(used, pass, npass * sizeof *used);
+			if (label_col >= 0)
+				used[npass] = (size_t)label_col;
+		}
+		if (!used || fin_features_notes(&feat, nnames, used, npass + (label_col >= 0),
+						fin_input_name(in), &notes, &nnotes) != 0)
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+		else
+			fin_notes_flush("fin-anomaly", notes, nnotes);
+		free(used);
+	}
 	if (rc == FIN_OK && rows + feat.skipped == 0)
 		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 done:
@@ -471,8 +507,14 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
 		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
+			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, err);
 			o->na = (enum fin_na)word;
+			break;
+		case FIN_OPT_CATEGORICAL:
+		case FIN_OPT_MIN_COUNT:
+		case FIN_OPT_MAX_LEVELS:
+		case FIN_OPT_UNSEEN:
+			rc = fin_cli_text_option(opt, optarg, &o->text, err);
 			break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
 		case 'n': o->csv.no_header = 1; break;
@@ -505,7 +547,8 @@ int main(int argc, char **argv)
 	struct options o = { .det = { .method = FIN_DET_IFOREST, .contamination = 0.01,
 				      .threshold = NAN, .shrinkage = NAN, .trees = 100,
 				      .sample = 256, .seed = 1 },
-			     .positive = "1", .bottleneck = 8, .epochs = 50, .threads = 1 };
+			     .positive = "1", .bottleneck = 8, .epochs = 50, .threads = 1,
+			     .text = fin_text_opts_default() };
 	struct evaluation ev = { 0 };
 	struct outputs w = { 0 };
 	fin_detector d = { 0 };

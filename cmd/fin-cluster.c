@@ -25,7 +25,7 @@ static const char usage[] =
 	"\n"
 	"      --clusters K       clusters, or a range such as 2-10: each is fitted and the\n"
 	"                         best silhouette wins (default 2-10)\n"
-	"  -c, --columns LIST     feature columns (default: every numeric column but keys)\n"
+	"  -c, --columns LIST     feature columns (default: every column but keys)\n"
 	"  -k, --key LIST         key columns passed through (default when assigning: the\n"
 	"                         model's)\n"
 	"      --keep             pass every input column through\n"
@@ -40,7 +40,9 @@ static const char usage[] =
 	"      --k-report FILE    the table of k, inertia and silhouette as JSON\n"
 	"  -s, --seed N           seed (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
+	"                         error; level: a level of its own in a text column)\n"
+	FIN_TEXT_HELP
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -q, --quiet            no notes on standard error\n"
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
+	FIN_TEXT_LONG_OPTIONS,
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -85,6 +88,7 @@ struct options {
 	size_t ncols, nkeys;
 	int keep, no_scale, quiet;
 	enum fin_na na;
+	fin_text_opts text;
 	fin_csv_opts csv;
 };
 
@@ -173,7 +177,10 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 {
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
-				.nkeys = o->nkeys, .na = o->na, .keep_keys = 1, .keep_all = o->keep };
+				.nkeys = o->nkeys, .na = o->na, .keep_keys = 1, .keep_all = o->keep,
+				.categorical = o->text.categorical,
+				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
+				.unseen_error = o->text.unseen_error };
 	size_t nk = o->k_hi - o->k_lo + 1, best = 0, i;
 	struct k_result *res = calloc(nk, sizeof *res);
 	int *assign = NULL, *cluster = NULL, rc;
@@ -198,6 +205,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		c->embedded = 1;
 		spec.columns = c->ae.feat;
 		spec.ncolumns = c->ae.nfeat;
+		spec.encoding = &c->ae.enc;
 		spec.exact = 1;
 		spec.owner = o->embed;
 	}
@@ -209,8 +217,11 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		rc = err->code;
 		goto done;
 	}
-	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK)
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		goto done;
+	if (!o->quiet)
+		fin_notes_print("fin-cluster", t.notes, t.nnotes);
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", t.skipped);
 	if (o->k_hi > t.rows) {
@@ -219,6 +230,15 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	}
 	c->nfeat = t.nfeat;
 	c->feat = t.feat;
+	/* The segmentation reads the input columns as the table did. */
+	if (fin_encoding_has_text(&t.enc)) {
+		c->enc = t.enc;
+		memset(&t.enc, 0, sizeof t.enc);
+	} else if (spec.encoding && fin_encoding_copy(&c->enc, spec.encoding) != 0) {
+		t.feat = NULL;
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
 	if ((rc = fin_clusterer_prepare(c, t.x, t.rows, !o->no_scale, &space, err)) != FIN_OK)
 		goto done;
 	assign = malloc(t.rows * sizeof *assign);
@@ -328,8 +348,8 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 
 	if ((rc = fin_clusterer_load(c, o->model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
-	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, names, nnames, o->na,
-				    fin_input_name(in), o->model, err)) != FIN_OK)
+	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->na,
+				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK)
 		goto done;
 	if (o->keep || o->nkeys) {
 		if (o->keep) {
@@ -392,6 +412,15 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 		rc = FIN_EDATA;
 	if (rc == FIN_OK && !o->quiet && feat.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", feat.skipped);
+	if (rc == FIN_OK && !o->quiet) {
+		char **notes;
+		size_t nnotes;
+		if (fin_features_notes(&feat, nnames, pass, npass, NULL, fin_input_name(in), &notes,
+				       &nnotes) != 0)
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+		else
+			fin_notes_flush("fin-cluster", notes, nnotes);
+	}
 	if (rc == FIN_OK && rows + feat.skipped == 0)
 		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 done:
@@ -449,8 +478,14 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			o->km.seed = seed;
 			break;
 		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
+		case FIN_OPT_CATEGORICAL:
+		case FIN_OPT_MIN_COUNT:
+		case FIN_OPT_MAX_LEVELS:
+		case FIN_OPT_UNSEEN:
+			rc = fin_cli_text_option(opt, optarg, &o->text, err);
+			break;
 		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
+			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, err);
 			o->na = (enum fin_na)word;
 			break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
@@ -474,7 +509,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 int main(int argc, char **argv)
 {
 	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .threads = 1,
-			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4, .seed = 1 } };
+			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4, .seed = 1 },
+			     .text = fin_text_opts_default() };
 	fin_clusterer c = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;

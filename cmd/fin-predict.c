@@ -28,6 +28,8 @@ static const char usage[] =
 	"                         (the default for an autoencoder)\n"
 	"      --batch N          rows per forward pass (default 256)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --unseen POLICY    other|error for a text level not seen in training\n"
+	"                         (default other)\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
@@ -52,6 +54,7 @@ static const struct option long_options[] = {
 	{ "recon-error", no_argument, NULL, OPT_RECON },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
 	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, batch = 256, threads = 1;
 	size_t i, j, k, rows = 0;
 	int keep = 0, embed = 0, recon = 0, quiet = 0, opt, rc = FIN_OK, word, got;
+	fin_text_opts text = fin_text_opts_default();
 	enum fin_na na = FIN_NA_ERROR;
 	fin_input *in = NULL;
 	fin_out_file *file = NULL;
@@ -169,6 +173,9 @@ int main(int argc, char **argv)
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
 		case 'o': output = optarg; break;
+		case FIN_OPT_UNSEEN:
+			rc = fin_cli_text_option(opt, optarg, &text, &err);
+			break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': puts("fin-predict (fin) " FIN_VERSION); return 0;
@@ -201,8 +208,8 @@ int main(int argc, char **argv)
 		goto fail;
 
 	/* Features are found by name, wherever they are in the input. */
-	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, names, nnames, na, fin_input_name(in),
-				    model_path, &err)) != FIN_OK)
+	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, na, text.unseen_error,
+				    fin_input_name(in), model_path, &err)) != FIN_OK)
 		goto fail;
 	if (keep) {
 		pass = malloc(nnames * sizeof *pass);
@@ -298,6 +305,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", feat.skipped);
 	if (!quiet && feat.filled)
 		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", feat.filled);
+	if (!quiet && rc == FIN_OK) {
+		char **notes;
+		size_t nnotes;
+		if (fin_features_notes(&feat, nnames, pass, npass, m.target, fin_input_name(in), &notes,
+				       &nnotes) != 0)
+			rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		else
+			fin_notes_flush("fin-predict", notes, nnotes);
+	}
 fail:
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-predict", err.msg);

@@ -58,7 +58,9 @@ static const char usage[] =
 	"      --lr-d RATE        discriminator learning rate (default: --lr)\n"
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
+	"                         error; level: a level of its own in a text column)\n"
+	FIN_TEXT_HELP
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -o, --output FILE      write the model to FILE (default: standard output)\n"
@@ -105,6 +107,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
+	FIN_TEXT_LONG_OPTIONS,
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
@@ -330,6 +333,7 @@ int main(int argc, char **argv)
 	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
 	int val_given = 0, unsorted = 0;
+	fin_text_opts text = fin_text_opts_default();
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
@@ -390,8 +394,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
 		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
+			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, &err);
 			spec.na = (enum fin_na)word;
+			break;
+		case FIN_OPT_CATEGORICAL:
+		case FIN_OPT_MIN_COUNT:
+		case FIN_OPT_MAX_LEVELS:
+		case FIN_OPT_UNSEEN:
+			rc = fin_cli_text_option(opt, optarg, &text, &err);
 			break;
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
@@ -465,6 +475,7 @@ int main(int argc, char **argv)
 		/* The saved model decides features, scaling and labels. */
 		spec.columns = m.feat;
 		spec.ncolumns = m.nfeat;
+		spec.encoding = &m.enc;
 		spec.exact = 1;
 		spec.owner = init;
 		spec.target = m.task == FIN_TASK_AUTOENCODER ? NULL : m.target ? m.target : spec.target;
@@ -475,6 +486,15 @@ int main(int argc, char **argv)
 	spec.keys = keys;
 	spec.nkeys = nkeys;
 	spec.key_order = !unsorted;
+	spec.categorical = text.categorical;
+	spec.ncategorical = text.ncategorical;
+	spec.encode = text.enc;
+	spec.unseen_error = text.unseen_error;
+	/* A regression on every level of a text column and an intercept has
+	 * no unique solution: its first level is the reference instead. */
+	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
+					       strcmp(model_name, "logistic") == 0 ||
+					       strcmp(model_name, "softmax") == 0);
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
 	if (in && val_file)
 		vin = fin_input_open(&val_file, 1, &csv, &err);
@@ -496,6 +516,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-train: %zu missing values filled forward\n", t.filled);
 	prog.quiet = quiet;
 	prog.live = isatty(STDERR_FILENO);
+	if (task == FIN_TASK_GAN && t.text) {
+		rc = fin_fail(&err, FIN_EUSAGE, "a GAN learns number columns only: give -c");
+		goto fail;
+	}
 	if (task == FIN_TASK_GAN) {
 		gan.o.epochs = o.epochs;
 		gan.o.batch = o.batch;
@@ -539,6 +563,11 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_ENOROWS, "no training rows left after --val");
 		goto fail;
 	}
+	/* Levels of text columns from the training rows only. */
+	if ((rc = fin_table_encode(&t, ntrain, &err)) != FIN_OK)
+		goto fail;
+	if (!quiet)
+		fin_notes_print("fin-train", t.notes, t.nnotes);
 	if (!init) {
 		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys, spec.target,
 					  &err)) != FIN_OK)
@@ -550,6 +579,9 @@ int main(int argc, char **argv)
 						  spec.target, &err)) != FIN_OK)
 				goto fail;
 		}
+		/* The model reads the input columns as the table did. */
+		m.enc = t.enc;
+		memset(&t.enc, 0, sizeof t.enc);
 		m.loss = task == FIN_TASK_BINARY       ? FIN_LOSS_BCE
 			 : task == FIN_TASK_MULTICLASS ? FIN_LOSS_SOFTMAX_CE
 						       : FIN_LOSS_MSE;
@@ -587,6 +619,7 @@ int main(int argc, char **argv)
 		fin_table_spec vspec = spec;
 		vspec.columns = m.feat;
 		vspec.ncolumns = m.nfeat;
+		vspec.encoding = &m.enc;
 		vspec.exact = 1;
 		vspec.owner = "the model";
 		if ((rc = fin_table_read(&vt, vin, &vspec, &err)) != FIN_OK)

@@ -90,3 +90,26 @@ int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err)
 	*list = p;
 	return FIN_OK;
 }
+
+fin_text_opts fin_text_opts_default(void)
+{
+	return (fin_text_opts){ .enc = { .min_count = 10, .max_levels = 100 } };
+}
+
+int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err)
+{
+	static const char *const unseen[] = { "other", "error" };
+
+	switch (opt) {
+	case FIN_OPT_CATEGORICAL:
+		return fin_cli_append(&t->categorical, &t->ncategorical, arg, err);
+	case FIN_OPT_MIN_COUNT:
+		return fin_cli_size("--min-count", arg, 1, (size_t)1 << 40, &t->enc.min_count, err);
+	case FIN_OPT_MAX_LEVELS:
+		return fin_cli_size("--max-levels", arg, 1, FIN_LEVELS_MAX, &t->enc.max_levels, err);
+	case FIN_OPT_UNSEEN:
+		return fin_cli_word("--unseen", arg, fin_word_index(arg, unseen, 2), &t->unseen_error,
+				    err);
+	}
+	return -1;
+}

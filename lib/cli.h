@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "encoding.h"
 #include "err.h"
 
 /* Parses a whole decimal number in [min, max] given to option opt. */
@@ -31,5 +32,39 @@ int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err 
 
 /* Appends arg to a growing list of option values. */
 int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err);
+
+/* The options of text (categorical) columns, for the tools that read
+ * features: their option table entries, help lines and parsing. */
+enum { FIN_OPT_CATEGORICAL = 1000, FIN_OPT_MIN_COUNT, FIN_OPT_MAX_LEVELS, FIN_OPT_UNSEEN };
+
+#define FIN_TEXT_LONG_OPTIONS                                                     \
+	{ "categorical", required_argument, NULL, FIN_OPT_CATEGORICAL },          \
+	{ "min-count", required_argument, NULL, FIN_OPT_MIN_COUNT },              \
+	{ "max-levels", required_argument, NULL, FIN_OPT_MAX_LEVELS },            \
+	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN }
+
+#define FIN_TEXT_HELP                                                                       \
+	"      --categorical LIST text columns, one-hot encoded, even when they hold\n"     \
+	"                         numbers (a column holding any other text is one anyway)\n" \
+	"      --min-count N      levels in fewer training rows pool into (other)\n"        \
+	"                         (default 10)\n"                                            \
+	"      --max-levels N     levels kept per text column, the most frequent\n"         \
+	"                         (default 100)\n"                                           \
+	"      --unseen POLICY    other|error for a level not seen in training\n"           \
+	"                         (default other)\n"
+
+typedef struct fin_text_opts {
+	char **categorical;
+	size_t ncategorical;
+	fin_encoding_opts enc;
+	int unseen_error;
+} fin_text_opts;
+
+/* The defaults: --min-count 10, --max-levels 100, --unseen other. */
+fin_text_opts fin_text_opts_default(void);
+
+/* Parses opt when it is one of the options above (returning its status),
+ * else returns -1. */
+int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err);
 
 #endif

@@ -131,6 +131,7 @@ void fin_clusterer_free(fin_clusterer *c)
 	free(c->work);
 	fin_kmeans_free(&c->km);
 	fin_model_free(&c->ae);
+	fin_encoding_free(&c->enc);
 	memset(c, 0, sizeof *c);
 }
 
@@ -158,6 +159,7 @@ int fin_clusterer_save(const fin_clusterer *c, fin_out_file *file, fin_err *err)
 	     cJSON_AddNumberToObject(o, "schema_version", FIN_CLUSTERER_SCHEMA) &&
 	     cJSON_AddStringToObject(o, "tool_version", FIN_VERSION) &&
 	     cJSON_AddItemToObject(o, "features", fin_json_strings(c->feat, c->nfeat)) &&
+	     fin_encoding_add(o, &c->enc) &&
 	     cJSON_AddItemToObject(o, "keys", fin_json_strings(c->keys, c->nkeys)) &&
 	     cJSON_AddNumberToObject(o, "k", (double)c->km.k) &&
 	     cJSON_AddNumberToObject(o, "dim", (double)c->dim) &&
@@ -219,6 +221,8 @@ static int clusterer_from_json(fin_clusterer *c, const cJSON *o, const fin_json_
 		return rc;
 	if (k == 0 || c->dim == 0 || c->nfeat == 0 || c->nfeat > (1 << 16))
 		return fin_json_bad(r, "k, dim or features", " are out of range");
+	if ((rc = fin_encoding_read(&c->enc, o, c->feat, c->nfeat, r)) != FIN_OK)
+		return rc;
 	v = fin_json_field(o, "embed");
 	c->embedded = v && !cJSON_IsNull(v);
 	if (c->embedded) {

@@ -14,8 +14,10 @@
 #define FIN_CLUSTERER_SCHEMA 1
 
 typedef struct fin_clusterer {
-	char **feat;          /* input columns, in order */
+	char **feat;          /* features, in order */
 	size_t nfeat;
+	fin_encoding enc;     /* the input columns that make them, when some are
+			       * text (empty: each feature is a number column) */
 	char **keys;
 	size_t nkeys;
 	int embedded;         /* the space is ae's code */

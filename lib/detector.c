@@ -340,5 +340,6 @@ void fin_detector_free(fin_detector *d)
 	fin_iforest_free(&d->forest);
 	fin_model_free(&d->ae);
 	fin_model_free(&d->gan);
+	fin_encoding_free(&d->enc);
 	memset(d, 0, sizeof *d);
 }

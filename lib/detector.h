@@ -27,8 +27,10 @@ typedef struct fin_detector_opts {
 
 typedef struct fin_detector {
 	enum fin_method method;
-	char **feat;           /* input columns, in order */
+	char **feat;           /* features, in order */
 	size_t nfeat;
+	fin_encoding enc;      /* the input columns that make them, when some are
+				* text (empty: each feature is a number column) */
 	char **keys;
 	size_t nkeys;
 	double threshold, contamination; /* contamination NaN when the threshold was given */

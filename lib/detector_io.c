@@ -20,6 +20,7 @@ static cJSON *detector_json(const fin_detector *d)
 	     cJSON_AddStringToObject(o, "tool_version", FIN_VERSION) &&
 	     cJSON_AddStringToObject(o, "method", fin_method_name(d->method)) &&
 	     cJSON_AddItemToObject(o, "features", fin_json_strings(d->feat, p)) &&
+	     fin_encoding_add(o, &d->enc) &&
 	     cJSON_AddItemToObject(o, "keys", fin_json_strings(d->keys, d->nkeys)) &&
 	     fin_json_add_exact(o, "threshold", d->threshold) &&
 	     fin_json_add_exact(o, "contamination", d->contamination) &&
@@ -145,6 +146,8 @@ static int detector_from_json(fin_detector *d, const cJSON *o, const fin_json_re
 	p = d->nfeat;
 	if (p == 0 || p > 4096)
 		return fin_json_bad(r, "features", " are missing or too many");
+	if ((rc = fin_encoding_read(&d->enc, o, d->feat, p, r)) != FIN_OK)
+		return rc;
 	if ((rc = fin_json_real(r, fin_json_field(o, "threshold"), "threshold", -DBL_MAX, DBL_MAX,
 				&d->threshold)) != FIN_OK ||
 	    (rc = fin_json_real_or(r, o, "contamination", 0, 1, NAN, &d->contamination)) != FIN_OK ||

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -68,4 +69,22 @@ void fin_note(const char *prog, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fin_report(prog, msg);
+}
+
+void fin_notes_print(const char *prog, char *const *notes, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fin_report(prog, notes[i]);
+}
+
+void fin_notes_flush(const char *prog, char **notes, size_t n)
+{
+	size_t i;
+
+	fin_notes_print(prog, notes, n);
+	for (i = 0; i < n; i++)
+		free(notes[i]);
+	free(notes);
 }

@@ -36,4 +36,10 @@ void fin_report(const char *prog, const char *msg);
 /* fin_report of a printf-style message. */
 void fin_note(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* fin_report of each of notes[0..n). */
+void fin_notes_print(const char *prog, char *const *notes, size_t n);
+
+/* The same, then frees them and the list. */
+void fin_notes_flush(const char *prog, char **notes, size_t n);
+
 #endif

@@ -6,24 +6,33 @@
 #include <stddef.h>
 
 #include "csv_reader.h"
+#include "encoding.h"
 #include "err.h"
 #include "numio.h"
 #include "window.h"
 
 typedef struct fin_features {
-	size_t n;
-	size_t *col;       /* input column of each feature */
+	size_t n;          /* input columns read */
+	size_t width;      /* features they make */
+	size_t *col;       /* input column of each */
+	const fin_category **cat; /* [n]: its category, NULL for a number */
 	double *last;      /* last value seen, for ffill */
+	long *last_slot;   /* the same for a text column: its feature, -1 for none */
 	char *const *names;/* the input's header */
 	enum fin_na na;
+	int unseen_error;  /* --unseen error: a level not seen in training is a
+			    * data error, not (other) */
 	size_t filled, skipped;
+	size_t *unseen;    /* [n] values of levels not seen in training */
 } fin_features;
 
-/* Finds each of want[0..n) among the header names; a missing one is a
- * data error naming it and owner (the model or detector file). */
-int fin_features_bind(fin_features *f, char *const *want, size_t n, char *const *names,
-		      size_t nnames, enum fin_na na, const char *input, const char *owner,
-		      fin_err *err);
+/* Finds the input columns of a model or detector among the header names:
+ * those of enc when it has text columns, else want[0..n), one feature
+ * each. A missing one is a data error naming it and owner (the model or
+ * detector file). */
+int fin_features_bind(fin_features *f, char *const *want, size_t n, const fin_encoding *enc,
+		      char *const *names, size_t nnames, enum fin_na na, int unseen_error,
+		      const char *input, const char *owner, fin_err *err);
 void fin_features_free(fin_features *f);
 
 /* Parses column col of row (named name, in file) as a feature value:
@@ -32,10 +41,17 @@ void fin_features_free(fin_features *f);
 enum fin_num fin_feature_parse(const fin_row *row, size_t col, const char *name,
 			       const char *file, double *v, fin_err *err);
 
-/* Reads the features of row into out[0..n). Returns FIN_OK, -1 when the
- * row is to be left out (a missing value under skip, or under ffill with
- * nothing before it), or FIN_EDATA. */
+/* Reads the features of row into out[0..width). Returns FIN_OK, -1 when
+ * the row is to be left out (a missing value under skip, or under ffill
+ * with nothing before it), or FIN_EDATA. */
 int fin_features_read(fin_features *f, const fin_row *row, const char *file, float *out,
 		      fin_err *err);
+
+/* Notes for after the rows: the input columns that are neither features
+ * nor passed through (pass[0..npass)), the model's target (when not NULL)
+ * named as such, and the values of each text column whose level training
+ * never saw. A new list of *n strings in *notes; -1 when out of memory. */
+int fin_features_notes(const fin_features *f, size_t nnames, const size_t *pass, size_t npass,
+		       const char *target, const char *input, char ***notes, size_t *n);
 
 #endif

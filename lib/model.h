@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "encoding.h"
 #include "err.h"
 #include "gan.h"
 #include "loss.h"
@@ -33,8 +34,10 @@ typedef struct fin_model {
 	enum fin_loss loss;
 	fin_net net;          /* empty for a GAN, whose networks are in gan */
 	fin_gan gan;          /* GAN: generator and discriminator */
-	char **feat;          /* input columns, in network order */
+	char **feat;          /* features, in network order */
 	size_t nfeat;
+	fin_encoding enc;     /* the input columns that make them, when some are
+			       * text (empty: each feature is a number column) */
 	char *target;
 	char **keys;          /* key columns given at training */
 	size_t nkeys;

@@ -53,6 +53,7 @@ void fin_model_free(fin_model *m)
 	free(m->target);
 	free(m->mean);
 	free(m->sd);
+	fin_encoding_free(&m->enc);
 	memset(m, 0, sizeof *m);
 }
 
@@ -98,7 +99,8 @@ cJSON *fin_model_to_json(const fin_model *m)
 	ok = ok && shape && cJSON_AddItemToObject(o, "input_shape", shape) &&
 	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)net->in_c)) &&
 	     cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)net->in_t));
-	ok = ok && cJSON_AddItemToObject(o, "features", fin_json_strings(m->feat, m->nfeat));
+	ok = ok && cJSON_AddItemToObject(o, "features", fin_json_strings(m->feat, m->nfeat)) &&
+	     fin_encoding_add(o, &m->enc);
 	ok = ok && (m->target ? cJSON_AddStringToObject(o, "target", m->target) != NULL
 			      : cJSON_AddNullToObject(o, "target") != NULL);
 	ok = ok && cJSON_AddItemToObject(o, "keys", fin_json_strings(m->keys, m->nkeys));
@@ -273,6 +275,8 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 		return rc;
 	if (c * t == 0 || c * t != m->nfeat)
 		return fin_json_bad(r, "features", " do not match input_shape");
+	if ((rc = fin_encoding_read(&m->enc, o, m->feat, m->nfeat, r)) != FIN_OK)
+		return rc;
 	v = fin_json_field(o, "arch");
 	if (!cJSON_IsString(v))
 		return fin_json_bad(r, "arch", " is missing");

@@ -1,8 +1,14 @@
+#include <float.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "columns.h"
+#include "dict.h"
+#include "encoding.h"
 #include "feature_reader.h"
 #include "key_order.h"
 #include "numio.h"
@@ -112,32 +118,154 @@ int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, 
 	return ok;
 }
 
-/* A growing buffer of rows being read. */
-struct rows_buf {
-	double *v;        /* [rows][ncand] */
-	double *y;        /* [rows] target */
-	char **label;     /* [rows] target text */
-	size_t rows, cap;
+/* How a candidate column is read. */
+enum col_state {
+	COL_NUMBER,  /* numbers: their values only */
+	COL_TRACKED, /* numbers so far, with few distinct values: their text is
+		      * kept as well, in case a word later makes it a text column */
+	COL_TEXT,    /* text: the code of each row's value */
+	COL_WIDE,    /* text with too many distinct values to encode */
 };
 
-static int push_row(struct rows_buf *b, size_t width, fin_err *err)
+/* Distinct values of a number column still watched, and of a text column
+ * held. A number column with more distinct values is a number column for
+ * good: a word in it is a bad value, not a level. */
+#define TRACK_MAX 1024
+#define TEXT_MAX 65536
+#define CODE_MISSING UINT32_MAX
+
+struct column {
+	size_t col;               /* input column */
+	enum col_state state;
+	const fin_category *cat;  /* the model's, when the table follows one */
+	fin_dict dict;
+	uint32_t *code;           /* [rows] */
+	uint32_t last;            /* the last code, for ffill */
+	long na_line;             /* the first missing value seen */
+	size_t unseen_at;         /* dictionary codes already checked against cat */
+};
+
+/* The rows read, until the text columns are encoded. */
+struct fin_table_text {
+	size_t ncand, rows, cap;
+	char **names;             /* [ncand] column names */
+	struct column *col;       /* [ncand] */
+	double *v;                /* [rows][ncand] number values */
+	char *input;              /* input name, for notes */
+	fin_encoding_opts o;
+	int unseen_error;
+	int exact;                /* the columns are a model's: no layout */
+};
+
+static void text_free(struct fin_table_text *p)
 {
-	if (b->rows == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 1024;
-		double *v = realloc(b->v, cap * (width ? width : 1) * sizeof *v), *y;
-		char **l;
-		if (v)
-			b->v = v;
-		y = v ? realloc(b->y, cap * sizeof *y) : NULL;
-		if (y)
-			b->y = y;
-		l = y ? realloc(b->label, cap * sizeof *l) : NULL;
-		if (!l)
-			return fin_fail(err, FIN_EDATA, "out of memory");
-		b->label = l;
-		b->cap = cap;
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->ncand; i++) {
+		free(p->names[i]);
+		fin_dict_free(&p->col[i].dict);
+		free(p->col[i].code);
 	}
-	b->label[b->rows] = NULL;
+	free(p->names);
+	free(p->col);
+	free(p->v);
+	free(p->input);
+	free(p);
+}
+
+static int table_note(fin_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int table_note(fin_table *t, const char *fmt, ...)
+{
+	char **notes = realloc(t->notes, (t->nnotes + 1) * sizeof *notes);
+	va_list ap;
+	int n;
+
+	if (!notes)
+		return -1;
+	t->notes = notes;
+	va_start(ap, fmt);
+	n = vasprintf(&notes[t->nnotes], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	t->nnotes++;
+	return 0;
+}
+
+/* A growing text: the list of columns not used. */
+struct listing {
+	char *s;
+	size_t len, cap;
+	size_t n;
+};
+
+static int list_add(struct listing *l, const char *name, const char *why)
+{
+	size_t need = strlen(name) + strlen(why) + 8;
+
+	if (l->len + need > l->cap) {
+		size_t cap = 2 * (l->len + need);
+		char *s = realloc(l->s, cap);
+		if (!s)
+			return -1;
+		l->s = s;
+		l->cap = cap;
+	}
+	l->len += (size_t)sprintf(l->s + l->len, "%s%s (%s)", l->n ? ", " : "", name, why);
+	l->n++;
+	return 0;
+}
+
+static int grow_rows(struct fin_table_text *p, double **y, char ***label, fin_err *err)
+{
+	size_t cap = p->cap ? 2 * p->cap : 1024, i;
+	double *v = realloc(p->v, cap * (p->ncand ? p->ncand : 1) * sizeof *v), *ny;
+	char **l;
+
+	if (v)
+		p->v = v;
+	ny = v ? realloc(*y, cap * sizeof *ny) : NULL;
+	if (ny)
+		*y = ny;
+	l = ny ? realloc(*label, cap * sizeof *l) : NULL;
+	if (!l)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	*label = l;
+	for (i = 0; i < p->ncand; i++) {
+		struct column *c = &p->col[i];
+		uint32_t *code;
+		if (c->state != COL_TRACKED && c->state != COL_TEXT)
+			continue;
+		if (!(code = realloc(c->code, cap * sizeof *code)))
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		c->code = code;
+	}
+	p->cap = cap;
+	return FIN_OK;
+}
+
+static void stop_tracking(struct column *c, enum col_state state)
+{
+	fin_dict_free(&c->dict);
+	free(c->code);
+	c->code = NULL;
+	c->state = state;
+}
+
+/* One field of a text (or still tracked) column: its code in *code, or
+ * CODE_MISSING. */
+static int text_code(struct column *c, const char *field, size_t len, uint32_t *code,
+		     fin_err *err)
+{
+	long k;
+
+	if (memchr(field, '\0', len))
+		return fin_fail(err, FIN_EDATA, "a NUL byte in text");
+	if ((k = fin_dict_code(&c->dict, field, len)) < 0)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	*code = (uint32_t)k;
 	return FIN_OK;
 }
 
@@ -207,20 +335,287 @@ static int select_exact(const fin_table_spec *spec, char *const *names, size_t n
 	return FIN_OK;
 }
 
+
+static int has_text(const struct fin_table_text *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncand; i++)
+		if (p->col[i].state == COL_TEXT)
+			return 1;
+	return 0;
+}
+
+/* Number columns only: features in network order, channels of time steps
+ * when the names allow it. */
+static int numbers_only(fin_table *t, struct fin_table_text *p, fin_err *err)
+{
+	size_t n = p->ncand, i, j, *order;
+
+	if (n == 0)
+		return fin_fail(err, FIN_EUSAGE, "no numeric feature columns");
+	order = malloc(n * sizeof *order);
+	t->feat = calloc(n ? n : 1, sizeof *t->feat);
+	t->x = malloc(t->rows * n * sizeof *t->x);
+	if (!order || !t->feat || !t->x) {
+		free(order);
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	}
+	if (p->exact) {
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		t->in_c = n;
+		t->in_t = 1;
+	} else {
+		fin_sequence_layout(p->names, n, order, &t->in_c, &t->in_t);
+	}
+	for (i = 0; i < n; i++) {
+		t->feat[i] = p->names[order[i]];
+		p->names[order[i]] = NULL;
+	}
+	t->nfeat = n;
+	for (i = 0; i < t->rows; i++)
+		for (j = 0; j < n; j++)
+			t->x[i * n + j] = (float)p->v[i * n + order[j]];
+	free(order);
+	return FIN_OK;
+}
+
+/* What each distinct value of a text column becomes: its feature within
+ * the column (-1 for none) and whether training never saw it. */
+struct value_slots {
+	long *slot;
+	unsigned char *unseen;
+};
+
+static int value_slots(const struct column *c, const fin_category *cat, struct value_slots *vs)
+{
+	size_t d;
+
+	vs->slot = malloc((c->dict.n ? c->dict.n : 1) * sizeof *vs->slot);
+	vs->unseen = malloc(c->dict.n ? c->dict.n : 1);
+	if (!vs->slot || !vs->unseen)
+		return -1;
+	for (d = 0; d < c->dict.n; d++)
+		vs->unseen[d] = fin_category_slot(cat, c->dict.text[d], c->dict.len[d], 0,
+						  &vs->slot[d]) == FIN_LEVEL_UNSEEN;
+	return 0;
+}
+
+/* Learns the category of text column c from rows [0, ntrain); NULL with
+ * *why set when it would make a constant feature. */
+static fin_category *learn(const struct fin_table_text *p, const struct column *c, size_t ntrain,
+			   size_t *pooled, const char **why, fin_err *err)
+{
+	size_t *count = calloc(c->dict.n ? c->dict.n : 1, sizeof *count), r, nmissing = 0;
+	fin_category *cat;
+
+	if (!count) {
+		fin_fail(err, FIN_EDATA, "out of memory");
+		return NULL;
+	}
+	for (r = 0; r < ntrain; r++) {
+		if (c->code[r] == CODE_MISSING)
+			nmissing++;
+		else
+			count[c->code[r]]++;
+	}
+	cat = fin_category_learn(&c->dict, count, nmissing, &p->o, pooled);
+	free(count);
+	if (!cat) {
+		fin_fail(err, FIN_EDATA, "out of memory");
+		return NULL;
+	}
+	/* Values the training rows tell apart: fewer than two, no feature. */
+	if (cat->nlevels + (size_t)cat->other + (size_t)cat->missing < 2) {
+		*why = cat->nlevels ? "text with one level in the training rows"
+				    : "text with no level in enough training rows (see --min-count)";
+		fin_category_free(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+/* Builds the features from the rows read: number columns as they are,
+ * text columns one-hot over the levels of given, or learned from rows
+ * [0, ntrain) when given is NULL. */
+static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_err *err)
+{
+	struct fin_table_text *p = t->text;
+	const fin_category **cats = NULL;
+	struct value_slots *vs = NULL;
+	size_t *width = NULL, *unseen = NULL, i, r, nfeat = 0, k = 0;
+	fin_encoding e = { 0 };
+	struct listing dropped = { 0 };
+	int rc = FIN_OK;
+
+	if (!has_text(p)) {
+		rc = numbers_only(t, p, err);
+		goto done;
+	}
+	cats = calloc(p->ncand, sizeof *cats);
+	vs = calloc(p->ncand, sizeof *vs);
+	width = calloc(p->ncand, sizeof *width);
+	unseen = calloc(p->ncand, sizeof *unseen);
+	e.cols = calloc(p->ncand, sizeof *e.cols);
+	e.cat = calloc(p->ncand, sizeof *e.cat);
+	if (!cats || !vs || !width || !unseen || !e.cols || !e.cat) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < p->ncand; i++) {
+		const struct column *c = &p->col[i];
+		const char *why = NULL;
+		size_t pooled = 0;
+
+		if (c->state == COL_WIDE)
+			continue;
+		if (c->state == COL_TEXT) {
+			if (given) {
+				cats[i] = given->cat[i];
+			} else {
+				fin_category *cat = learn(p, c, ntrain, &pooled, &why, err);
+				if (!cat && !why) {
+					rc = err->code;
+					goto done;
+				}
+				if (!cat) {
+					if (list_add(&dropped, p->names[i], why) != 0) {
+						rc = fin_fail(err, FIN_EDATA, "out of memory");
+						goto done;
+					}
+					continue;
+				}
+				e.cat[k] = cat;
+				cats[i] = cat;
+				if (pooled &&
+				    table_note(t, "%s: column '%s': %zu levels pooled into '%s=(other)' "
+					       "(fewer than %zu training rows, or beyond the %zu most "
+					       "frequent)", p->input, p->names[i], pooled, p->names[i],
+					       p->o.min_count, p->o.max_levels) != 0) {
+					rc = fin_fail(err, FIN_EDATA, "out of memory");
+					goto done;
+				}
+			}
+			if (value_slots(c, cats[i], &vs[i]) != 0) {
+				rc = fin_fail(err, FIN_EDATA, "out of memory");
+				goto done;
+			}
+		}
+		if (!given) {
+			e.cols[k] = strdup(p->names[i]);
+			e.ncols = ++k;
+			if (!e.cols[k - 1]) {
+				rc = fin_fail(err, FIN_EDATA, "out of memory");
+				goto done;
+			}
+		}
+		width[i] = fin_category_width(cats[i]);
+		nfeat += width[i];
+	}
+	if (dropped.n && table_note(t, "%s: not used: %s", p->input, dropped.s) != 0) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if (nfeat == 0) {
+		rc = fin_fail(err, FIN_EUSAGE, "no feature columns left");
+		goto done;
+	}
+	e.nfeat = nfeat;
+	t->x = calloc(t->rows * nfeat, sizeof *t->x);
+	if (!t->x) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (r = 0; r < t->rows; r++) {
+		float *x = t->x + r * nfeat;
+		size_t at = 0;
+		for (i = 0; i < p->ncand; i++) {
+			const struct column *c = &p->col[i];
+			long slot = -1;
+			if (!width[i])
+				continue;
+			if (!cats[i]) {
+				x[at++] = (float)p->v[r * p->ncand + i];
+				continue;
+			}
+			if (c->code[r] == CODE_MISSING) {
+				fin_category_slot(cats[i], "", 0, 1, &slot);
+			} else {
+				slot = vs[i].slot[c->code[r]];
+				unseen[i] += vs[i].unseen[c->code[r]];
+			}
+			if (slot >= 0)
+				x[at + (size_t)slot] = 1;
+			at += width[i];
+		}
+	}
+	for (i = 0; i < p->ncand; i++)
+		if (unseen[i] && table_note(t, "%s: column '%s': %zu value%s of levels %s, encoded as %s",
+					    p->input, p->names[i], unseen[i], unseen[i] == 1 ? "" : "s",
+					    given ? "not seen in training" : "not in the training rows",
+					    cats[i]->other ? "(other)" : "no level (all zeros)") != 0) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			goto done;
+		}
+	if ((rc = fin_encoding_feature_names(given ? given : &e, &t->feat, err)) != FIN_OK)
+		goto done;
+	t->nfeat = nfeat;
+	t->in_c = nfeat;
+	t->in_t = 1;
+	if (!given) {
+		t->enc = e;
+		memset(&e, 0, sizeof e);
+	}
+done:
+	for (i = 0; vs && i < p->ncand; i++) {
+		free(vs[i].slot);
+		free(vs[i].unseen);
+	}
+	free(vs);
+	free(cats);
+	free(width);
+	free(unseen);
+	free(dropped.s);
+	fin_encoding_free(&e);
+	text_free(t->text);
+	t->text = NULL;
+	return rc;
+}
+
+int fin_table_encode(fin_table *t, size_t ntrain, fin_err *err)
+{
+	return t->text ? encode(t, ntrain, NULL, err) : FIN_OK;
+}
+
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err)
 {
 	char **names;
-	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, *order = NULL, i, j;
-	size_t *pass = NULL, npass;
+	char *const *want = spec->columns;
+	size_t nwant = spec->ncolumns;
+	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, i, j;
+	size_t *pass = NULL, npass, *catcols = NULL, ncatcols = 0;
 	long target = -1;
-	double *last = NULL;
-	struct rows_buf b = { 0 };
+	double *last = NULL, *y = NULL;
+	char **label = NULL;
+	uint32_t *rowcode = NULL;
+	struct fin_table_text *p = NULL;
+	struct listing unused = { 0 };
+	unsigned char *used = NULL;
 	fin_key_order key_order;
 	fin_row *row;
-	int rc, got, decided;
+	const char *file;
+	char shown[200];
+	int rc, got;
+	const fin_encoding *enc = spec->encoding && fin_encoding_has_text(spec->encoding)
+					  ? spec->encoding : NULL;
 
 	memset(t, 0, sizeof *t);
 	t->y_numeric = 1;
+	if (enc) {
+		want = enc->cols;
+		nwant = enc->ncols;
+	}
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK)
 		return rc;
 	if (spec->nkeys && (rc = fin_columns_select(spec->keys, spec->nkeys, names, nnames, &key,
@@ -230,7 +625,9 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	npass = spec->keep_all ? nnames : nkey;
 	pass = malloc((npass ? npass : 1) * sizeof *pass);
 	t->key_names = calloc(npass ? npass : 1, sizeof *t->key_names);
-	if (!pass || !t->key_names) {
+	p = calloc(1, sizeof *p);
+	used = calloc(nnames ? nnames : 1, 1);
+	if (!pass || !t->key_names || !p || !used) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -246,16 +643,19 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		rc = fin_fail(err, FIN_EUSAGE, "-y: no column '%s' in the input", spec->target);
 		goto done;
 	}
-	if (spec->exact)
-		rc = select_exact(spec, names, nnames, fin_input_name(in), key, nkey, target, &cand,
-				  &ncand, err);
-	else
-		rc = fin_columns_select(spec->columns, spec->ncolumns, names, nnames, &cand, &ncand,
-					err);
+	if (spec->exact) {
+		fin_table_spec exact = *spec;
+		exact.columns = want;
+		exact.ncolumns = nwant;
+		rc = select_exact(&exact, names, nnames, fin_input_name(in), key, nkey, target,
+				  &cand, &ncand, err);
+	} else {
+		rc = fin_columns_select(want, nwant, names, nnames, &cand, &ncand, err);
+	}
 	if (rc != FIN_OK)
 		goto done;
 	for (i = j = 0; i < ncand; i++) {
-		if (spec->ncolumns && (long)cand[i] == target) {
+		if (nwant && (long)cand[i] == target) {
 			rc = fin_fail(err, FIN_EUSAGE, "the target '%s' is also a feature column",
 				      spec->target);
 			goto done;
@@ -264,177 +664,264 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			cand[j++] = cand[i];
 	}
 	ncand = j;
+	p->ncand = ncand;
+	p->names = calloc(ncand ? ncand : 1, sizeof *p->names);
+	p->col = calloc(ncand ? ncand : 1, sizeof *p->col);
 	last = malloc((ncand + 1) * sizeof *last);
-	if (!last) {
+	rowcode = malloc((ncand ? ncand : 1) * sizeof *rowcode);
+	if (!p->names || !p->col || !last || !rowcode || !(p->input = strdup(fin_input_name(in)))) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
+	}
+	p->o = spec->encode;
+	p->o.na_level = spec->na == FIN_NA_LEVEL;
+	p->unseen_error = spec->unseen_error;
+	p->exact = spec->exact;
+	for (i = 0; i < ncand; i++) {
+		struct column *c = &p->col[i];
+		c->col = cand[i];
+		used[cand[i]] = 1;
+		if (!(p->names[i] = strdup(names[cand[i]]))) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			goto done;
+		}
+		c->last = CODE_MISSING;
+		if (enc) {
+			c->cat = enc->cat[i];
+			c->state = c->cat ? COL_TEXT : COL_NUMBER;
+		} else if (spec->exact) {
+			c->state = COL_NUMBER;
+		} else {
+			c->state = COL_TRACKED;
+		}
+	}
+	if (spec->ncategorical && !spec->exact) {
+		if ((rc = fin_columns_select(spec->categorical, spec->ncategorical, names, nnames,
+					     &catcols, &ncatcols, err)) != FIN_OK)
+			goto done;
+		for (j = 0; j < ncatcols; j++) {
+			for (i = 0; i < ncand && p->col[i].col != catcols[j]; i++)
+				;
+			if (i == ncand) {
+				rc = fin_fail(err, FIN_EUSAGE,
+					      "--categorical: '%s' is not a feature column",
+					      names[catcols[j]]);
+				goto done;
+			}
+			p->col[i].state = COL_TEXT;
+		}
 	}
 	for (i = 0; i <= ncand; i++)
 		last[i] = NAN;
 	/* Rows of one time may come together (a panel), but never go back. */
 	if (spec->key_order && nkey)
 		fin_key_order_init(&key_order, names[key[0]], 0);
-	/* Without -c, the numeric columns of the first row are the features. */
-	decided = spec->ncolumns > 0;
 	while ((got = fin_input_next(in, &row, err)) > 0) {
 		double *v;
 		int gap = 0;
 
+		file = fin_input_name(in);
 		if (spec->key_order && nkey &&
-		    (rc = fin_key_order_next(&key_order, fin_input_name(in), row->line,
-					     row->fields[key[0]], row->lens[key[0]], err)) != FIN_OK)
+		    (rc = fin_key_order_next(&key_order, file, row->line, row->fields[key[0]],
+					     row->lens[key[0]], err)) != FIN_OK)
 			goto done;
-
-		if (!decided) {
-			for (i = j = 0; i < ncand; i++) {
-				double d;
-				if (fin_parse_double(row->fields[cand[i]], row->lens[cand[i]], &d) != FIN_NUM_BAD)
-					cand[j++] = cand[i];
-			}
-			ncand = j;
-			decided = 1;
-		}
-		if ((rc = push_row(&b, ncand, err)) != FIN_OK)
+		if (p->rows == p->cap && (rc = grow_rows(p, &y, &label, err)) != FIN_OK)
 			goto done;
-		v = b.v + b.rows * ncand;
-		b.y[b.rows] = NAN;
+		label[p->rows] = NULL;
+		v = p->v + p->rows * ncand;
+		y[p->rows] = NAN;
 		for (i = 0; i <= ncand; i++) {
 			int is_target = i == ncand;
-			size_t col = is_target ? (size_t)target : cand[i];
+			struct column *c = is_target ? NULL : &p->col[i];
+			size_t col = is_target ? (size_t)target : c->col;
+			const char *field = row->fields[col];
+			size_t len = row->lens[col];
 			double d = NAN;
 			enum fin_num kind;
 
 			if (is_target && target < 0)
 				break;
-			kind = is_target ? fin_parse_double(row->fields[col], row->lens[col], &d)
-					 : fin_feature_parse(row, col, names[col], fin_input_name(in),
-							     &d, err);
-			if (is_target && kind != FIN_NUM_NA) {
+			if (is_target) {
+				kind = fin_parse_double(field, len, &d);
+				if (kind == FIN_NUM_NA)
+					continue;
 				/* kept as text too, for class labels */
-				b.label[b.rows] = strdup(row->fields[col]);
-				if (!b.label[b.rows]) {
+				if (!(label[p->rows] = strdup(field))) {
 					rc = fin_fail(err, FIN_EDATA, "out of memory");
 					goto done;
 				}
 				if (kind == FIN_NUM_BAD && t->y_numeric) {
 					t->y_numeric = 0;
 					t->y_text_line = row->line;
-					t->y_text_file = strdup(fin_input_name(in));
-					if (!t->y_text_file) {
+					if (!(t->y_text_file = strdup(file))) {
 						rc = fin_fail(err, FIN_EDATA, "out of memory");
 						goto done;
 					}
-					fin_quote_field(t->y_text, sizeof t->y_text, row->fields[col],
-							row->lens[col]);
+					fin_quote_field(t->y_text, sizeof t->y_text, field, len);
 				}
 				t->y_numbers += kind == FIN_NUM_OK;
-				b.y[b.rows] = kind == FIN_NUM_OK ? d : NAN;
+				y[p->rows] = kind == FIN_NUM_OK ? d : NAN;
 				continue;
 			}
-			if (kind == FIN_NUM_BAD) {
-				rc = FIN_EDATA;
-				goto done;
-			}
-			if (kind == FIN_NUM_NA) {
-				if (spec->na == FIN_NA_ERROR) {
+			rowcode[i] = CODE_MISSING;
+			if (c->state == COL_WIDE)
+				continue;
+			if (fin_is_na(field, len)) {
+				int level = c->cat ? c->cat->missing : spec->na == FIN_NA_LEVEL;
+				if (spec->na == FIN_NA_ERROR && !level) {
 					rc = fin_fail(err, FIN_EDATA,
 						      "%s:%ld: column '%s': missing value (see --na)",
-						      fin_input_name(in), row->line, names[col]);
+						      file, row->line, names[col]);
 					goto done;
 				}
-				/* A missing target is never filled: that would make up
-				 * an answer. */
-				if (spec->na == FIN_NA_FFILL && !is_target && !isnan(last[i])) {
-					d = last[i];
+				if (!c->na_line)
+					c->na_line = row->line;
+				if (level)
+					continue;
+				if (spec->na == FIN_NA_FFILL && !isnan(last[i])) {
+					v[i] = last[i];
+					rowcode[i] = c->last;
+					t->filled++;
+				} else if (spec->na == FIN_NA_FFILL && c->state == COL_TEXT &&
+					   c->last != CODE_MISSING) {
+					rowcode[i] = c->last;
 					t->filled++;
 				} else {
 					gap = 1;
 				}
-			} else {
-				last[i] = d;
+				continue;
 			}
-			if (!is_target)
-				v[i] = d;
+			if (c->state != COL_TEXT) {
+				kind = fin_parse_double(field, len, &d);
+				if (kind == FIN_NUM_OK && fabs(d) > FLT_MAX) {
+					rc = fin_fail(err, FIN_EDATA,
+						      "%s:%ld: column '%s': beyond the float32 range: '%s'",
+						      file, row->line, names[col],
+						      fin_quote_field(shown, sizeof shown, field, len));
+					goto done;
+				}
+				if (kind == FIN_NUM_BAD && c->state == COL_NUMBER) {
+					rc = fin_fail(err, FIN_EDATA,
+						      "%s:%ld: column '%s': not a number: '%s'%s", file,
+						      row->line, names[col],
+						      fin_quote_field(shown, sizeof shown, field, len),
+						      spec->exact ? "" : " (a column of more than 1024 "
+						      "distinct numbers is not read as text; name it in "
+						      "--categorical)");
+					goto done;
+				}
+				if (kind == FIN_NUM_BAD)
+					c->state = COL_TEXT;
+				else
+					v[i] = last[i] = d;
+			}
+			if (c->state == COL_NUMBER)
+				continue;
+			if ((rc = text_code(c, field, len, &rowcode[i], err)) != FIN_OK) {
+				rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': %s", file, row->line,
+					      names[col], err->msg);
+				goto done;
+			}
+			c->last = rowcode[i];
+			if (c->cat && c->dict.n > c->unseen_at) {
+				long slot;
+				c->unseen_at = c->dict.n;
+				if (p->unseen_error &&
+				    fin_category_slot(c->cat, field, len, 0, &slot) == FIN_LEVEL_UNSEEN) {
+					rc = fin_fail(err, FIN_EDATA,
+						      "%s:%ld: column '%s': level '%s' was not seen in "
+						      "training (see --unseen)", file, row->line,
+						      names[col], fin_quote_field(shown, sizeof shown,
+										  field, len));
+					goto done;
+				}
+			}
+			if (c->state == COL_TRACKED && c->dict.n > TRACK_MAX)
+				stop_tracking(c, COL_NUMBER);
+			else if (c->state == COL_TEXT && !c->cat && c->dict.n > TEXT_MAX)
+				stop_tracking(c, COL_WIDE);
 		}
 		if (gap) {
-			free(b.label[b.rows]);
+			free(label[p->rows]);
 			t->skipped++;
 			continue;
 		}
+		for (i = 0; i < ncand; i++)
+			if (p->col[i].code)
+				p->col[i].code[p->rows] = rowcode[i];
 		if ((spec->keep_keys || spec->keep_all) &&
-		    (rc = keep_row_keys(t, b.rows, row, pass, npass, err)) != FIN_OK)
+		    (rc = keep_row_keys(t, p->rows, row, pass, npass, err)) != FIN_OK)
 			goto done;
-		b.rows++;
+		p->rows++;
 	}
 	if (got < 0) {
 		rc = -got;
 		goto done;
 	}
-	if (b.rows == 0) {
+	if (p->rows == 0) {
 		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 		goto done;
 	}
-	if (ncand == 0) {
-		rc = fin_fail(err, FIN_EUSAGE, "no numeric feature columns");
-		goto done;
-	}
-	/* Network order: channels of time steps when the names allow it. */
-	t->feat = malloc(ncand * sizeof *t->feat);
-	order = malloc(ncand * sizeof *order);
-	t->x = malloc(b.rows * ncand * sizeof *t->x);
-	t->y = malloc(b.rows * sizeof *t->y);
-	if (!t->feat || !order || !t->x || !t->y) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	{
-		char **cand_names = malloc(ncand * sizeof *cand_names);
-		if (!cand_names) {
-			rc = fin_fail(err, FIN_EDATA, "out of memory");
+	for (i = 0; i < ncand; i++) {
+		struct column *c = &p->col[i];
+		if (c->state == COL_TRACKED)
+			stop_tracking(c, COL_NUMBER);
+		if (c->state == COL_NUMBER && spec->na == FIN_NA_LEVEL && c->na_line) {
+			rc = fin_fail(err, FIN_EDATA,
+				      "%s:%ld: column '%s': missing value (--na level applies to text "
+				      "columns only)", p->input, c->na_line, p->names[i]);
 			goto done;
 		}
-		for (i = 0; i < ncand; i++)
-			cand_names[i] = names[cand[i]];
-		if (spec->exact) {
-			for (i = 0; i < ncand; i++)
-				order[i] = i;
-			t->in_c = ncand;
-			t->in_t = 1;
-		} else {
-			fin_sequence_layout(cand_names, ncand, order, &t->in_c, &t->in_t);
-		}
-		for (i = 0; i < ncand; i++) {
-			t->feat[i] = strdup(cand_names[order[i]]);
-			if (!t->feat[i]) {
-				free(cand_names);
+		if (c->state == COL_WIDE) {
+			used[c->col] = 2; /* listed here */
+			if (list_add(&unused, p->names[i], "text with more than 65536 distinct values") != 0) {
 				rc = fin_fail(err, FIN_EDATA, "out of memory");
 				goto done;
 			}
-			t->nfeat++;
 		}
-		free(cand_names);
 	}
-	for (i = 0; i < b.rows; i++) {
-		for (j = 0; j < ncand; j++)
-			t->x[i * ncand + j] = (float)b.v[i * ncand + order[j]];
-		t->y[i] = b.y[i];
+	/* The columns the table does not use, each with its reason. */
+	for (i = 0; i < nnames; i++) {
+		const char *why = is_in(i, key, nkey) ? "key"
+				  : (long)i == target ? "target"
+				  : used[i]	      ? NULL
+						      : "not selected";
+		if (why && list_add(&unused, names[i], why) != 0) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			goto done;
+		}
 	}
-	t->rows = b.rows;
-	t->ylabel = b.label;
-	b.label = NULL;
+	t->rows = p->rows;
+	t->y = y;
+	t->ylabel = label;
+	y = NULL;
+	label = NULL;
+	t->text = p;
+	p = NULL;
 	rc = FIN_OK;
+	if (unused.n)
+		rc = table_note(t, "%s: not used: %s", fin_input_name(in), unused.s) == 0
+			     ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
+	/* A table with no text column, or one that follows a model's
+	 * encoding, is ready now; the others wait for fin_table_encode to
+	 * learn their levels from the training rows. */
+	if (rc == FIN_OK && (enc || !has_text(t->text)))
+		rc = encode(t, t->rows, enc, err);
 done:
-	if (b.label)
-		for (i = 0; i < b.rows; i++)
-			free(b.label[i]);
-	free(b.label);
-	free(b.v);
-	free(b.y);
+	if (label)
+		for (i = 0; i < (p ? p->rows : 0); i++)
+			free(label[i]);
+	free(label);
+	free(y);
 	free(last);
-	free(order);
+	free(rowcode);
 	free(cand);
+	free(catcols);
 	free(key);
 	free(pass);
+	free(used);
+	free(unused.s);
+	text_free(p);
 	if (rc != FIN_OK)
 		fin_table_free(t);
 	return rc;
@@ -459,5 +946,10 @@ void fin_table_free(fin_table *t)
 	free(t->keys);
 	free(t->key_at);
 	free(t->y_text_file);
+	text_free(t->text);
+	fin_encoding_free(&t->enc);
+	for (i = 0; i < t->nnotes; i++)
+		free(t->notes[i]);
+	free(t->notes);
 	memset(t, 0, sizeof *t);
 }

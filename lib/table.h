@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "encoding.h"
 #include "err.h"
 #include "input.h"
 #include "window.h"
@@ -28,6 +29,13 @@ typedef struct fin_table {
 	size_t nkeys, keys_len, keys_cap, key_at_cap;
 	size_t skipped;      /* rows left out for a missing value (--na skip) */
 	size_t filled;       /* values filled forward (--na ffill) */
+	fin_encoding enc;    /* how the features came from text columns, when
+			      * learned here (fin_table_encode); empty when
+			      * every feature is a number column */
+	char **notes;        /* what the reading found worth a note: columns not
+			      * used, levels pooled or unseen */
+	size_t nnotes;
+	struct fin_table_text *text; /* rows read, until fin_table_encode */
 } fin_table;
 
 typedef struct fin_table_spec {
@@ -45,14 +53,30 @@ typedef struct fin_table_spec {
 	int key_order;        /* the first key is the time: it must never decrease
 			       * (see key_order.h) */
 	enum fin_na na;
+	const fin_encoding *encoding; /* with exact: the model's encoding, whose
+				       * input columns are read instead of columns */
+	char *const *categorical;     /* --categorical: text columns whatever they hold */
+	size_t ncategorical;
+	fin_encoding_opts encode;     /* how levels are learned */
+	int unseen_error;             /* --unseen error */
 } fin_table_spec;
 
 /* Reads every row of in. Features are the chosen columns (or every column
- * that is numeric in all rows, except keys and the target); columns named
- * <base>_<lag> with lags 0..T-1 for each of C bases are ordered as C
- * channels of T steps, oldest first (but for exact columns, kept in their
- * order). A feature value beyond the float32 range is a data error. */
+ * but keys and the target). A column holding a value that is not a number
+ * (or named in categorical) is text, one-hot encoded over levels learned
+ * from the training rows by fin_table_encode (or, with an encoding, the
+ * model's levels); a text column of more than 65536 distinct values is
+ * not used. With number columns only, columns named <base>_<lag> with lags
+ * 0..T-1 for each of C bases are ordered as C channels of T steps, oldest
+ * first (but for exact columns, kept in their order). A feature value
+ * beyond the float32 range is a data error. */
 int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_err *err);
+
+/* Learns the levels of the text columns from the first ntrain rows and
+ * builds the features (t->x, t->feat, t->enc); nothing to do for a table
+ * without text columns, or one read with an encoding. Must be called
+ * before the features are used. */
+int fin_table_encode(fin_table *t, size_t ntrain, fin_err *err);
 void fin_table_free(fin_table *t);
 
 /* Orders names as channels and steps when they all have the form

@@ -33,6 +33,13 @@ int fin_na_parse(const char *s)
 	return fin_word_index(s, w, 3);
 }
 
+int fin_na_parse_text(const char *s)
+{
+	static const char *const w[] = { "error", "skip", "ffill", "level" };
+	return fin_word_index(s, w, 4);
+}
+
+
 int fin_transform_apply(enum fin_transform t, double prev, double cur, double *out)
 {
 	switch (t) {

@@ -11,7 +11,8 @@
 enum fin_transform { FIN_TF_LEVEL, FIN_TF_DIFF, FIN_TF_RET, FIN_TF_LOGRET };
 enum fin_norm { FIN_NORM_NONE, FIN_NORM_ZSCORE, FIN_NORM_MINMAX, FIN_NORM_LAST };
 enum fin_target { FIN_TARGET_NEXT, FIN_TARGET_SUM, FIN_TARGET_DIRECTION, FIN_TARGET_NONE };
-enum fin_na { FIN_NA_ERROR, FIN_NA_SKIP, FIN_NA_FFILL };
+/* FIN_NA_LEVEL: a missing value of a text column is a level of its own. */
+enum fin_na { FIN_NA_ERROR, FIN_NA_SKIP, FIN_NA_FFILL, FIN_NA_LEVEL };
 
 typedef struct fin_window_opts {
 	size_t size;           /* lags per channel */
@@ -38,6 +39,8 @@ int fin_transform_parse(const char *s);
 int fin_norm_parse(const char *s);
 int fin_target_parse(const char *s);
 int fin_na_parse(const char *s);
+/* The same, with "level" too, for tools that read text columns. */
+int fin_na_parse_text(const char *s);
 
 /* Transformed value of cur given the previous level prev. Returns FIN_OK,
  * or FIN_EDATA when it is undefined (logret of a value <= 0, ret after a
