@@ -435,7 +435,7 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			if (label_col >= 0)
 				used[npass] = (size_t)label_col;
 		}
-		if (!used || fin_features_notes(&feat, nnames, used, npass + (label_col >= 0),
+		if (!used || fin_features_notes(&feat, nnames, used, npass + (label_col >= 0), NULL,
 						fin_input_name(in), &notes, &nnotes) != 0)
 			rc = fin_fail(err, FIN_EDATA, "out of memory");
 		else
