@@ -164,6 +164,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_order_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/options_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/categorical_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_gan_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
