@@ -39,7 +39,7 @@ static void read_rows(int fd, const fin_csv_opts *opts, char *spec)
 static void read_table(char *path, char *spec)
 {
 	fin_table_spec ts = { .columns = &spec, .ncolumns = spec[0] != '\0', .keep_all = 1,
-			      .na = FIN_NA_FFILL };
+			      .na = FIN_NA_FFILL, .encode = { .min_count = 2, .max_levels = 8 } };
 	fin_csv_opts opts = { 0 };
 	fin_input *in;
 	fin_table t;
@@ -47,8 +47,11 @@ static void read_table(char *path, char *spec)
 
 	if (!(in = fin_input_open(&path, 1, &opts, &err)))
 		abort();
-	if (fin_table_read(&t, in, &ts, &err) == FIN_OK)
+	if (fin_table_read(&t, in, &ts, &err) == FIN_OK) {
+		/* Text columns: levels from the first rows, the rest encoded. */
+		fin_table_encode(&t, t.rows - t.rows / 5, &err);
 		fin_table_free(&t);
+	}
 	fin_input_close(in);
 }
 
