@@ -141,7 +141,8 @@ struct column {
 	fin_dict dict;
 	uint32_t *code;           /* [rows] */
 	uint32_t last;            /* the last code, for ffill */
-	long na_line;             /* the first missing value seen */
+	long na_line;             /* the first missing value seen, and where */
+	char *na_file;
 	size_t unseen_at;         /* dictionary codes already checked against cat */
 };
 
@@ -155,6 +156,9 @@ struct fin_table_text {
 	fin_encoding_opts o;
 	int unseen_error;
 	int exact;                /* the columns are a model's: no layout */
+	int na_error;             /* --na error: a missing value in a column used
+				   * stops the run (named once the column is
+				   * known to be used) */
 };
 
 static void text_free(struct fin_table_text *p)
@@ -167,6 +171,7 @@ static void text_free(struct fin_table_text *p)
 		free(p->names[i]);
 		fin_dict_free(&p->col[i].dict);
 		free(p->col[i].code);
+		free(p->col[i].na_file);
 	}
 	free(p->names);
 	free(p->col);
@@ -486,6 +491,13 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 					}
 					continue;
 				}
+				if (p->na_error && c->na_line && !cat->missing) {
+					fin_category_free(cat);
+					rc = fin_fail(err, FIN_EDATA,
+						      "%s:%ld: column '%s': missing value (see --na)",
+						      c->na_file, c->na_line, p->names[i]);
+					goto done;
+				}
 				e.cat[k] = cat;
 				cats[i] = cat;
 				if (pooled &&
@@ -677,6 +689,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	p->o.na_level = spec->na == FIN_NA_LEVEL;
 	p->unseen_error = spec->unseen_error;
 	p->exact = spec->exact;
+	p->na_error = spec->na == FIN_NA_ERROR;
 	for (i = 0; i < ncand; i++) {
 		struct column *c = &p->col[i];
 		c->col = cand[i];
@@ -743,8 +756,18 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 				break;
 			if (is_target) {
 				kind = fin_parse_double(field, len, &d);
-				if (kind == FIN_NUM_NA)
+				/* A missing target is never filled: that would make up
+				 * an answer. */
+				if (kind == FIN_NUM_NA && spec->na == FIN_NA_ERROR) {
+					rc = fin_fail(err, FIN_EDATA,
+						      "%s:%ld: column '%s': missing value (see --na)",
+						      file, row->line, names[col]);
+					goto done;
+				}
+				if (kind == FIN_NUM_NA) {
+					gap = 1;
 					continue;
+				}
 				/* kept as text too, for class labels */
 				if (!(label[p->rows] = strdup(field))) {
 					rc = fin_fail(err, FIN_EDATA, "out of memory");
@@ -768,15 +791,20 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 				continue;
 			if (fin_is_na(field, len)) {
 				int level = c->cat ? c->cat->missing : spec->na == FIN_NA_LEVEL;
-				if (spec->na == FIN_NA_ERROR && !level) {
+				if (spec->na == FIN_NA_ERROR && !level && spec->exact) {
 					rc = fin_fail(err, FIN_EDATA,
 						      "%s:%ld: column '%s': missing value (see --na)",
 						      file, row->line, names[col]);
 					goto done;
 				}
-				if (!c->na_line)
+				if (!c->na_line) {
 					c->na_line = row->line;
-				if (level)
+					if (!(c->na_file = strdup(file))) {
+						rc = fin_fail(err, FIN_EDATA, "out of memory");
+						goto done;
+					}
+				}
+				if (level || spec->na == FIN_NA_ERROR)
 					continue;
 				if (spec->na == FIN_NA_FFILL && !isnan(last[i])) {
 					v[i] = last[i];
@@ -869,7 +897,12 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		if (c->state == COL_NUMBER && spec->na == FIN_NA_LEVEL && c->na_line) {
 			rc = fin_fail(err, FIN_EDATA,
 				      "%s:%ld: column '%s': missing value (--na level applies to text "
-				      "columns only)", p->input, c->na_line, p->names[i]);
+				      "columns only)", c->na_file, c->na_line, p->names[i]);
+			goto done;
+		}
+		if (c->state == COL_NUMBER && spec->na == FIN_NA_ERROR && c->na_line) {
+			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': missing value (see --na)",
+				      c->na_file, c->na_line, p->names[i]);
 			goto done;
 		}
 		if (c->state == COL_WIDE) {

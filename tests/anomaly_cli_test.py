@@ -599,7 +599,7 @@ class DetectorFileTest(FinTest):
                        "0", "-o", det, const)
         self.assertEqual(sorted(os.listdir(d)), ["const.csv"])
         bad = os.path.join(d, "bad.csv")
-        write_csv(bad, [["a", "b"], ["1", "2"], ["x", "3"]])
+        write_csv(bad, [["a", "b"], ["1", "2"], ["1e39", "3"]])
         self.run_fails(EXIT_DATA, FIN_ANOMALY, "fit", "--method", "zscore", "-o", det, bad)
         self.assertEqual(sorted(os.listdir(d)), ["bad.csv", "const.csv"])
         # an existing detector survives a failed fit untouched

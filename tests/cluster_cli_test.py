@@ -253,7 +253,8 @@ class BlobsTest(FinTest):
         inertia = math.fsum(dist(r, means[l]) ** 2 for r, l in zip(z, labels))
         self.assertTrue(rel_close(c["inertia"], inertia, 1e-6), (c["inertia"], inertia))
         result = self.run_ok("--clusters", "4", "-k", "id", FILES["blobs4"])
-        note = re.fullmatch(r"fin-cluster: 200 rows in 4 clusters, inertia (\S+)\n",
+        note = re.fullmatch(r"fin-cluster: \S+blobs4.csv: not used: id \(key\)\n"
+                            r"fin-cluster: 200 rows in 4 clusters, inertia (\S+)\n",
                             result.stderr.decode())
         self.assertIsNotNone(note, result.stderr)
         self.assertTrue(rel_close(float(note.group(1)), inertia, 5e-6), (note.group(1), inertia))
@@ -596,7 +597,8 @@ class ErrorTest(FinTest):
     def test_k_more_than_rows(self):
         d = scratch_dir()
         out = os.path.join(d, "c.json")
-        message = self.run_fails(EXIT_USAGE, "--clusters", "151", "-o", out, FILES["blobs3"])
+        message = self.run_fails(EXIT_USAGE, "-q", "--clusters", "151", "-o", out,
+                                 FILES["blobs3"])
         self.assertIn("151", message)
         result = run(FIN_CLUSTER, "--clusters", "148-152", "-o", out, FILES["blobs3"])
         self.assertEqual(result.returncode, EXIT_USAGE, result.stderr)
@@ -666,14 +668,20 @@ class ErrorTest(FinTest):
         bad = os.path.join(d, "bad.csv")
         write_csv(bad, [["id", "f1", "f2", "f3"], ["a", "1", "2", "3"], ["b", "4", "5", "6"],
                         ["c", "7", "x8", "9"], ["d", "1", "1", "1"]])
+        # fitting, a word makes f2 a text column; a number beyond float32
+        # is an error
+        huge = os.path.join(d, "huge.csv")
+        write_csv(huge, [["id", "f1", "f2", "f3"], ["a", "1", "2", "3"], ["b", "4", "5", "6"],
+                         ["c", "7", "1e39", "9"], ["d", "1", "1", "1"]])
         model, *_ = self.fit(FILES["blobs4"], "--clusters", "4", "-k", "id")
         out = os.path.join(d, "c.json")
-        for args in (["--clusters", "2", "-k", "id", "-o", out], ["-m", model]):
+        for args, path, value in ((["--clusters", "2", "-k", "id", "-o", out], huge, "1e39"),
+                                  (["-m", model], bad, "x8")):
             with self.subTest(args=args):
-                message = self.run_fails(EXIT_DATA, *args, bad)
-                self.assertIn("bad.csv:4:", message)
+                message = self.run_fails(EXIT_DATA, *args, path)
+                self.assertIn(os.path.basename(path) + ":4:", message)
                 self.assertIn("'f2'", message)
-                self.assertIn("x8", message)
+                self.assertIn(value, message)
         self.assertFalse(os.path.exists(out))
 
 

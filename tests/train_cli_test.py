@@ -609,11 +609,11 @@ class RefusedModelTest(FinTest):
 
 class AtomicWriteTest(FinTest):
     def bad_windows(self, d):
-        """The windows with a word in a feature column: a data error found
-        while reading, on a known line."""
+        """The windows with a value beyond float32 in a feature column: a
+        data error found while reading, on a known line."""
         header, rows = WINDOWS
         rows = [list(r) for r in rows]
-        rows[99][header.index("DAX_3")] = "abc"
+        rows[99][header.index("DAX_3")] = "1e39"
         path = os.path.join(d, "bad.csv")
         write_csv(path, [header] + rows)
         return path, 101  # header line + 100 data rows
