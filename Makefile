@@ -169,6 +169,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py
 
 fuzz-build: deps-clang
 	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins

@@ -51,6 +51,7 @@ static const char usage[] =
 	"  -s, --seed N           seed (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -q, --quiet            no notes on standard error\n"
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -474,6 +476,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
 			o->na = (enum fin_na)word;
 			break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
 		case 'n': o->csv.no_header = 1; break;
 		case 'q': o->quiet = 1; break;

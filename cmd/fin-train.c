@@ -59,6 +59,7 @@ static const char usage[] =
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -o, --output FILE      write the model to FILE (default: standard output)\n"
@@ -105,6 +106,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
@@ -393,6 +395,7 @@ int main(int argc, char **argv)
 			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
 			spec.na = (enum fin_na)word;
 			break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
 		case 'o': output = optarg; break;
