@@ -18,7 +18,7 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O3 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
 # GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
-LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lm
+LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lm
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -41,8 +41,9 @@ CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all 
 LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
-BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev
-TEST_DEPS = python3
+BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
+	zlib1g-dev libzstd-dev
+TEST_DEPS = python3 zstd
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
@@ -168,6 +169,8 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_gan_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py
 
 fuzz-build: deps-clang
 	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins

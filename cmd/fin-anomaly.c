@@ -52,6 +52,7 @@ static const char usage[] =
 	"      --threads N        BLAS threads (default 1)\n"
 	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
 	"                         error; level: a level of its own in a text column)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	FIN_TEXT_HELP
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
@@ -89,6 +90,7 @@ static const struct option long_options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "na", required_argument, NULL, OPT_NA },
 	FIN_TEXT_LONG_OPTIONS,
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -516,6 +518,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case FIN_OPT_UNSEEN:
 			rc = fin_cli_text_option(opt, optarg, &o->text, err);
 			break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
 		case 'n': o->csv.no_header = 1; break;
 		case 'q': o->quiet = 1; break;

@@ -37,6 +37,9 @@ static const char usage[] =
 	"                         that must never decrease (default: the model's first key)\n"
 	"  --unsorted             take the rows as they come: no check of the time order\n"
 	"                         (given to a training command that is fin-train too)\n"
+	"  --na-values LIST       more spellings of a missing value, comma-separated\n"
+	"                         (given to fin-predict, and to a training command\n"
+	"                         that is fin-train)\n"
 	"Trading the predictions (a regression target that is a return):\n"
 	"  --trade                add 'position' and 'pnl' columns; report the strategy\n"
 	"                         next to buy-and-hold on standard error\n"
@@ -54,8 +57,9 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"Each fold runs the training command as COMMAND [-q] [--unsorted] -o MODEL TRAIN.csv,\n"
-	"then fin-predict on the fold's test rows; their messages name the input's lines.\n"
+	"Each fold runs the training command as COMMAND [-q] [--unsorted] [--na-values LIST]\n"
+	"-o MODEL TRAIN.csv, then fin-predict on the fold's test rows; their messages name\n"
+	"the input's lines.\n"
 	"Output: the keys, the model's target, the prediction columns, with --trade\n"
 	"'position' and 'pnl', then 'fold'.\n"
 	"Exit status: 0 success, 1 data error or a failing fold, 2 usage error,\n"
@@ -80,6 +84,7 @@ static const struct option long_options[] = {
 	{ "periods-per-year", required_argument, NULL, OPT_PERIODS },
 	{ "returns", required_argument, NULL, OPT_RETURNS },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
@@ -356,8 +361,8 @@ int main(int argc, char **argv)
 	fin_input *in = NULL;
 	fin_out_file *out = NULL, *report_out = NULL;
 	char *output = NULL, *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
-	char **key_lists = NULL, **keys = NULL;
-	size_t nkey_lists = 0, *key = NULL, nkeys = 0;
+	char **key_lists = NULL, **keys = NULL, **na_values = NULL;
+	size_t nkey_lists = 0, *key = NULL, nkeys = 0, nna_values = 0;
 	const char *trade_only = NULL;
 	size_t nfolds = 0, ncmd = 0, k;
 	int nopts = argc, opt, rc = FIN_OK, word, quiet = 0, verbose = 0, trading = 0;
@@ -414,6 +419,10 @@ int main(int argc, char **argv)
 			topt.log_returns = word;
 			break;
 		case OPT_REPORT: trade_only = "--report"; report = optarg; break;
+		case FIN_OPT_NA_VALUES:
+			if ((rc = fin_cli_na_values(optarg, &err)) == FIN_OK)
+				rc = fin_cli_append(&na_values, &nna_values, optarg, &err);
+			break;
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
 		case 'o': output = optarg; break;
@@ -505,6 +514,8 @@ int main(int argc, char **argv)
 	bt.quiet = !verbose;
 	bt.keys = keys;
 	bt.nkeys = nkeys;
+	bt.na_values = na_values;
+	bt.nna_values = nna_values;
 	bt.messages = stderr;
 	/* A training command told the rows are unsorted tells us too. */
 	for (k = 1; k < ncmd; k++)
@@ -603,6 +614,7 @@ done:
 	free(cmd);
 	free(predict);
 	free(key_lists);
+	free(na_values);
 	free(keys);
 	free(key);
 	return rc;

@@ -59,6 +59,7 @@ static const char usage[] =
 	"  -s, --seed N           seed of that sample (default 1)\n"
 	"\n"
 	"      --na POLICY        error|skip for missing values (default error)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"  -q, --quiet            no notes on standard error\n"
@@ -92,6 +93,7 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -750,6 +752,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 					      "--na: expected error or skip, not '%s'", optarg);
 			o->na = (enum fin_na)word;
 			break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
 		case 'n': o->csv.no_header = 1; break;
 		case 'q': o->quiet = 1; break;

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  -c, --columns COLUMN   the column of returns (default: the last)\n"
 	"      --format F         table|csv|json (default table)\n"
 	"      --na POLICY        error|skip for missing values (default error)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
 	"\n"
@@ -58,6 +59,7 @@ static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
@@ -546,6 +548,10 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 				rc = fin_fail(err, FIN_EUSAGE,
 					      "--na: expected error or skip, not '%s'", optarg);
 			o->na = (enum fin_na)word;
+			break;
+		case FIN_OPT_NA_VALUES:
+			o->facts_opt = "--na-values";
+			rc = fin_cli_na_values(optarg, err);
 			break;
 		case 'd':
 			o->facts_opt = "-d";

@@ -30,6 +30,7 @@ static const char usage[] =
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
 	"      --unseen POLICY    other|error for a text level not seen in training\n"
 	"                         (default other)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"      --threads N        BLAS threads (default 1)\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "na", required_argument, NULL, OPT_NA },
 	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -170,6 +172,7 @@ int main(int argc, char **argv)
 			na = (enum fin_na)word;
 			break;
 		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
 		case 'o': output = optarg; break;

@@ -28,6 +28,7 @@ static const char usage[] =
 	"      --target T         next|sum|direction|none (default next)\n"
 	"      --target-column C  channel the target is taken from (default: the first)\n"
 	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row; columns are named 1, 2, ...\n"
 	"  -o, --output FILE      write to FILE instead of standard output\n"
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "target-column", required_argument, NULL, OPT_TARGET_COLUMN },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
 			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
 			o.na = (enum fin_na)word;
 			break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
 		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
 		case 'n': csv.no_header = 1; break;
 		case 'o': output = optarg; break;

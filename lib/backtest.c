@@ -102,6 +102,8 @@ static int train(const fin_backtest *bt, const fin_fold *f, const char *model, c
 		ok = ok && push(&a, "-q") == 0;
 	if (bt->unsorted && fin_train)
 		ok = ok && push(&a, "--unsorted") == 0;
+	for (j = 0; j < bt->nna_values && fin_train; j++)
+		ok = ok && push(&a, "--na-values") == 0 && push(&a, bt->na_values[j]) == 0;
 	ok = ok && push(&a, "-o") == 0 && push(&a, (char *)model) == 0 &&
 	     push(&a, (char *)rows) == 0;
 	rc = ok ? run(bt, f, a.v, err) : fin_fail(err, FIN_EDATA, "out of memory");
@@ -126,6 +128,8 @@ static int predict(const fin_backtest *bt, const fin_fold *f, const fin_model *m
 	}
 	if (m->target && !target_is_key)
 		ok = ok && push(&a, "-k") == 0 && push(&a, m->target) == 0;
+	for (j = 0; j < bt->nna_values; j++)
+		ok = ok && push(&a, "--na-values") == 0 && push(&a, bt->na_values[j]) == 0;
 	if (bt->quiet)
 		ok = ok && push(&a, "-q") == 0;
 	ok = ok && push(&a, "-o") == 0 && push(&a, (char *)output) == 0 &&

@@ -49,16 +49,19 @@ typedef struct fin_backtest {
 	int quiet;                 /* add -q to fin-predict, and to a training command that
 				    * is fin-train */
 	int unsorted;              /* add --unsorted to a training command that is fin-train */
+	char *const *na_values;    /* --na-values lists, for fin-predict and a training
+				    * command that is fin-train */
+	size_t nna_values;
 	FILE *messages;            /* where the lines the commands write go, rewritten (see
 				    * fin_backtest_fold); NULL: they write to standard
 				    * error themselves */
 } fin_backtest;
 
 /* Runs fold f: its training rows go to DIR/train.csv, and the training
- * command is run as CMD... [-q] [--unsorted] -o DIR/model.json
- * DIR/train.csv; the model is loaded into *m (freed first); the test rows
- * go to DIR/test.csv and fin-predict -m DIR/model.json -k KEY... -k TARGET
- * DIR/test.csv writes the keys, the actual target and the predictions,
+ * command is run as CMD... [-q] [--unsorted] [--na-values LIST]... -o
+ * DIR/model.json DIR/train.csv; the model is loaded into *m (freed first);
+ * the test rows go to DIR/test.csv and fin-predict -m DIR/model.json -k
+ * KEY... -k TARGET [--na-values LIST]... DIR/test.csv writes the keys, the actual target and the predictions,
  * whose rows are appended to pred. What the commands write goes on to
  * standard error with the fold files' lines (FILE:LINE) turned into the
  * input's, so that a message names the user's file and line. A failing

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "numio.h"
 
 int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
 		 fin_err *err)
@@ -112,4 +113,22 @@ int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err)
 				    err);
 	}
 	return -1;
+int fin_cli_na_values(const char *arg, fin_err *err)
+{
+	const char *s = arg;
+
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+		if (strspn(s, " \t") >= len)
+			return fin_fail(err, FIN_EUSAGE,
+					"--na-values: an empty spelling in '%s' (an empty field is "
+					"always missing)", arg);
+		if (fin_na_add(s, len) != 0)
+			return fin_fail(err, FIN_EUSAGE, "out of memory");
+		if (!comma)
+			return FIN_OK;
+		s = comma + 1;
+	}
 }

@@ -30,6 +30,15 @@ int fin_word_index(const char *s, const char *const *words, size_t n);
  * it is none of them), as the value of opt. */
 int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err *err);
 
+/* The getopt value of --na-values, which every tool that reads values
+ * takes: above the values of the tools' own options. */
+enum { FIN_OPT_NA_VALUES = 0x1000 };
+
+/* Parses a --na-values list, comma-separated, and makes each spelling in
+ * it (blanks around it trimmed) a missing value; see fin_na_add. An empty
+ * spelling is refused. */
+int fin_cli_na_values(const char *arg, fin_err *err);
+
 /* Appends arg to a growing list of option values. */
 int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err);
 

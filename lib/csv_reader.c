@@ -1,12 +1,11 @@
 #include <csv.h>
-#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "csv_reader.h"
+#include "decompress.h"
 
 enum { READ_SIZE = 1 << 16 };
 
@@ -16,7 +15,7 @@ struct queued_row {
 };
 
 struct fin_csv {
-	int fd;
+	fin_decompress *src;
 	char *name;
 	struct csv_parser parser;
 	int no_header;
@@ -142,7 +141,9 @@ fin_csv *fin_csv_open(int fd, const char *name, const fin_csv_opts *opts)
 	if (!r)
 		return NULL;
 	r->name = strdup(strcmp(name, "-") == 0 ? "<stdin>" : name);
-	if (!r->name || csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+	if (!r->name || !(r->src = fin_decompress_open(fd, r->name)) ||
+	    csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		fin_decompress_close(r->src);
 		free(r->name);
 		free(r);
 		return NULL;
@@ -151,7 +152,6 @@ fin_csv *fin_csv_open(int fd, const char *name, const fin_csv_opts *opts)
 	csv_set_space_func(&r->parser, no_blanks);
 	csv_set_delim(&r->parser, opts && opts->delim ? opts->delim : ',');
 	csv_set_realloc_func(&r->parser, grow_geometrically);
-	r->fd = fd;
 	r->no_header = opts ? opts->no_header : 0;
 	r->line = 1;
 	r->row_start = 1;
@@ -165,6 +165,7 @@ void fin_csv_close(fin_csv *r)
 	if (!r)
 		return;
 	csv_free(&r->parser);
+	fin_decompress_close(r->src);
 	for (i = 0; i < r->nnames; i++)
 		free(r->names[i]);
 	free(r->names);
@@ -275,8 +276,9 @@ static int fill(fin_csv *r, fin_err *err)
 		return r->pending.code;
 	}
 	while (r->nrows == 0 && !r->finished) {
-		ssize_t got;
+		size_t got;
 		const char *p = r->buf;
+		int rc;
 
 		if (r->eof && !r->started) {
 			r->started = 1;
@@ -293,22 +295,18 @@ static int fill(fin_csv *r, fin_err *err)
 			}
 			break;
 		}
-		do
-			got = read(r->fd, r->buf, sizeof r->buf);
-		while (got < 0 && errno == EINTR);
-		if (got < 0)
-			return fin_fail(err, FIN_EDATA, "%s: %s", r->name, strerror(errno));
+		if ((rc = fin_decompress_read(r->src, r->buf, sizeof r->buf, &got, err)) != FIN_OK)
+			return rc;
 		if (got == 0) {
 			r->eof = 1;
 			continue;
 		}
 		if (!r->started) {
-			size_t k = sizeof r->lead - r->nlead < (size_t)got ? sizeof r->lead - r->nlead
-									  : (size_t)got;
+			size_t k = sizeof r->lead - r->nlead < got ? sizeof r->lead - r->nlead : got;
 			memcpy(r->lead + r->nlead, p, k);
 			r->nlead += k;
 			p += k;
-			got -= (ssize_t)k;
+			got -= k;
 			if (r->nlead < sizeof r->lead && memcmp(r->lead, BOM, r->nlead) == 0)
 				continue;
 			r->started = 1;
@@ -316,7 +314,7 @@ static int fill(fin_csv *r, fin_err *err)
 				continue;
 		}
 		/* Rows parsed before a malformed one are still handed out. */
-		if (got > 0 && feed(r, p, (size_t)got, &r->pending) != FIN_OK)
+		if (got > 0 && feed(r, p, got, &r->pending) != FIN_OK)
 			r->finished = 1;
 	}
 	if (r->pending.code && r->nrows == 0) {

@@ -1,6 +1,8 @@
 /* Streaming CSV reader on libcsv: RFC 4180 quoting, UTF-8 BOM stripped,
- * LF, CRLF and CR line ends, physical line numbers for messages. Memory is
- * bounded by the longest row, not by the length of the input. */
+ * LF, CRLF and CR line ends, physical line numbers for messages. gzip and
+ * zstd input is read decompressed (see decompress.h); line numbers count
+ * lines of the text. Memory is bounded by the longest row, not by the
+ * length of the input. */
 #ifndef FIN_CSV_READER_H
 #define FIN_CSV_READER_H
 
@@ -23,7 +25,9 @@ typedef struct fin_row {
 typedef struct fin_csv fin_csv;
 
 /* Reads from file descriptor fd; name is used in messages ("-" is shown
- * as "<stdin>"). Returns NULL when out of memory. */
+ * as "<stdin>"). Returns NULL when out of memory. Truncated or corrupt
+ * compressed data is a data error (FIN_EDATA) from fin_csv_header or
+ * fin_csv_next. */
 fin_csv *fin_csv_open(int fd, const char *name, const fin_csv_opts *opts);
 void fin_csv_close(fin_csv *r);
 

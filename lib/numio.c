@@ -20,21 +20,77 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+/* The spellings --na-values adds, trimmed. */
+static struct spelling {
+	char *s;
+	size_t len;
+} *extra;
+static size_t nextra;
+
+int fin_na_add(const char *s, size_t len)
+{
+	struct spelling *e;
+	size_t i;
+
+	trim(&s, &len);
+	for (i = 0; i < nextra; i++)
+		if (extra[i].len == len && memcmp(extra[i].s, s, len) == 0)
+			return 0;
+	if (!(e = realloc(extra, (nextra + 1) * sizeof *e)))
+		return -1;
+	extra = e;
+	if (!(e[nextra].s = malloc(len ? len : 1)))
+		return -1;
+	memcpy(e[nextra].s, s, len);
+	e[nextra++].len = len;
+	return 0;
+}
+
+/* Compares s, known to be as long as the literal, with it. */
+#define IS(lit) (memcmp(s, lit, sizeof lit - 1) == 0)
+
 int fin_is_na(const char *s, size_t len)
 {
+	size_t i;
+
 	trim(&s, &len);
+	/* pandas' default missing values (read_csv's na_values), by length:
+	 * on the hot path, most fields are rejected by a compare or two. */
 	switch (len) {
 	case 0:
 		return 1;
 	case 2:
-		return memcmp(s, "NA", 2) == 0;
+		if (IS("NA"))
+			return 1;
+		break;
 	case 3:
-		return memcmp(s, "NaN", 3) == 0;
+		if (IS("NaN") || IS("nan") || IS("N/A") || IS("n/a") || IS("#NA"))
+			return 1;
+		break;
 	case 4:
-		return memcmp(s, "null", 4) == 0;
+		if (IS("null") || IS("NULL") || IS("#N/A") || IS("<NA>") || IS("-NaN") || IS("-nan"))
+			return 1;
+		break;
+	case 6:
+		if (IS("1.#IND"))
+			return 1;
+		break;
+	case 7:
+		if (IS("-1.#IND") || IS("1.#QNAN"))
+			return 1;
+		break;
+	case 8:
+		if (IS("-1.#QNAN") || IS("#N/A N/A"))
+			return 1;
+		break;
 	}
+	for (i = 0; i < nextra; i++)
+		if (extra[i].len == len && memcmp(extra[i].s, s, len) == 0)
+			return 1;
 	return 0;
 }
+
+#undef IS
 
 enum fin_num fin_parse_double(const char *s, size_t len, double *out)
 {

@@ -9,8 +9,16 @@ enum fin_num { FIN_NUM_OK, FIN_NUM_NA, FIN_NUM_BAD };
 /* Longest text fin_format_double() writes, with its NUL. */
 #define FIN_NUM_MAX 32
 
-/* True for the spellings of a missing value: empty (or blank), NA, NaN, null. */
+/* True for the spellings of a missing value, blanks around them ignored:
+ * empty and those pandas' read_csv takes as missing by default (NA, NaN,
+ * nan, null, NULL, N/A, n/a, #N/A, <NA>, ...), plus those fin_na_add was
+ * given. */
 int fin_is_na(const char *s, size_t len);
+
+/* Makes s[0..len), blanks around it trimmed, a spelling of a missing value
+ * too, for the rest of the process (--na-values). Returns 0, or -1 when
+ * out of memory. */
+int fin_na_add(const char *s, size_t len);
 
 /* Parses a NUL-terminated field of length len. Surrounding blanks are
  * allowed; infinities, NaN payloads and hexadecimal are not numbers. */

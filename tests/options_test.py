@@ -23,7 +23,7 @@ SHARED = {"c": "columns", "k": "key", "y": "target", "m": "model", "o": "output"
           "d": "delimiter", "n": "no-header", "s": "seed", "q": "quiet", "v": "verbose",
           "h": "help", "V": "version"}
 # Long options that are shared without a letter, and the value each takes.
-SHARED_LONG = {"na": "POLICY", "threads": "N"}
+SHARED_LONG = {"na": "POLICY", "na-values": "LIST", "threads": "N"}
 # Long names of shared options that mean something else in one tool, with
 # no letter there: known, and not to grow. fin-window --target is the kind
 # of target (next, sum, ...; its column is --target-column), fin-train

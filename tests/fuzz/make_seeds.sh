@@ -34,6 +34,19 @@ csv_seed windows '' "$tmp/windows.csv"
 for f in tests/malformed/*.csv; do
 	csv_seed "malformed_$(basename "$f" .csv)" '' "$f"
 done
+# Compressed input: two gzip members, zstd frames around a skippable one,
+# and each cut short.
+head -n 20 "$tmp/dax.csv" | gzip -n > "$tmp/dax.csv.gz"
+tail -n +21 "$tmp/dax.csv" | gzip -n >> "$tmp/dax.csv.gz"
+head -n 20 "$tmp/dax.csv" | zstd -q --check > "$tmp/dax.csv.zst"
+printf '\137\052\115\030\004\000\000\000skip' >> "$tmp/dax.csv.zst"
+tail -n +21 "$tmp/dax.csv" | zstd -q --check >> "$tmp/dax.csv.zst"
+csv_seed dax_gzip DAX "$tmp/dax.csv.gz"
+csv_seed dax_zstd DAX "$tmp/dax.csv.zst"
+head -c 300 "$tmp/dax.csv.gz" > "$tmp/cut.gz"
+head -c 300 "$tmp/dax.csv.zst" > "$tmp/cut.zst"
+csv_seed dax_gzip_truncated DAX "$tmp/cut.gz"
+csv_seed dax_zstd_truncated DAX "$tmp/cut.zst"
 
 # Models: one per task and kind of layer, on a few rows.
 "$bin/fin-window" -c DAX -k t --size 6 --transform logret "$tmp/dax.csv" > "$tmp/w6.csv"

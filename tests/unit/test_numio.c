@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ static void test_parse_numbers(void **state)
 
 static void test_parse_rejects(void **state)
 {
-	static const char *const bad[] = { "abc", "1.5x", "1,5", "inf", "-inf", "nan", "nan(0x1)",
+	static const char *const bad[] = { "abc", "1.5x", "1,5", "inf", "-inf", "Nan", "nan(0x1)",
 					   "0x10", "1e999", "--1", "+", ".", "1 2" };
 	double v;
 	size_t i;
@@ -42,19 +43,55 @@ static void test_parse_rejects(void **state)
 		assert_int_equal(parse(bad[i], &v), FIN_NUM_BAD);
 }
 
+/* pandas 1.5's read_csv default na_values (pandas._libs.parsers.STR_NA_VALUES). */
+static const char *const pandas_na[] = {
+	"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+	"1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
+};
+
 static void test_missing(void **state)
 {
-	static const char *const na[] = { "", "  ", "NA", "NaN", "null", " NA " };
+	/* Near misses: other cases, a character more or less, inner blanks. */
+	static const char *const not_na[] = {
+		"N", "Na", "nA", "NAN", "Nan", "NUll", "None", "none", "NONE", "#N/a", "<na>",
+		"-NA", "N A", "1.#INDX", "1.#IN", "-999", "0", "#N/A  N/A", "-1.#QNAn",
+	};
+	char padded[32];
 	double v;
 	size_t i;
 	(void)state;
-	for (i = 0; i < sizeof na / sizeof *na; i++) {
-		assert_true(fin_is_na(na[i], strlen(na[i])));
-		assert_int_equal(parse(na[i], &v), FIN_NUM_NA);
+	for (i = 0; i < sizeof pandas_na / sizeof *pandas_na; i++) {
+		assert_true(fin_is_na(pandas_na[i], strlen(pandas_na[i])));
+		assert_int_equal(parse(pandas_na[i], &v), FIN_NUM_NA);
+		/* blanks around a spelling are ignored, as for numbers */
+		snprintf(padded, sizeof padded, " \t%s ", pandas_na[i]);
+		assert_int_equal(parse(padded, &v), FIN_NUM_NA);
 	}
-	assert_false(fin_is_na("N", 1));
-	assert_false(fin_is_na("NULL", 4));
-	assert_false(fin_is_na("0", 1));
+	for (i = 0; i < sizeof not_na / sizeof *not_na; i++)
+		assert_false(fin_is_na(not_na[i], strlen(not_na[i])));
+	/* the length decides, not a NUL: "NA" followed by more bytes */
+	assert_false(fin_is_na("NA\0x", 4));
+}
+
+/* Last: the spellings added stay for the rest of the process. */
+static void test_added_spellings(void **state)
+{
+	double v;
+	(void)state;
+	assert_int_equal(parse("-999", &v), FIN_NUM_OK);
+	assert_int_equal(fin_na_add(" -999\t", 6), 0);
+	assert_int_equal(fin_na_add("missing", 7), 0);
+	assert_int_equal(fin_na_add("-999", 4), 0); /* a repeat is accepted */
+	assert_int_equal(parse("-999", &v), FIN_NUM_NA);
+	assert_int_equal(parse("  -999 ", &v), FIN_NUM_NA);
+	assert_int_equal(parse("missing", &v), FIN_NUM_NA);
+	/* exact text: neither the same number written otherwise nor a part */
+	assert_int_equal(parse("-999.0", &v), FIN_NUM_OK);
+	assert_true(v == -999);
+	assert_int_equal(parse("-99", &v), FIN_NUM_OK);
+	assert_false(fin_is_na("Missing", 7));
+	assert_false(fin_is_na("missing!", 8));
+	assert_true(fin_is_na("NA", 2));
 }
 
 static void expect_text(double v, const char *want)
@@ -128,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_format_shortest),
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_format_float),
+		cmocka_unit_test(test_added_spellings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
