@@ -113,6 +113,8 @@ int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err)
 				    err);
 	}
 	return -1;
+}
+
 int fin_cli_na_values(const char *arg, fin_err *err)
 {
 	const char *s = arg;
