@@ -61,7 +61,8 @@ function flatten(json, result, prefix,    depth, key, in_array, expect_key, c, t
             token = c == "\"" ? substr(json, 2, RLENGTH - 2) : substr(json, 1, RLENGTH)
             json = substr(json, RLENGTH + 1)
         } else {
-            printf "leaderboard.awk: %s: not JSON near '%s'\n", FILENAME, substr(json, 1, 20) > "/dev/stderr"
+            printf "leaderboard.awk: %s: not JSON near '%s'\n", FILENAME, substr(json, 1, 20) \
+                > "/dev/stderr"
             exit 1
         }
         if (expect_key[depth]) {

@@ -151,7 +151,9 @@ log "$flagged of $rows rows flagged: $SCORES"
 } > "$tmp/alert"
 if ! sh -c "$ALERT_COMMAND" < "$tmp/alert"; then
     log "the alert command failed: $ALERT_COMMAND"
-    { printf 'The alert command failed: %s\nIts message:\n\n' "$ALERT_COMMAND"; cat "$tmp/alert"; } \
-        | sh -c "$FAILURE_COMMAND" || log "the failure command failed: $FAILURE_COMMAND"
+    {
+        printf 'The alert command failed: %s\nIts message:\n\n' "$ALERT_COMMAND"
+        cat "$tmp/alert"
+    } | sh -c "$FAILURE_COMMAND" || log "the failure command failed: $FAILURE_COMMAND"
 fi
 exit 5

@@ -29,8 +29,10 @@ BEGIN { FS = "," }
 END {
     for (r = 1; r <= NR; r++) {
         line = ""
-        for (i = 1; i <= ncol; i++)
-            line = line (i > 1 ? "  " : "") sprintf("%" (text[i] ? "-" : "") width[i] "s", cell[r, i])
+        for (i = 1; i <= ncol; i++) {
+            format = "%" (text[i] ? "-" : "") width[i] "s"
+            line = line (i > 1 ? "  " : "") sprintf(format, cell[r, i])
+        }
         sub(/ +$/, "", line)
         print line
     }

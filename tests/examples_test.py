@@ -383,8 +383,8 @@ class NightlyScoring(unittest.TestCase):
         self.assertEqual([(c, d) for c, d, _ in calls], [("alert", "planted")])
         message = calls[0][2]
         self.assertIn(f"2 of {len(day)} rows", message)
-        flagged = [line.split(",")[0] for line in message.split("id,score,anomaly\n")[1].splitlines()]
-        self.assertEqual(flagged, ["9001", "9002"])
+        rows = message.split("id,score,anomaly\n")[1].splitlines()
+        self.assertEqual([line.split(",")[0] for line in rows], ["9001", "9002"])
         scores = self.scores("planted")
         self.assertEqual([r["id"] for r in scores if r["anomaly"] == "1"], ["9001", "9002"])
         self.assertEqual(len(scores), len(day))
