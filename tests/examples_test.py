@@ -2,7 +2,7 @@
 """The examples in examples/.
 
 Run from the repository root as
-`FIN_BIN=build/bin /usr/bin/python3 tests/examples_test.py`. About 20 s on
+`FIN_BIN=build/bin /usr/bin/python3 tests/examples_test.py`. About 10 s on
 one core.
 
 examples/Makefile: its small experiment (SMALL=1), run by make -j2 into a
