@@ -1,6 +1,6 @@
 # fin: Unix filters for deep learning on financial data.
 #   make demo        install missing build dependencies, build, run a pipeline on data/
-#   make check       the same install step, then every test
+#   make check       the same install step, then every test and the small experiment of examples/
 #   make check-asan  every test again, built with AddressSanitizer and UBSan (gcc), then
 #                    with clang's integer and float-cast checks
 #   make fuzz        build the libFuzzer targets and run each FUZZ_SECONDS (tests/fuzz/README.md)
@@ -57,7 +57,7 @@ FUZZ_TARGETS = fuzz_csv fuzz_model fuzz_detector fuzz_cluster fuzz_arch
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-clang demo check check-asan run-tests fuzz fuzz-build fuzz-bins fuzz-merge \
+.PHONY: all deps deps-clang demo check check-asan run-tests examples-check fuzz fuzz-build fuzz-bins fuzz-merge \
 	bench install clean
 
 all: $(BINS)
@@ -171,6 +171,20 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/examples_test.py
+
+# The small experiment of examples/Makefile, into a temporary directory: its
+# leaderboard must hold one row for each data set and model (tests/examples_test.py,
+# which make check runs, checks its figures too).
+EXAMPLE_ROWS = credit,logistic credit,mlp dax,cnn dax,gru dax,linear dax,mlp \
+	sp500,cnn sp500,gru sp500,linear sp500,mlp
+examples-check: $(BINS)
+	out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	$(MAKE) -C examples SMALL=1 FIN=$(abspath $(BUILD)/bin) OUT="$$out" && \
+	printf '%s\n' $(EXAMPLE_ROWS) > "$$out/expected" && \
+	tail -n +2 "$$out/leaderboard.csv" | cut -d, -f1,2 | LC_ALL=C sort \
+		| diff -u "$$out/expected" - && \
+	echo 'examples-check: one leaderboard row for each data set and model'
 
 fuzz-build: deps-clang
 	$(MAKE) BUILD=build-fuzz CC=$(CLANG) SAN=fuzzer fuzz-bins
