@@ -43,8 +43,9 @@ static const char usage[] =
 	"      --clip NORM        clip the gradient's global norm (default: no clipping)\n"
 	"      --val F            validation: the last F of the rows, in time order (default 0.2)\n"
 	"      --val-file FILE    validation rows from FILE instead\n"
-	"      --patience N       stop after N epochs without a better validation loss,\n"
-	"                         keeping the best weights (default 0: never)\n"
+	"      --patience N       stop after N epochs without a better validation loss\n"
+	"                         (default 0: never); the best epoch's weights are kept\n"
+	"                         either way\n"
 	"      --init MODEL       continue training a saved model\n"
 	"      --log FILE         one JSON line per epoch\n"
 	"GAN (--task gan, or --model gan):\n"
@@ -266,8 +267,8 @@ static int train_gan(const struct gan_run *g, const fin_table *t, char *const *k
 	f->smooth = g->o.smooth;
 	f->d_steps = g->o.d_steps;
 	f->batch = g->o.batch;
-	f->epochs = f->epochs_run = g->o.epochs;
-	f->train_loss = f->val_loss = NAN;
+	f->epochs = f->epochs_run = f->kept_epoch = g->o.epochs;
+	f->train_loss = f->val_loss = f->last_val_loss = NAN;
 	f->loss_g = m.gan.last_loss_g;
 	f->loss_d = m.gan.last_loss_d;
 	f->rows_train = ntrain;
@@ -278,6 +279,29 @@ done:
 	free(xva);
 	fin_model_free(&m);
 	return rc;
+}
+
+/* Which epoch's weights the model keeps, and whether the run overfitted. */
+static void report_kept(const fin_train_facts *f, const fin_train_opts *o, int validating)
+{
+	char stopped[96] = "";
+
+	if (!validating && !o->patience)
+		return;
+	if (f->epochs_run < f->epochs)
+		snprintf(stopped, sizeof stopped, "; --patience %zu stopped training", o->patience);
+	if (validating)
+		fprintf(stderr, "fin-train: kept the weights of epoch %zu of %zu (best validation loss "
+			"%.6g)%s\n", f->kept_epoch, f->epochs_run, f->val_loss, stopped);
+	else
+		fprintf(stderr, "fin-train: kept the weights of epoch %zu of %zu (best training loss; "
+			"no validation rows)%s\n", f->kept_epoch, f->epochs_run, stopped);
+	if (f->overfits)
+		fprintf(stderr, "fin-train: the model overfits: its validation loss rose from %.6g "
+			"(epoch %zu) to %.6g (epoch %zu), above %g times the best in each of the last "
+			"%d epochs; against overfitting: --patience N, --l2 W, --dropout P, or a "
+			"smaller model\n", f->val_loss, f->kept_epoch, f->last_val_loss, f->epochs_run,
+			FIN_OVERFIT_RATIO, FIN_OVERFIT_EPOCHS);
 }
 
 /* Prints the error on some rows next to naive forecasts. */
@@ -606,6 +630,8 @@ int main(int argc, char **argv)
 		if (rc != FIN_OK)
 			goto fail;
 		if (!quiet) {
+			/* The errors below are those of the weights kept. */
+			report_kept(&facts, &o, vto > vfrom);
 			report(&m, &t, 0, ntrain, xtr, "training rows", &t, ntrain);
 			if (vto > vfrom)
 				report(&m, vsrc, vfrom, vto, xva, "validation rows", &t, ntrain);
