@@ -13,6 +13,7 @@
 #include "model.h"
 #include "out_file.h"
 #include "table.h"
+#include "time_key.h"
 #include "train.h"
 #include "version.h"
 
@@ -26,6 +27,8 @@ static const char usage[] =
 	"  -k, --key LIST         key columns: never features, remembered for fin-predict;\n"
 	"                         the first is the time (a number or an ISO date), which\n"
 	"                         must never decrease, as the validation tail is the latest\n"
+	"                         (default: the first column, neither the target nor chosen by\n"
+	"                         -c, holding an ISO date in the first row)\n"
 	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
 	"                         (default mlp)\n"
@@ -339,6 +342,7 @@ int main(int argc, char **argv)
 	fin_table t = { 0 }, vt = { 0 };
 	fin_train_facts facts = { 0 };
 	struct progress prog = { 0 };
+	fin_time_key tk;
 	char **cols = NULL, **keys = NULL, *output = NULL, *val_file = NULL, *init = NULL;
 	char *log_path = NULL, archbuf[4096], dropbuf[4096];
 	const char *model_name = NULL, *arch = NULL;
@@ -512,6 +516,10 @@ int main(int argc, char **argv)
 	}
 	if (!quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if ((rc = fin_time_key_take(in, &spec, &keys, &nkeys, &tk, &err)) != FIN_OK)
+		goto fail;
+	if (tk.name && !quiet)
+		fin_report("fin-train", tk.note);
 	if ((rc = fin_table_read(&t, in, &spec, &err)) != FIN_OK)
 		goto fail;
 	if (!quiet && t.skipped)
