@@ -19,13 +19,15 @@ static int is_iso_day(const char *s, size_t len)
 	return len >= 10 && s[7] == '-' && fin_key_parse_time(s, len, &t) == 0;
 }
 
-/* Marks the columns spec chooses: the target and the features. */
+/* Marks the columns spec chooses: the target and the features. 0 when
+ * the -c lists cannot be read against the header: the tool says why where
+ * it chooses its columns, and no key is taken meanwhile. */
 static int mark_chosen(const fin_table_spec *spec, char *const *names, size_t n,
-		       unsigned char *chosen, fin_err *err)
+		       unsigned char *chosen)
 {
 	size_t *idx = NULL, count = 0, i;
+	fin_err unused;
 	long c;
-	int rc;
 
 	if (spec->target && (c = fin_column_find(names, n, spec->target)) >= 0)
 		chosen[c] = 1;
@@ -33,17 +35,15 @@ static int mark_chosen(const fin_table_spec *spec, char *const *names, size_t n,
 		for (i = 0; i < spec->ncolumns; i++)
 			if ((c = fin_column_find(names, n, spec->columns[i])) >= 0)
 				chosen[c] = 1;
-		return FIN_OK;
+		return 1;
 	}
-	if (!spec->ncolumns)
-		return FIN_OK;
-	if ((rc = fin_columns_select(spec->columns, spec->ncolumns, names, n, &idx, &count, err)) !=
-	    FIN_OK)
-		return rc;
+	if (spec->ncolumns && fin_columns_select(spec->columns, spec->ncolumns, names, n, &idx,
+						 &count, &unused) != FIN_OK)
+		return 0;
 	for (i = 0; i < count; i++)
 		chosen[idx[i]] = 1;
 	free(idx);
-	return FIN_OK;
+	return 1;
 }
 
 /* The note: the column taken, the others that qualified, and how to
@@ -88,10 +88,8 @@ int fin_time_key_find(fin_input *in, const fin_table_spec *spec, fin_time_key *k
 	found = malloc((n ? n : 1) * sizeof *found);
 	if (!chosen || !found)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
-	else
-		rc = mark_chosen(spec, names, n, chosen, err);
 	/* The rows are read, and any trouble with them reported, later. */
-	if (rc == FIN_OK && fin_input_peek(in, &row, NULL) > 0) {
+	else if (mark_chosen(spec, names, n, chosen) && fin_input_peek(in, &row, NULL) > 0) {
 		for (i = 0; i < n; i++)
 			if (!chosen[i] && is_iso_day(row->fields[i], row->lens[i]))
 				found[nfound++] = i;

@@ -25,10 +25,10 @@ typedef struct fin_time_key {
  * data row is an ISO date or date-time, leaving out the target and the
  * columns spec chooses as features (spec->columns: -c lists, or with
  * spec->exact a model's feature names). The first row is looked at, not
- * taken. k->name is NULL when no column qualifies, and when there is no
- * data row or it cannot be read (the reader says so when the rows are
- * read). FIN_OK, or the error of reading the header or choosing the
- * columns. */
+ * taken. k->name is NULL when no column qualifies, and when the -c lists
+ * or the first row cannot be read (the tool says why when it chooses its
+ * columns and reads its rows). FIN_OK, or the error of reading the
+ * header. */
 int fin_time_key_find(fin_input *in, const fin_table_spec *spec, fin_time_key *k, fin_err *err);
 
 /* fin_time_key_find, then the column found appended to the -k lists
