@@ -155,6 +155,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/overfit_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
@@ -163,6 +164,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_order_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_key_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/options_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/categorical_test.py

@@ -195,7 +195,9 @@ def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val
 def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
     """Train the network make_net() builds the way fin-train does (scaling
     on the training rows, Adam, MSE, batches shuffled within the training
-    rows); return (loop seconds, validation predictions in y's units).
+    rows, one validation pass an epoch, the weights of the epoch with the
+    lowest validation loss kept, the first of equals); return (loop
+    seconds, validation predictions in y's units).
 
     Only the training loop is timed: imports, tensor set-up and building the
     model happen before the clock starts.
@@ -214,9 +216,10 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     loss_fn = nn.MSELoss()
 
-    net.train()
+    best, kept = math.inf, None
     t0 = time.perf_counter()
     for _ in range(epochs):
+        net.train()
         order = torch.randperm(n_train)
         for at in range(0, n_train, batch):
             idx = order[at:at + batch]
@@ -224,7 +227,15 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
             loss = loss_fn(net(x_train[idx]), y_train[idx])
             loss.backward()
             opt.step()
+        net.eval()
+        with torch.no_grad():
+            val = float(loss_fn(net(xs[n_train:]), ys[n_train:]))
+        if val < best:
+            best = val
+            kept = {k: v.clone() for k, v in net.state_dict().items()}
     seconds = time.perf_counter() - t0
+    if kept is not None:
+        net.load_state_dict(kept)
 
     net.eval()
     with torch.no_grad():

@@ -17,6 +17,7 @@
 #include "out_file.h"
 #include "row_batch.h"
 #include "table.h"
+#include "time_key.h"
 #include "train.h"
 #include "version.h"
 
@@ -30,7 +31,9 @@ static const char usage[] =
 	"  -c, --columns LIST     feature columns (default: every column but the keys and\n"
 	"                         the label)\n"
 	"  -k, --key LIST         key columns to pass through (default when scoring: the\n"
-	"                         detector's; with --ae or --gan: the model's)\n"
+	"                         detector's; with --ae or --gan: the model's; without\n"
+	"                         those, the first column, neither the label nor a feature,\n"
+	"                         holding an ISO date in the first row)\n"
 	"  -m, --model FILE       the detector to score with (score)\n"
 	"  -o, --output FILE      the detector (fit), or the scores (score, fit and score)\n"
 	"      --contamination F  flag the top F of the fitted rows' scores (default 0.01)\n"
@@ -130,6 +133,17 @@ static int open_outputs(const struct options *o, const fin_input *in, struct out
 	    !(w->metrics = fin_out_file_open(o->metrics, in, models, 3, err)))
 		return err->code;
 	return FIN_OK;
+}
+
+/* Without keys from -k or a model, a column of dates becomes the key. */
+static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
+{
+	fin_time_key tk;
+	int rc = fin_time_key_take(in, spec, &o->keys, &o->nkeys, &tk, err);
+
+	if (rc == FIN_OK && tk.name && !o->quiet)
+		fin_report("fin-anomaly", tk.note);
+	return rc;
 }
 
 /* Scores and labels kept for the metrics. */
@@ -275,6 +289,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		}
 	}
 	if ((rc = open_outputs(o, in, w, err)) != FIN_OK ||
+	    (rc = take_time_key(o, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
@@ -361,6 +376,13 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
 		goto done;
+	}
+	{
+		/* Keys given by -k or by the detector: then none is looked for. */
+		fin_table_spec chosen = { .columns = d->feat, .ncolumns = d->nfeat, .exact = 1,
+					  .target = o->label, .nkeys = o->nkeys + d->nkeys };
+		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
+			goto done;
 	}
 	if (o->nkeys) {
 		if ((rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass, err)) !=

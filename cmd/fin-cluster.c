@@ -16,6 +16,7 @@
 #include "out_file.h"
 #include "row_batch.h"
 #include "table.h"
+#include "time_key.h"
 #include "version.h"
 
 static const char usage[] =
@@ -27,7 +28,8 @@ static const char usage[] =
 	"                         best silhouette wins (default 2-10)\n"
 	"  -c, --columns LIST     feature columns (default: every column but keys)\n"
 	"  -k, --key LIST         key columns passed through (default when assigning: the\n"
-	"                         model's)\n"
+	"                         model's; without those, the first column, neither chosen by\n"
+	"                         -c nor a feature, holding an ISO date in the first row)\n"
 	"      --keep             pass every input column through\n"
 	"  -o, --output FILE      save the fitted clusters (JSON) to FILE\n"
 	"  -m, --model FILE       assign rows to the clusters of FILE instead of fitting\n"
@@ -148,6 +150,17 @@ static int write_k_report(fin_out_file *f, const struct k_result *r, size_t n, s
 	return rc;
 }
 
+/* Without keys from -k or a model, a column of dates becomes the key. */
+static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
+{
+	fin_time_key tk;
+	int rc = fin_time_key_take(in, spec, &o->keys, &o->nkeys, &tk, err);
+
+	if (rc == FIN_OK && tk.name && !o->quiet)
+		fin_report("fin-cluster", tk.note);
+	return rc;
+}
+
 /* With --keep every column passes through; the model still remembers the
  * --key columns by name. */
 static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
@@ -219,7 +232,8 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		rc = err->code;
 		goto done;
 	}
-	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	if ((rc = take_time_key(o, in, &spec, err)) != FIN_OK ||
+	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		goto done;
 	if (!o->quiet)
@@ -353,6 +367,13 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->na,
 				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK)
 		goto done;
+	if (!o->keep) {
+		/* Keys given by -k or by the model: then none is looked for. */
+		fin_table_spec chosen = { .columns = c->feat, .ncolumns = c->nfeat, .exact = 1,
+					  .nkeys = o->nkeys + c->nkeys };
+		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
+			goto done;
+	}
 	if (o->keep || o->nkeys) {
 		if (o->keep) {
 			pass = malloc(nnames * sizeof *pass);

@@ -13,6 +13,7 @@
 #include "numio.h"
 #include "out_file.h"
 #include "row_batch.h"
+#include "time_key.h"
 #include "version.h"
 #include "window.h"
 
@@ -21,7 +22,9 @@ static const char usage[] =
 	"Apply a model from fin-train to CSV rows.\n"
 	"\n"
 	"  -m, --model FILE       the model (required)\n"
-	"  -k, --key LIST         key columns to pass through (default: the model's keys)\n"
+	"  -k, --key LIST         key columns to pass through (default: the model's keys;\n"
+	"                         for a model without keys, the first column that is no\n"
+	"                         feature holding an ISO date in the first row)\n"
 	"      --keep             pass every input column through\n"
 	"      --embed            autoencoder: write the bottleneck as z1..zk\n"
 	"      --recon-error      autoencoder: write each row's reconstruction error\n"
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
 	double *pred = NULL;
 	struct results res;
 	fin_features feat = { 0 };
+	fin_time_key tk = { 0 };
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "m:k:d:no:qhV", long_options, NULL)) != -1) {
@@ -214,6 +218,15 @@ int main(int argc, char **argv)
 	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, na, text.unseen_error,
 				    fin_input_name(in), model_path, &err)) != FIN_OK)
 		goto fail;
+	if (!keep) {
+		/* Keys given by -k or by the model: then none is looked for. */
+		fin_table_spec chosen = { .columns = m.feat, .ncolumns = m.nfeat, .exact = 1,
+					  .target = m.target, .nkeys = nkeys + m.nkeys };
+		if ((rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, &err)) != FIN_OK)
+			goto fail;
+		if (tk.name && !quiet)
+			fin_report("fin-predict", tk.note);
+	}
 	if (keep) {
 		pass = malloc(nnames * sizeof *pass);
 		if (!pass) {

@@ -13,6 +13,7 @@
 #include "model.h"
 #include "out_file.h"
 #include "table.h"
+#include "time_key.h"
 #include "train.h"
 #include "version.h"
 
@@ -26,6 +27,8 @@ static const char usage[] =
 	"  -k, --key LIST         key columns: never features, remembered for fin-predict;\n"
 	"                         the first is the time (a number or an ISO date), which\n"
 	"                         must never decrease, as the validation tail is the latest\n"
+	"                         (default: the first column, neither the target nor chosen by\n"
+	"                         -c, holding an ISO date in the first row)\n"
 	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
 	"                         (default mlp)\n"
@@ -43,8 +46,9 @@ static const char usage[] =
 	"      --clip NORM        clip the gradient's global norm (default: no clipping)\n"
 	"      --val F            validation: the last F of the rows, in time order (default 0.2)\n"
 	"      --val-file FILE    validation rows from FILE instead\n"
-	"      --patience N       stop after N epochs without a better validation loss,\n"
-	"                         keeping the best weights (default 0: never)\n"
+	"      --patience N       stop after N epochs without a better validation loss\n"
+	"                         (default 0: never); the best epoch's weights are kept\n"
+	"                         either way\n"
 	"      --init MODEL       continue training a saved model\n"
 	"      --log FILE         one JSON line per epoch\n"
 	"GAN (--task gan, or --model gan):\n"
@@ -271,8 +275,8 @@ static int train_gan(const struct gan_run *g, const fin_table *t, char *const *k
 	f->smooth = g->o.smooth;
 	f->d_steps = g->o.d_steps;
 	f->batch = g->o.batch;
-	f->epochs = f->epochs_run = g->o.epochs;
-	f->train_loss = f->val_loss = NAN;
+	f->epochs = f->epochs_run = f->kept_epoch = g->o.epochs;
+	f->train_loss = f->val_loss = f->last_val_loss = NAN;
 	f->loss_g = m.gan.last_loss_g;
 	f->loss_d = m.gan.last_loss_d;
 	f->rows_train = ntrain;
@@ -283,6 +287,29 @@ done:
 	free(xva);
 	fin_model_free(&m);
 	return rc;
+}
+
+/* Which epoch's weights the model keeps, and whether the run overfitted. */
+static void report_kept(const fin_train_facts *f, const fin_train_opts *o, int validating)
+{
+	char stopped[96] = "";
+
+	if (!validating && !o->patience)
+		return;
+	if (f->epochs_run < f->epochs)
+		snprintf(stopped, sizeof stopped, "; --patience %zu stopped training", o->patience);
+	if (validating)
+		fprintf(stderr, "fin-train: kept the weights of epoch %zu of %zu (best validation loss "
+			"%.6g)%s\n", f->kept_epoch, f->epochs_run, f->val_loss, stopped);
+	else
+		fprintf(stderr, "fin-train: kept the weights of epoch %zu of %zu (best training loss; "
+			"no validation rows)%s\n", f->kept_epoch, f->epochs_run, stopped);
+	if (f->overfits)
+		fprintf(stderr, "fin-train: the model overfits: its validation loss rose from %.6g "
+			"(epoch %zu) to %.6g (epoch %zu), above %g times the best in each of the last "
+			"%d epochs; against overfitting: --patience N, --l2 W, --dropout P, or a "
+			"smaller model\n", f->val_loss, f->kept_epoch, f->last_val_loss, f->epochs_run,
+			FIN_OVERFIT_RATIO, FIN_OVERFIT_EPOCHS);
 }
 
 /* Prints the error on some rows next to naive forecasts. */
@@ -320,6 +347,7 @@ int main(int argc, char **argv)
 	fin_table t = { 0 }, vt = { 0 };
 	fin_train_facts facts = { 0 };
 	struct progress prog = { 0 };
+	fin_time_key tk;
 	char **cols = NULL, **keys = NULL, *output = NULL, *val_file = NULL, *init = NULL;
 	char *log_path = NULL, archbuf[4096], dropbuf[4096];
 	const char *model_name = NULL, *arch = NULL;
@@ -511,6 +539,10 @@ int main(int argc, char **argv)
 	}
 	if (!quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if ((rc = fin_time_key_take(in, &spec, &keys, &nkeys, &tk, &err)) != FIN_OK)
+		goto fail;
+	if (tk.name && !quiet)
+		fin_report("fin-train", tk.note);
 	if ((rc = fin_table_read(&t, in, &spec, &err)) != FIN_OK)
 		goto fail;
 	if (!quiet && t.skipped)
@@ -642,6 +674,8 @@ int main(int argc, char **argv)
 		if (rc != FIN_OK)
 			goto fail;
 		if (!quiet) {
+			/* The errors below are those of the weights kept. */
+			report_kept(&facts, &o, vto > vfrom);
 			report(&m, &t, 0, ntrain, xtr, "training rows", &t, ntrain);
 			if (vto > vfrom)
 				report(&m, vsrc, vfrom, vto, xva, "validation rows", &t, ntrain);

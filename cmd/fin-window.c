@@ -8,6 +8,7 @@
 #include "columns.h"
 #include "input.h"
 #include "out_file.h"
+#include "time_key.h"
 #include "version.h"
 #include "window.h"
 
@@ -18,7 +19,8 @@ static const char usage[] =
 	"  -c, --columns LIST     columns to window, one channel each (default: all but keys)\n"
 	"  -k, --key LIST         key columns passed through, from the newest row of the window;\n"
 	"                         the first is the time: a number or an ISO date that must\n"
-	"                         increase from row to row\n"
+	"                         increase from row to row (default: the first column that\n"
+	"                         -c leaves out holding an ISO date in the first row)\n"
 	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --size N           values per channel in a window (default 20)\n"
 	"      --horizon H        steps ahead of the target (default 1)\n"
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
 	size_t ncols = 0, nkeys = 0, nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
 	int quiet = 0, opt, rc = FIN_OK, word;
 	fin_window_stats st;
+	fin_time_key tk;
 	fin_input *in = NULL;
 	fin_out_file *out = NULL;
 
@@ -132,6 +135,12 @@ int main(int argc, char **argv)
 	if (!quiet && fin_input_is_tty(in))
 		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	rc = fin_input_header(in, &names, &nnames, &err);
+	if (rc == FIN_OK) {
+		fin_table_spec chosen = { .columns = cols, .ncolumns = ncols, .nkeys = nkeys };
+		rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, &err);
+	}
+	if (rc == FIN_OK && tk.name && !quiet)
+		fin_report("fin-window", tk.note);
 	if (rc == FIN_OK && nkeys)
 		rc = fin_columns_select(keys, nkeys, names, nnames, &key, &nkey, &err);
 	if (rc == FIN_OK)

@@ -15,6 +15,10 @@ struct fin_input {
 	size_t n, cur;
 	char **names;
 	size_t nnames;
+	/* a row looked at by fin_input_peek, still to be given */
+	int peeked, peek_got;
+	fin_row *peek_row;
+	fin_err peek_err;
 };
 
 static char *const stdin_path[] = { "-" };
@@ -99,7 +103,7 @@ int fin_input_is_tty(const fin_input *in)
 
 int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err)
 {
-	int rc = fin_csv_header(in->csv[0], &in->names, &in->nnames, err);
+	int rc = in->names ? FIN_OK : fin_csv_header(in->csv[0], &in->names, &in->nnames, err);
 
 	if (rc == FIN_OK)
 		rc = fin_columns_check_unique(in->names, in->nnames, fin_csv_name(in->csv[0]), err);
@@ -141,6 +145,13 @@ static int next_file(fin_input *in, fin_err *err)
 
 int fin_input_next(fin_input *in, fin_row **row, fin_err *err)
 {
+	if (in->peeked) {
+		in->peeked = 0;
+		*row = in->peek_row;
+		if (in->peek_got < 0 && err)
+			*err = in->peek_err;
+		return in->peek_got;
+	}
 	for (;;) {
 		int got = fin_csv_next(in->csv[in->cur], row, err);
 		int rc;
@@ -151,6 +162,18 @@ int fin_input_next(fin_input *in, fin_row **row, fin_err *err)
 		if (rc != FIN_OK)
 			return -rc;
 	}
+}
+
+int fin_input_peek(fin_input *in, fin_row **row, fin_err *err)
+{
+	if (!in->peeked) {
+		in->peek_got = fin_input_next(in, &in->peek_row, &in->peek_err);
+		in->peeked = 1;
+	}
+	*row = in->peek_row;
+	if (in->peek_got < 0 && err)
+		*err = in->peek_err;
+	return in->peek_got;
 }
 
 const char *fin_input_name(const fin_input *in)

@@ -25,7 +25,8 @@ int fin_input_has_file(const fin_input *in, const struct stat *st);
 /* True when input comes from a terminal on standard input. */
 int fin_input_is_tty(const fin_input *in);
 
-/* The header of the first input; see fin_csv_header. */
+/* The header of the first input; see fin_csv_header. Read once: a later
+ * call gives the same names again. */
 int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err);
 
 /* The header read by fin_input_header (n is 0 before). */
@@ -33,6 +34,11 @@ void fin_input_columns(const fin_input *in, char ***names, size_t *n);
 
 /* Next data row across all inputs: 1, 0 at the end, negative on error. */
 int fin_input_next(fin_input *in, fin_row **row, fin_err *err);
+
+/* The row fin_input_next will give next, as it will give it (an error or
+ * the end of input included), without taking it: a look at the first row
+ * before the columns are chosen. *row is valid until fin_input_next. */
+int fin_input_peek(fin_input *in, fin_row **row, fin_err *err);
 
 /* Name of the input the last row came from, for messages. */
 const char *fin_input_name(const fin_input *in);

@@ -21,7 +21,10 @@ enum fin_task { FIN_TASK_REGRESSION, FIN_TASK_BINARY, FIN_TASK_MULTICLASS, FIN_T
 typedef struct fin_train_facts {
 	unsigned long seed;
 	size_t epochs, epochs_run, best_epoch, batch, rows_train, rows_val;
+	size_t kept_epoch;      /* whose weights were saved (0 in files older than it) */
 	double train_loss, val_loss, lr, l2, clip;
+	double last_val_loss;   /* the last epoch's, NaN without validation */
+	int overfits;           /* of this run only, not kept in the file: see fin_train */
 	char optimizer[16];
 	int threads;
 	/* GAN: lr is the generator's rate; the losses are the last epoch's. */

@@ -130,7 +130,9 @@ cJSON *fin_model_to_json(const fin_model *m)
 	     cJSON_AddNumberToObject(f, "epochs", (double)t->epochs) &&
 	     cJSON_AddNumberToObject(f, "epochs_run", (double)t->epochs_run) &&
 	     cJSON_AddNumberToObject(f, "best_epoch", (double)t->best_epoch) &&
+	     cJSON_AddNumberToObject(f, "kept_epoch", (double)t->kept_epoch) &&
 	     fin_json_add_exact(f, "train_loss", t->train_loss) && fin_json_add_exact(f, "val_loss", t->val_loss) &&
+	     fin_json_add_exact(f, "last_val_loss", t->last_val_loss) &&
 	     cJSON_AddNumberToObject(f, "rows_train", (double)t->rows_train) &&
 	     cJSON_AddNumberToObject(f, "rows_val", (double)t->rows_val);
 	if (ok && gan)
@@ -230,9 +232,12 @@ static int facts_from_json(fin_train_facts *f, const cJSON *s, const fin_json_re
 	    (rc = fin_json_count_or(r, s, "epochs", most, 0, &f->epochs)) != FIN_OK ||
 	    (rc = fin_json_count_or(r, s, "epochs_run", most, 0, &f->epochs_run)) != FIN_OK ||
 	    (rc = fin_json_count_or(r, s, "best_epoch", most, 0, &f->best_epoch)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "kept_epoch", most, 0, &f->kept_epoch)) != FIN_OK ||
 	    (rc = fin_json_real_or(r, s, "train_loss", -DBL_MAX, DBL_MAX, NAN, &f->train_loss)) !=
 		    FIN_OK ||
 	    (rc = fin_json_real_or(r, s, "val_loss", -DBL_MAX, DBL_MAX, NAN, &f->val_loss)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "last_val_loss", -DBL_MAX, DBL_MAX, NAN,
+				   &f->last_val_loss)) != FIN_OK ||
 	    (rc = fin_json_count_or(r, s, "rows_train", most, 0, &f->rows_train)) != FIN_OK ||
 	    (rc = fin_json_count_or(r, s, "rows_val", most, 0, &f->rows_val)) != FIN_OK ||
 	    (rc = fin_json_real_or(r, s, "lr_d", 0, FLT_MAX, 0, &f->lr_d)) != FIN_OK ||

@@ -47,6 +47,8 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	float *dout = malloc(o->batch * net->out_size * sizeof *dout);
 	float *best = malloc(net->nparams * sizeof *best);
 	double best_loss = INFINITY, start = now();
+	double recent[FIN_OVERFIT_EPOCHS]; /* the last epochs' validation losses */
+	int validating = val && val->n, keep_best = validating || o->patience;
 	fin_optim opt = { 0 };
 	int rc = FIN_OK;
 
@@ -62,6 +64,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	gsl_rng_set(net->rng, o->seed);
 	memcpy(best, net->params, net->nparams * sizeof *best);
 	facts->epochs = o->epochs;
+	facts->overfits = 0;
 	for (epoch = 1; epoch <= o->epochs; epoch++) {
 		fin_epoch e = { .epoch = epoch, .epochs = o->epochs };
 		double total = 0, watched;
@@ -103,23 +106,30 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 			since_best++;
 		}
 		e.seconds = now() - start;
+		recent[(epoch - 1) % FIN_OVERFIT_EPOCHS] = e.val_loss;
 		facts->epochs_run = epoch;
 		facts->train_loss = e.train_loss;
-		facts->val_loss = e.val_loss;
+		facts->val_loss = facts->last_val_loss = e.val_loss;
 		if (progress)
 			progress(ctx, &e);
 		if (o->patience && since_best >= o->patience)
 			break;
 	}
-	/* Early stopping keeps the weights of the best epoch. */
-	if (o->patience)
+	/* The weights of the best epoch come back, as if training had stopped
+	 * there: the epochs after it only fitted the training rows closer. */
+	facts->kept_epoch = keep_best ? facts->best_epoch : facts->epochs_run;
+	if (keep_best)
 		memcpy(net->params, best, net->nparams * sizeof *best);
-	/* The losses of the weights kept, not the running mean of an epoch;
-	 * the last epoch's validation loss already is, unless the best epoch's
-	 * weights came back. */
+	if (validating) {
+		size_t n = facts->epochs_run < FIN_OVERFIT_EPOCHS ? facts->epochs_run
+								  : FIN_OVERFIT_EPOCHS;
+		facts->overfits = 1;
+		for (i = 0; i < n; i++)
+			facts->overfits &= recent[i] > FIN_OVERFIT_RATIO * best_loss;
+	}
+	/* The losses of the weights kept, not the running mean of an epoch. */
 	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
-	if (o->patience)
-		facts->val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+	facts->val_loss = validating ? fin_evaluate(net, loss, val, o->batch) : NAN;
 done:
 	fin_optim_free(&opt);
 	free(order);

@@ -19,7 +19,8 @@ typedef struct fin_dataset {
 
 typedef struct fin_train_opts {
 	size_t epochs, batch;
-	size_t patience;        /* 0: train every epoch, keep the last weights */
+	size_t patience;        /* stop after this many epochs without a better loss
+				 * (0: run every epoch) */
 	enum fin_optim_kind optimizer;
 	float lr, l2, clip;
 	unsigned long seed;     /* drives shuffling and dropout */
@@ -34,8 +35,22 @@ typedef struct fin_epoch {
 
 typedef void (*fin_epoch_fn)(void *ctx, const fin_epoch *e);
 
+/* Overfitting, as fin_train judges it: the validation loss of each of the
+ * last FIN_OVERFIT_EPOCHS epochs run is above FIN_OVERFIT_RATIO times the
+ * best one. A ratio, so that it holds for any loss and any scale of the
+ * target; every one of several epochs, so that one noisy epoch is not
+ * enough, and a run stopped within that many epochs of its best is never
+ * called overfitted. */
+enum { FIN_OVERFIT_EPOCHS = 5 };
+#define FIN_OVERFIT_RATIO 1.5
+
 /* Trains net on train, watching val (n may be 0); calls progress after
- * every epoch. Fills facts with what happened. */
+ * every epoch. The weights kept are those of the epoch with the lowest
+ * validation loss (the first of equals), as if training had stopped
+ * there; without validation rows, the last epoch's, or with patience the
+ * epoch of the lowest training loss. Fills facts with what happened:
+ * the epochs run, the best and the kept one, the losses of the weights
+ * kept, the last epoch's validation loss and whether the run overfits. */
 int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const fin_dataset *val,
 	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
 	      fin_err *err);

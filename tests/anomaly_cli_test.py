@@ -155,8 +155,9 @@ def scratch_dir():
 
 
 def make_transactions(path, n=200, seed=11):
-    """Card transactions: text keys (one with a comma, one with a quote), three
-    numeric features, a 0/1 fraud flag; the fraud rows are planted far out."""
+    """Card transactions: text keys (one with a comma, one with a quote), the
+    day in time order (eight transactions a day), three numeric features, a
+    0/1 fraud flag; the fraud rows are planted far out."""
     rng = random.Random(seed)
     rows = [["id", "date", "amount", "hour", "risk", "fraud"]]
     for i in range(n):
@@ -169,7 +170,7 @@ def make_transactions(path, n=200, seed=11):
             ident = "tx,0003"
         if i == 4:
             ident = 'tx"0004'
-        rows.append([ident, f"2024-01-{1 + i % 28:02d}", str(amount), str(hour), str(risk),
+        rows.append([ident, f"2024-01-{1 + i // 8:02d}", str(amount), str(hour), str(risk),
                      "1" if fraud else "0"])
     write_csv(path, rows)
     return rows
@@ -333,7 +334,8 @@ class OutputTest(FinTest):
     def test_columns_and_label_not_features(self):
         _, det = self.fit(FILES["tx"], "--method", "zscore", "-c", "risk,amount")
         self.assertEqual(det["features"], ["risk", "amount"])
-        self.assertEqual(det["keys"], [])
+        # Without -k the column of dates is the key (fin(7), KEYS).
+        self.assertEqual(det["keys"], ["date"])
         _, det = self.fit(FILES["tx"], "--method", "zscore", "-k", "id", "--label", "fraud")
         self.assertEqual(det["features"], ["amount", "hour", "risk"])
 
@@ -674,7 +676,12 @@ class UsageTest(FinTest):
         nothing = os.path.join(d, "nothing.csv")
         write_csv(header_only, [["amount", "hour", "risk", "fraud"]])
         open(nothing, "w").close()
-        det_path, _ = self.fit(FILES["tx"], "--method", "zscore", "-c", "amount,hour,risk,fraud")
+        # A detector without keys, which these files would lack: fitted on
+        # the transactions without their id and date.
+        header, rows = read_csv(FILES["tx"])
+        plain = os.path.join(d, "plain.csv")
+        write_csv(plain, [header[2:]] + [r[2:] for r in rows])
+        det_path, _ = self.fit(plain, "--method", "zscore")
         for path in (header_only, nothing):
             for args in (["fit", "--method", "zscore", "-o", os.path.join(d, "det.json")],
                          ["--method", "iforest"], ["score", "-m", det_path]):

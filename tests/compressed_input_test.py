@@ -272,9 +272,9 @@ class BrokenData(FinCase):
                            ("bad.csv.zst", zstd_frames(text.encode(), (30,)))):
             source = write(name, data)
             with self.subTest(name=name):
-                message = self.run_fails(EXIT_DATA, FIN_TRAIN, "--model", "linear", "-k", "t",
-                                         "-c", "x_1,x_0", "--unsorted", "-q", source)
-                self.assertEqual(message, f"fin-train: {source}:{bad_line}: column 'x_0': "
+                message = self.run_fails(EXIT_DATA, FIN_WINDOW, "-c", "x_0", "-k", "t",
+                                         "--size", "2", "--unsorted", "-q", source)
+                self.assertEqual(message, f"fin-window: {source}:{bad_line}: column 'x_0': "
                                           "not a number: 'abc'\n")
 
 

@@ -146,9 +146,14 @@ class ProgressTest(GanCase):
             self.assertTrue(math.isfinite(e["loss_d"]) and math.isfinite(e["loss_g"]))
             self.assertGreater(e["loss_d"], 0)
             self.assertGreater(e["loss_g"], 0)
-        # The file keeps the last epoch's losses.
+        # The file keeps the last epoch's losses and weights: a GAN has no
+        # validation loss to choose an epoch by, nor a note on overfitting.
         self.assertAlmostEqual(m["training"]["loss_d"], entries[-1]["loss_d"], delta=1e-8)
         self.assertAlmostEqual(m["training"]["loss_g"], entries[-1]["loss_g"], delta=1e-8)
+        self.assertEqual(m["training"]["kept_epoch"], EPOCHS)
+        self.assertIsNone(m["training"]["last_val_loss"])
+        self.assertNotIn("kept the weights", stderr)
+        self.assertNotIn("overfit", stderr)
 
     def test_quiet(self):
         _, stderr, _ = self.train("-q")

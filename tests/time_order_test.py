@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The time order of the key column, wherever it matters: fin-window,
-fin-train (with -k) and fin-backtest refuse keys that go back, naming the
+fin-train (with a key) and fin-backtest refuse keys that go back, naming the
 first line that does, as fin(7) says.
 
 Run from the repository root as `FIN_BIN=build/bin python3
@@ -229,11 +229,19 @@ class TimeOrderTest(FinCase):
                                  f"{first}:31: the key must increase (newest-first? sort it, or "
                                  f"give --unsorted)\n")
 
-    def test_fin_train_checks_only_with_k(self):
-        path = table("no-key.csv", date_keys(ROWS)[::-1])
+    def test_fin_train_checks_only_a_key(self):
+        """Without -k, numbers are no key and are not checked; a column of
+        dates is the key (fin(7), KEYS), checked as if -k had named it."""
+        path = table("no-key.csv", number_keys(ROWS)[::-1])
         args = [a for a in train_args(path) if a not in ("-k", "key")]
         result = self.run_tool(args)
         self.assertEqual(result.returncode, 0, result.stderr.decode())
+        keys = date_keys(ROWS)[::-1]
+        path = table("date-key.csv", keys)
+        args = [a for a in train_args(path) if a not in ("-k", "key")]
+        result = self.run_tool(args)
+        self.assertEqual(result.returncode, EXIT_DATA, result.stderr.decode())
+        self.assertEqual(result.stderr.decode(), message("fin-train", path, keys, 3, 2))
 
 
 class BacktestModelKeyTest(FinCase):

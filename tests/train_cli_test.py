@@ -238,6 +238,8 @@ class ModelFileTest(FinTest):
         val = [e["val_loss"] for e in log]
         self.assertEqual(facts["best_epoch"], val.index(min(val)) + 1)
         self.assertLessEqual(facts["best_epoch"], facts["epochs_run"])
+        # Its weights are the ones kept, with validation rows.
+        self.assertEqual(facts["kept_epoch"], facts["best_epoch"])
 
     def test_losses_are_those_of_the_saved_weights(self):
         # fin-model(5): train_loss and val_loss are of the saved weights, in
@@ -736,9 +738,10 @@ class ProgressTest(FinTest):
                     self.assertIsInstance(e["train_loss"], float)
                     self.assertIsInstance(e["val_loss"], kind)
                 if val != "0":
-                    # The saved weights are the last epoch's without --patience.
-                    self.assertTrue(rel_close(model["training"]["val_loss"],
-                                              entries[-1]["val_loss"], 1e-6))
+                    # The saved weights are the best epoch's, even without
+                    # --patience.
+                    best = min(e["val_loss"] for e in entries)
+                    self.assertTrue(rel_close(model["training"]["val_loss"], best, 1e-6))
 
     def test_patience_stops_early_and_keeps_the_best_weights(self):
         d = scratch_dir()

@@ -489,7 +489,8 @@ static void test_numbers_checked(void **state)
 {
 	static const char *const bad_counts[] = { "1e300", "-1", "1.5", "\"1\"", "true",
 						  "18446744073709551616", "{}" };
-	static const char *const facts[] = { "seed", "batch", "epochs", "rows_train", "best_epoch" };
+	static const char *const facts[] = { "seed", "batch", "epochs", "rows_train", "best_epoch",
+					     "kept_epoch" };
 	char from[64], to[64];
 	size_t i, j;
 	(void)state;
@@ -514,6 +515,9 @@ static void test_numbers_checked(void **state)
 	/* the largest seed, and a missing fact, are fine */
 	loaded_after(make_model, "\"seed\":0", "\"seed\":18446744073709549568");
 	loaded_after(make_model, "\"seed\":0,", "");
+	/* files written before kept_epoch and last_val_loss load as they did */
+	loaded_after(make_model, "\"kept_epoch\":0,", "");
+	loaded_after(make_model, "\"last_val_loss\":0,", "");
 	/* float32 weights: what rounds to FLT_MAX is one, what rounds to
 	 * infinity is not */
 	loaded_after(make_model, "3.4028235e+38", "3.4028235677973362e+38");
