@@ -176,6 +176,15 @@ int main(int argc, char **argv)
 			rc = fin_out_file_commit(out, &err);
 			out = NULL;
 		}
+		if (rc == FIN_OK && !quiet) {
+			char *note;
+			if (fin_columns_unused_note(names, nnames, key, nkey, chan, nchan,
+						    "not selected", fin_input_name(in), &note) != 0)
+				rc = fin_fail(&err, FIN_EDATA, "out of memory");
+			else if (note)
+				fin_report("fin-window", note);
+			free(note);
+		}
 		if (!quiet && st.na_rows)
 			fprintf(stderr, "fin-window: %zu rows with missing values; windows spanning them left out\n",
 				st.na_rows);

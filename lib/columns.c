@@ -257,3 +257,34 @@ int fin_columns_select(char *const *specs, size_t nspecs, char *const *names, si
 	*count = k;
 	return FIN_OK;
 }
+
+int fin_columns_unused_note(char *const *names, size_t n, const size_t *a, size_t na,
+			    const size_t *b, size_t nb, const char *why, const char *input,
+			    char **note)
+{
+	unsigned char *used = calloc(n ? n : 1, 1);
+	size_t i, len = 0, listed = 0;
+	FILE *s;
+
+	*note = NULL;
+	if (!used || !(s = open_memstream(note, &len))) {
+		free(used);
+		return -1;
+	}
+	for (i = 0; i < na; i++)
+		used[a[i]] = 1;
+	for (i = 0; i < nb; i++)
+		used[b[i]] = 1;
+	fprintf(s, "%s: not used: ", input);
+	for (i = 0; i < n; i++)
+		if (!used[i])
+			fprintf(s, "%s%s (%s)", listed++ ? ", " : "", names[i], why);
+	free(used);
+	if (fclose(s) != 0)
+		return -1;
+	if (!listed) {
+		free(*note);
+		*note = NULL;
+	}
+	return 0;
+}
