@@ -277,8 +277,10 @@ int fin_columns_unused_note(char *const *names, size_t n, const size_t *a, size_
 		used[b[i]] = 1;
 	fprintf(s, "%s: not used: ", input);
 	for (i = 0; i < n; i++)
-		if (!used[i])
-			fprintf(s, "%s%s (%s)", listed++ ? ", " : "", names[i], why);
+		if (!used[i] && listed++ < FIN_NOTE_NAMES)
+			fprintf(s, "%s%s (%s)", listed > 1 ? ", " : "", names[i], why);
+	if (listed > FIN_NOTE_NAMES)
+		fprintf(s, " and %zu more", listed - FIN_NOTE_NAMES);
 	free(used);
 	if (fclose(s) != 0)
 		return -1;

@@ -54,9 +54,12 @@ int fin_columns_find_each(char *const *want, size_t n, char *const *names, size_
  * column. */
 int fin_columns_check_unique(char *const *names, size_t n, const char *file, fin_err *err);
 
+/* Columns a note names before it says "and N more". */
+#define FIN_NOTE_NAMES 32
+
 /* "INPUT: not used: x (WHY), ..." naming the columns of names[0..n) in
- * neither list a nor list b (indices), in *note (NULL when there is none);
- * -1 when out of memory. */
+ * neither list a nor list b (indices), the first FIN_NOTE_NAMES of them,
+ * in *note (NULL when there is none); -1 when out of memory. */
 int fin_columns_unused_note(char *const *names, size_t n, const size_t *a, size_t na,
 			    const size_t *b, size_t nb, const char *why, const char *input,
 			    char **note);

@@ -170,10 +170,12 @@ static int unused_note(const fin_features *f, size_t nnames, const size_t *pass,
 		used[pass[i]] = 1;
 	fprintf(s, "%s: not used: ", input);
 	for (i = 0; i < nnames; i++)
-		if (!used[i])
-			fprintf(s, "%s%s (%s)", n++ ? ", " : "", f->names[i],
+		if (!used[i] && n++ < FIN_NOTE_NAMES)
+			fprintf(s, "%s%s (%s)", n > 1 ? ", " : "", f->names[i],
 				target && strcmp(f->names[i], target) == 0 ? "the model's target"
 									   : "not a feature of the model");
+	if (n > FIN_NOTE_NAMES)
+		fprintf(s, " and %zu more", n - FIN_NOTE_NAMES);
 	free(used);
 	if (fclose(s) != 0)
 		return -1;

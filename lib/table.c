@@ -203,12 +203,17 @@ static int table_note(fin_table *t, const char *fmt, ...)
 struct listing {
 	char *s;
 	size_t len, cap;
-	size_t n;
+	size_t n, more;  /* names listed, and those only counted */
 };
 
 static int list_add(struct listing *l, const char *name, const char *why)
 {
 	size_t need = strlen(name) + strlen(why) + 8;
+
+	if (l->n >= FIN_NOTE_NAMES) {
+		l->more++;
+		return 0;
+	}
 
 	if (l->len + need > l->cap) {
 		size_t cap = 2 * (l->len + need);
@@ -221,6 +226,17 @@ static int list_add(struct listing *l, const char *name, const char *why)
 	l->len += (size_t)sprintf(l->s + l->len, "%s%s (%s)", l->n ? ", " : "", name, why);
 	l->n++;
 	return 0;
+}
+
+/* " and N more" when the listing left names out. */
+static const char *more_text(const struct listing *l)
+{
+	static char text[48];
+
+	if (!l->more)
+		return "";
+	snprintf(text, sizeof text, " and %zu more", l->more);
+	return text;
 }
 
 static int grow_rows(struct fin_table_text *p, double **y, char ***label, fin_err *err)
@@ -525,7 +541,8 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 		width[i] = fin_category_width(cats[i]);
 		nfeat += width[i];
 	}
-	if (dropped.n && table_note(t, "%s: not used: %s", p->input, dropped.s) != 0) {
+	if (dropped.n && table_note(t, "%s: not used: %s%s", p->input, dropped.s,
+				    more_text(&dropped)) != 0) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -933,7 +950,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	p = NULL;
 	rc = FIN_OK;
 	if (unused.n)
-		rc = table_note(t, "%s: not used: %s", fin_input_name(in), unused.s) == 0
+		rc = table_note(t, "%s: not used: %s%s", fin_input_name(in), unused.s,
+				more_text(&unused)) == 0
 			     ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
 	/* A table with no text column, or one that follows a model's
 	 * encoding, is ready now; the others wait for fin_table_encode to

@@ -270,6 +270,15 @@ class Levels(unittest.TestCase):
         r, _ = self.train("-q", "--val", "0", "-k", "id", "--unsorted", "-c", "kind,x,note",
                           csv=csv)
         self.assertEqual(r.stderr, b"")
+        # a wide table: the first 32 names, then a count
+        rows = [["x", "y"] + ["c%d" % j for j in range(40)]]
+        rows += [[str(i), str(i % 2)] + ["1"] * 40 for i in range(20)]
+        wide = self.table("wide.csv", rows)
+        r, _ = self.train("--val", "0", "-c", "x", csv=wide)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = ", ".join("c%d (not selected)" % j for j in range(31))
+        self.assertIn(("wide.csv: not used: y (target), %s and 9 more\n" % names).encode(),
+                      r.stderr)
 
     def test_hostile_inputs_refused(self):
         csv = self.table("t.csv", self.basic())
