@@ -170,7 +170,10 @@ class NaValues(FinCase):
                 got = self.run_ok(*tool_args(tool, "skip"), "--na-values", "-999,.,missing",
                                   stdin=self.marked).stdout
                 self.assertEqual(got, want)
-                # without the option, '.' is no number
+                # without the option, '.' is no number: a data error, but
+                # where a fit reads text, it makes x_0 a text column
+                if tool in ("fin-train", "fin-anomaly", "fin-cluster"):
+                    continue
                 message = self.run_fails(EXIT_DATA, *tool_args(tool, "skip"),
                                          stdin=self.marked)
                 self.assertEqual(message, f"{tool}: <stdin>:12: column 'x_0': not a number: "
