@@ -111,7 +111,7 @@ demo: deps
 	$(BUILD)/bin/fin-predict -m $(BUILD)/dax-cnn.json --keep $(BUILD)/dax-windows.csv \
 		| cut -d, -f1,22,23 | tail -n 3
 	@echo '== credit risk: logistic regression on the German credit data:'
-	$(BUILD)/bin/fin-train -y Class --model logistic --epochs 50 -q -o $(BUILD)/credit.json \
+	$(BUILD)/bin/fin-train -y Class --model logistic --l2 0.01 -q -o $(BUILD)/credit.json \
 		data/german_credit.csv
 	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
 		| cut -d, -f10,63- | head -n 4
