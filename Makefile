@@ -154,6 +154,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/malformed_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/glm_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
