@@ -209,7 +209,7 @@ static int describe_detector(cJSON *o, const fin_detector *d)
 			ok = add_real(f, "median", d->center[j]) && add_real(f, "scale", d->scale[j]);
 		else if (ok && d->method == FIN_DET_MAHALANOBIS)
 			ok = add_real(f, "mean", d->center[j]) &&
-			     add_real(f, "sd", sqrt(d->cov[j * p + j]));
+			     add_real(f, "shrunk_sd", sqrt(d->cov[j * p + j]));
 		else if (ok && m)
 			ok = add_real(f, "mean", m->mean[j]) && add_real(f, "sd", m->sd[j]);
 	}
