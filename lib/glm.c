@@ -482,10 +482,9 @@ static double covariance(const struct problem *pr, gsl_matrix *h)
  * the covariance S of b: A's first row is dense, each other holds one
  * value. Then the standardised coefficients go into the dense layer, as
  * float32. */
-static int results(struct problem *pr, const gsl_matrix *theta, const gsl_matrix *g,
-		   gsl_matrix *h, fin_glm_fit *fit, fin_err *err)
+static int results(struct problem *pr, fin_model *m, const gsl_matrix *theta,
+		   const gsl_matrix *g, gsl_matrix *h, fin_glm_fit *fit, fin_err *err)
 {
-	const fin_model *m = pr->m;
 	const size_t P = pr->P;
 	const double sy = pr->kind == LINEAR ? m->y_sd : 1, cy = pr->kind == LINEAR ? m->y_mean : 0;
 	const fin_layer *layer = &m->net.layers[0];
@@ -598,7 +597,7 @@ int fin_glm_train(fin_model *m, const fin_table *t, size_t ntrain, double l2, fi
 			(rc = check_collinear(&pr, err)) != FIN_OK))
 		goto done;
 	if ((rc = newton(&pr, theta, g, h, fit, err)) != FIN_OK ||
-	    (rc = results(&pr, theta, g, h, fit, err)) != FIN_OK)
+	    (rc = results(&pr, m, theta, g, h, fit, err)) != FIN_OK)
 		goto done;
 	m->fit = fit;
 	fit = NULL;
