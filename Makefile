@@ -47,7 +47,7 @@ TEST_DEPS = python3 zstd
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
-TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval
+TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -112,7 +112,7 @@ demo: deps
 	$(BUILD)/bin/fin-predict -m $(BUILD)/dax-cnn.json --keep $(BUILD)/dax-windows.csv \
 		| cut -d, -f1,22,23 | tail -n 3
 	@echo '== credit risk: logistic regression on the German credit data:'
-	$(BUILD)/bin/fin-train -y Class --model logistic --epochs 50 -q -o $(BUILD)/credit.json \
+	$(BUILD)/bin/fin-train -y Class --model logistic --l2 0.01 -q -o $(BUILD)/credit.json \
 		data/german_credit.csv
 	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
 		| cut -d, -f10,63- | head -n 4
@@ -156,6 +156,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/train_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/overfit_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/glm_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gan.h"
 #include "gemm.h"
+#include "glm.h"
 #include "input.h"
 #include "model.h"
 #include "out_file.h"
@@ -31,7 +32,8 @@ static const char usage[] =
 	"                         -c, holding an ISO date in the first row)\n"
 	"      --unsorted         take the rows as they come: no check of the time order\n"
 	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
-	"                         (default mlp)\n"
+	"                         (default mlp); linear, logistic and softmax are fitted\n"
+	"                         exactly, by least squares and Newton's method\n"
 	"      --bottleneck N     width of the autoencoder preset's code (default 8)\n"
 	"      --arch SPEC        any network, e.g. 'conv1d(64,3,relu) maxpool(2) flatten\n"
 	"                         dense(64,relu) dense(1)'\n"
@@ -41,7 +43,8 @@ static const char usage[] =
 	"      --batch N          rows per update (default 32)\n"
 	"      --lr RATE          learning rate (default 0.001)\n"
 	"      --optimizer NAME   adam|adamw|sgd|rmsprop (default adam)\n"
-	"      --l2 W             L2 penalty (decoupled weight decay for adamw; default 0)\n"
+	"      --l2 W             L2 penalty (decoupled weight decay for adamw; the ridge\n"
+	"                         penalty of an exact fit; default 0)\n"
 	"      --dropout P        dropout after every hidden layer (default 0)\n"
 	"      --clip NORM        clip the gradient's global norm (default: no clipping)\n"
 	"      --val F            validation: the last F of the rows, in time order (default 0.2)\n"
@@ -312,6 +315,75 @@ static void report_kept(const fin_train_facts *f, const fin_train_opts *o, int v
 			FIN_OVERFIT_RATIO, FIN_OVERFIT_EPOCHS);
 }
 
+/* Names the options of gradient training given to a preset that is
+ * fitted exactly, which has no use for them. */
+static void note_unused(const char *given, const char *model)
+{
+	static const struct {
+		int opt;
+		const char *name;
+	} gradient[] = { { OPT_EPOCHS, "--epochs" },   { OPT_BATCH, "--batch" },
+			 { OPT_LR, "--lr" },           { OPT_OPTIMIZER, "--optimizer" },
+			 { OPT_PATIENCE, "--patience" }, { OPT_CLIP, "--clip" },
+			 { OPT_DROPOUT, "--dropout" },   { OPT_LOG, "--log" } };
+	char list[128] = "";
+	size_t i, n = 0, at = 0;
+
+	for (i = 0; i < sizeof gradient / sizeof *gradient; i++)
+		if (given[gradient[i].opt])
+			at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", n++ ? ", " : "",
+					       gradient[i].name);
+	if (n)
+		fin_note("fin-train", "%s %s not apply to --model %s, which is fitted exactly: ignored",
+			 list, n == 1 ? "does" : "do", model);
+}
+
+/* Fits a linear, logistic or softmax preset exactly (see glm.h), and says
+ * how the solver went. */
+static int fit_exactly(fin_model *m, const fin_table *t, size_t ntrain, double l2,
+		       const fin_dataset *dtr, const fin_dataset *dva, int quiet,
+		       fin_train_facts *facts, fin_err *err)
+{
+	enum { BATCH = 256 };
+	const fin_glm_fit *f;
+	int rc = fin_glm_train(m, t, ntrain, l2, err);
+
+	if (rc != FIN_OK)
+		return rc;
+	if (fin_net_reserve(&m->net, BATCH) != 0)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	facts->train_loss = fin_evaluate(&m->net, m->loss, dtr, BATCH);
+	facts->val_loss = fin_evaluate(&m->net, m->loss, dva, BATCH);
+	f = m->fit;
+	if (quiet)
+		return FIN_OK;
+	if (f->method == FIN_GLM_LEAST_SQUARES)
+		fprintf(stderr,
+			"fin-train: least squares on %zu rows: residual sum of squares %.6g, "
+			"gradient norm %.3g\n",
+			f->rows, f->rss, f->gradient_norm);
+	else if (f->converged)
+		fprintf(stderr,
+			"fin-train: Newton's method converged in %zu iterations on %zu rows: "
+			"log-likelihood %.6g, gradient norm %.3g\n",
+			f->iterations, f->rows, f->log_likelihood, f->gradient_norm);
+	else
+		fin_note("fin-train",
+			 "Newton's method did not converge in %zu iterations (gradient norm %.3g): "
+			 "the model holds the last iterate",
+			 f->iterations, f->gradient_norm);
+	return FIN_OK;
+}
+
+/* The training facts of an exact fit: no optimizer, rate, batch or
+ * clipping took part. */
+static void exact_facts(fin_train_facts *facts, const fin_glm_fit *fit)
+{
+	facts->batch = 0;
+	facts->lr = facts->clip = 0;
+	snprintf(facts->optimizer, sizeof facts->optimizer, "%s", fin_glm_method_name(fit->method));
+}
+
 /* Prints the error on some rows next to naive forecasts. */
 static void report(fin_model *m, const fin_table *t, size_t from, size_t to, const float *x,
 		   const char *what, const fin_table *train, size_t ntrain)
@@ -362,11 +434,14 @@ int main(int argc, char **argv)
 	size_t vfrom, vto;
 	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
-	int val_given = 0, unsorted = 0;
+	int val_given = 0, unsorted = 0, exact;
 	fin_text_opts text = fin_text_opts_default();
+	char given[512] = { 0 };
 
 	while (rc == FIN_OK &&
 	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
+		if (opt >= 0 && (size_t)opt < sizeof given)
+			given[opt] = 1;
 		switch (opt) {
 		case 'y':
 			spec.target = optarg;
@@ -503,6 +578,9 @@ int main(int argc, char **argv)
 				      "and autoencoder models, not a GAN", init);
 			goto fail;
 		}
+		/* Training moves the weights away from any exact fit's. */
+		fin_glm_fit_free(m.fit);
+		m.fit = NULL;
 		/* The saved model decides features, scaling and labels. */
 		spec.columns = m.feat;
 		spec.ncolumns = m.nfeat;
@@ -589,6 +667,9 @@ int main(int argc, char **argv)
 	}
 	if (task < 0)
 		task = t.y_numeric ? FIN_TASK_REGRESSION : FIN_TASK_BINARY;
+	exact = model_name && fin_glm_preset(model_name) && task != FIN_TASK_AUTOENCODER;
+	if (exact && !quiet)
+		note_unused(given, model_name);
 
 	/* Validation is the chronological tail (or another file): the rows a
 	 * model is judged on come after the rows it learned from. */
@@ -670,7 +751,10 @@ int main(int argc, char **argv)
 		fin_dataset dtr = { xtr, ytr ? ytr : xtr, ntrain, m.nfeat, m.net.out_size };
 		fin_dataset dva = { xva, yva ? yva : xva, vto - vfrom, m.nfeat, m.net.out_size };
 		lr = o.lr;
-		rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
+		if (exact)
+			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, quiet, &facts, &err);
+		else
+			rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
 		if (rc != FIN_OK)
 			goto fail;
 		if (!quiet) {
@@ -691,6 +775,8 @@ int main(int argc, char **argv)
 	facts.rows_val = vto - vfrom;
 	snprintf(facts.optimizer, sizeof facts.optimizer, "%s", fin_optim_name(o.optimizer));
 	m.facts = facts;
+	if (m.fit)
+		exact_facts(&m.facts, m.fit);
 	rc = fin_model_save(&m, out, &err);
 fail:
 	/* The log and the model are made final only by a run that succeeded. */

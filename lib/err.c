@@ -49,6 +49,20 @@ const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len)
 	return dst;
 }
 
+const char *fin_escape(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 8 < dstlen; i++)
+		o += escape_byte(dst + o, (unsigned char)s[i]);
+	if (i < len && o + 4 < dstlen) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
 void fin_report(const char *prog, const char *msg)
 {
 	char line[4 * sizeof ((fin_err *)0)->msg + 8];

@@ -27,6 +27,10 @@ int fin_fail(fin_err *err, int code, const char *fmt, ...)
  * when cut. */
 const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len);
 
+/* Copies a text into dst escaped as fin_quote_field does, whole while dst
+ * holds it, and cut with "..." beyond. */
+const char *fin_escape(char *dst, size_t dstlen, const char *s, size_t len);
+
 /* Prints "prog: msg" and a newline on standard error, with every control
  * character of msg escaped as fin_quote_field does, so that text from an
  * input or a model file can neither break the line nor reach the

@@ -50,6 +50,7 @@ typedef struct fin_model {
 	size_t nlabels;
 	size_t bottleneck;    /* autoencoder: the layer whose output is the embedding */
 	fin_train_facts facts;
+	struct fin_glm_fit *fit; /* an exact fit's facts and coefficients (glm.h), or NULL */
 } fin_model;
 
 const char *fin_task_name(enum fin_task t);

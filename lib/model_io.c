@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glm.h"
 #include "json_file.h"
 #include "model.h"
 #include "numio.h"
@@ -54,6 +55,7 @@ void fin_model_free(fin_model *m)
 	free(m->mean);
 	free(m->sd);
 	fin_encoding_free(&m->enc);
+	fin_glm_fit_free(m->fit);
 	memset(m, 0, sizeof *m);
 }
 
@@ -139,6 +141,8 @@ cJSON *fin_model_to_json(const fin_model *m)
 		ok = fin_json_add_float(f, "lr_d", t->lr_d) && fin_json_add_float(f, "smooth", t->smooth) &&
 		     cJSON_AddNumberToObject(f, "d_steps", (double)t->d_steps) &&
 		     fin_json_add_exact(f, "loss_g", t->loss_g) && fin_json_add_exact(f, "loss_d", t->loss_d);
+	if (ok && m->fit)
+		ok = cJSON_AddItemToObject(o, "fit", fin_glm_fit_to_json(m->fit));
 	ok = ok && cJSON_AddItemToObject(o, "weights", fin_json_floats(net->params, net->nparams));
 	if (!ok) {
 		cJSON_Delete(o);
@@ -336,7 +340,8 @@ static int model_from_json(fin_model *m, const cJSON *o, const fin_json_reader *
 		    (m->task == FIN_TASK_BINARY && m->net.out_size != 1))
 			return fin_json_bad(r, "labels", " do not match the task and the outputs");
 	}
-	if ((rc = facts_from_json(&m->facts, fin_json_field(o, "training"), r)) != FIN_OK)
+	if ((rc = facts_from_json(&m->facts, fin_json_field(o, "training"), r)) != FIN_OK ||
+	    (rc = fin_glm_fit_from_json(&m->fit, fin_json_field(o, "fit"), m, r)) != FIN_OK)
 		return rc;
 	return read_weights(r, fin_json_field(o, "weights"), "weights", net);
 }

@@ -41,7 +41,8 @@ import unittest
 
 from fincli import BIN_DIR, ROOT, write_csv
 
-TOOL_NAMES = ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-gen")
+TOOL_NAMES = ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-gen",
+              "fin-inspect")
 TOOL = {name: os.path.join(BIN_DIR, name) for name in TOOL_NAMES}
 
 EXIT_OK, EXIT_MODEL = 0, 3
@@ -117,7 +118,13 @@ def measured(args, address_space=None):
 # ---- the loaders: every way a tool reads each kind of file ----
 
 def loaders(kind):
-    """The commands that load a file of this kind, as functions of its path."""
+    """The commands that load a file of this kind, as functions of its path:
+    the tools that use it (the first is the one every mutation runs), then
+    fin-inspect, which reads every kind."""
+    return tool_loaders(kind) + [lambda m: [TOOL["fin-inspect"], m]]
+
+
+def tool_loaders(kind):
     tab, win, out = FILES["table"], FILES["windows"], os.path.join(TMP, "out")
     if kind.startswith("detector"):
         rows = win if kind == "detector_gan" else tab
@@ -327,7 +334,9 @@ def make_files():
     # the ids are record names, not times
     train = [TOOL["fin-train"], "-q", "--epochs", "2", "--unsorted"]
     make(train + feats + ["-y", "y", "-o", path("regression"), table])
-    make(train + feats + ["-y", "cls", "--model", "logistic", "-o", path("binary"), table])
+    # a + b > 5 separates the classes: a penalised fit has an optimum
+    make(train + feats + ["-y", "cls", "--model", "logistic", "--l2", "0.01", "-o",
+                          path("binary"), table])
     make(train + feats + ["-y", "k3", "--task", "multiclass", "--model", "softmax", "-o",
                           path("multiclass"), table])
     make(train + feats + ["--model", "autoencoder", "--bottleneck", "2", "-o", path("autoencoder"),

@@ -35,7 +35,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
-                     "fin-eval", "fin-gen", "fin-backtest")}
+                     "fin-eval", "fin-gen", "fin-backtest", "fin-inspect")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -132,7 +132,8 @@ WRITERS = {
                        "model", "windows"),
     "fin-train -o": (["fin-train", "--model", "linear", "-k", "t", "--epochs", "2", "-q",
                       "-o", "{out}", "{windows}"], "windows", "windows"),
-    "fin-train --log": (["fin-train", "--model", "linear", "-k", "t", "--epochs", "2", "-q",
+    # trained by gradient, one line an epoch (the linear preset is fitted exactly)
+    "fin-train --log": (["fin-train", "--arch", "dense(1)", "-k", "t", "--epochs", "2", "-q",
                          "--log", "{out}", "{windows}"], "windows", "windows"),
     "fin-anomaly fit -o": (["fin-anomaly", "fit", "--method", "zscore", "-k", "t", "-q",
                             "-o", "{out}", "{windows}"], "windows", "windows"),
@@ -156,6 +157,7 @@ WRITERS = {
                             "{out}", "{returns}"], "returns", "returns"),
     "fin-gen --facts --format json -o": (["fin-gen", "--facts", "--format", "json", "-c", "ret",
                                           "-o", "{out}", "{returns}"], "returns", "returns"),
+    "fin-inspect -o": (["fin-inspect", "-o", "{out}", "{model}"], "model", None),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

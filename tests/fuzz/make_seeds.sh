@@ -63,6 +63,7 @@ train lstm -k t --arch 'lstm(2) dense(1)' "$tmp/w6.csv"
 train gru -k t --arch 'conv1d(2,2,tanh) gru(2,seq) avgpool(2) dropout(0.1) dense(1)' \
 	"$tmp/w6.csv"
 train logistic -y Class -c Duration,Amount,Age --model logistic data/german_credit.csv
+train linear -y Amount -c Duration,Age --model linear data/german_credit.csv
 awk -F, 'NR == 1 { print "price,band"; next }
 	{ print $2 "," ($2 < 298 ? "low" : $2 < 303 ? "mid" : "high") }' "$tmp/gold.csv" \
 	> "$tmp/bands.csv"
