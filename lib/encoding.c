@@ -363,3 +363,26 @@ fail:
 	fin_encoding_free(dst);
 	return -1;
 }
+
+void fin_encoding_source(const fin_encoding *e, size_t j, const char **column, const char **level)
+{
+	size_t i;
+
+	*column = *level = NULL;
+	for (i = 0; i < e->ncols; i++) {
+		const fin_category *c = e->cat[i];
+		size_t w = fin_category_width(c), known;
+		if (j >= w) {
+			j -= w;
+			continue;
+		}
+		*column = e->cols[i];
+		if (!c)
+			return;
+		known = c->nlevels - (size_t)c->reference;
+		*level = j < known		       ? c->levels[j + (size_t)c->reference]
+			 : j == known && c->other ? "(other)"
+						    : "(missing)";
+		return;
+	}
+}

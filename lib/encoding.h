@@ -62,6 +62,10 @@ void fin_category_free(fin_category *c);
  * level, "name=(other)" and "name=(missing)". */
 int fin_encoding_feature_names(const fin_encoding *e, char ***names, fin_err *err);
 
+/* Where feature j comes from: its input column, and for a text column the
+ * level it marks ("(other)", "(missing)"), else NULL. */
+void fin_encoding_source(const fin_encoding *e, size_t j, const char **column, const char **level);
+
 /* True when some column is text. */
 int fin_encoding_has_text(const fin_encoding *e);
 

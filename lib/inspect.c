@@ -45,18 +45,27 @@ static cJSON *add_object(cJSON *o, const char *key)
 	return c;
 }
 
-/* One feature's row of the features table, its name first: what the
- * feature goes through on its way in (a scaling, and in time an encoder)
- * is added beside it. */
-static cJSON *add_feature(cJSON *list, const char *name)
+/* One feature's row of the features table, its name first, then, when
+ * some input column is text, the column it comes from and the level it
+ * marks (one-hot); what else it goes through on its way in (a scaling) is
+ * added beside it. */
+static cJSON *add_feature(cJSON *list, const fin_encoding *e, size_t j, const char *name)
 {
 	cJSON *f = cJSON_CreateObject();
+	const char *column, *level;
+	int ok;
 
 	if (f && !cJSON_AddItemToArray(list, f)) {
 		cJSON_Delete(f);
 		return NULL;
 	}
-	return f && add_text(f, "feature", name) ? f : NULL;
+	ok = f && add_text(f, "feature", name);
+	if (ok && fin_encoding_has_text(e)) {
+		fin_encoding_source(e, j, &column, &level);
+		ok = add_text(f, "column", column) &&
+		     add_text(f, "encoding", level ? "one-hot" : "number") && add_text(f, "level", level);
+	}
+	return ok ? f : NULL;
 }
 
 /* ---- models ---- */
@@ -69,7 +78,9 @@ static int describe_facts(cJSON *o, const fin_train_facts *t, int gan)
 		 fin_json_add_float(f, "l2", t->l2) && fin_json_add_float(f, "clip", t->clip) &&
 		 add_count(f, "batch", t->batch) && add_count(f, "epochs", t->epochs) &&
 		 add_count(f, "epochs_run", t->epochs_run) &&
-		 add_count(f, "best_epoch", t->best_epoch) && add_real(f, "train_loss", t->train_loss) &&
+		 add_count(f, "best_epoch", t->best_epoch) && add_count(f, "kept_epoch", t->kept_epoch) &&
+		 add_real(f, "train_loss", t->train_loss) &&
+		 add_real(f, "last_val_loss", t->last_val_loss) &&
 		 add_real(f, "val_loss", t->val_loss) && add_count(f, "rows_train", t->rows_train) &&
 		 add_count(f, "rows_val", t->rows_val);
 
@@ -175,7 +186,7 @@ static int describe_model(cJSON *o, const fin_model *m, int tables)
 	if (!ok)
 		cJSON_Delete(list);
 	for (j = 0; ok && j < m->nfeat; j++) {
-		cJSON *f = add_feature(list, m->feat[j]);
+		cJSON *f = add_feature(list, &m->enc, j, m->feat[j]);
 		ok = f && add_real(f, "mean", m->mean[j]) && add_real(f, "sd", m->sd[j]);
 	}
 	return ok && (!m->fit || describe_coefficients(o, m));
@@ -203,7 +214,7 @@ static int describe_detector(cJSON *o, const fin_detector *d)
 		ok = (model = add_object(o, "model")) && describe_model(model, m, 0);
 	ok = ok && (list = cJSON_CreateArray()) && cJSON_AddItemToObject(o, "features", list);
 	for (j = 0; ok && j < p; j++) {
-		cJSON *f = add_feature(list, d->feat[j]);
+		cJSON *f = add_feature(list, &d->enc, j, d->feat[j]);
 		ok = f != NULL;
 		if (ok && d->method == FIN_DET_ZSCORE)
 			ok = add_real(f, "median", d->center[j]) && add_real(f, "scale", d->scale[j]);
@@ -261,7 +272,7 @@ static int describe_clusterer(cJSON *o, const fin_clusterer *c)
 	/* Each feature's scaling, when the clustered space is the features
 	 * standardised, and its mean in every cluster, in its own units. */
 	for (j = 0; ok && j < c->nfeat; j++) {
-		cJSON *f = add_feature(list, c->feat[j]);
+		cJSON *f = add_feature(list, &c->enc, j, c->feat[j]);
 		ok = f && (!c->scaled || c->embedded ||
 			   (add_real(f, "mean", c->mean[j]) && add_real(f, "sd", c->sd[j])));
 		for (i = 0; ok && i < k; i++) {

@@ -194,6 +194,16 @@ class Levels(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(m["inputs"][0]["reference"])
         self.assertEqual(m["features"][:3], ["kind=b", "kind=c", "kind=(other)"])
+        # fin-inspect shows where each feature comes from
+        r = run(os.path.join(BIN_DIR, "fin-inspect"), "--format", "json", self.path("m.json"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = [(f["feature"], f["column"], f["encoding"], f["level"])
+               for f in json.loads(r.stdout)["features"]]
+        self.assertEqual(got[:5], [("kind=b", "kind", "one-hot", "b"),
+                                   ("kind=c", "kind", "one-hot", "c"),
+                                   ("kind=(other)", "kind", "one-hot", "(other)"),
+                                   ("code", "code", "number", None),
+                                   ("x", "x", "number", None)])
 
     def test_categorical_numeric_codes(self):
         csv = self.table("t.csv", self.basic())
