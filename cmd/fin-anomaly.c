@@ -293,8 +293,6 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
-	if (!o->quiet)
-		fin_notes_print("fin-anomaly", t.notes, t.nnotes);
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", t.skipped);
 	if (o->det.method == FIN_DET_AUTOENCODER && !o->ae) {
@@ -347,6 +345,9 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 					      t.ylabel[i] && strcmp(t.ylabel[i], o->positive) == 0, err);
 	}
 done:
+	/* Notes of the columns, once the fit succeeded: a failure is one line. */
+	if (rc == FIN_OK && !o->quiet)
+		fin_notes_print("fin-anomaly", t.notes, t.nnotes);
 	fin_table_free(&t);
 	return rc;
 }

@@ -236,8 +236,6 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		goto done;
-	if (!o->quiet)
-		fin_notes_print("fin-cluster", t.notes, t.nnotes);
 	if (!o->quiet && t.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", t.skipped);
 	if (o->k_hi > t.rows) {
@@ -326,6 +324,9 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		rc = fin_out_file_commit(model_file, err);
 		model_file = NULL;
 	}
+	/* Notes of the columns, once the fit succeeded: a failure is one line. */
+	if (rc == FIN_OK && !o->quiet)
+		fin_notes_print("fin-cluster", t.notes, t.nnotes);
 	if (rc == FIN_OK && !o->quiet)
 		fprintf(stderr, "fin-cluster: %zu rows in %zu clusters, inertia %.6g\n", t.rows,
 			c->km.k, c->km.inertia);

@@ -682,8 +682,6 @@ int main(int argc, char **argv)
 	/* Levels of text columns from the training rows only. */
 	if ((rc = fin_table_encode(&t, ntrain, &err)) != FIN_OK)
 		goto fail;
-	if (!quiet)
-		fin_notes_print("fin-train", t.notes, t.nnotes);
 	if (!init) {
 		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys, spec.target,
 					  &err)) != FIN_OK)
@@ -788,6 +786,9 @@ fail:
 		rc = fin_out_file_commit(out, &err);
 		out = NULL;
 	}
+	/* Notes of the columns, once the run succeeded: a failure is one line. */
+	if (rc == FIN_OK && !quiet)
+		fin_notes_print("fin-train", t.notes, t.nnotes);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-train", err.msg);
 done:
