@@ -34,12 +34,13 @@ static size_t escape_byte(char *out, unsigned char c)
 	return (size_t)snprintf(out, 5, "\\x%02x", c);
 }
 
-const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len)
+/* At most shown bytes of s, escaped, into dst; "..." when cut. */
+static const char *escape_text(char *dst, size_t dstlen, const char *s, size_t len,
+			       size_t shown)
 {
-	enum { MAX_SHOWN = 40 };
-	size_t o = 0, shown = 0, i;
+	size_t o = 0, i;
 
-	for (i = 0; i < len && shown < MAX_SHOWN && o + 8 < dstlen; i++, shown++)
+	for (i = 0; i < len && i < shown && o + 8 < dstlen; i++)
 		o += escape_byte(dst + o, (unsigned char)s[i]);
 	if (i < len && o + 4 < dstlen) {
 		memcpy(dst + o, "...", 3);
@@ -49,18 +50,14 @@ const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len)
 	return dst;
 }
 
+const char *fin_quote_field(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	return escape_text(dst, dstlen, s, len, 40);
+}
+
 const char *fin_escape(char *dst, size_t dstlen, const char *s, size_t len)
 {
-	size_t o = 0, i;
-
-	for (i = 0; i < len && o + 8 < dstlen; i++)
-		o += escape_byte(dst + o, (unsigned char)s[i]);
-	if (i < len && o + 4 < dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-	return dst;
+	return escape_text(dst, dstlen, s, len, len);
 }
 
 void fin_report(const char *prog, const char *msg)

@@ -34,6 +34,7 @@ from fincli import BIN_DIR, ROOT
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from readme_dax import MODELS, name_value_lines, table  # noqa: E402
 from readme_gan import PIN  # noqa: E402
+import readme_gan_test  # noqa: E402
 from readme_gan_test import readme_commands, skip_reason  # noqa: E402
 
 SECTION = "## Honest evaluation: walk-forward forecasts of the DAX"
@@ -41,11 +42,7 @@ TIMEOUT = 300
 
 
 def readme_section():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        text = f.read()
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
-    return text[start:end if end >= 0 else len(text)]
+    return readme_gan_test.readme_section(SECTION)
 
 
 def readme_table(section):

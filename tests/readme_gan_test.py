@@ -44,11 +44,12 @@ FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 TIMEOUT = 600
 
 
-def readme_section():
+def readme_section(section=SECTION):
+    """The README's text from the heading section to the next one."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
+    start = text.index(section)
+    end = text.find("\n## ", start + len(section))
     return text[start:end if end >= 0 else len(text)]
 
 
