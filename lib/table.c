@@ -409,7 +409,11 @@ struct value_slots {
 	unsigned char *unseen;
 };
 
-static int value_slots(const struct column *c, const fin_category *cat, struct value_slots *vs)
+/* With trained (the training rows' count of each value, when the levels
+ * were learned here), a value pooled into (other) at training is not
+ * unseen: only one no training row holds. */
+static int value_slots(const struct column *c, const fin_category *cat, const size_t *trained,
+		       struct value_slots *vs)
 {
 	size_t d;
 
@@ -419,22 +423,20 @@ static int value_slots(const struct column *c, const fin_category *cat, struct v
 		return -1;
 	for (d = 0; d < c->dict.n; d++)
 		vs->unseen[d] = fin_category_slot(cat, c->dict.text[d], c->dict.len[d], 0,
-						  &vs->slot[d]) == FIN_LEVEL_UNSEEN;
+						  &vs->slot[d]) == FIN_LEVEL_UNSEEN &&
+				(!trained || trained[d] == 0);
 	return 0;
 }
 
-/* Learns the category of text column c from rows [0, ntrain); NULL with
- * *why set when it would make a constant feature. */
+/* Learns the category of text column c from rows [0, ntrain), counting
+ * the training rows of each value into count[c->dict.n]; NULL with *why
+ * set when it would make a constant feature. */
 static fin_category *learn(const struct fin_table_text *p, const struct column *c, size_t ntrain,
-			   size_t *pooled, const char **why, fin_err *err)
+			   size_t *count, size_t *pooled, const char **why, fin_err *err)
 {
-	size_t *count = calloc(c->dict.n ? c->dict.n : 1, sizeof *count), r, nmissing = 0;
+	size_t r, nmissing = 0;
 	fin_category *cat;
 
-	if (!count) {
-		fin_fail(err, FIN_EDATA, "out of memory");
-		return NULL;
-	}
 	for (r = 0; r < ntrain; r++) {
 		if (c->code[r] == CODE_MISSING)
 			nmissing++;
@@ -442,7 +444,6 @@ static fin_category *learn(const struct fin_table_text *p, const struct column *
 			count[c->code[r]]++;
 	}
 	cat = fin_category_learn(&c->dict, count, nmissing, &p->o, pooled);
-	free(count);
 	if (!cat) {
 		fin_fail(err, FIN_EDATA, "out of memory");
 		return NULL;
@@ -465,7 +466,7 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 	struct fin_table_text *p = t->text;
 	const fin_category **cats = NULL;
 	struct value_slots *vs = NULL;
-	size_t *width = NULL, *unseen = NULL, i, r, nfeat = 0, k = 0;
+	size_t *width = NULL, *unseen = NULL, *trained = NULL, i, r, nfeat = 0, k = 0;
 	fin_encoding e = { 0 };
 	struct listing dropped = { 0 };
 	int rc = FIN_OK;
@@ -495,12 +496,19 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 			if (given) {
 				cats[i] = given->cat[i];
 			} else {
-				fin_category *cat = learn(p, c, ntrain, &pooled, &why, err);
+				fin_category *cat;
+				if (!(trained = calloc(c->dict.n ? c->dict.n : 1, sizeof *trained))) {
+					rc = fin_fail(err, FIN_EDATA, "out of memory");
+					goto done;
+				}
+				cat = learn(p, c, ntrain, trained, &pooled, &why, err);
 				if (!cat && !why) {
 					rc = err->code;
 					goto done;
 				}
 				if (!cat) {
+					free(trained);
+					trained = NULL;
 					if (list_add(&dropped, p->names[i], why) != 0) {
 						rc = fin_fail(err, FIN_EDATA, "out of memory");
 						goto done;
@@ -525,10 +533,12 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 					goto done;
 				}
 			}
-			if (value_slots(c, cats[i], &vs[i]) != 0) {
-				rc = fin_fail(err, FIN_EDATA, "out of memory");
+			rc = value_slots(c, cats[i], trained, &vs[i]) != 0
+				     ? fin_fail(err, FIN_EDATA, "out of memory") : FIN_OK;
+			free(trained);
+			trained = NULL;
+			if (rc != FIN_OK)
 				goto done;
-			}
 		}
 		if (!given) {
 			e.cols[k] = strdup(p->names[i]);
@@ -603,6 +613,7 @@ done:
 	}
 	free(vs);
 	free(cats);
+	free(trained);
 	free(width);
 	free(unseen);
 	free(dropped.s);

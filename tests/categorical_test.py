@@ -170,6 +170,8 @@ class Levels(unittest.TestCase):
                                 "missing": False, "reference": False})
         self.assertEqual(m["features"][:4], ["kind=a", "kind=b", "kind=c", "kind=(other)"])
         self.assertIn(b"1 levels pooled into 'kind=(other)'", r.stderr)
+        # a pooled level of the training rows is not an unseen one
+        self.assertNotIn(b"not in the training rows", r.stderr)
         self.assertEqual(m["inputs"][1], {"column": "code"})
         r, m = self.train("--val", "0", "--min-count", "4", csv=csv)
         self.assertEqual(m["inputs"][0]["levels"], ["a", "b", "c", "d"])
