@@ -525,10 +525,11 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 				e.cat[k] = cat;
 				cats[i] = cat;
 				if (pooled &&
-				    table_note(t, "%s: column '%s': %zu levels pooled into '%s=(other)' "
+				    table_note(t, "%s: column '%s': %zu level%s pooled into '%s=(other)' "
 					       "(fewer than %zu training rows, or beyond the %zu most "
-					       "frequent)", p->input, p->names[i], pooled, p->names[i],
-					       p->o.min_count, p->o.max_levels) != 0) {
+					       "frequent)", p->input, p->names[i], pooled,
+					       pooled == 1 ? "" : "s", p->names[i], p->o.min_count,
+					       p->o.max_levels) != 0) {
 					rc = fin_fail(err, FIN_EDATA, "out of memory");
 					goto done;
 				}

@@ -169,7 +169,7 @@ class Levels(unittest.TestCase):
         self.assertEqual(kind, {"column": "kind", "levels": ["a", "b", "c"], "other": True,
                                 "missing": False, "reference": False})
         self.assertEqual(m["features"][:4], ["kind=a", "kind=b", "kind=c", "kind=(other)"])
-        self.assertIn(b"1 levels pooled into 'kind=(other)'", r.stderr)
+        self.assertIn(b"1 level pooled into 'kind=(other)'", r.stderr)
         # a pooled level of the training rows is not an unseen one
         self.assertNotIn(b"not in the training rows", r.stderr)
         self.assertEqual(m["inputs"][1], {"column": "code"})
