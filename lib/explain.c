@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +153,29 @@ void fin_explain_linear(const fin_net *net, const fin_explained *f, const float 
 		value[i] = f->scale * v + f->offset;
 		base_value[i] = f->scale * at_base + f->offset;
 	}
+}
+
+/* Whether v[a] comes before v[b]: larger, or equal and earlier. */
+static int ranks_before(const double *v, size_t a, size_t b)
+{
+	return v[a] > v[b] || (v[a] == v[b] && a < b);
+}
+
+size_t fin_explain_top(const double *v, size_t d, size_t k, int positive, size_t *top)
+{
+	size_t n = 0, j;
+
+	/* Each pass takes the first in rank after the one taken before. */
+	while (n < k) {
+		size_t best = d;
+		for (j = 0; j < d; j++)
+			if (!isnan(v[j]) && (!positive || v[j] > 0) &&
+			    (n == 0 || ranks_before(v, top[n - 1], j)) &&
+			    (best == d || ranks_before(v, j, best)))
+				best = j;
+		if (best == d)
+			break;
+		top[n++] = best;
+	}
+	return n;
 }

@@ -65,4 +65,9 @@ int fin_explain_is_linear(const fin_net *net);
 void fin_explain_linear(const fin_net *net, const fin_explained *f, const float *z, size_t n,
 			const float *base, double *value, double *base_value, double *attr);
 
+/* The indices of the k largest of v[0..d) (the first of equals first),
+ * largest first, into top; with positive, only values above 0 are taken
+ * (reason codes: what pushes a row's value up). Returns how many. */
+size_t fin_explain_top(const double *v, size_t d, size_t k, int positive, size_t *top);
+
 #endif

@@ -8,12 +8,12 @@
 
 int fin_permutation_importance(float *x, size_t n, size_t d, const fin_feature_groups *g,
 			       size_t repeats, unsigned long seed, fin_perm_loss loss, void *ctx,
-			       double *importance, double *sd, fin_err *err)
+			       double *base, double *importance, double *sd, fin_err *err)
 {
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	size_t *perm = malloc((n ? n : 1) * sizeof *perm), *cols = malloc(d * sizeof *cols);
 	float *saved = malloc((n ? n : 1) * d * sizeof *saved);
-	double *drop = malloc(repeats * sizeof *drop), base;
+	double *drop = malloc(repeats * sizeof *drop);
 	size_t k, r, i, j, ncols;
 	int rc;
 
@@ -22,7 +22,7 @@ int fin_permutation_importance(float *x, size_t n, size_t d, const fin_feature_g
 		goto done;
 	}
 	gsl_rng_set(rng, seed);
-	if ((rc = loss(ctx, x, n, &base, err)) != FIN_OK)
+	if ((rc = loss(ctx, x, n, base, err)) != FIN_OK)
 		goto done;
 	for (k = 0; k < g->n; k++) {
 		double mean = 0, sq = 0;
@@ -43,7 +43,7 @@ int fin_permutation_importance(float *x, size_t n, size_t d, const fin_feature_g
 					x[i * d + cols[j]] = saved[perm[i] * ncols + j];
 			if ((rc = loss(ctx, x, n, &drop[r], err)) != FIN_OK)
 				break;
-			drop[r] -= base;
+			drop[r] -= *base;
 			mean += drop[r];
 		}
 		for (i = 0; i < n; i++)

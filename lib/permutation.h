@@ -18,12 +18,13 @@ typedef int (*fin_perm_loss)(void *ctx, const float *x, size_t n, double *loss, 
 /* For each group of g, repeats times: the group's columns of x ([n][d])
  * shuffled together (one permutation of the rows, from GSL's MT19937
  * seeded with seed, drawn group by group, repeat by repeat), the loss
- * taken, and the columns put back. importance[k] is the mean over the
- * repeats of the loss minus the loss of x as it is, sd[k] their standard
- * deviation (over the repeats, as scikit-learn's permutation_importance
- * reports it: 0 for one repeat). x is as it was on return. */
+ * taken, and the columns put back. *base is the loss of x as it is;
+ * importance[k] the mean over the repeats of the loss minus *base, sd[k]
+ * their standard deviation (over the repeats, as scikit-learn's
+ * permutation_importance reports it: 0 for one repeat). x is as it was on
+ * return. */
 int fin_permutation_importance(float *x, size_t n, size_t d, const fin_feature_groups *g,
 			       size_t repeats, unsigned long seed, fin_perm_loss loss, void *ctx,
-			       double *importance, double *sd, fin_err *err);
+			       double *base, double *importance, double *sd, fin_err *err);
 
 #endif
