@@ -173,6 +173,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/categorical_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_gan_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_explain_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py

@@ -480,7 +480,7 @@ struct batch_work {
 static int explain_batch(const struct options *o, struct subject *s, struct batch_work *w,
 			 const float *x, size_t n, fin_err *err)
 {
-	size_t d = s->nfeat, c, i, j;
+	size_t d = s->nfeat, c, i;
 	int rc;
 
 	if (o->method == SHARE) {
@@ -501,17 +501,9 @@ static int explain_batch(const struct options *o, struct subject *s, struct batc
 		    (rc = fin_explain_ig(&s->net->net, &f, w->z, n, w->base, o->steps, attr, err)) !=
 			    FIN_OK)
 			return rc;
-		for (i = 0; i < n; i++) {
-			double sum = 0, gap;
+		for (i = 1; i < n; i++)
 			base_value[i] = base_value[0];
-			for (j = 0; j < d; j++)
-				sum += attr[i * d + j];
-			gap = fabs(sum - (value[i] - base_value[i]));
-			if (gap > 0.01 * fabs(value[i] - base_value[i])) {
-				w->rows_off++;
-				w->worst = fmax(w->worst, gap);
-			}
-		}
+		w->rows_off += fin_explain_incomplete(value, base_value, attr, n, d, 0.01, &w->worst);
 	}
 	return FIN_OK;
 }
@@ -548,9 +540,9 @@ static void write_rows(const struct options *o, const struct subject *s,
 				fin_records_float(r, rb->x[i * d + w->top[k]]);
 				fin_records_number(r, attr[w->top[k]]);
 			} else {
-				fin_records_text(r, "", 0);
-				fin_records_number(r, NAN);
-				fin_records_number(r, NAN);
+				fin_records_missing(r);
+				fin_records_missing(r);
+				fin_records_missing(r);
 			}
 		}
 	}
@@ -560,8 +552,10 @@ static void write_rows(const struct options *o, const struct subject *s,
 static int explain_rows(const struct options *o, struct subject *s, fin_input *in,
 			fin_out_file **file, fin_err *err)
 {
-	size_t batch = o->method == IG ? 64 : 256, d = s->nfeat, nnames, npass = 0, nfields = 0;
-	size_t j, rows = 0, nkeys = o->nkeys;
+	size_t d = s->nfeat, nnames, npass = 0, nfields = 0, j, rows = 0, nkeys = o->nkeys;
+	/* Rows a batch: the attributions of every class explained held for
+	 * each, within about 32 MiB. */
+	size_t batch = ((size_t)1 << 22) / (s->ncls * d);
 	char **names, **keys = NULL, **fields = NULL, **key_names = NULL;
 	size_t *pass = NULL;
 	fin_features feat = { 0 };
@@ -574,6 +568,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	fin_row *row;
 	int rc, got;
 
+	batch = batch < 1 ? 1 : batch > 256 ? 256 : batch;
 	if (nkeys && !(keys = malloc(nkeys * sizeof *keys)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	if (nkeys)
@@ -698,26 +693,6 @@ done:
 	return rc;
 }
 
-/* The label index of each row of t for a classification model. */
-static int row_classes(const fin_model *m, const fin_table *t, size_t *cls, fin_err *err)
-{
-	size_t i;
-
-	for (i = 0; i < t->rows; i++) {
-		for (cls[i] = 0; cls[i] < m->nlabels && strcmp(m->labels[cls[i]], t->ylabel[i]) != 0;
-		     cls[i]++)
-			;
-		if (cls[i] == m->nlabels) {
-			char shown[200];
-			return fin_fail(err, FIN_EDATA, "column '%s': '%s' is none of the model's labels",
-					m->target ? m->target : "y",
-					fin_quote_field(shown, sizeof shown, t->ylabel[i],
-							strlen(t->ylabel[i])));
-		}
-	}
-	return FIN_OK;
-}
-
 /* What the rows are compared with: the target, or a detector's label. */
 static int permutation_targets(const struct options *o, struct subject *s, const fin_table *t,
 			       fin_perm_scorer *sc, fin_err *err)
@@ -743,8 +718,17 @@ static int permutation_targets(const struct options *o, struct subject *s, const
 		free(positive);
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
-	if (!s->detector)
-		rc = row_classes(&s->m, t, cls, err);
+	for (i = 0; !s->detector && rc == FIN_OK && i < t->rows; i++) {
+		float c = fin_model_target(&s->m, t, i);
+		char shown[200];
+		if (c < 0)
+			rc = fin_fail(err, FIN_EDATA, "column '%s': '%s' is none of the model's labels",
+				      o->target ? o->target : s->m.target,
+				      fin_quote_field(shown, sizeof shown, t->ylabel[i],
+						      strlen(t->ylabel[i])));
+		else
+			cls[i] = (size_t)c;
+	}
 	for (i = 0; rc == FIN_OK && i < t->rows; i++) {
 		positive[i] = s->detector ? strcmp(t->ylabel[i], o->positive ? o->positive : "1") == 0
 					  : cls[i] == (s->pos_class >= 0 ? (size_t)s->pos_class : 1);

@@ -128,6 +128,24 @@ done:
 	return rc;
 }
 
+size_t fin_explain_incomplete(const double *value, const double *base_value, const double *attr,
+			      size_t n, size_t d, double share, double *worst)
+{
+	size_t i, j, off = 0;
+
+	for (i = 0; i < n; i++) {
+		double sum = 0, move = value[i] - base_value[i], gap;
+		for (j = 0; j < d; j++)
+			sum += attr[i * d + j];
+		gap = fabs(sum - move);
+		if (gap > share * fabs(move)) {
+			off++;
+			*worst = fmax(*worst, gap);
+		}
+	}
+	return off;
+}
+
 int fin_explain_is_linear(const fin_net *net)
 {
 	return net->nlayers == 1 && net->layers[0].kind == FIN_L_DENSE &&

@@ -53,6 +53,13 @@ int fin_explain_value(fin_net *net, const fin_explained *f, const float *z, size
 int fin_explain_ig(fin_net *net, const fin_explained *f, const float *z, size_t n,
 		   const float *base, size_t steps, double *attr, fin_err *err);
 
+/* Of n rows, how many have attributions (attr, [n][d]) whose sum misses
+ * value - base_value by more than share of it (completeness, which the
+ * midpoint rule of integrated gradients meets only approximately); *worst
+ * rises to the largest such miss. */
+size_t fin_explain_incomplete(const double *value, const double *base_value, const double *attr,
+			      size_t n, size_t d, double share, double *worst);
+
 /* True for a network of one dense layer without activation: linear,
  * logistic and softmax regression, whose value is linear in the inputs. */
 int fin_explain_is_linear(const fin_net *net);

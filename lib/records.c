@@ -75,6 +75,14 @@ void fin_records_text(fin_records *r, const char *s, size_t len)
 	after(r);
 }
 
+void fin_records_missing(fin_records *r)
+{
+	before(r);
+	if (r->json)
+		fin_out_bytes(r->out, "null", 4);
+	after(r);
+}
+
 void fin_records_number(fin_records *r, double v)
 {
 	before(r);

@@ -24,6 +24,8 @@ void fin_records_start(fin_records *r, fin_out *out, int json, char *const *name
  * or null, when not finite); the row ends after its last field. */
 void fin_records_text(fin_records *r, const char *s, size_t len);
 void fin_records_number(fin_records *r, double v);
+/* A field with no value: empty, or null. */
+void fin_records_missing(fin_records *r);
 /* A float32 value, in the shortest text that reads back to it. */
 void fin_records_float(fin_records *r, float v);
 
