@@ -759,7 +759,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		label[p->rows] = NULL;
 		v = p->v + p->rows * ncand;
 		y[p->rows] = NAN;
-		for (i = 0; i <= ncand; i++) {
+		for (i = 0; i < ncand + (target >= 0); i++) {
 			int is_target = i == ncand;
 			struct column *c = is_target ? NULL : &p->col[i];
 			size_t col = is_target ? (size_t)target : c->col;
@@ -768,8 +768,6 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			double d = NAN;
 			enum fin_num kind;
 
-			if (is_target && target < 0)
-				break;
 			if (is_target) {
 				kind = fin_parse_double(field, len, &d);
 				/* A missing target is never filled: that would make up
