@@ -624,5 +624,6 @@ int main(int argc, char **argv)
 	free(ev.label);
 	free(o.cols);
 	free(o.keys);
+	free(o.text.categorical);
 	return rc;
 }

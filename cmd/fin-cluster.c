@@ -556,5 +556,6 @@ int main(int argc, char **argv)
 	fin_clusterer_free(&c);
 	free(o.cols);
 	free(o.keys);
+	free(o.text.categorical);
 	return rc;
 }

@@ -805,5 +805,6 @@ done:
 	free(yva);
 	free(cols);
 	free(keys);
+	free(text.categorical);
 	return rc;
 }
