@@ -47,7 +47,8 @@ TEST_DEPS = python3 zstd
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
-TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect
+TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect \
+	fin-explain
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -160,6 +161,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/explain_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
@@ -171,6 +173,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/categorical_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_gan_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_explain_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py

@@ -72,5 +72,9 @@ int fin_detector_whiten(fin_detector *d);
 int fin_detector_save(const fin_detector *d, fin_out_file *f, fin_err *err);
 /* Reads and checks a detector file; anything unusable is FIN_EMODEL. */
 int fin_detector_load(fin_detector *d, const char *path, fin_err *err);
+/* The same from the file's parsed object o, read by r. */
+struct cJSON;
+struct fin_json_reader;
+int fin_detector_from_json(fin_detector *d, const struct cJSON *o, const struct fin_json_reader *r);
 
 #endif

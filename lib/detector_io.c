@@ -198,11 +198,20 @@ int fin_detector_load(fin_detector *d, const char *path, fin_err *err)
 	o = fin_json_load(&r);
 	if (!o)
 		return FIN_EMODEL;
-	rc = detector_from_json(d, o, &r);
+	rc = fin_detector_from_json(d, o, &r);
 	cJSON_Delete(o);
+	return rc;
+}
+
+int fin_detector_from_json(fin_detector *d, const cJSON *o, const fin_json_reader *r)
+{
+	int rc;
+
+	memset(d, 0, sizeof *d);
+	rc = detector_from_json(d, o, r);
 	if (rc != FIN_OK) {
-		if (err)
-			err->code = FIN_EMODEL;
+		if (r->err)
+			r->err->code = FIN_EMODEL;
 		fin_detector_free(d);
 		return FIN_EMODEL;
 	}

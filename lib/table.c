@@ -14,8 +14,7 @@
 #include "numio.h"
 #include "table.h"
 
-/* Splits "<base>_<lag>"; returns the base length, or 0 if name is not so. */
-static size_t split_lag(const char *name, size_t *lag)
+size_t fin_split_lag(const char *name, size_t *lag)
 {
 	const char *u = strrchr(name, '_');
 	char *end;
@@ -75,7 +74,7 @@ int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, 
 	for (i = 0; ok && i < n; i++) {
 		v[i].name = names[i];
 		v[i].index = i;
-		v[i].base_len = split_lag(names[i], &v[i].lag);
+		v[i].base_len = fin_split_lag(names[i], &v[i].lag);
 		ok = v[i].base_len > 0;
 	}
 	if (ok) {
@@ -772,7 +771,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		label[p->rows] = NULL;
 		v = p->v + p->rows * ncand;
 		y[p->rows] = NAN;
-		for (i = 0; i < ncand || (i == ncand && target >= 0); i++) {
+		for (i = 0; i < ncand + (target >= 0); i++) {
 			int is_target = i == ncand;
 			struct column *c = is_target ? NULL : &p->col[i];
 			size_t col = is_target ? (size_t)target : c->col;

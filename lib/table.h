@@ -85,4 +85,8 @@ void fin_table_free(fin_table *t);
  * and returns 1 with *c and *t set; returns 0 (identity order) otherwise. */
 int fin_sequence_layout(char *const *names, size_t n, size_t *order, size_t *c, size_t *t);
 
+/* The length of the base of a name <base>_<lag> (a lag of at most 6
+ * digits), with the lag in *lag; 0 when the name has no such form. */
+size_t fin_split_lag(const char *name, size_t *lag);
+
 #endif

@@ -42,7 +42,7 @@ import unittest
 from fincli import BIN_DIR, ROOT, write_csv
 
 TOOL_NAMES = ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-gen",
-              "fin-inspect")
+              "fin-inspect", "fin-explain")
 TOOL = {name: os.path.join(BIN_DIR, name) for name in TOOL_NAMES}
 
 EXIT_OK, EXIT_MODEL = 0, 3
@@ -128,22 +128,26 @@ def tool_loaders(kind):
     tab, win, out = FILES["table"], FILES["windows"], os.path.join(TMP, "out")
     if kind.startswith("detector"):
         rows = win if kind == "detector_gan" else tab
-        return [lambda m: [TOOL["fin-anomaly"], "score", "-q", "-m", m, rows]]
+        return [lambda m: [TOOL["fin-anomaly"], "score", "-q", "-m", m, rows],
+                lambda m: [TOOL["fin-explain"], "-q", "-m", m, rows]]
     if kind.startswith("cluster"):
         return [lambda m: [TOOL["fin-cluster"], "-q", "-m", m, tab]]
     predict = lambda m: [TOOL["fin-predict"], "-q", "-m", m, tab]
+    explain = lambda m: [TOOL["fin-explain"], "-q", "-m", m, tab]
     init = lambda m: [TOOL["fin-train"], "-q", "--init", m, "--epochs", "1", "-o", out, tab]
     return {
-        "regression": [predict, init],
-        "binary": [predict],
-        "multiclass": [predict],
-        "cnn": [lambda m: [TOOL["fin-predict"], "-q", "-m", m, win]],
-        "lstm": [lambda m: [TOOL["fin-predict"], "-q", "-m", m, win]],
+        "regression": [predict, init, explain],
+        "binary": [predict, explain],
+        "multiclass": [predict, explain],
+        "cnn": [lambda m: [TOOL["fin-predict"], "-q", "-m", m, win],
+                lambda m: [TOOL["fin-explain"], "-q", "-m", m, win]],
+        "lstm": [lambda m: [TOOL["fin-predict"], "-q", "-m", m, win],
+                 lambda m: [TOOL["fin-explain"], "-q", "-m", m, win]],
         "autoencoder": [
             predict,
             lambda m: [TOOL["fin-anomaly"], "-q", "--method", "autoencoder", "--ae", m, tab],
             lambda m: [TOOL["fin-cluster"], "-q", "--clusters", "2", "--embed", m, "-o", out, tab],
-            init],
+            init, explain],
         "gan": [lambda m: [TOOL["fin-gen"], "-q", "-m", m, "--samples", "5"],
                 lambda m: [TOOL["fin-anomaly"], "-q", "--method", "gan", "--gan", m, win]],
     }[kind]

@@ -20,6 +20,7 @@ from fincli import BIN_DIR, FinCase, write_csv, run
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
+FIN_EXPLAIN = os.path.join(BIN_DIR, "fin-explain")
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 FIN_EVAL = os.path.join(BIN_DIR, "fin-eval")
@@ -92,6 +93,7 @@ def tool_args(tool, na):
         "fin-train": [FIN_TRAIN, "--model", "linear", "-k", "t", "--epochs", "3", "-q",
                       "--na", na],
         "fin-predict": [FIN_PREDICT, "-m", path("model.json"), "--na", na],
+        "fin-explain": [FIN_EXPLAIN, "-m", path("model.json"), "--na", na],
         "fin-anomaly": [FIN_ANOMALY, "--method", "zscore", "-k", "t", "-q", "--na", na],
         "fin-cluster": [FIN_CLUSTER, "--clusters", "2", "-k", "t", "-q", "--na", na],
         "fin-eval": [FIN_EVAL, "--actual", "y", "--pred", "x_0", "-k", "t", "-q", "--na", na],
@@ -100,7 +102,7 @@ def tool_args(tool, na):
 
 
 TOOLS = ["fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-eval",
-         "fin-gen"]
+         "fin-gen", "fin-explain"]
 
 
 class Spellings(FinCase):

@@ -35,7 +35,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
-                     "fin-eval", "fin-gen", "fin-backtest", "fin-inspect")}
+                     "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -158,6 +158,11 @@ WRITERS = {
     "fin-gen --facts --format json -o": (["fin-gen", "--facts", "--format", "json", "-c", "ret",
                                           "-o", "{out}", "{returns}"], "returns", "returns"),
     "fin-inspect -o": (["fin-inspect", "-o", "{out}", "{model}"], "model", None),
+    "fin-explain -o": (["fin-explain", "-m", "{model}", "-q", "-o", "{out}", "{windows}"],
+                       "model", "windows"),
+    "fin-explain --method permutation -o": (["fin-explain", "-m", "{model}", "--method",
+                                             "permutation", "-q", "-o", "{out}", "{windows}"],
+                                            "windows", "windows"),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

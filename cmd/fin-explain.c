@@ -1,0 +1,871 @@
+/* fin-explain: why a model predicts what it predicts, and why a detector
+ * scores a row as it does. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "columns.h"
+#include "detector.h"
+#include "detector_shares.h"
+#include "explain.h"
+#include "feature_groups.h"
+#include "feature_reader.h"
+#include "gemm.h"
+#include "input.h"
+#include "json_file.h"
+#include "out_file.h"
+#include "perm_loss.h"
+#include "permutation.h"
+#include "records.h"
+#include "row_batch.h"
+#include "table.h"
+#include "time_key.h"
+#include "version.h"
+
+static const char usage[] =
+	"Usage: fin-explain -m MODEL [OPTION]... [FILE]...\n"
+	"Say why a model (fin-train) predicts what it predicts for each row, which\n"
+	"inputs it leans on, and why a detector (fin-anomaly) scores a row as it does.\n"
+	"\n"
+	"  -m, --model FILE       the model or detector (required)\n"
+	"      --method M         ig|shap|share|permutation (default: shap for a linear,\n"
+	"                         logistic or softmax model, ig for other networks,\n"
+	"                         share for a zscore, mahalanobis or autoencoder\n"
+	"                         detector, permutation for the others)\n"
+	"      --steps N          ig: points of the midpoint rule (default 128)\n"
+	"      --baseline FILE    ig, shap: the baseline is the mean of FILE's rows\n"
+	"                         (default: the training mean)\n"
+	"      --positive LABEL   the class explained (default: the second label of a\n"
+	"                         binary model, every label of a multiclass one); with\n"
+	"                         --metric auc, the positive class\n"
+	"      --top K            reason codes: the K features that push each row's value\n"
+	"                         up most (permutation: the K most important)\n"
+	"      --by WHAT          feature|step|channel: attributions summed, or columns\n"
+	"                         shuffled together, by time step or channel of a window\n"
+	"                         (default feature)\n"
+	"      --metric M         permutation: mse|rmse|mae (regression), logloss|auc|error\n"
+	"                         (classification), recon (autoencoder), score|auc\n"
+	"                         (detector) (default: mse, logloss, recon, score)\n"
+	"      --repeats N        permutation: shuffles of each feature (default 5)\n"
+	"  -y, --target COL       permutation: the target (default: the model's), or a\n"
+	"                         detector's label for --metric auc\n"
+	"  -s, --seed N           permutation: seed of the shuffles (default 1)\n"
+	"      --format F         csv|json (default csv; json: one object a line)\n"
+	"  -k, --key LIST         key columns to pass through (default: the model's keys;\n"
+	"                         for a model without keys, the first column that is no\n"
+	"                         feature holding an ISO date in the first row)\n"
+	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	"      --unseen POLICY    other|error for a text level not seen in training\n"
+	"                         (default other)\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	"      --threads N        BLAS threads (default 1)\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Output (ig, shap, share): the keys, 'class' (multiclass), 'prediction' (or\n"
+	"'recon_error', or a detector's 'score'), 'baseline' (the same at the\n"
+	"baseline), then one column per feature, in the units of the prediction, adding\n"
+	"up to prediction - baseline; with --top K, reason_k, value_k, attribution_k\n"
+	"for k = 1..K instead. Permutation: feature, importance, sd.\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model or\n"
+	"detector, 4 no input rows. See fin-explain(1).\n";
+
+enum method { IG, SHAP, SHARE, PERMUTATION };
+static const char *const method_names[] = { "ig", "shap", "share", "permutation" };
+
+enum { OPT_METHOD = 256, OPT_STEPS, OPT_BASELINE, OPT_POSITIVE, OPT_TOP, OPT_BY, OPT_METRIC,
+       OPT_REPEATS, OPT_FORMAT, OPT_NA, OPT_THREADS };
+
+static const struct option long_options[] = {
+	{ "model", required_argument, NULL, 'm' },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "steps", required_argument, NULL, OPT_STEPS },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "positive", required_argument, NULL, OPT_POSITIVE },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "repeats", required_argument, NULL, OPT_REPEATS },
+	{ "target", required_argument, NULL, 'y' },
+	{ "seed", required_argument, NULL, 's' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "key", required_argument, NULL, 'k' },
+	{ "na", required_argument, NULL, OPT_NA },
+	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct options {
+	char *model, *output, *baseline, *target, *positive, **keys;
+	size_t nkeys, steps, repeats, top, threads;
+	int method, metric;  /* -1: what suits the file */
+	int by, json, quiet;
+	unsigned long seed;
+	int steps_given, repeats_given, seed_given;
+	fin_csv_opts csv;
+	enum fin_na na;
+	fin_text_opts text;
+};
+
+/* What is explained: a model or a detector. */
+struct subject {
+	fin_model m;
+	fin_detector d;
+	int detector;
+	fin_model *net;       /* whose network ig and shap explain: m, or an
+			       * autoencoder detector's */
+	char **feat, **keys;
+	size_t nfeat, nkeys;
+	const fin_encoding *enc;
+	const char *target;   /* a model's target, for the note of unused columns */
+	size_t *cls, ncls;    /* the classes explained (label indices) */
+	int pos_class;        /* the label --positive names, or -1 */
+};
+
+static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
+{
+	static const char *const formats[] = { "csv", "json" };
+	int opt, rc = FIN_OK, word;
+	size_t seed;
+
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "m:y:s:k:d:no:qhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'm': o->model = optarg; break;
+		case OPT_METHOD:
+			rc = fin_cli_word("--method", optarg, fin_word_index(optarg, method_names, 4),
+					  &o->method, err);
+			break;
+		case OPT_STEPS:
+			rc = fin_cli_size("--steps", optarg, 1, 65536, &o->steps, err);
+			o->steps_given = 1;
+			break;
+		case OPT_BASELINE: o->baseline = optarg; break;
+		case OPT_POSITIVE: o->positive = optarg; break;
+		case OPT_TOP: rc = fin_cli_size("--top", optarg, 1, 65536, &o->top, err); break;
+		case OPT_BY: rc = fin_cli_word("--by", optarg, fin_group_by_parse(optarg), &o->by, err); break;
+		case OPT_METRIC:
+			rc = fin_cli_word("--metric", optarg, fin_perm_metric_parse(optarg), &o->metric, err);
+			break;
+		case OPT_REPEATS:
+			rc = fin_cli_size("--repeats", optarg, 1, 10000, &o->repeats, err);
+			o->repeats_given = 1;
+			break;
+		case 'y': o->target = optarg; break;
+		case 's':
+			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
+			o->seed = seed;
+			o->seed_given = 1;
+			break;
+		case OPT_FORMAT:
+			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->json,
+					  err);
+			break;
+		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
+		case OPT_NA:
+			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
+			o->na = (enum fin_na)word;
+			break;
+		case FIN_OPT_UNSEEN: rc = fin_cli_text_option(opt, optarg, &o->text, err); break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
+		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
+		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
+		case 'n': o->csv.no_header = 1; break;
+		case 'o': o->output = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': puts("fin-explain (fin) " FIN_VERSION); exit(0);
+		default:
+			fputs("Try 'fin-explain --help'.\n", stderr);
+			return err->code = FIN_EUSAGE;
+		}
+	}
+	if (rc == FIN_OK && !o->model)
+		rc = fin_fail(err, FIN_EUSAGE, "-m MODEL is required");
+	return rc;
+}
+
+/* The model or detector file, told apart by its format, each read by its
+ * own loader. */
+static int load_subject(struct subject *s, const char *path, fin_err *err)
+{
+	fin_json_reader r = { path, "model", err };
+	cJSON *file = fin_json_load(&r);
+	const cJSON *format = fin_json_field(file, "format");
+	int rc;
+
+	if (!file)
+		return FIN_EMODEL;
+	if (cJSON_IsString(format) && strcmp(format->valuestring, FIN_DETECTOR_FORMAT) == 0) {
+		r.kind = "detector";
+		s->detector = 1;
+		rc = fin_detector_from_json(&s->d, file, &r);
+		s->feat = s->d.feat;
+		s->nfeat = s->d.nfeat;
+		s->enc = &s->d.enc;
+		s->keys = s->d.keys;
+		s->nkeys = s->d.nkeys;
+		s->net = s->d.method == FIN_DET_AUTOENCODER ? &s->d.ae : NULL;
+	} else {
+		rc = fin_model_from_json(&s->m, file, &r);
+		s->feat = s->m.feat;
+		s->nfeat = s->m.nfeat;
+		s->enc = &s->m.enc;
+		s->keys = s->m.keys;
+		s->nkeys = s->m.nkeys;
+		s->target = s->m.target;
+		s->net = &s->m;
+		if (rc == FIN_OK && s->m.task == FIN_TASK_GAN)
+			rc = fin_fail(err, FIN_EMODEL,
+				      "%s: a GAN predicts nothing to explain: its discriminator "
+				      "scores rows in fin-anomaly --method gan", path);
+	}
+	cJSON_Delete(file);
+	return rc;
+}
+
+/* The method asked for, or the one that suits the file, and whether the
+ * options given fit it. */
+static int choose_method(struct options *o, struct subject *s, fin_err *err)
+{
+	const char *name;
+	char arch[1024];
+
+	if (o->method < 0)
+		o->method = s->detector ? (fin_detector_has_shares(&s->d) ? SHARE : PERMUTATION)
+			    : fin_explain_is_linear(&s->m.net) && s->m.task != FIN_TASK_AUTOENCODER
+				    ? SHAP
+				    : IG;
+	name = method_names[o->method];
+	switch (o->method) {
+	case SHAP:
+		if (s->detector)
+			return fin_fail(err, FIN_EUSAGE, "--method shap is for linear, logistic and "
+					"softmax models; a detector takes share or permutation");
+		if (!fin_explain_is_linear(&s->m.net) || s->m.task == FIN_TASK_AUTOENCODER) {
+			fin_net_arch(&s->m.net, arch, sizeof arch);
+			return fin_fail(err, FIN_EUSAGE,
+					"--method shap: exact Shapley values are for linear, logistic "
+					"and softmax models (one dense layer), and this model is %s: "
+					"use --method ig", arch);
+		}
+		break;
+	case IG:
+		if (!s->net)
+			return fin_fail(err, FIN_EUSAGE, "--method ig: a %s detector has no network "
+					"to take gradients of: use --method permutation",
+					fin_method_name(s->d.method));
+		break;
+	case SHARE:
+		if (!s->detector)
+			return fin_fail(err, FIN_EUSAGE, "--method share decomposes the scores of "
+					"zscore, mahalanobis and autoencoder detectors; a model takes "
+					"ig, shap or permutation");
+		if (!fin_detector_has_shares(&s->d))
+			return fin_fail(err, FIN_EUSAGE, "--method share: the score of a %s detector "
+					"has no exact decomposition: use --method permutation",
+					fin_method_name(s->d.method));
+		break;
+	case PERMUTATION:
+		break;
+	}
+	if (o->method != IG && o->steps_given)
+		return fin_fail(err, FIN_EUSAGE, "--steps goes with --method ig, not %s", name);
+	if (o->baseline && o->method != IG && o->method != SHAP)
+		return fin_fail(err, FIN_EUSAGE, "--baseline goes with --method ig or shap, not %s", name);
+	if (o->method != PERMUTATION && (o->metric >= 0 || o->repeats_given || o->seed_given || o->target))
+		return fin_fail(err, FIN_EUSAGE, "--metric, --repeats, --seed and -y go with --method "
+				"permutation, not %s", name);
+	if (o->method == PERMUTATION && o->nkeys)
+		return fin_fail(err, FIN_EUSAGE, "-k: permutation importance writes one row per "
+				"feature, with no keys");
+	if (o->method != PERMUTATION && o->top && o->by != FIN_BY_FEATURE)
+		return fin_fail(err, FIN_EUSAGE, "--top names features: it does not go with --by %s",
+				o->by == FIN_BY_STEP ? "step" : "channel");
+	if (o->method == PERMUTATION) {
+		if (o->metric < 0)
+			o->metric = (int)fin_perm_metric_default(s->detector ? NULL : &s->m);
+		return fin_perm_metric_check((enum fin_perm_metric)o->metric,
+					     s->detector ? NULL : &s->m, err);
+	}
+	return FIN_OK;
+}
+
+/* The classes explained: --positive's label, or for a binary model its
+ * second label, for a multiclass one each; one class otherwise. */
+static int choose_classes(struct options *o, struct subject *s, fin_err *err)
+{
+	const fin_model *m = s->detector ? NULL : &s->m;
+	int labels = m && (m->task == FIN_TASK_BINARY || m->task == FIN_TASK_MULTICLASS);
+	size_t k;
+
+	s->pos_class = -1;
+	if (o->positive && labels) {
+		for (k = 0; k < m->nlabels && strcmp(m->labels[k], o->positive) != 0; k++)
+			;
+		if (k == m->nlabels)
+			return fin_fail(err, FIN_EUSAGE, "--positive: '%s' is not a label of %s", o->positive,
+					o->model);
+		s->pos_class = (int)k;
+	} else if (o->positive && !(s->detector && o->metric == FIN_METRIC_AUC)) {
+		return fin_fail(err, FIN_EUSAGE, "--positive names a class of a classification model, "
+				"or a detector's positive label with --metric auc");
+	}
+	if (o->method == PERMUTATION && o->positive && o->metric != FIN_METRIC_AUC)
+		return fin_fail(err, FIN_EUSAGE, "--positive: permutation importance takes it for "
+				"--metric auc only");
+	s->cls = malloc((labels ? m->nlabels : 1) * sizeof *s->cls);
+	if (!s->cls)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	if (s->pos_class >= 0)
+		s->cls[s->ncls++] = (size_t)s->pos_class;
+	else if (labels && m->task == FIN_TASK_BINARY)
+		s->cls[s->ncls++] = 1;
+	else
+		for (k = 0; k < (labels ? m->nlabels : 1); k++)
+			s->cls[s->ncls++] = k;
+	return FIN_OK;
+}
+
+/* The note that states what the numbers are. */
+static void units_note(const struct options *o, const struct subject *s)
+{
+	const fin_model *m = s->net;
+
+	if (o->quiet)
+		return;
+	if (o->method == PERMUTATION) {
+		const char *group = o->by == FIN_BY_FEATURE ? "feature"
+				    : o->by == FIN_BY_STEP  ? "time step"
+							    : "channel";
+		if (o->metric == FIN_METRIC_SCORE)
+			fin_note("fin-explain", "importance: the mean absolute change of the score when a "
+				 "%s's values are shuffled across the rows; mean and standard deviation "
+				 "of %zu shuffles (seed %lu)", group, o->repeats, o->seed);
+		else
+			fin_note("fin-explain", "importance: how much the %s rises when a %s's values "
+				 "are shuffled across the rows; mean and standard deviation of %zu "
+				 "shuffles (seed %lu)",
+				 o->metric == FIN_METRIC_AUC ? "1 - ROC-AUC"
+				 : fin_perm_metric_name((enum fin_perm_metric)o->metric),
+				 group, o->repeats, o->seed);
+	} else if (s->detector) {
+		fin_note("fin-explain", "attributions in the units of the %s detector's score",
+			 fin_method_name(s->d.method));
+	} else if (m->task == FIN_TASK_REGRESSION) {
+		fin_note("fin-explain", "prediction and attributions in the units of the target '%s'",
+			 m->target ? m->target : "y");
+	} else if (m->task == FIN_TASK_BINARY) {
+		size_t c = s->cls[0];
+		fin_note("fin-explain", "prediction and attributions in log-odds of '%s' against '%s'",
+			 m->labels[c], m->labels[1 - c]);
+	} else if (m->task == FIN_TASK_MULTICLASS) {
+		fin_note("fin-explain", "prediction and attributions in the logit of each class; a "
+			 "class's log-odds against another are the difference of their logits");
+	} else {
+		fin_note("fin-explain", "recon_error and attributions in the units of the "
+			 "reconstruction error (mean squared, standardised features)");
+	}
+}
+
+/* The mean of the rows of --baseline, standardised: the baseline row. */
+static int read_baseline(const struct options *o, struct subject *s, fin_input *in, float *base,
+			 fin_err *err)
+{
+	fin_table t = { 0 };
+	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
+				.owner = o->model, .encoding = s->enc, .na = o->na,
+				.unseen_error = o->text.unseen_error };
+	size_t i, j;
+	int rc;
+
+	if ((rc = fin_table_read(&t, in, &spec, err)) == FIN_OK &&
+	    (rc = fin_table_encode(&t, t.rows, err)) == FIN_OK && t.rows == 0)
+		rc = fin_fail(err, FIN_ENOROWS, "--baseline %s: no rows", o->baseline);
+	if (rc == FIN_OK) {
+		float *mean = malloc(s->nfeat * sizeof *mean);
+		if (!mean) {
+			fin_table_free(&t);
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		}
+		for (j = 0; j < s->nfeat; j++) {
+			double sum = 0;
+			for (i = 0; i < t.rows; i++)
+				sum += t.x[i * s->nfeat + j];
+			mean[j] = (float)(sum / (double)t.rows);
+		}
+		fin_model_scale(s->net, mean, 1, base);
+		free(mean);
+	}
+	fin_table_free(&t);
+	return rc;
+}
+
+/* The output's fields: the keys, the class, the value and the baseline,
+ * then the groups' names or the reasons. */
+static int result_fields(const struct options *o, const struct subject *s,
+			 const fin_feature_groups *g, char *const *key_names, size_t npass,
+			 char ***fields, size_t *nfields, fin_err *err)
+{
+	int classes = !s->detector && s->m.task == FIN_TASK_MULTICLASS;
+	size_t n = npass + (size_t)classes + 2 + (o->top ? 3 * o->top : g->n), at = 0, j;
+	char **f = calloc(n, sizeof *f);
+
+	*fields = f;
+	*nfields = n;
+	if (!f)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (j = 0; j < npass; j++)
+		f[at++] = strdup(key_names[j]);
+	if (classes)
+		f[at++] = strdup("class");
+	f[at++] = strdup(s->detector ? "score"
+			 : s->m.task == FIN_TASK_AUTOENCODER ? "recon_error"
+							      : "prediction");
+	f[at++] = strdup("baseline");
+	for (j = 0; j < (o->top ? o->top : g->n); j++) {
+		char name[64];
+		if (!o->top) {
+			f[at++] = strdup(g->names[j]);
+			continue;
+		}
+		snprintf(name, sizeof name, "reason_%zu", j + 1);
+		f[at++] = strdup(name);
+		snprintf(name, sizeof name, "value_%zu", j + 1);
+		f[at++] = strdup(name);
+		snprintf(name, sizeof name, "attribution_%zu", j + 1);
+		f[at++] = strdup(name);
+	}
+	for (j = 0; j < n; j++)
+		if (!f[j])
+			return fin_fail(err, FIN_EDATA, "out of memory");
+	return FIN_OK;
+}
+
+static void free_fields(char **f, size_t n)
+{
+	size_t j;
+
+	for (j = 0; f && j < n; j++)
+		free(f[j]);
+	free(f);
+}
+
+/* Work space of a batch of rows: values and attributions of each class. */
+struct batch_work {
+	float *z, *base;         /* standardised rows, the baseline row */
+	double *value, *base_value, *attr, *grouped;
+	size_t *top;
+	size_t rows_off;         /* ig: rows whose attributions miss prediction -
+				  * baseline by more than 1% */
+	double worst;            /* and the largest such miss */
+};
+
+/* Attributions of the batch's rows x for every class explained. */
+static int explain_batch(const struct options *o, struct subject *s, struct batch_work *w,
+			 const float *x, size_t n, fin_err *err)
+{
+	size_t d = s->nfeat, c, i;
+	int rc;
+
+	if (o->method == SHARE) {
+		memset(w->base_value, 0, n * sizeof *w->base_value);
+		return fin_detector_shares(&s->d, x, n, w->value, w->attr, err);
+	}
+	fin_model_scale(s->net, x, n, w->z);
+	for (c = 0; c < s->ncls; c++) {
+		fin_explained f = fin_explained_of_model(s->net, s->cls[c]);
+		double *value = w->value + c * n, *base_value = w->base_value + c * n;
+		double *attr = w->attr + c * n * d;
+		if (o->method == SHAP) {
+			fin_explain_linear(&s->net->net, &f, w->z, n, w->base, value, base_value, attr);
+			continue;
+		}
+		if ((rc = fin_explain_value(&s->net->net, &f, w->base, 1, base_value, err)) != FIN_OK ||
+		    (rc = fin_explain_value(&s->net->net, &f, w->z, n, value, err)) != FIN_OK ||
+		    (rc = fin_explain_ig(&s->net->net, &f, w->z, n, w->base, o->steps, attr, err)) !=
+			    FIN_OK)
+			return rc;
+		for (i = 1; i < n; i++)
+			base_value[i] = base_value[0];
+		w->rows_off += fin_explain_incomplete(value, base_value, attr, n, d, 0.01, &w->worst);
+	}
+	return FIN_OK;
+}
+
+/* The output rows of row i of a batch of n: one per class. */
+static void write_rows(const struct options *o, const struct subject *s,
+		       const fin_feature_groups *g, struct batch_work *w, const fin_row_batch *rb,
+		       size_t i, size_t n, fin_records *r)
+{
+	size_t d = s->nfeat, c, j, k, got;
+
+	for (c = 0; c < s->ncls; c++) {
+		const double *attr = w->attr + (c * n + i) * d;
+		for (j = 0; j < rb->npass; j++) {
+			const char *text = rb->text + rb->text_at[i];
+			for (k = 0; k < j; k++)
+				text += strlen(text) + 1;
+			fin_records_text(r, text, strlen(text));
+		}
+		if (!s->detector && s->m.task == FIN_TASK_MULTICLASS)
+			fin_records_text(r, s->m.labels[s->cls[c]], strlen(s->m.labels[s->cls[c]]));
+		fin_records_number(r, w->value[c * n + i]);
+		fin_records_number(r, w->base_value[c * n + i]);
+		if (!o->top) {
+			fin_feature_groups_sum(g, attr, 1, w->grouped);
+			for (k = 0; k < g->n; k++)
+				fin_records_number(r, w->grouped[k]);
+			continue;
+		}
+		got = fin_explain_top(attr, d, o->top, 1, w->top);
+		for (k = 0; k < o->top; k++) {
+			if (k < got) {
+				fin_records_text(r, s->feat[w->top[k]], strlen(s->feat[w->top[k]]));
+				fin_records_float(r, rb->x[i * d + w->top[k]]);
+				fin_records_number(r, attr[w->top[k]]);
+			} else {
+				fin_records_missing(r);
+				fin_records_missing(r);
+				fin_records_missing(r);
+			}
+		}
+	}
+}
+
+/* ig, shap and share: rows stream through in batches. */
+static int explain_rows(const struct options *o, struct subject *s, fin_input *in,
+			fin_out_file **file, fin_err *err)
+{
+	size_t d = s->nfeat, nnames, npass = 0, nfields = 0, j, rows = 0, nkeys = o->nkeys;
+	/* Rows a batch: the attributions of every class explained held for
+	 * each, within about 32 MiB. */
+	size_t batch = ((size_t)1 << 22) / (s->ncls * d);
+	char **names, **keys = NULL, **fields = NULL, **key_names = NULL;
+	size_t *pass = NULL;
+	fin_features feat = { 0 };
+	fin_row_batch rb = { 0 };
+	fin_feature_groups g = { 0 };
+	struct batch_work w = { 0 };
+	fin_time_key tk = { 0 };
+	fin_records r;
+	fin_input *bin = NULL;
+	fin_row *row;
+	int rc, got;
+
+	batch = batch < 1 ? 1 : batch > 256 ? 256 : batch;
+	if (nkeys && !(keys = malloc(nkeys * sizeof *keys)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	if (nkeys)
+		memcpy(keys, o->keys, nkeys * sizeof *keys);
+	w.z = malloc(batch * d * sizeof *w.z);
+	w.base = calloc(d, sizeof *w.base);
+	w.value = malloc(s->ncls * batch * sizeof *w.value);
+	w.base_value = malloc(s->ncls * batch * sizeof *w.base_value);
+	w.attr = malloc(s->ncls * batch * d * sizeof *w.attr);
+	w.grouped = malloc(d * sizeof *w.grouped);
+	w.top = malloc((o->top ? o->top : 1) * sizeof *w.top);
+	if (!w.z || !w.base || !w.value || !w.base_value || !w.attr || !w.grouped || !w.top) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if (o->baseline && (!(bin = fin_input_open(&o->baseline, 1, &o->csv, err)) ||
+			    (rc = read_baseline(o, s, bin, w.base, err)) != FIN_OK)) {
+		rc = err->code;
+		goto done;
+	}
+	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
+	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->na,
+				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK ||
+	    (rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
+		    FIN_OK)
+		goto done;
+	{
+		/* Keys given by -k or by the file: then none is looked for. */
+		fin_table_spec chosen = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
+					  .target = s->target, .nkeys = nkeys + s->nkeys };
+		if ((rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, err)) != FIN_OK)
+			goto done;
+		if (tk.name && !o->quiet)
+			fin_report("fin-explain", tk.note);
+	}
+	if (nkeys) {
+		if ((rc = fin_columns_select(keys, nkeys, names, nnames, &pass, &npass, err)) != FIN_OK)
+			goto done;
+	} else if ((pass = malloc((s->nkeys ? s->nkeys : 1) * sizeof *pass))) {
+		for (j = 0; j < s->nkeys; j++) {
+			long col = fin_column_find(names, nnames, s->keys[j]);
+			if (col >= 0)
+				pass[npass++] = (size_t)col;
+			else if (!o->quiet)
+				fin_note("fin-explain", "key column '%s' is not in the input", s->keys[j]);
+		}
+	}
+	key_names = malloc((npass ? npass : 1) * sizeof *key_names);
+	if (!pass || !key_names) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (j = 0; j < npass; j++)
+		key_names[j] = names[pass[j]];
+	if ((rc = fin_row_batch_init(&rb, batch, d, pass, npass, err)) != FIN_OK ||
+	    (rc = result_fields(o, s, &g, key_names, npass, &fields, &nfields, err)) != FIN_OK)
+		goto done;
+	if (!(*file = fin_out_file_open(o->output, in, (char *[]){ o->model, o->baseline }, 2, err))) {
+		rc = err->code;
+		goto done;
+	}
+	fin_records_start(&r, fin_out_file_writer(*file), o->json, fields, nfields);
+	do {
+		got = fin_input_next(in, &row, err);
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		if (got > 0) {
+			int added = fin_row_batch_add(&rb, &feat, row, fin_input_name(in), err);
+			if (added == -1)
+				continue;
+			if ((rc = added) != FIN_OK)
+				break;
+			rows++;
+		}
+		if (rb.n == batch || (got == 0 && rb.n)) {
+			size_t i;
+			if ((rc = explain_batch(o, s, &w, rb.x, rb.n, err)) != FIN_OK)
+				break;
+			for (i = 0; i < rb.n; i++)
+				write_rows(o, s, &g, &w, &rb, i, rb.n, &r);
+			fin_row_batch_clear(&rb);
+		}
+	} while (got > 0);
+	if (rc == FIN_OK && rows == 0)
+		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+	if (rc == FIN_OK && !o->quiet) {
+		char **notes;
+		size_t nnotes;
+		if (feat.skipped)
+			fin_note("fin-explain", "%zu rows with missing values left out", feat.skipped);
+		if (feat.filled)
+			fin_note("fin-explain", "%zu missing values filled forward", feat.filled);
+		if (fin_features_notes(&feat, nnames, pass, npass, s->target, fin_input_name(in), &notes,
+				       &nnotes) != 0)
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+		else
+			fin_notes_flush("fin-explain", notes, nnotes);
+		units_note(o, s);
+		if (w.rows_off)
+			fin_note("fin-explain", "the attributions of %zu rows miss prediction - baseline "
+				 "by more than 1%% (by up to %.3g): give more --steps than %zu",
+				 w.rows_off, w.worst, o->steps);
+	}
+done:
+	fin_input_close(bin);
+	fin_features_free(&feat);
+	fin_row_batch_free(&rb);
+	fin_feature_groups_free(&g);
+	free_fields(fields, nfields);
+	free(key_names);
+	free(pass);
+	free(keys);
+	free(w.z);
+	free(w.base);
+	free(w.value);
+	free(w.base_value);
+	free(w.attr);
+	free(w.grouped);
+	free(w.top);
+	return rc;
+}
+
+/* What the rows are compared with: the target, or a detector's label. */
+static int permutation_targets(const struct options *o, struct subject *s, const fin_table *t,
+			       fin_perm_scorer *sc, fin_err *err)
+{
+	size_t i, pos = 0, *cls = NULL;
+	unsigned char *positive = NULL;
+	int rc = FIN_OK;
+
+	if (!fin_perm_metric_needs_target((enum fin_perm_metric)o->metric))
+		return FIN_OK;
+	if (!s->detector && s->m.task == FIN_TASK_REGRESSION) {
+		if (!t->y_numeric)
+			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'",
+					t->y_text_file, t->y_text_line, o->target ? o->target : s->m.target,
+					t->y_text);
+		sc->y = t->y;
+		return FIN_OK;
+	}
+	cls = malloc((t->rows ? t->rows : 1) * sizeof *cls);
+	positive = malloc(t->rows ? t->rows : 1);
+	if (!cls || !positive) {
+		free(cls);
+		free(positive);
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	}
+	for (i = 0; !s->detector && rc == FIN_OK && i < t->rows; i++) {
+		float c = fin_model_target(&s->m, t, i);
+		char shown[200];
+		if (c < 0)
+			rc = fin_fail(err, FIN_EDATA, "column '%s': '%s' is none of the model's labels",
+				      o->target ? o->target : s->m.target,
+				      fin_quote_field(shown, sizeof shown, t->ylabel[i],
+						      strlen(t->ylabel[i])));
+		else
+			cls[i] = (size_t)c;
+	}
+	for (i = 0; rc == FIN_OK && i < t->rows; i++) {
+		positive[i] = s->detector ? strcmp(t->ylabel[i], o->positive ? o->positive : "1") == 0
+					  : cls[i] == (s->pos_class >= 0 ? (size_t)s->pos_class : 1);
+		pos += positive[i];
+	}
+	if (rc == FIN_OK && o->metric == FIN_METRIC_AUC && (pos == 0 || pos == t->rows))
+		rc = fin_fail(err, FIN_EDATA, "--metric auc needs rows of both classes: %zu of %zu "
+			      "rows are positive", pos, t->rows);
+	sc->cls = cls;
+	sc->positive = positive;
+	sc->flip = s->pos_class == 0;
+	return rc;
+}
+
+/* permutation: every row is read, as shuffling needs. */
+static int explain_permutation(const struct options *o, struct subject *s, fin_input *in,
+			       fin_out_file **file, fin_err *err)
+{
+	const char *target = fin_perm_metric_needs_target((enum fin_perm_metric)o->metric)
+				     ? (o->target ? o->target : s->target)
+				     : NULL;
+	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
+				.owner = o->model, .encoding = s->enc, .target = target,
+				.na = o->na, .unseen_error = o->text.unseen_error };
+	fin_perm_scorer sc = { .m = s->detector ? NULL : &s->m, .d = s->detector ? &s->d : NULL,
+			       .metric = (enum fin_perm_metric)o->metric };
+	fin_feature_groups g = { 0 };
+	fin_table t = { 0 };
+	double *importance = NULL, *sd = NULL, base;
+	size_t *order = NULL, k, nrows;
+	char *fields[3];
+	fin_records r;
+	int rc;
+
+	if (fin_perm_metric_needs_target(sc.metric) && !target)
+		return fin_fail(err, FIN_EUSAGE, "--metric %s compares with a label: give -y COL",
+				fin_perm_metric_name(sc.metric));
+	if ((rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
+		    FIN_OK)
+		goto done;
+	if (!(*file = fin_out_file_open(o->output, in, (char *[]){ o->model }, 1, err))) {
+		rc = err->code;
+		goto done;
+	}
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
+		goto done;
+	if (t.rows == 0) {
+		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+		goto done;
+	}
+	importance = malloc(g.n * sizeof *importance);
+	sd = malloc(g.n * sizeof *sd);
+	order = malloc(g.n * sizeof *order);
+	if (!importance || !sd || !order) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if ((rc = permutation_targets(o, s, &t, &sc, err)) != FIN_OK ||
+	    (rc = fin_perm_scorer_init(&sc, t.x, t.rows, err)) != FIN_OK ||
+	    (rc = fin_permutation_importance(t.x, t.rows, s->nfeat, &g, o->repeats, o->seed,
+					     fin_perm_scorer_loss, &sc, &base, importance, sd, err)) != FIN_OK)
+		goto done;
+	fields[0] = (char *)g.header;
+	fields[1] = "importance";
+	fields[2] = "sd";
+	fin_records_start(&r, fin_out_file_writer(*file), o->json, fields, 3);
+	if (o->top)
+		nrows = fin_explain_top(importance, g.n, o->top, 0, order);
+	else
+		for (nrows = 0; nrows < g.n; nrows++)
+			order[nrows] = nrows;
+	for (k = 0; k < nrows; k++) {
+		fin_records_text(&r, g.names[order[k]], strlen(g.names[order[k]]));
+		fin_records_number(&r, importance[order[k]]);
+		fin_records_number(&r, sd[order[k]]);
+	}
+	if (!o->quiet) {
+		if (t.skipped)
+			fin_note("fin-explain", "%zu rows with missing values left out", t.skipped);
+		fin_notes_print("fin-explain", t.notes, t.nnotes);
+		units_note(o, s);
+		if (sc.metric != FIN_METRIC_SCORE)
+			fin_note("fin-explain", "%s of the %zu rows as they are: %.6g",
+				 sc.metric == FIN_METRIC_AUC ? "1 - ROC-AUC" : fin_perm_metric_name(sc.metric),
+				 t.rows, base);
+	}
+done:
+	fin_perm_scorer_free(&sc);
+	free((void *)sc.cls);
+	free((void *)sc.positive);
+	fin_feature_groups_free(&g);
+	fin_table_free(&t);
+	free(importance);
+	free(sd);
+	free(order);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5, .threads = 1,
+			     .seed = 1, .text = fin_text_opts_default() };
+	struct subject s = { 0 };
+	fin_err err = { 0 };
+	fin_input *in = NULL;
+	fin_out_file *file = NULL;
+	int rc;
+
+	rc = parse_options(argc, argv, &o, &err);
+	if (rc == FIN_OK)
+		rc = load_subject(&s, o.model, &err);
+	if (rc == FIN_OK)
+		rc = choose_method(&o, &s, &err);
+	if (rc == FIN_OK)
+		rc = choose_classes(&o, &s, &err);
+	if (rc == FIN_OK) {
+		fin_gemm_threads((int)o.threads);
+		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.csv, &err);
+		rc = in ? FIN_OK : err.code;
+	}
+	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+		fputs("fin-explain: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if (rc == FIN_OK)
+		rc = o.method == PERMUTATION ? explain_permutation(&o, &s, in, &file, &err)
+					     : explain_rows(&o, &s, in, &file, &err);
+	if (rc == FIN_OK) {
+		rc = fin_out_file_commit(file, &err);
+		file = NULL;
+	}
+	if (rc != FIN_OK && err.msg[0])
+		fin_report("fin-explain", err.msg);
+	fin_out_file_discard(file);
+	fin_input_close(in);
+	fin_model_free(&s.m);
+	fin_detector_free(&s.d);
+	free(s.cls);
+	free(o.keys);
+	return rc;
+}
