@@ -18,7 +18,7 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O3 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
 # GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
-LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lm
+LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lsodium -lm
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -42,13 +42,13 @@ LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
-	zlib1g-dev libzstd-dev
-TEST_DEPS = python3 zstd
+	zlib1g-dev libzstd-dev libsodium-dev
+TEST_DEPS = python3 python3-pandas zstd
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
 TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect \
-	fin-explain
+	fin-explain fin-mask
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -163,6 +163,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/explain_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mask_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
@@ -174,6 +175,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_gan_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_explain_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_mask_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py

@@ -35,7 +35,8 @@ from fincli import BIN_DIR, ROOT, write_csv
 
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
-                     "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain")}
+                     "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain",
+                     "fin-mask")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -163,6 +164,12 @@ WRITERS = {
     "fin-explain --method permutation -o": (["fin-explain", "-m", "{model}", "--method",
                                              "permutation", "-q", "-o", "{out}", "{windows}"],
                                             "windows", "windows"),
+    "fin-mask -o": (["fin-mask", "--round", "a:2", "-q", "-o", "{out}", "{prices}"],
+                    "prices", "prices"),
+    "fin-mask --k-anon -o": (["fin-mask", "--bucket", "a:10", "--quasi", "a", "--k-anon", "2",
+                              "-q", "-o", "{out}", "{prices}"], "prices", "prices"),
+    "fin-mask --report": (["fin-mask", "--round", "a:2", "--quasi", "a", "-q", "--report",
+                           "{out}", "{prices}"], "prices", "prices"),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

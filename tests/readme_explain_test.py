@@ -51,24 +51,32 @@ class ReadmeCommands(unittest.TestCase):
         self.assertEqual({k: pinned.get(k) for k in PIN}, PIN, first)
 
 
+def check_blocks(test, section, prefix):
+    """Runs the sh blocks of the README's section one after another in one
+    bash process, in a temporary directory where `data` links to the
+    repository's data/ and `build/bin/` stands for FIN_BIN, and checks that
+    each prints the block that follows it."""
+    pairs = blocks(readme_gan_test.readme_section(section))
+    script = f"\necho '{MARK}'\n".join(commands for commands, _ in pairs)
+    script = script.replace("build/bin/", shlex.quote(BIN_DIR) + "/")
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        os.symlink(os.path.join(ROOT, "data"), os.path.join(tmp, "data"))
+        out = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp,
+                             capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    test.assertEqual(out.returncode, 0, out.stderr[-2000:])
+    printed = out.stdout.split(MARK + "\n")
+    test.assertEqual(len(printed), len(pairs))
+    for (commands, want), got in zip(pairs, printed):
+        test.assertEqual(got, want, commands)
+
+
 @unittest.skipIf(SKIP is not None, SKIP)
 class ReadmeOutput(unittest.TestCase):
     def test_each_block_prints_what_follows_it(self):
-        pairs = blocks(readme_gan_test.readme_section(SECTION))
-        script = f"\necho '{MARK}'\n".join(commands for commands, _ in pairs)
-        script = script.replace("build/bin/", shlex.quote(BIN_DIR) + "/")
-        tmp = tempfile.mkdtemp(prefix="fin-readme-explain-")
-        try:
-            os.symlink(os.path.join(ROOT, "data"), os.path.join(tmp, "data"))
-            out = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp,
-                                 capture_output=True, text=True, timeout=300)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
-        printed = out.stdout.split(MARK + "\n")
-        self.assertEqual(len(printed), len(pairs))
-        for (commands, want), got in zip(pairs, printed):
-            self.assertEqual(got, want, commands)
+        check_blocks(self, SECTION, "fin-readme-explain-")
 
 
 if __name__ == "__main__":
