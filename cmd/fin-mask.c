@@ -249,6 +249,12 @@ static void write_row(fin_out *w, const char *const *field, const size_t *len, s
 {
 	size_t i;
 
+	/* An empty row of one field would be a blank line, which CSV readers
+	 * skip: it is written quoted. */
+	if (n == 1 && len[0] == 0) {
+		fin_out_bytes(w, "\"\"\n", 3);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (i)
 			fin_out_char(w, ',');
@@ -400,17 +406,25 @@ static int finish(const struct options *o, struct run *r, size_t read, fin_err *
 			rc = fin_out_file_commit(r->report, err);
 		r->report = NULL;
 	}
-	if (rc != FIN_OK || !r->nquasi)
+	if (rc != FIN_OK)
 		return rc;
+	if (!r->nquasi) {
+		if (!o->quiet)
+			fin_note("fin-mask", "%zu rows read, %s", read,
+				 o->check ? "none written (--check)" : "all written");
+		return FIN_OK;
+	}
 	if (!o->quiet) {
 		const fin_anonymity_summary *s = &r->summary;
 		size_t kk = o->check ? s->k_all : s->k_kept, ll = o->check ? s->l_all : s->l_kept;
-		char l_text[64] = "";
-		if (r->sensitive >= 0)
-			snprintf(l_text, sizeof l_text, ", l = %zu", ll);
-		fin_note("fin-mask", "%zu rows read, %zu %s (%zu of %zu classes); k = %zu%s", read,
+		char reached[64] = "no row left";
+		if (kk && r->sensitive >= 0)
+			snprintf(reached, sizeof reached, "k = %zu, l = %zu", kk, ll);
+		else if (kk)
+			snprintf(reached, sizeof reached, "k = %zu", kk);
+		fin_note("fin-mask", "%zu rows read, %zu %s (%zu of %zu classes); %s", read,
 			 s->rows_suppressed, o->check ? "to suppress" : "suppressed",
-			 s->classes_suppressed, s->classes, kk, l_text);
+			 s->classes_suppressed, s->classes, reached);
 	}
 	if (o->check && o->k && r->summary.k_all < o->k)
 		return fin_fail(err, FIN_EALERT,

@@ -1,5 +1,7 @@
 #include "anonymity.h"
 
+#include "numio.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,12 @@ static int key_room(fin_anonymity *a, size_t need)
 	return 0;
 }
 
+/* A missing value, however it is spelled, is the empty value. */
+static size_t value_len(const char *s, size_t len)
+{
+	return fin_is_na(s, len) ? 0 : len;
+}
+
 int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *len,
 		      uint32_t *cls)
 {
@@ -48,11 +56,11 @@ int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *
 	/* Each value after its length, so that no two rows' values run
 	 * together into one key. */
 	for (i = 0; i < a->nquasi; i++) {
-		size_t c = a->quasi[i];
-		memcpy(a->key + at, &len[c], sizeof len[c]);
-		at += sizeof len[c];
-		memcpy(a->key + at, field[c], len[c]);
-		at += len[c];
+		size_t c = a->quasi[i], n = value_len(field[c], len[c]);
+		memcpy(a->key + at, &n, sizeof n);
+		at += sizeof n;
+		memcpy(a->key + at, field[c], n);
+		at += n;
 	}
 	before = a->classes.n;
 	code = fin_dict_code(&a->classes, a->key, at);
@@ -74,14 +82,14 @@ int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *
 	}
 	a->size[code]++;
 	if (a->sensitive >= 0) {
-		size_t c = (size_t)a->sensitive;
+		size_t c = (size_t)a->sensitive, n = value_len(field[c], len[c]);
 		uint32_t k = (uint32_t)code;
-		if (key_room(a, sizeof k + len[c]) != 0)
+		if (key_room(a, sizeof k + n) != 0)
 			return -1;
 		memcpy(a->key, &k, sizeof k);
-		memcpy(a->key + sizeof k, field[c], len[c]);
+		memcpy(a->key + sizeof k, field[c], n);
 		before = a->pairs.n;
-		if (fin_dict_code(&a->pairs, a->key, sizeof k + len[c]) < 0)
+		if (fin_dict_code(&a->pairs, a->key, sizeof k + n) < 0)
 			return -1;
 		a->distinct[code] += a->pairs.n > before;
 	}
