@@ -52,8 +52,9 @@ static const char usage[] =
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
-	"With --k-anon or --l-diverse the masked table is held in memory until the input\n"
-	"ends; otherwise every row is written as it is read.\n"
+	"With --k-anon or --l-diverse named files are read twice (the classes counted,\n"
+	"then the rows written) and standard input is held in memory until it ends;\n"
+	"otherwise every row is written as it is read.\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows,\n"
 	"5 --check found the table below --k-anon or --l-diverse.\n"
 	"See fin-mask(1) and fin(7).\n";
@@ -309,16 +310,40 @@ static int open_outputs(const struct options *o, struct run *r, char *const *nam
 	return FIN_OK;
 }
 
-/* Reads every row, masks it, and writes it out, or holds it while the
- * classes are counted. */
-static int mask_rows(const struct options *o, struct run *r, size_t n, size_t *read,
-		     fin_err *err)
+/* What a pass over the input does with each masked row. */
+enum pass {
+	STREAM, /* writes it (and counts its class, with --quasi) */
+	COUNT,  /* counts its class: --check, or the first of two passes */
+	HOLD,   /* counts its class and holds it in memory */
+	FILTER, /* writes it when its class, counted before, is kept */
+};
+
+/* The second of two passes finds each row's class again: a file that
+ * changed in between is found out, by a class not seen before or by a
+ * class's count. */
+static int recount(struct run *r, size_t *seen, const char *file, long line, uint32_t *cls,
+		   fin_err *err)
 {
-	int held = !o->check && (o->k || o->l_diverse), got;
+	long code = fin_anonymity_find(&r->anon, r->field, r->len);
+
+	if (code < 0 || ++seen[code] > r->anon.size[code])
+		return fin_fail(err, FIN_EDATA,
+				"%s:%ld: the input changed since the first pass over it", file, line);
+	*cls = (uint32_t)code;
+	return FIN_OK;
+}
+
+/* Reads every row of in and masks it, then does with it what pass says;
+ * seen counts the rows of each class in a FILTER pass. */
+static int mask_rows(struct run *r, fin_input *in, enum pass pass, size_t k, size_t l,
+		     size_t *seen, size_t *read, fin_err *err)
+{
+	size_t n = r->plan.n;
 	fin_out *w = r->table ? fin_out_file_writer(r->table) : NULL;
 	const char **kept = malloc((n ? n : 1) * sizeof *kept);
 	size_t *klen = malloc((n ? n : 1) * sizeof *klen);
 	fin_row *row;
+	int got, rc = FIN_OK;
 
 	*read = 0;
 	if (!kept || !klen) {
@@ -326,32 +351,77 @@ static int mask_rows(const struct options *o, struct run *r, size_t n, size_t *r
 		free(klen);
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
-	while ((got = fin_input_next(r->in, &row, err)) > 0) {
+	while (rc == FIN_OK && (got = fin_input_next(in, &row, err)) > 0) {
 		uint32_t cls = 0;
-		int rc = fin_mask_row(&r->plan, row, fin_input_name(r->in), r->field, r->len, err);
-		if (rc != FIN_OK) {
-			got = -rc;
+
+		rc = fin_mask_row(&r->plan, row, fin_input_name(in), r->field, r->len, err);
+		if (rc != FIN_OK)
 			break;
-		}
 		++*read;
-		if (r->nquasi && fin_anonymity_add(&r->anon, r->field, r->len, &cls) != 0) {
-			got = -fin_fail(err, FIN_EDATA, "out of memory counting the classes");
-			break;
+		if (pass == FILTER) {
+			rc = recount(r, seen, fin_input_name(in), row->line, &cls, err);
+			if (rc == FIN_OK && fin_anonymity_kept(&r->anon, cls, k, l))
+				write_row(w, kept, klen, kept_fields(r, n, kept, klen));
+			continue;
 		}
-		if (held) {
-			if (fin_held_rows_add(&r->held, r->field, r->len, r->keep, n, cls) != 0) {
-				got = -fin_fail(err, FIN_EDATA,
-						"out of memory holding the table (%zu rows held, "
-						"%zu MiB)", r->held.rows, r->held.bytes >> 20);
-				break;
-			}
-		} else if (w) {
+		if (r->nquasi && fin_anonymity_add(&r->anon, r->field, r->len, &cls) != 0)
+			rc = fin_fail(err, FIN_EDATA, "out of memory counting the classes");
+		else if (pass == HOLD &&
+			 fin_held_rows_add(&r->held, r->field, r->len, r->keep, n, cls) != 0)
+			rc = fin_fail(err, FIN_EDATA,
+				      "out of memory holding the table (%zu rows held, %zu MiB)",
+				      r->held.rows, r->held.bytes >> 20);
+		else if (pass == STREAM)
 			write_row(w, kept, klen, kept_fields(r, n, kept, klen));
-		}
 	}
 	free(kept);
 	free(klen);
-	return got < 0 ? err->code : FIN_OK;
+	if (rc == FIN_OK && got < 0)
+		rc = err->code;
+	return rc;
+}
+
+/* The second pass over files read once to count the classes: the same
+ * files, unchanged, give the same rows, masked the same way (the noise
+ * drawn again from its seed). */
+static int second_pass(const struct options *o, struct run *r, char **paths, size_t npaths,
+		       size_t read, size_t k, size_t l, fin_err *err)
+{
+	fin_input *in = fin_input_open(paths, npaths, &o->csv, err);
+	size_t *seen = NULL, again = 0, n, i;
+	char **names;
+	int rc;
+
+	if (!in)
+		return err->code;
+	if (!fin_input_same_files(r->in, in)) {
+		rc = fin_fail(err, FIN_EDATA, "%s: the input changed since the first pass over it",
+			      fin_input_name(in));
+		goto done;
+	}
+	if ((rc = fin_input_header(in, &names, &n, err)) != FIN_OK)
+		goto done;
+	for (i = 0; i < n && i < r->plan.n && strcmp(names[i], r->plan.names[i]) == 0; i++)
+		;
+	if (n != r->plan.n || i < n) {
+		rc = fin_fail(err, FIN_EDATA, "%s: the input changed since the first pass over it",
+			      fin_input_name(in));
+		goto done;
+	}
+	if (!(seen = calloc(r->anon.classes.n ? r->anon.classes.n : 1, sizeof *seen))) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	if (r->plan.rng)
+		gsl_rng_set(r->plan.rng, r->plan.seed);
+	rc = mask_rows(r, in, FILTER, k, l, seen, &again, err);
+	if (rc == FIN_OK && again != read)
+		rc = fin_fail(err, FIN_EDATA, "%s: the input changed since the first pass over it",
+			      fin_input_name(in));
+done:
+	free(seen);
+	fin_input_close(in);
+	return rc;
 }
 
 static int write_held(struct run *r, size_t k, size_t l, fin_err *err)
@@ -375,7 +445,8 @@ static int write_held(struct run *r, size_t k, size_t l, fin_err *err)
 	return FIN_OK;
 }
 
-static int finish(const struct options *o, struct run *r, size_t read, fin_err *err)
+static int finish(const struct options *o, struct run *r, char **paths, size_t npaths,
+		  enum pass pass, size_t read, fin_err *err)
 {
 	fin_mask_outcome out = { .check = o->check, .rows_read = read, .k_target = o->k,
 				 .l_target = r->l };
@@ -391,8 +462,10 @@ static int finish(const struct options *o, struct run *r, size_t read, fin_err *
 	}
 	if (!o->check) {
 		out.rows_written = read - out.rows_suppressed;
-		if (r->held.rows)
+		if (pass == HOLD)
 			rc = write_held(r, k, l, err);
+		else if (pass == COUNT)
+			rc = second_pass(o, r, paths, npaths, read, k, l, err);
 		if (rc == FIN_OK)
 			rc = fin_out_file_commit(r->table, err);
 		r->table = NULL;
@@ -443,6 +516,7 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 {
 	char **names;
 	size_t n, read, i;
+	enum pass pass = STREAM;
 	int rc;
 
 	if (o->key_file || o->key_env) {
@@ -478,11 +552,17 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 		r->nkept += r->keep[i] = !fin_mask_dropped(&r->plan, i);
 	if ((rc = open_outputs(o, r, names, n, err)) != FIN_OK)
 		return rc;
-	if ((rc = mask_rows(o, r, n, &read, err)) != FIN_OK)
+	/* A table that must be counted before a row is written is read twice
+	 * when it is in files, or else held in memory. */
+	if (o->check)
+		pass = COUNT;
+	else if (o->k || o->l_diverse)
+		pass = fin_input_rereadable(r->in) ? COUNT : HOLD;
+	if ((rc = mask_rows(r, r->in, pass, 0, 0, NULL, &read, err)) != FIN_OK)
 		return rc;
 	if (!read)
 		return fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(r->in));
-	return finish(o, r, read, err);
+	return finish(o, r, paths, npaths, pass, read, err);
 }
 
 int main(int argc, char **argv)

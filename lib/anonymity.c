@@ -43,18 +43,17 @@ static size_t value_len(const char *s, size_t len)
 	return fin_is_na(s, len) ? 0 : len;
 }
 
-int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *len,
-		      uint32_t *cls)
+/* The row's quasi-identifiers, each value after its length so that no two
+ * rows' values run together into one key: the key's length, or -1 when
+ * out of memory. */
+static long class_key(fin_anonymity *a, const char *const *field, const size_t *len)
 {
-	size_t need = 0, at = 0, before, i;
-	long code;
+	size_t need = 0, at = 0, i;
 
 	for (i = 0; i < a->nquasi; i++)
 		need += sizeof(size_t) + len[a->quasi[i]];
 	if (key_room(a, need) != 0)
 		return -1;
-	/* Each value after its length, so that no two rows' values run
-	 * together into one key. */
 	for (i = 0; i < a->nquasi; i++) {
 		size_t c = a->quasi[i], n = value_len(field[c], len[c]);
 		memcpy(a->key + at, &n, sizeof n);
@@ -62,8 +61,26 @@ int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *
 		memcpy(a->key + at, field[c], n);
 		at += n;
 	}
+	return (long)at;
+}
+
+long fin_anonymity_find(fin_anonymity *a, const char *const *field, const size_t *len)
+{
+	long n = class_key(a, field, len);
+
+	return n < 0 ? -1 : fin_dict_find(&a->classes, a->key, (size_t)n);
+}
+
+int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *len,
+		      uint32_t *cls)
+{
+	long at = class_key(a, field, len), code;
+	size_t before;
+
+	if (at < 0)
+		return -1;
 	before = a->classes.n;
-	code = fin_dict_code(&a->classes, a->key, at);
+	code = fin_dict_code(&a->classes, a->key, (size_t)at);
 	if (code < 0)
 		return -1;
 	if (a->classes.n > before) {

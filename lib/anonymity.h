@@ -33,6 +33,10 @@ void fin_anonymity_free(fin_anonymity *a);
 int fin_anonymity_add(fin_anonymity *a, const char *const *field, const size_t *len,
 		      uint32_t *cls);
 
+/* The code of the class of a row, as fin_anonymity_add gives it, or -1
+ * when no row counted was of that class (or out of memory). */
+long fin_anonymity_find(fin_anonymity *a, const char *const *field, const size_t *len);
+
 /* True when class cls holds at least k rows and l distinct sensitive
  * values. */
 static inline int fin_anonymity_kept(const fin_anonymity *a, uint32_t cls, size_t k, size_t l)

@@ -91,6 +91,31 @@ int fin_input_has_file(const fin_input *in, const struct stat *st)
 	return 0;
 }
 
+int fin_input_rereadable(const fin_input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->fds[i] == STDIN_FILENO || !S_ISREG(in->files[i].st_mode))
+			return 0;
+	return 1;
+}
+
+int fin_input_same_files(const fin_input *a, const fin_input *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		const struct stat *x = &a->files[i], *y = &b->files[i];
+		if (x->st_dev != y->st_dev || x->st_ino != y->st_ino || x->st_size != y->st_size ||
+		    x->st_mtim.tv_sec != y->st_mtim.tv_sec || x->st_mtim.tv_nsec != y->st_mtim.tv_nsec)
+			return 0;
+	}
+	return 1;
+}
+
 int fin_input_is_tty(const fin_input *in)
 {
 	size_t i;

@@ -22,6 +22,14 @@ void fin_input_close(fin_input *in);
  * the same file by any name), so that no output replaces it. */
 int fin_input_has_file(const fin_input *in, const struct stat *st);
 
+/* True when every input is a file named on the command line (not standard
+ * input), so that it can be opened and read again. */
+int fin_input_rereadable(const fin_input *in);
+
+/* True when b reads the files a reads, unchanged since a opened them: the
+ * same device and inode, size and modification time, in the same order. */
+int fin_input_same_files(const fin_input *a, const fin_input *b);
+
 /* True when input comes from a terminal on standard input. */
 int fin_input_is_tty(const fin_input *in);
 

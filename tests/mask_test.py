@@ -1133,6 +1133,24 @@ class KAnonymity(MaskCase):
         self.check_report(load_json(report_path), [False] * len(size), size, sizes,
                           k_target=100000)
 
+    def test_files_read_twice_and_standard_input_held_agree(self):
+        """Named files are read twice (the classes counted, then the kept
+        rows written), standard input is held in memory: the same table
+        either way, noise drawn again from its seed in the second pass
+        included; two files are one table."""
+        args = ["--key-file", path("key"), "--pseudonymize", "customer_id", "--noise",
+                "income:1000", "--round", "income:-3", "--bucket", "age:10", "--quasi",
+                "customer_type,age,household", "--k-anon", "5", "--l-diverse", "income:2", "-q"]
+        with open(self.data, "rb") as f:
+            data = f.read()
+        from_files = self.ok(*args, self.data).stdout
+        self.assertEqual(self.ok(*args, stdin=data).stdout, from_files)
+        self.assertEqual(self.ok(*args, "-", stdin=data).stdout, from_files)
+        body = data.split(b"\n", 1)[1]
+        twice = self.ok(*args, self.data, self.data).stdout
+        self.assertEqual(self.ok(*args, stdin=data + body).stdout, twice)
+        self.assertGreater(len(parse_csv(twice)[1]), len(parse_csv(from_files)[1]))
+
 
 # ------------------------------------------------------------------ errors
 
