@@ -214,6 +214,7 @@ bench:
 	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/gan_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/mask_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
