@@ -43,12 +43,17 @@ def blocks(section):
 SKIP = skip_reason()
 
 
+def check_pinned(test, section):
+    """The section's first sh block pins OpenBLAS's kernels and threads."""
+    first = blocks(readme_gan_test.readme_section(section))[0][0]
+    exports = re.findall(r"^export ([^\n#]*)", first, re.M)
+    pinned = dict(word.split("=", 1) for line in exports for word in line.split())
+    test.assertEqual({k: pinned.get(k) for k in PIN}, PIN, first)
+
+
 class ReadmeCommands(unittest.TestCase):
     def test_the_first_block_pins_the_kernels(self):
-        first = blocks(readme_gan_test.readme_section(SECTION))[0][0]
-        exports = re.findall(r"^export ([^\n#]*)", first, re.M)
-        pinned = dict(word.split("=", 1) for line in exports for word in line.split())
-        self.assertEqual({k: pinned.get(k) for k in PIN}, PIN, first)
+        check_pinned(self, SECTION)
 
 
 def check_blocks(test, section, prefix):

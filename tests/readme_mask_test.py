@@ -15,10 +15,9 @@ sanitizer build, as tests/readme_gan_test.py is. About 2 s.
 """
 import unittest
 
-from readme_explain_test import check_blocks, blocks
+from readme_explain_test import blocks, check_blocks, check_pinned
 import readme_gan_test  # noqa: E402
-from readme_gan_test import PIN, skip_reason  # noqa: E402
-import re
+from readme_gan_test import skip_reason  # noqa: E402
 
 SECTION = "## Sharing a table: fin-mask"
 SKIP = skip_reason()
@@ -26,10 +25,7 @@ SKIP = skip_reason()
 
 class ReadmeCommands(unittest.TestCase):
     def test_the_first_block_pins_the_kernels(self):
-        first = blocks(readme_gan_test.readme_section(SECTION))[0][0]
-        exports = re.findall(r"^export ([^\n#]*)", first, re.M)
-        pinned = dict(word.split("=", 1) for line in exports for word in line.split())
-        self.assertEqual({k: pinned.get(k) for k in PIN}, PIN, first)
+        check_pinned(self, SECTION)
 
     def test_the_key_is_never_an_argument(self):
         for commands, _ in blocks(readme_gan_test.readme_section(SECTION)):
