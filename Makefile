@@ -49,7 +49,8 @@ BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
 TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect \
 	fin-explain fin-mask
-LIB_SRC = $(wildcard lib/*.c)
+LIB_SRC = $(wildcard lib/*/*.c)
+LIB_HDR = $(wildcard lib/*/*.h)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -63,23 +64,24 @@ FUZZ_SECONDS ?= 60
 
 all: $(BINS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/*.h | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libfin.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a lib/*.h | $(BUILD)/bin
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libfin.a $(LIB_HDR) | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(BUILD)/libfin.a $(LIB_HDR) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a -lcmocka $(LDLIBS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libfin.a lib/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h $(BUILD)/libfin.a $(LIB_HDR) | $(BUILD)/fuzz
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfin.a $(LDLIBS)
 
-$(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz:
+$(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # Installs what is missing, from Debian's archive (needs root).

@@ -8,16 +8,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "backtest.h"
-#include "cli.h"
-#include "columns.h"
-#include "command.h"
-#include "json_file.h"
-#include "model.h"
-#include "numio.h"
-#include "out_file.h"
-#include "trading.h"
-#include "version.h"
+#include "core/cli.h"
+#include "core/command.h"
+#include "core/version.h"
+#include "eval/backtest.h"
+#include "eval/trading.h"
+#include "io/columns.h"
+#include "io/json_file.h"
+#include "io/numio.h"
+#include "io/out_file.h"
+#include "nn/model.h"
 
 static const char usage[] =
 	"Usage: fin-backtest --train-size N --test-size M [OPTION]... [FILE]... -- fin-train\n"

@@ -6,18 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "clusterer.h"
-#include "columns.h"
-#include "feature_reader.h"
-#include "gemm.h"
-#include "input.h"
-#include "json_file.h"
-#include "out_file.h"
-#include "row_batch.h"
-#include "table.h"
-#include "time_key.h"
-#include "version.h"
+#include "cluster/clusterer.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "features/feature_reader.h"
+#include "features/row_batch.h"
+#include "features/table.h"
+#include "features/time_key.h"
+#include "io/columns.h"
+#include "io/input.h"
+#include "io/json_file.h"
+#include "io/out_file.h"
+#include "nn/gemm.h"
 
 static const char usage[] =
 	"Usage: fin-cluster [--clusters K|LO-HI] [OPTION]... [FILE]... [-o CLUSTERS]\n"

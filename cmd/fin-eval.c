@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binary_eval.h"
-#include "cli.h"
-#include "cluster_eval.h"
-#include "columns.h"
-#include "eval_input.h"
-#include "forecast_eval.h"
-#include "input.h"
-#include "json_file.h"
-#include "out_file.h"
-#include "version.h"
+#include "cluster/cluster_eval.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "eval/binary_eval.h"
+#include "eval/eval_input.h"
+#include "eval/forecast_eval.h"
+#include "io/columns.h"
+#include "io/input.h"
+#include "io/json_file.h"
+#include "io/out_file.h"
 
 static const char usage[] =
 	"Usage: fin-eval [--task regression|binary|anomaly|cluster] [OPTION]... [FILE]...\n"

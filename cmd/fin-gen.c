@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "columns.h"
-#include "facts.h"
-#include "input.h"
-#include "json_file.h"
-#include "model.h"
-#include "numio.h"
-#include "out_file.h"
-#include "version.h"
-#include "window.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "eval/facts.h"
+#include "features/window.h"
+#include "io/columns.h"
+#include "io/input.h"
+#include "io/json_file.h"
+#include "io/numio.h"
+#include "io/out_file.h"
+#include "nn/model.h"
 
 static const char usage[] =
 	"Usage: fin-gen -m MODEL [--samples N] [-s SEED] [--paths] [-o FILE]\n"

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "inspect.h"
-#include "json_file.h"
-#include "out_file.h"
-#include "version.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "explain/inspect.h"
+#include "io/json_file.h"
+#include "io/out_file.h"
 
 static const char usage[] =
 	"Usage: fin-inspect [OPTION]... FILE\n"

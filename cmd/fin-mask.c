@@ -5,17 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anonymity.h"
-#include "cli.h"
-#include "columns.h"
-#include "held_rows.h"
-#include "input.h"
-#include "json_file.h"
-#include "mask_ops.h"
-#include "mask_report.h"
-#include "out_file.h"
-#include "pseudonym.h"
-#include "version.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "io/columns.h"
+#include "io/held_rows.h"
+#include "io/input.h"
+#include "io/json_file.h"
+#include "io/out_file.h"
+#include "privacy/anonymity.h"
+#include "privacy/mask_ops.h"
+#include "privacy/mask_report.h"
+#include "privacy/pseudonym.h"
 
 static const char usage[] =
 	"Usage: fin-mask [OPTION]... [FILE]...\n"

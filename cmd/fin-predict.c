@@ -4,18 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "columns.h"
-#include "feature_reader.h"
-#include "gemm.h"
-#include "input.h"
-#include "model.h"
-#include "numio.h"
-#include "out_file.h"
-#include "row_batch.h"
-#include "time_key.h"
-#include "version.h"
-#include "window.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "features/feature_reader.h"
+#include "features/row_batch.h"
+#include "features/time_key.h"
+#include "features/window.h"
+#include "io/columns.h"
+#include "io/input.h"
+#include "io/numio.h"
+#include "io/out_file.h"
+#include "nn/gemm.h"
+#include "nn/model.h"
 
 static const char usage[] =
 	"Usage: fin-predict -m MODEL [OPTION]... [FILE]...\n"

@@ -6,17 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "gan.h"
-#include "gemm.h"
-#include "glm.h"
-#include "input.h"
-#include "model.h"
-#include "out_file.h"
-#include "table.h"
-#include "time_key.h"
-#include "train.h"
-#include "version.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "features/table.h"
+#include "features/time_key.h"
+#include "io/input.h"
+#include "io/out_file.h"
+#include "nn/gan.h"
+#include "nn/gemm.h"
+#include "nn/glm.h"
+#include "nn/model.h"
+#include "nn/train.h"
 
 static const char usage[] =
 	"Usage: fin-train [OPTION]... [FILE]...\n"
@@ -338,7 +338,7 @@ static void note_unused(const char *given, const char *model)
 			 list, n == 1 ? "does" : "do", model);
 }
 
-/* Fits a linear, logistic or softmax preset exactly (see glm.h), and says
+/* Fits a linear, logistic or softmax preset exactly (see nn/glm.h), and says
  * how the solver went. */
 static int fit_exactly(fin_model *m, const fin_table *t, size_t ntrain, double l2,
 		       const fin_dataset *dtr, const fin_dataset *dva, int quiet,

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "columns.h"
-#include "input.h"
-#include "out_file.h"
-#include "time_key.h"
-#include "version.h"
-#include "window.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "features/time_key.h"
+#include "features/window.h"
+#include "io/columns.h"
+#include "io/input.h"
+#include "io/out_file.h"
 
 static const char usage[] =
 	"Usage: fin-window [OPTION]... [FILE]...\n"

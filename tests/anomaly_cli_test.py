@@ -114,7 +114,7 @@ def median_scale(values):
 def dense_forward(arch, weights, row):
     """The network of a fin-model arch string made only of dense layers, in
     double: per layer, weights [units][inputs] row-major, then the biases
-    (fin-model(5)); leaky_relu's slope is lib/layers.h's float 0.01."""
+    (fin-model(5)); leaky_relu's slope is lib/nn/layers.h's float 0.01."""
     acts = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0),
             "leaky_relu": lambda v: v if v > 0 else as_float32(0.01) * v,
             "tanh": math.tanh, "sigmoid": lambda v: 1 / (1 + math.exp(-v))}

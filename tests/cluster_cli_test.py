@@ -537,7 +537,7 @@ class EmbedTest(FinTest):
             zs = [as_float32((v - m) / s) for v, m, s in zip(r, c["mean"], c["sd"])]
             dd = [dist(zs, cen) for cen in cents]
             self.assertTrue(rel_close(dists[i], dd[labels[i]], 1e-12), (i, dists[i], dd))
-            # nearest, but for float32 rounding in the search (kmeans.h)
+            # nearest, but for float32 rounding in the search (lib/cluster/kmeans.h)
             self.assertLessEqual(dd[labels[i]], min(dd) * (1 + 1e-6), (i, labels[i], dd))
         # Run to convergence (--tol 0: until no label changes), the centroids
         # are their rows' means, and the distances those to the means.

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan.h"
-#include "net.h"
+#include "nn/gan.h"
+#include "nn/net.h"
 
 /* Networks up to this many parameters, and values of activations a
  * sample, are run; bigger ones are allowed (up to 2^24 parameters) but

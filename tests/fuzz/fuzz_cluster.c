@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "clusterer.h"
+#include "cluster/clusterer.h"
 
 #include "fuzz_file.h"
 #include "fuzz_json.h"

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "columns.h"
-#include "csv_reader.h"
-#include "input.h"
-#include "table.h"
+#include "features/table.h"
+#include "io/columns.h"
+#include "io/csv_reader.h"
+#include "io/input.h"
 
 #include "fuzz_file.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "detector.h"
+#include "detect/detector.h"
 
 #include "fuzz_file.h"
 #include "fuzz_json.h"

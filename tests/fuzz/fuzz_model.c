@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "json_file.h"
-#include "model.h"
+#include "io/json_file.h"
+#include "nn/model.h"
 
 #include "fuzz_file.h"
 #include "fuzz_json.h"

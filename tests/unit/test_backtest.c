@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backtest.h"
-#include "command.h"
+#include "core/command.h"
+#include "eval/backtest.h"
 
 /* Each fold as { train_from, train_to, test_from, test_to }. */
 static void expect_folds(size_t train, size_t test, size_t step, size_t gap, int rolling,

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "columns.h"
-#include "table.h"
+#include "features/table.h"
+#include "io/columns.h"
 
 static char *const names[] = { "date", "close", "2-5", "!x", "vol", "a,b" };
 enum { NNAMES = 6 };

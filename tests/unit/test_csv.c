@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_reader.h"
+#include "io/csv_reader.h"
 
 /* A reader over the bytes s[0..n), through a temporary file. */
 static fin_csv *reader_over(const char *s, size_t n, int no_header, unsigned char delim)

@@ -16,8 +16,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "csv_reader.h"
-#include "decompress.h"
+#include "io/csv_reader.h"
+#include "io/decompress.h"
 
 /* Bytes built up by the helpers below. */
 struct bytes {

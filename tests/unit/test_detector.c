@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "detector.h"
+#include "detect/detector.h"
 
 #define FIXTURE "tests/fixtures/sklearn_detector.json"
 

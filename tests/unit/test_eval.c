@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "binary_eval.h"
-#include "cluster_eval.h"
-#include "eval_input.h"
-#include "forecast_eval.h"
-#include "metrics.h"
+#include "cluster/cluster_eval.h"
+#include "eval/binary_eval.h"
+#include "eval/eval_input.h"
+#include "eval/forecast_eval.h"
+#include "eval/metrics.h"
 
 static void assert_close(double got, double want, double tol)
 {

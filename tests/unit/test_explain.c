@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain.h"
-#include "net.h"
+#include "explain/explain.h"
+#include "nn/net.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts.h"
+#include "eval/facts.h"
 
 static void assert_close(double got, double want, double tol)
 {

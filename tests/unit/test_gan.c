@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan.h"
-#include "gemm.h"
+#include "nn/gan.h"
+#include "nn/gemm.h"
 
 /* The networks of the mixture test; why tanh in the generator is told
  * there. */

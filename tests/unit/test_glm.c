@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "glm.h"
-#include "json_file.h"
-#include "model.h"
-#include "table.h"
+#include "features/table.h"
+#include "io/json_file.h"
+#include "nn/glm.h"
+#include "nn/model.h"
 
 /* A table of n rows of d features, with a numeric target y or text labels. */
 struct data {

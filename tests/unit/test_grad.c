@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
-#include "loss.h"
-#include "net.h"
+#include "nn/gemm.h"
+#include "nn/loss.h"
+#include "nn/net.h"
 
 /* A layer check's steps. The weights and inputs are of order 1, so an
  * absolute step is a relative one. The loss is a float32 forward pass read

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "bounded_memory.h"
-#include "iforest.h"
+#include "detect/iforest.h"
 
 #define EULER 0.57721566490153286060651209008240243
 

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "key_order.h"
+#include "features/key_order.h"
 
 static void expect_time(const char *s, long long sec, long nsec)
 {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "bounded_memory.h"
-#include "clusterer.h"
-#include "kmeans.h"
+#include "cluster/clusterer.h"
+#include "cluster/kmeans.h"
 
 static void assert_close(double got, double want, double rtol, double atol)
 {

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "json_file.h"
-#include "model.h"
+#include "io/json_file.h"
+#include "nn/model.h"
 
 static char *const feat[] = { "a_2", "a_1", "a_0", "b_2", "b_1", "b_0" };
 

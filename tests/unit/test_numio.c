@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "numio.h"
+#include "io/numio.h"
 
 static enum fin_num parse(const char *s, double *v)
 {

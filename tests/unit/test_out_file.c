@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "out_file.h"
+#include "io/out_file.h"
 
 static char dir[] = "/tmp/fin-out-file-XXXXXX";
 

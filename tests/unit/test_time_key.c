@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "time_key.h"
+#include "features/time_key.h"
 
 /* Opens the CSV text as an input with its header read. */
 static fin_input *open_text(const char *csv)

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loss.h"
-#include "net.h"
-#include "optim.h"
+#include "nn/loss.h"
+#include "nn/net.h"
+#include "nn/optim.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"

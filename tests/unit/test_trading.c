@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "trading.h"
+#include "eval/trading.h"
 
 static void assert_close(double got, double want, double tol)
 {

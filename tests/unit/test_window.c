@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "window.h"
+#include "features/window.h"
 
 static void test_transforms(void **state)
 {

@@ -1,0 +1,428 @@
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cli.h"
+#include "features/key_order.h"
+#include "features/window.h"
+#include "io/numio.h"
+
+int fin_transform_parse(const char *s)
+{
+	static const char *const w[] = { "level", "diff", "ret", "logret" };
+	return fin_word_index(s, w, 4);
+}
+
+int fin_norm_parse(const char *s)
+{
+	static const char *const w[] = { "none", "zscore", "minmax", "last" };
+	return fin_word_index(s, w, 4);
+}
+
+int fin_target_parse(const char *s)
+{
+	static const char *const w[] = { "next", "sum", "direction", "none" };
+	return fin_word_index(s, w, 4);
+}
+
+int fin_na_parse(const char *s)
+{
+	static const char *const w[] = { "error", "skip", "ffill" };
+	return fin_word_index(s, w, 3);
+}
+
+int fin_na_parse_text(const char *s)
+{
+	static const char *const w[] = { "error", "skip", "ffill", "level" };
+	return fin_word_index(s, w, 4);
+}
+
+
+int fin_transform_apply(enum fin_transform t, double prev, double cur, double *out)
+{
+	switch (t) {
+	case FIN_TF_LEVEL:
+		*out = cur;
+		break;
+	case FIN_TF_DIFF:
+		*out = cur - prev;
+		break;
+	case FIN_TF_RET:
+		if (prev == 0)
+			return FIN_EDATA;
+		*out = cur / prev - 1;
+		break;
+	case FIN_TF_LOGRET:
+		if (prev <= 0 || cur <= 0)
+			return FIN_EDATA;
+		*out = log(cur / prev);
+		break;
+	}
+	return FIN_OK;
+}
+
+int fin_normalize(enum fin_norm norm, double *x, size_t n)
+{
+	double a, b;
+	size_t i;
+
+	switch (norm) {
+	case FIN_NORM_NONE:
+		break;
+	case FIN_NORM_ZSCORE:
+		a = gsl_stats_mean(x, 1, n);
+		b = n > 1 ? gsl_stats_sd_m(x, 1, n, a) : 0;
+		for (i = 0; i < n; i++)
+			x[i] = b > 0 ? (x[i] - a) / b : 0;
+		break;
+	case FIN_NORM_MINMAX:
+		gsl_stats_minmax(&a, &b, x, 1, n);
+		for (i = 0; i < n; i++)
+			x[i] = b > a ? (x[i] - a) / (b - a) : 0;
+		break;
+	case FIN_NORM_LAST:
+		a = x[n - 1];
+		if (a == 0)
+			return FIN_EDATA;
+		for (i = 0; i < n; i++)
+			x[i] /= a;
+		break;
+	}
+	return FIN_OK;
+}
+
+int fin_window_check(const fin_window_opts *o, size_t nchan, fin_err *err)
+{
+	if (nchan == 0)
+		return fin_fail(err, FIN_EUSAGE, "no columns to window");
+	if (o->size < 1 || o->size > 100000)
+		return fin_fail(err, FIN_EUSAGE, "--size must be between 1 and 100000");
+	if (o->stride < 1)
+		return fin_fail(err, FIN_EUSAGE, "--stride must be at least 1");
+	if (o->target != FIN_TARGET_NONE && (o->horizon < 1 || o->horizon > 100000))
+		return fin_fail(err, FIN_EUSAGE, "--horizon must be between 1 and 100000");
+	if (o->target_channel >= nchan)
+		return fin_fail(err, FIN_EUSAGE, "the target column is not one of the windowed columns");
+	if (o->size < 2 && (o->norm == FIN_NORM_ZSCORE || o->norm == FIN_NORM_MINMAX))
+		return fin_fail(err, FIN_EUSAGE, "--norm zscore and minmax need --size 2 or more");
+	return FIN_OK;
+}
+
+/* What fin_window_run keeps between rows. Rings are indexed by row number
+ * modulo their length: values for the rows a window and its target span,
+ * keys for the rows whose target has not arrived yet. */
+struct window_state {
+	const fin_window_opts *o;
+	char *const *names;
+	const size_t *chan, *key;
+	size_t nchan, nkeys;
+	size_t ahead;      /* rows after the window end needed by the target */
+	size_t span;       /* size + ahead: rows held in the value ring */
+	size_t first_end;  /* row index of the first possible window end */
+	double *z;         /* [span][nchan] transformed values, NaN if missing */
+	char *txt;         /* [span][nchan][FIN_NUM_MAX] formatted z (norm none) */
+	unsigned char *txtlen; /* [span][nchan] their lengths */
+	double *level;     /* [nchan] previous level, NaN if missing */
+	double *filled;    /* [nchan] last value seen, for ffill */
+	double *win;       /* [nchan][size] scratch for normalising */
+	char **keys;       /* [ahead + 1] key fields of a row, each NUL-ended */
+	size_t *keys_cap;
+	long *lines;       /* [ahead + 1] line of each held row */
+	size_t run;        /* consecutive rows with every value present */
+	fin_key_order order; /* of the first key */
+};
+
+static void state_free(struct window_state *s)
+{
+	size_t i;
+
+	if (s->keys)
+		for (i = 0; i <= s->ahead; i++)
+			free(s->keys[i]);
+	free(s->keys);
+	free(s->keys_cap);
+	free(s->lines);
+	free(s->z);
+	free(s->txt);
+	free(s->txtlen);
+	free(s->level);
+	free(s->filled);
+	free(s->win);
+}
+
+static int state_init(struct window_state *s, fin_err *err)
+{
+	const fin_window_opts *o = s->o;
+	size_t i;
+
+	s->ahead = o->target == FIN_TARGET_NONE ? 0 : o->horizon;
+	s->span = o->size + s->ahead;
+	s->first_end = o->size - 1 + (o->transform != FIN_TF_LEVEL);
+	s->z = malloc(s->span * s->nchan * sizeof *s->z);
+	if (o->norm == FIN_NORM_NONE) {
+		s->txt = malloc(s->span * s->nchan * FIN_NUM_MAX);
+		s->txtlen = malloc(s->span * s->nchan);
+	}
+	s->level = malloc(s->nchan * sizeof *s->level);
+	s->filled = malloc(s->nchan * sizeof *s->filled);
+	s->win = malloc(o->size * s->nchan * sizeof *s->win);
+	s->keys = calloc(s->ahead + 1, sizeof *s->keys);
+	s->keys_cap = calloc(s->ahead + 1, sizeof *s->keys_cap);
+	s->lines = calloc(s->ahead + 1, sizeof *s->lines);
+	if (!s->z || (o->norm == FIN_NORM_NONE && (!s->txt || !s->txtlen)) || !s->level || !s->filled || !s->win ||
+	    !s->keys || !s->keys_cap || !s->lines)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (i = 0; i < s->nchan; i++)
+		s->level[i] = s->filled[i] = NAN;
+	return FIN_OK;
+}
+
+static int write_header(struct window_state *s, fin_out *out, fin_err *err)
+{
+	size_t i, c, lag;
+	char *name = NULL;
+	size_t cap = 0;
+
+	for (i = 0; i < s->nkeys; i++) {
+		const char *k = s->names[s->key[i]];
+		fin_out_field(out, k, strlen(k));
+		fin_out_char(out, ',');
+	}
+	for (c = 0; c < s->nchan; c++) {
+		const char *base = s->names[s->chan[c]];
+		size_t need = strlen(base) + 24;
+		if (need > cap) {
+			char *p = realloc(name, need);
+			if (!p) {
+				free(name);
+				return fin_fail(err, FIN_EDATA, "out of memory");
+			}
+			name = p;
+			cap = need;
+		}
+		for (lag = s->o->size; lag-- > 0;) {
+			int n = snprintf(name, cap, "%s_%zu", base, lag);
+			fin_out_field(out, name, (size_t)n);
+			if (lag || c + 1 < s->nchan || s->o->target != FIN_TARGET_NONE)
+				fin_out_char(out, ',');
+		}
+	}
+	free(name);
+	if (s->o->target != FIN_TARGET_NONE)
+		fin_out_char(out, 'y');
+	fin_out_char(out, '\n');
+	return FIN_OK;
+}
+
+/* Keeps the key fields of row number r until its window is written. */
+static int hold_keys(struct window_state *s, size_t r, const fin_row *row, fin_err *err)
+{
+	size_t slot = r % (s->ahead + 1), need = 0, i, at = 0;
+
+	for (i = 0; i < s->nkeys; i++)
+		need += row->lens[s->key[i]] + 1;
+	if (need > s->keys_cap[slot]) {
+		char *p = realloc(s->keys[slot], need);
+		if (!p)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		s->keys[slot] = p;
+		s->keys_cap[slot] = need;
+	}
+	for (i = 0; i < s->nkeys; i++) {
+		size_t n = row->lens[s->key[i]];
+		memcpy(s->keys[slot] + at, row->fields[s->key[i]], n);
+		s->keys[slot][at + n] = '\0';
+		at += n + 1;
+	}
+	s->lines[slot] = row->line;
+	return FIN_OK;
+}
+
+/* Reads the channel values of a row into v[], missing as NaN. */
+static int read_values(struct window_state *s, const char *file, const fin_row *row, double *v,
+		       fin_window_stats *st, fin_err *err)
+{
+	int gap = 0;
+	size_t c;
+
+	for (c = 0; c < s->nchan; c++) {
+		size_t col = s->chan[c];
+		char shown[200];
+
+		switch (fin_parse_double(row->fields[col], row->lens[col], &v[c])) {
+		case FIN_NUM_OK:
+			s->filled[c] = v[c];
+			break;
+		case FIN_NUM_BAD:
+			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'", file,
+					row->line, s->names[col],
+					fin_quote_field(shown, sizeof shown, row->fields[col], row->lens[col]));
+		case FIN_NUM_NA:
+			if (s->o->na == FIN_NA_ERROR)
+				return fin_fail(err, FIN_EDATA,
+						"%s:%ld: column '%s': missing value (see --na)", file,
+						row->line, s->names[col]);
+			v[c] = s->o->na == FIN_NA_FFILL ? s->filled[c] : NAN;
+			if (isnan(v[c]))
+				gap = 1;
+			else
+				st->filled++;
+			break;
+		}
+		if (s->o->transform == FIN_TF_LOGRET && v[c] <= 0)
+			return fin_fail(err, FIN_EDATA,
+					"%s:%ld: column '%s': logret needs values above 0: '%.17g'", file,
+					row->line, s->names[col], v[c]);
+	}
+	st->na_rows += gap;
+	return FIN_OK;
+}
+
+static void write_keys(struct window_state *s, size_t slot, fin_out *out)
+{
+	const char *k = s->keys[slot];
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++) {
+		size_t n = strlen(k);
+		fin_out_field(out, k, n);
+		fin_out_char(out, ',');
+		k += n + 1;
+	}
+}
+
+/* Writes the window ending at row t, whose target rows have all arrived. */
+static int emit(struct window_state *s, size_t t, const char *file, fin_out *out, fin_err *err)
+{
+	const fin_window_opts *o = s->o;
+	size_t c, k, i, n = o->size * s->nchan;
+	int last_field = o->target == FIN_TARGET_NONE;
+
+	/* Normalise every channel before writing, so that an error never
+	 * leaves half a row behind. */
+	for (c = 0; o->norm != FIN_NORM_NONE && c < s->nchan; c++) {
+		double *w = s->win + c * o->size;
+		for (k = 0; k < o->size; k++)
+			w[k] = s->z[((t + 1 - o->size + k) % s->span) * s->nchan + c];
+		if (fin_normalize(o->norm, w, o->size) != FIN_OK)
+			return fin_fail(err, FIN_EDATA,
+					"%s:%ld: --norm last: the newest value of '%s' in this window is 0",
+					file, s->lines[t % (s->ahead + 1)], s->names[s->chan[c]]);
+	}
+	write_keys(s, t % (s->ahead + 1), out);
+	for (i = 0; i < n; i++) {
+		c = i / o->size;
+		k = i % o->size;
+		if (o->norm == FIN_NORM_NONE) {
+			size_t slot = ((t + 1 - o->size + k) % s->span) * s->nchan + c;
+			fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
+		} else {
+			fin_out_double(out, s->win[i]);
+		}
+		if (i + 1 < n || !last_field)
+			fin_out_char(out, ',');
+	}
+	if (o->target != FIN_TARGET_NONE) {
+		size_t tc = o->target_channel;
+		double y = 0;
+		size_t slot = ((t + o->horizon) % s->span) * s->nchan + tc;
+		if (o->target == FIN_TARGET_NEXT && s->txt) {
+			fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
+			fin_out_char(out, '\n');
+			return FIN_OK;
+		}
+		if (o->target == FIN_TARGET_NEXT)
+			y = s->z[slot];
+		else
+			for (i = 1; i <= o->horizon; i++)
+				y += s->z[((t + i) % s->span) * s->nchan + tc];
+		if (o->target == FIN_TARGET_DIRECTION)
+			fin_out_char(out, y > 0 ? '1' : '0');
+		else
+			fin_out_double(out, y);
+	}
+	fin_out_char(out, '\n');
+	return FIN_OK;
+}
+
+/* Takes data row number r: transforms its values into the ring and writes
+ * the window whose target it completes, if there is one. */
+static int take_row(struct window_state *s, size_t r, const char *file, const fin_row *row,
+		    double *v, fin_out *out, fin_window_stats *st, fin_err *err)
+{
+	const fin_window_opts *o = s->o;
+	size_t c, base = (r % s->span) * s->nchan;
+	int gap = 0, rc;
+
+	/* A series has one row per time: a repeated time is refused too. */
+	if (s->nkeys && !o->unsorted &&
+	    (rc = fin_key_order_next(&s->order, file, row->line, row->fields[s->key[0]],
+				     row->lens[s->key[0]], err)) != FIN_OK)
+		return rc;
+	if ((rc = read_values(s, file, row, v, st, err)) != FIN_OK)
+		return rc;
+	for (c = 0; c < s->nchan; c++) {
+		double z = NAN;
+		if (o->transform == FIN_TF_LEVEL)
+			z = v[c];
+		else if (!isnan(v[c]) && !isnan(s->level[c]) &&
+			 fin_transform_apply(o->transform, s->level[c], v[c], &z) != FIN_OK)
+			return fin_fail(err, FIN_EDATA,
+					"%s:%ld: column '%s': ret after a value of 0 is undefined", file,
+					row->line, s->names[s->chan[c]]);
+		s->level[c] = v[c];
+		s->z[base + c] = z;
+		gap |= isnan(z);
+		if (s->txt && !isnan(z))
+			s->txtlen[base + c] = (unsigned char)fin_format_double(s->txt + (base + c) * FIN_NUM_MAX, z);
+	}
+	s->run = gap ? 0 : s->run + 1;
+	if ((rc = hold_keys(s, r, row, err)) != FIN_OK)
+		return rc;
+	if (r >= s->ahead) {
+		size_t t = r - s->ahead;
+		if (t >= s->first_end && (t - s->first_end) % o->stride == 0 && s->run >= s->span) {
+			if ((rc = emit(s, t, file, out, err)) != FIN_OK)
+				return rc;
+			st->windows++;
+		}
+	}
+	return FIN_OK;
+}
+
+int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t nchan,
+		   const size_t *key, size_t nkeys, const fin_window_opts *opts, fin_out *out,
+		   fin_window_stats *stats, fin_err *err)
+{
+	struct window_state s = { .o = opts, .names = names, .chan = chan, .key = key,
+				  .nchan = nchan, .nkeys = nkeys };
+	double *v = malloc(nchan * sizeof *v);
+	fin_row *row;
+	int rc, got;
+
+	memset(stats, 0, sizeof *stats);
+	if (nkeys)
+		fin_key_order_init(&s.order, names[key[0]], 1);
+	rc = v ? state_init(&s, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	if (rc == FIN_OK)
+		rc = write_header(&s, out, err);
+	while (rc == FIN_OK && (got = fin_input_next(in, &row, err)) != 0) {
+		if (got < 0)
+			rc = -got;
+		else
+			rc = take_row(&s, stats->rows++, fin_input_name(in), row, v, out, stats, err);
+	}
+	state_free(&s);
+	free(v);
+	if (rc != FIN_OK)
+		return rc;
+	if (stats->rows == 0)
+		return fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
+	if (stats->windows == 0)
+		return fin_fail(err, FIN_ENOROWS,
+				"%zu rows give no window: one needs %zu consecutive rows without missing values",
+				stats->rows, s.first_end + 1 + s.ahead);
+	return FIN_OK;
+}

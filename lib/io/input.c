@@ -1,0 +1,207 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/columns.h"
+#include "io/input.h"
+
+struct fin_input {
+	fin_csv **csv;
+	int *fds;
+	struct stat *files; /* of each fd, for fin_input_has_file */
+	size_t n, cur;
+	char **names;
+	size_t nnames;
+	/* a row looked at by fin_input_peek, still to be given */
+	int peeked, peek_got;
+	fin_row *peek_row;
+	fin_err peek_err;
+};
+
+static char *const stdin_path[] = { "-" };
+
+fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts *opts,
+			  fin_err *err)
+{
+	fin_input *in = calloc(1, sizeof *in);
+	size_t i;
+
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	if (!in || !(in->csv = calloc(npaths, sizeof *in->csv)) ||
+	    !(in->fds = malloc(npaths * sizeof *in->fds)) ||
+	    !(in->files = calloc(npaths, sizeof *in->files))) {
+		fin_input_close(in);
+		fin_fail(err, FIN_EUSAGE, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < npaths; i++)
+		in->fds[i] = -1;
+	in->n = npaths;
+	for (i = 0; i < npaths; i++) {
+		int fd = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY);
+		if (fd < 0) {
+			fin_fail(err, FIN_EUSAGE, "%s: %s", paths[i], strerror(errno));
+			fin_input_close(in);
+			return NULL;
+		}
+		in->fds[i] = fd;
+		if (fstat(fd, &in->files[i]) != 0)
+			in->files[i].st_mode = 0;
+		in->csv[i] = fin_csv_open(fd, paths[i], opts);
+		if (!in->csv[i]) {
+			fin_fail(err, FIN_EUSAGE, "out of memory");
+			fin_input_close(in);
+			return NULL;
+		}
+	}
+	return in;
+}
+
+void fin_input_close(fin_input *in)
+{
+	size_t i;
+
+	if (!in)
+		return;
+	for (i = 0; i < in->n; i++) {
+		fin_csv_close(in->csv[i]);
+		if (in->fds && in->fds[i] > STDIN_FILENO)
+			close(in->fds[i]);
+	}
+	free(in->csv);
+	free(in->fds);
+	free(in->files);
+	free(in);
+}
+
+int fin_input_has_file(const fin_input *in, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (S_ISREG(in->files[i].st_mode) && in->files[i].st_dev == st->st_dev &&
+		    in->files[i].st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+int fin_input_rereadable(const fin_input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->fds[i] == STDIN_FILENO || !S_ISREG(in->files[i].st_mode))
+			return 0;
+	return 1;
+}
+
+int fin_input_same_files(const fin_input *a, const fin_input *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		const struct stat *x = &a->files[i], *y = &b->files[i];
+		if (x->st_dev != y->st_dev || x->st_ino != y->st_ino || x->st_size != y->st_size ||
+		    x->st_mtim.tv_sec != y->st_mtim.tv_sec || x->st_mtim.tv_nsec != y->st_mtim.tv_nsec)
+			return 0;
+	}
+	return 1;
+}
+
+int fin_input_is_tty(const fin_input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->fds[i] == STDIN_FILENO && isatty(STDIN_FILENO))
+			return 1;
+	return 0;
+}
+
+int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err)
+{
+	int rc = in->names ? FIN_OK : fin_csv_header(in->csv[0], &in->names, &in->nnames, err);
+
+	if (rc == FIN_OK)
+		rc = fin_columns_check_unique(in->names, in->nnames, fin_csv_name(in->csv[0]), err);
+	if (rc == FIN_OK) {
+		*names = in->names;
+		*n = in->nnames;
+	}
+	return rc;
+}
+
+void fin_input_columns(const fin_input *in, char ***names, size_t *n)
+{
+	*names = in->names;
+	*n = in->nnames;
+}
+
+/* Moves to the next input and checks that its header matches the first. */
+static int next_file(fin_input *in, fin_err *err)
+{
+	fin_csv *c = in->csv[++in->cur];
+	char **names;
+	size_t n, i;
+	int rc = fin_csv_header(c, &names, &n, err);
+
+	if (rc == FIN_ENOROWS)
+		return FIN_OK; /* an empty later file adds no rows */
+	if (rc != FIN_OK)
+		return rc;
+	if (n != in->nnames)
+		return fin_fail(err, FIN_EDATA, "%s:1: %zu columns, but %s has %zu", fin_csv_name(c),
+				n, fin_csv_name(in->csv[0]), in->nnames);
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], in->names[i]) != 0)
+			return fin_fail(err, FIN_EDATA, "%s:1: column %zu is '%s', but in %s it is '%s'",
+					fin_csv_name(c), i + 1, names[i], fin_csv_name(in->csv[0]),
+					in->names[i]);
+	return FIN_OK;
+}
+
+int fin_input_next(fin_input *in, fin_row **row, fin_err *err)
+{
+	if (in->peeked) {
+		in->peeked = 0;
+		*row = in->peek_row;
+		if (in->peek_got < 0 && err)
+			*err = in->peek_err;
+		return in->peek_got;
+	}
+	for (;;) {
+		int got = fin_csv_next(in->csv[in->cur], row, err);
+		int rc;
+
+		if (got != 0 || in->cur + 1 == in->n)
+			return got;
+		rc = next_file(in, err);
+		if (rc != FIN_OK)
+			return -rc;
+	}
+}
+
+int fin_input_peek(fin_input *in, fin_row **row, fin_err *err)
+{
+	if (!in->peeked) {
+		in->peek_got = fin_input_next(in, &in->peek_row, &in->peek_err);
+		in->peeked = 1;
+	}
+	*row = in->peek_row;
+	if (in->peek_got < 0 && err)
+		*err = in->peek_err;
+	return in->peek_got;
+}
+
+const char *fin_input_name(const fin_input *in)
+{
+	return fin_csv_name(in->csv[in->cur]);
+}

@@ -1,0 +1,475 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "io/numio.h"
+#include "nn/net.h"
+
+enum { MAX_ARGS = 4, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
+
+/* One layer of an architecture string: name(arg,...). */
+struct spec {
+	char text[200]; /* for messages: escaped and cut short */
+	char name[32];
+	char args[MAX_ARGS][32];
+	size_t nargs;
+};
+
+static int parse_spec(const char **p, struct spec *s, size_t index, fin_err *err)
+{
+	const char *q = *p, *start = *p, *end = *p;
+	size_t len;
+
+	memset(s, 0, sizeof *s);
+	/* The layer's whole text first, so that every message can quote it. */
+	while (*end && !isspace((unsigned char)*end) && *end != '(')
+		end++;
+	if (*end == '(')
+		while (*end && *end != ')')
+			end++;
+	end += *end == ')';
+	fin_quote_field(s->text, sizeof s->text, start, (size_t)(end - start));
+	while (*q && !isspace((unsigned char)*q) && *q != '(')
+		q++;
+	len = (size_t)(q - start);
+	if (len == 0 || len >= sizeof s->name)
+		return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': expected a layer name", index,
+				s->text);
+	memcpy(s->name, start, len);
+	if (*q == '(') {
+		const char *arg = ++q;
+		for (;; q++) {
+			if (*q == ',' || *q == ')') {
+				size_t n = (size_t)(q - arg);
+				if (s->nargs == MAX_ARGS || n == 0 || n >= sizeof s->args[0])
+					return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': bad arguments",
+							index, s->text);
+				memcpy(s->args[s->nargs++], arg, n);
+				arg = q + 1;
+				if (*q == ')')
+					break;
+			} else if (!*q) {
+				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': missing ')'", index,
+						s->text);
+			} else if (isspace((unsigned char)*q)) {
+				return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': blank inside ( )",
+						index, s->text);
+			}
+		}
+		q++;
+	}
+	*p = q;
+	return FIN_OK;
+}
+
+static int parse_count(const char *s, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!isdigit((unsigned char)s[0]) || *end || v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* An argument of a spec, escaped for a message. */
+static const char *shown(char *buf, size_t len, const char *arg)
+{
+	return fin_quote_field(buf, len, arg, strlen(arg));
+}
+
+/* The most values the layer holds for one sample: its output, a conv1d's
+ * columns, a recurrent layer's gates at every step. The shape it receives
+ * is within FIN_NET_MAX_WIDTH, so none of these products overflows. */
+static size_t layer_width(const fin_layer *l)
+{
+	size_t width = l->out_c * l->out_t;
+
+	if (l->kind == FIN_L_CONV1D && l->out_t * l->in_c * l->kernel > width)
+		width = l->out_t * l->in_c * l->kernel;
+	if (fin_layer_gates(l) && l->in_t * fin_layer_gates(l) * l->units > width)
+		width = l->in_t * fin_layer_gates(l) * l->units;
+	return width;
+}
+
+/* Fills one layer from its spec and the shape it receives. */
+static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c, size_t t,
+		      fin_err *err)
+{
+	char arg[200];
+	size_t i;
+	int a;
+
+#define BAD(...) fin_fail(err, FIN_EUSAGE, "layer %zu '%s': " __VA_ARGS__)
+	memset(l, 0, sizeof *l);
+	l->in_c = c;
+	l->in_t = t;
+	l->out_c = c;
+	l->out_t = t;
+	if (strcmp(s->name, "dense") == 0) {
+		l->kind = FIN_L_DENSE;
+		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units))
+			return BAD("expected dense(units[,activation]) with 1 to %d units", index,
+				   s->text, MAX_UNITS);
+		if (s->nargs == 2 && (a = fin_act_parse(s->args[1])) < 0)
+			return BAD("unknown activation '%s'", index, s->text,
+				   shown(arg, sizeof arg, s->args[1]));
+		l->act = s->nargs == 2 ? (enum fin_act)a : FIN_ACT_LINEAR;
+		l->out_c = l->units;
+		l->out_t = 1;
+		l->nweights = l->units * c * t;
+		l->nbiases = l->units;
+	} else if (strcmp(s->name, "conv1d") == 0) {
+		l->kind = FIN_L_CONV1D;
+		if (s->nargs < 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
+		    parse_count(s->args[1], MAX_KERNEL, &l->kernel))
+			return BAD("expected conv1d(filters,kernel[,activation][,same|valid]) with 1 "
+				   "to %d filters and a kernel of 1 to %d", index, s->text, MAX_UNITS,
+				   MAX_KERNEL);
+		for (i = 2; i < s->nargs; i++) {
+			if (strcmp(s->args[i], "same") == 0)
+				l->same = 1;
+			else if (strcmp(s->args[i], "valid") == 0)
+				l->same = 0;
+			else if ((a = fin_act_parse(s->args[i])) >= 0)
+				l->act = (enum fin_act)a;
+			else
+				return BAD("unknown option '%s'", index, s->text,
+					   shown(arg, sizeof arg, s->args[i]));
+		}
+		if (l->same && l->kernel % 2 == 0)
+			return BAD("'same' padding needs an odd kernel", index, s->text);
+		if (!l->same && l->kernel > t)
+			return BAD("a kernel of %zu needs at least %zu time steps, and it gets %zu",
+				   index, s->text, l->kernel, l->kernel, t);
+		l->out_c = l->units;
+		l->out_t = l->same ? t : t - l->kernel + 1;
+		l->nweights = l->units * c * l->kernel;
+		l->nbiases = l->units;
+	} else if (strcmp(s->name, "maxpool") == 0 || strcmp(s->name, "avgpool") == 0) {
+		l->kind = s->name[0] == 'm' ? FIN_L_MAXPOOL : FIN_L_AVGPOOL;
+		l->kernel = 2;
+		if (s->nargs > 1 || (s->nargs == 1 && parse_count(s->args[0], MAX_KERNEL, &l->kernel)))
+			return BAD("expected %s(width) with a width of 1 to %d", index, s->text, s->name,
+				   MAX_KERNEL);
+		if (l->kernel > t)
+			return BAD("a width of %zu needs at least %zu time steps, and it gets %zu",
+				   index, s->text, l->kernel, l->kernel, t);
+		l->out_t = t / l->kernel;
+	} else if (strcmp(s->name, "lstm") == 0 || strcmp(s->name, "gru") == 0) {
+		l->kind = s->name[0] == 'l' ? FIN_L_LSTM : FIN_L_GRU;
+		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
+		    (s->nargs == 2 && strcmp(s->args[1], "seq") != 0))
+			return BAD("expected %s(units[,seq]) with 1 to %d units", index, s->text, s->name,
+				   MAX_UNITS);
+		l->seq = s->nargs == 2;
+		l->out_c = l->units;
+		l->out_t = l->seq ? t : 1;
+		l->nweights = fin_layer_gates(l) * l->units * (c + l->units);
+		l->nbiases = 2 * fin_layer_gates(l) * l->units;
+	} else if (strcmp(s->name, "flatten") == 0) {
+		l->kind = FIN_L_FLATTEN;
+		if (s->nargs)
+			return BAD("flatten takes no arguments", index, s->text);
+		l->out_c = c * t;
+		l->out_t = 1;
+	} else if (strcmp(s->name, "dropout") == 0) {
+		char *end;
+		l->kind = FIN_L_DROPOUT;
+		l->rate = s->nargs == 1 ? strtof(s->args[0], &end) : -1;
+		if (s->nargs != 1 || *end || !(l->rate >= 0 && l->rate < 1))
+			return BAD("expected dropout(p) with 0 <= p < 1", index, s->text);
+	} else if ((a = fin_act_parse(s->name)) >= 0) {
+		l->kind = FIN_L_ACT;
+		l->act = (enum fin_act)a;
+		if (s->nargs)
+			return BAD("an activation takes no arguments", index, s->text);
+	} else {
+		return BAD("unknown layer", index, s->text);
+	}
+	if (l->act == FIN_ACT_SOFTMAX && l->out_t != 1)
+		return BAD("softmax needs a flat input (add flatten before it)", index, s->text);
+	if (layer_width(l) > FIN_NET_MAX_WIDTH)
+		return BAD("%zu values per sample, more than %zu", index, s->text, layer_width(l),
+			   FIN_NET_MAX_WIDTH);
+#undef BAD
+	return FIN_OK;
+}
+
+int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err)
+{
+	const char *p = arch;
+	size_t c = in_c, t = in_t, cap = 0;
+	int rc;
+
+	memset(net, 0, sizeof *net);
+	if (in_c == 0 || in_t == 0 || in_c > FIN_NET_MAX_WIDTH / in_t)
+		return fin_fail(err, FIN_EUSAGE, "a sample of [%zu][%zu] values: a network takes 1 to %zu",
+				in_c, in_t, FIN_NET_MAX_WIDTH);
+	net->in_c = in_c;
+	net->in_t = in_t;
+	for (;;) {
+		struct spec s;
+		fin_layer *l;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if ((rc = parse_spec(&p, &s, net->nlayers + 1, err)) != FIN_OK)
+			goto fail;
+		if (net->nlayers == cap) {
+			fin_layer *grown = realloc(net->layers, (cap = cap ? 2 * cap : 8) * sizeof *grown);
+			if (!grown) {
+				rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+				goto fail;
+			}
+			net->layers = grown;
+		}
+		l = &net->layers[net->nlayers];
+		if ((rc = make_layer(l, &s, net->nlayers + 1, c, t, err)) != FIN_OK)
+			goto fail;
+		net->nlayers++;
+		if (l->nweights + l->nbiases > FIN_NET_MAX_PARAMS - net->nparams) {
+			rc = fin_fail(err, FIN_EUSAGE,
+				      "layer %zu '%s': the network has more than %zu parameters",
+				      net->nlayers, s.text, FIN_NET_MAX_PARAMS);
+			goto fail;
+		}
+		l->w = net->nparams;
+		l->b = l->w + l->nweights;
+		net->nparams += l->nweights + l->nbiases;
+		c = l->out_c;
+		t = l->out_t;
+	}
+	if (net->nlayers == 0) {
+		rc = fin_fail(err, FIN_EUSAGE, "the architecture has no layers");
+		goto fail;
+	}
+	net->out_size = c * t;
+	net->params = calloc(net->nparams ? net->nparams : 1, sizeof *net->params);
+	net->grads = calloc(net->nparams ? net->nparams : 1, sizeof *net->grads);
+	net->act = calloc(net->nlayers + 1, sizeof *net->act);
+	net->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!net->params || !net->grads || !net->act || !net->rng) {
+		rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+		goto fail;
+	}
+	return FIN_OK;
+fail:
+	fin_net_free(net);
+	return rc;
+}
+
+void fin_net_free(fin_net *net)
+{
+	size_t i;
+
+	for (i = 0; i < net->nlayers; i++) {
+		fin_layer_release(&net->layers[i]);
+		if (net->act && net->act[i + 1])
+			free((float *)net->act[i + 1]);
+	}
+	free(net->layers);
+	free(net->params);
+	free(net->grads);
+	free(net->act);
+	free(net->dbuf[0]);
+	free(net->dbuf[1]);
+	if (net->rng)
+		gsl_rng_free(net->rng);
+	memset(net, 0, sizeof *net);
+}
+
+const char *fin_net_preset(const char *name, size_t outputs, size_t bottleneck, char *buf,
+			   size_t len)
+{
+	if (strcmp(name, "autoencoder") == 0)
+		snprintf(buf, len, "dense(32,relu) dense(%zu) dense(32,relu) dense(%zu)", bottleneck,
+			 outputs);
+	else if (strcmp(name, "cnn") == 0)
+		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "mlp") == 0)
+		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "lstm") == 0 || strcmp(name, "gru") == 0)
+		snprintf(buf, len, "%s(64) dense(%zu)", name, outputs);
+	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
+		 strcmp(name, "softmax") == 0)
+		snprintf(buf, len, "dense(%zu)", outputs);
+	else
+		return NULL;
+	return buf;
+}
+
+/* Layers with weights, after which --dropout goes. */
+static int has_weights(const char *s)
+{
+	return strncmp(s, "dense(", 6) == 0 || strncmp(s, "conv1d(", 7) == 0 ||
+	       strncmp(s, "lstm(", 5) == 0 || strncmp(s, "gru(", 4) == 0;
+}
+
+int fin_net_with_dropout(const char *arch, float p, char *buf, size_t len)
+{
+	const char *s, *last = NULL;
+	size_t at = 0;
+
+	for (s = arch; *s; s++)
+		if ((s == arch || s[-1] == ' ') && has_weights(s))
+			last = s;
+	buf[0] = '\0';
+	for (s = arch; *s;) {
+		const char *end = strchr(s, ' ');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		int w = snprintf(buf + at, len - at, "%s%.*s", at ? " " : "", (int)n, s);
+		if (w < 0 || (size_t)w >= len - at)
+			return -1;
+		at += (size_t)w;
+		if (s != last && has_weights(s)) {
+			w = snprintf(buf + at, len - at, " dropout(%g)", (double)p);
+			if (w < 0 || (size_t)w >= len - at)
+				return -1;
+			at += (size_t)w;
+		}
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return 0;
+}
+
+int fin_net_arch(const fin_net *net, char *buf, size_t len)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		const char *sep = i ? " " : "";
+		int n = 0;
+		switch (l->kind) {
+		case FIN_L_DENSE:
+			n = snprintf(buf + at, len - at, "%sdense(%zu,%s)", sep, l->units,
+				     fin_act_name(l->act));
+			break;
+		case FIN_L_CONV1D:
+			n = snprintf(buf + at, len - at, "%sconv1d(%zu,%zu,%s,%s)", sep, l->units,
+				     l->kernel, fin_act_name(l->act), l->same ? "same" : "valid");
+			break;
+		case FIN_L_MAXPOOL:
+		case FIN_L_AVGPOOL:
+			n = snprintf(buf + at, len - at, "%s%s(%zu)", sep,
+				     l->kind == FIN_L_MAXPOOL ? "maxpool" : "avgpool", l->kernel);
+			break;
+		case FIN_L_LSTM:
+		case FIN_L_GRU:
+			n = snprintf(buf + at, len - at, "%s%s(%zu%s)", sep,
+				     l->kind == FIN_L_LSTM ? "lstm" : "gru", l->units, l->seq ? ",seq" : "");
+			break;
+		case FIN_L_FLATTEN:
+			n = snprintf(buf + at, len - at, "%sflatten", sep);
+			break;
+		case FIN_L_DROPOUT: {
+			char rate[FIN_NUM_MAX];
+			fin_format_float(rate, l->rate);
+			n = snprintf(buf + at, len - at, "%sdropout(%s)", sep, rate);
+			break;
+		}
+		case FIN_L_ACT:
+			n = snprintf(buf + at, len - at, "%s%s", sep, fin_act_name(l->act));
+			break;
+		}
+		if (n < 0 || (size_t)n >= len - at)
+			return -1;
+		at += (size_t)n;
+	}
+	return 0;
+}
+
+int fin_net_init(fin_net *net, unsigned long seed)
+{
+	size_t i, j;
+
+	gsl_rng_set(net->rng, seed);
+	for (i = 0; i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		size_t per_unit = l->nweights / (l->units ? l->units : 1);
+		double fan_in = (double)per_unit;
+		double fan_out = (double)l->units * (l->kind == FIN_L_CONV1D ? (double)l->kernel : 1);
+		int he = l->act == FIN_ACT_RELU || l->act == FIN_ACT_LEAKY_RELU;
+
+		if (fin_layer_gates(l)) {
+			/* As PyTorch: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)). */
+			double a = 1 / sqrt((double)l->units);
+			for (j = 0; j < l->nweights + l->nbiases; j++)
+				net->params[l->w + j] = (float)gsl_ran_flat(net->rng, -a, a);
+			continue;
+		}
+		for (j = 0; j < l->nweights; j++)
+			net->params[l->w + j] =
+				he ? (float)gsl_ran_gaussian(net->rng, sqrt(2 / fan_in))
+				   : (float)gsl_ran_flat(net->rng, -sqrt(6 / (fan_in + fan_out)),
+							 sqrt(6 / (fan_in + fan_out)));
+		for (j = 0; j < l->nbiases; j++)
+			net->params[l->b + j] = 0;
+	}
+	return 0;
+}
+
+int fin_net_reserve(fin_net *net, size_t cap)
+{
+	size_t i, widest = net->in_c * net->in_t;
+
+	if (cap <= net->cap)
+		return 0;
+	for (i = 0; i < net->nlayers; i++) {
+		fin_layer *l = &net->layers[i];
+		size_t out = l->out_c * l->out_t;
+		float *a = realloc((float *)net->act[i + 1], cap * out * sizeof *a);
+		if (!a)
+			return -1;
+		net->act[i + 1] = a;
+		if (fin_layer_reserve(l, cap) != 0)
+			return -1;
+		widest = out > widest ? out : widest;
+	}
+	for (i = 0; i < 2; i++) {
+		float *d = realloc(net->dbuf[i], cap * widest * sizeof *d);
+		if (!d)
+			return -1;
+		net->dbuf[i] = d;
+	}
+	net->cap = cap;
+	return 0;
+}
+
+const float *fin_net_forward(fin_net *net, const float *x, size_t n, int training)
+{
+	size_t i;
+
+	net->act[0] = x;
+	for (i = 0; i < net->nlayers; i++)
+		fin_layer_forward(&net->layers[i], net->params, net->act[i], (float *)net->act[i + 1], n,
+				  training, net->rng);
+	return net->act[net->nlayers];
+}
+
+void fin_net_backward(fin_net *net, const float *dout, float *dx, size_t n)
+{
+	float *dy = net->dbuf[0], *next = net->dbuf[1];
+	size_t i = net->nlayers;
+
+	memcpy(dy, dout, n * net->out_size * sizeof *dy);
+	while (i-- > 0) {
+		float *dst = i ? next : dx, *swap;
+		fin_layer_backward(&net->layers[i], net->params, net->grads, net->act[i],
+				   net->act[i + 1], dy, dst, n);
+		swap = dy;
+		dy = next;
+		next = swap;
+	}
+}

@@ -1,0 +1,16 @@
+/* LSTM and GRU layers, as PyTorch's nn.LSTM and nn.GRU define them (gate
+ * order i, f, g, o and r, z, n; two bias vectors), with backpropagation
+ * through time. Every step's matrix work is one GEMM over the batch. */
+#ifndef FIN_RECURRENT_H
+#define FIN_RECURRENT_H
+
+#include <stddef.h>
+
+#include "nn/layers.h"
+
+int fin_rnn_reserve(fin_layer *l, size_t cap);
+void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n);
+void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const float *dy,
+		      float *dx, size_t n);
+
+#endif

@@ -1,0 +1,172 @@
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "features/table.h"
+#include "nn/train.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Target width per row: class indices take one value. */
+static size_t target_width(enum fin_loss loss, const fin_dataset *d)
+{
+	return loss == FIN_LOSS_SOFTMAX_CE ? 1 : d->k;
+}
+
+double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, size_t batch)
+{
+	size_t at, kw = target_width(loss, data);
+	double total = 0;
+
+	if (data->n == 0)
+		return NAN;
+	for (at = 0; at < data->n; at += batch) {
+		size_t n = data->n - at < batch ? data->n - at : batch;
+		const float *out = fin_net_forward(net, data->x + at * data->d, n, 0);
+		total += fin_loss(loss, out, data->y + at * kw, n, net->out_size, NULL) * (double)n;
+	}
+	return total / (double)data->n;
+}
+
+int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const fin_dataset *val,
+	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
+	      fin_err *err)
+{
+	size_t kw = target_width(loss, train), epoch, since_best = 0, i;
+	size_t *order = malloc(train->n * sizeof *order);
+	float *xb = malloc(o->batch * train->d * sizeof *xb);
+	float *yb = malloc(o->batch * kw * sizeof *yb);
+	float *dout = malloc(o->batch * net->out_size * sizeof *dout);
+	float *best = malloc(net->nparams * sizeof *best);
+	double best_loss = INFINITY, start = now();
+	double recent[FIN_OVERFIT_EPOCHS]; /* the last epochs' validation losses */
+	int validating = val && val->n, keep_best = validating || o->patience;
+	fin_optim opt = { 0 };
+	int rc = FIN_OK;
+
+	if (!order || !xb || !yb || !dout || !best || fin_net_reserve(net, o->batch) != 0 ||
+	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
+		goto done;
+	}
+	opt.l2 = o->l2;
+	opt.clip = o->clip;
+	for (i = 0; i < train->n; i++)
+		order[i] = i;
+	gsl_rng_set(net->rng, o->seed);
+	memcpy(best, net->params, net->nparams * sizeof *best);
+	facts->epochs = o->epochs;
+	facts->overfits = 0;
+	for (epoch = 1; epoch <= o->epochs; epoch++) {
+		fin_epoch e = { .epoch = epoch, .epochs = o->epochs };
+		double total = 0, watched;
+		size_t at;
+
+		/* Shuffling stays inside the training rows: validation rows are
+		 * the chronological tail and are never mixed in. */
+		gsl_ran_shuffle(net->rng, order, train->n, sizeof *order);
+		for (at = 0; at < train->n; at += o->batch) {
+			size_t n = train->n - at < o->batch ? train->n - at : o->batch, r;
+			const float *out;
+			for (r = 0; r < n; r++) {
+				memcpy(xb + r * train->d, train->x + order[at + r] * train->d,
+				       train->d * sizeof *xb);
+				memcpy(yb + r * kw, train->y + order[at + r] * kw, kw * sizeof *yb);
+			}
+			memset(net->grads, 0, net->nparams * sizeof *net->grads);
+			out = fin_net_forward(net, xb, n, 1);
+			total += fin_loss(loss, out, yb, n, net->out_size, dout) * (double)n;
+			fin_net_backward(net, dout, NULL, n);
+			fin_optim_step(&opt, net->params, net->grads);
+		}
+		e.train_loss = total / (double)train->n;
+		e.val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+		if (!isfinite(e.train_loss)) {
+			rc = fin_fail(err, FIN_EDATA,
+				      "epoch %zu: the loss is no longer finite (try a lower --lr or --clip)",
+				      epoch);
+			goto done;
+		}
+		watched = isnan(e.val_loss) ? e.train_loss : e.val_loss;
+		e.best = watched < best_loss;
+		if (e.best) {
+			best_loss = watched;
+			facts->best_epoch = epoch;
+			since_best = 0;
+			memcpy(best, net->params, net->nparams * sizeof *best);
+		} else {
+			since_best++;
+		}
+		e.seconds = now() - start;
+		recent[(epoch - 1) % FIN_OVERFIT_EPOCHS] = e.val_loss;
+		facts->epochs_run = epoch;
+		facts->train_loss = e.train_loss;
+		facts->val_loss = facts->last_val_loss = e.val_loss;
+		if (progress)
+			progress(ctx, &e);
+		if (o->patience && since_best >= o->patience)
+			break;
+	}
+	/* The weights of the best epoch come back, as if training had stopped
+	 * there: the epochs after it only fitted the training rows closer. */
+	facts->kept_epoch = keep_best ? facts->best_epoch : facts->epochs_run;
+	if (keep_best)
+		memcpy(net->params, best, net->nparams * sizeof *best);
+	if (validating) {
+		size_t n = facts->epochs_run < FIN_OVERFIT_EPOCHS ? facts->epochs_run
+								  : FIN_OVERFIT_EPOCHS;
+		facts->overfits = 1;
+		for (i = 0; i < n; i++)
+			facts->overfits &= recent[i] > FIN_OVERFIT_RATIO * best_loss;
+	}
+	/* The losses of the weights kept, not the running mean of an epoch. */
+	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
+	facts->val_loss = validating ? fin_evaluate(net, loss, val, o->batch) : NAN;
+done:
+	fin_optim_free(&opt);
+	free(order);
+	free(xb);
+	free(yb);
+	free(dout);
+	free(best);
+	return rc;
+}
+
+int fin_train_autoencoder(fin_model *m, const struct fin_table *t, size_t bottleneck,
+			  const fin_train_opts *o, fin_err *err)
+{
+	char arch[256];
+	float *x = NULL, *unused = NULL;
+	fin_dataset none = { 0 };
+	int rc;
+
+	if ((rc = fin_model_setup(m, t, t->rows, FIN_TASK_AUTOENCODER, NULL, 0, NULL, err)) != FIN_OK)
+		return rc;
+	m->loss = FIN_LOSS_MSE;
+	fin_net_preset("autoencoder", t->nfeat, bottleneck, arch, sizeof arch);
+	if ((rc = fin_net_build(&m->net, arch, t->in_c, t->in_t, err)) != FIN_OK)
+		return rc;
+	fin_net_init(&m->net, o->seed);
+	m->bottleneck = fin_model_find_bottleneck(&m->net);
+	if ((rc = fin_model_encode(m, t, 0, t->rows, &x, &unused, err)) == FIN_OK) {
+		fin_dataset all = { x, x, t->rows, m->nfeat, m->nfeat };
+		rc = fin_train(&m->net, m->loss, &all, &none, o, NULL, NULL, &m->facts, err);
+		m->facts.seed = o->seed;
+		m->facts.batch = o->batch;
+		m->facts.lr = o->lr;
+		m->facts.rows_train = t->rows;
+		snprintf(m->facts.optimizer, sizeof m->facts.optimizer, "%s",
+			 fin_optim_name(o->optimizer));
+	}
+	free(x);
+	free(unused);
+	return rc;
+}
