@@ -30,6 +30,13 @@ typedef struct fin_train_facts {
 	/* GAN: lr is the generator's rate; the losses are the last epoch's. */
 	double lr_d, smooth, loss_g, loss_d;
 	size_t d_steps;
+	/* Differentially private training (DP-SGD): each row's gradient
+	 * clipped to dp_clip, Gaussian noise of dp_noise * dp_clip, and the
+	 * (epsilon, delta) the accountant gives; dp_clip is 0 without it. */
+	double dp_clip, dp_noise, epsilon, delta;
+	/* Federated averaging: the round of the global model this one comes
+	 * from or is (0 outside federated training). */
+	size_t round;
 } fin_train_facts;
 
 typedef struct fin_model {

@@ -141,6 +141,14 @@ cJSON *fin_model_to_json(const fin_model *m)
 		ok = fin_json_add_float(f, "lr_d", t->lr_d) && fin_json_add_float(f, "smooth", t->smooth) &&
 		     cJSON_AddNumberToObject(f, "d_steps", (double)t->d_steps) &&
 		     fin_json_add_exact(f, "loss_g", t->loss_g) && fin_json_add_exact(f, "loss_d", t->loss_d);
+	if (ok && t->dp_clip > 0)
+		ok = fin_json_add_exact(f, "dp_clip", t->dp_clip) &&
+		     fin_json_add_exact(f, "dp_noise", t->dp_noise) &&
+		     cJSON_AddStringToObject(f, "dp_sampling", "poisson") &&
+		     fin_json_add_exact(f, "epsilon", t->epsilon) &&
+		     fin_json_add_exact(f, "delta", t->delta);
+	if (ok && t->round)
+		ok = cJSON_AddNumberToObject(f, "round", (double)t->round) != NULL;
 	if (ok && m->fit)
 		ok = cJSON_AddItemToObject(o, "fit", fin_glm_fit_to_json(m->fit));
 	ok = ok && cJSON_AddItemToObject(o, "weights", fin_json_floats(net->params, net->nparams));
@@ -248,10 +256,18 @@ static int facts_from_json(fin_train_facts *f, const cJSON *s, const fin_json_re
 	    (rc = fin_json_real_or(r, s, "smooth", 0, 1, 0, &f->smooth)) != FIN_OK ||
 	    (rc = fin_json_count_or(r, s, "d_steps", most, 0, &f->d_steps)) != FIN_OK ||
 	    (rc = fin_json_real_or(r, s, "loss_g", -DBL_MAX, DBL_MAX, NAN, &f->loss_g)) != FIN_OK ||
-	    (rc = fin_json_real_or(r, s, "loss_d", -DBL_MAX, DBL_MAX, NAN, &f->loss_d)) != FIN_OK)
+	    (rc = fin_json_real_or(r, s, "loss_d", -DBL_MAX, DBL_MAX, NAN, &f->loss_d)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "dp_clip", 0, DBL_MAX, 0, &f->dp_clip)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "dp_noise", 0, DBL_MAX, 0, &f->dp_noise)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "epsilon", 0, DBL_MAX, NAN, &f->epsilon)) != FIN_OK ||
+	    (rc = fin_json_real_or(r, s, "delta", 0, 1, NAN, &f->delta)) != FIN_OK ||
+	    (rc = fin_json_count_or(r, s, "round", most, 0, &f->round)) != FIN_OK)
 		return rc;
 	f->seed = (unsigned long)seed;
 	f->threads = (int)threads;
+	/* Private training without noise has no finite epsilon: null. */
+	if (f->dp_clip > 0 && isnan(f->epsilon))
+		f->epsilon = INFINITY;
 	return FIN_OK;
 }
 
