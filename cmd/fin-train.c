@@ -39,7 +39,8 @@ static const char usage[] =
 	"                         dense(64,relu) dense(1)'\n"
 	"      --task TASK        regression|binary|multiclass|autoencoder|gan (default: from\n"
 	"                         the target; an autoencoder and a GAN have none)\n"
-	"      --epochs N         passes over the training rows (default 100)\n"
+	"      --epochs N         passes over the training rows (default 100); 0 writes the\n"
+	"                         model untrained, as initialised\n"
 	"      --batch N          rows per update (default 32)\n"
 	"      --lr RATE          learning rate (default 0.001)\n"
 	"      --optimizer NAME   adam|adamw|sgd|rmsprop (default adam)\n"
@@ -52,7 +53,15 @@ static const char usage[] =
 	"      --patience N       stop after N epochs without a better validation loss\n"
 	"                         (default 0: never); the best epoch's weights are kept\n"
 	"                         either way\n"
-	"      --init MODEL       continue training a saved model\n"
+	"      --init MODEL       continue training a saved model, with its architecture,\n"
+	"                         scaling and encoding (a federated round: see fin-avg(1))\n"
+	"      --scale HOW        fit|none: standardise the features with the training rows'\n"
+	"                         means and deviations, or take them as they are (default fit)\n"
+	"Differentially private training (DP-SGD):\n"
+	"      --dp-clip C        clip each row's gradient to L2 norm C\n"
+	"      --dp-noise SIGMA   Gaussian noise of SIGMA * C on each batch's gradient sum\n"
+	"      --dp-epsilon E     the noise that spends epsilon E over the epochs, instead\n"
+	"      --dp-delta D       delta of the guarantee (default: 1 / (10 * training rows))\n"
 	"      --log FILE         one JSON line per epoch\n"
 	"GAN (--task gan, or --model gan):\n"
 	"      --latent N         latent values the generator starts from (default 16)\n"
@@ -82,7 +91,8 @@ static const char usage[] =
 enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
        OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
        OPT_NA, OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
-       OPT_LR_G, OPT_LR_D, OPT_UNSORTED };
+       OPT_LR_G, OPT_LR_D, OPT_UNSORTED, OPT_DP_CLIP, OPT_DP_NOISE, OPT_DP_EPSILON, OPT_DP_DELTA,
+       OPT_SCALE };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, 'y' },
@@ -105,6 +115,11 @@ static const struct option long_options[] = {
 	{ "patience", required_argument, NULL, OPT_PATIENCE },
 	{ "init", required_argument, NULL, OPT_INIT },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "dp-clip", required_argument, NULL, OPT_DP_CLIP },
+	{ "dp-noise", required_argument, NULL, OPT_DP_NOISE },
+	{ "dp-epsilon", required_argument, NULL, OPT_DP_EPSILON },
+	{ "dp-delta", required_argument, NULL, OPT_DP_DELTA },
+	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "latent", required_argument, NULL, OPT_LATENT },
 	{ "arch-g", required_argument, NULL, OPT_ARCH_G },
 	{ "arch-d", required_argument, NULL, OPT_ARCH_D },
@@ -434,7 +449,8 @@ int main(int argc, char **argv)
 	size_t vfrom, vto;
 	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
-	int val_given = 0, unsorted = 0, exact;
+	int val_given = 0, unsorted = 0, exact, scale_none = 0;
+	double dp_noise = -1, dp_epsilon = 0, dp_delta = 0;
 	fin_text_opts text = fin_text_opts_default();
 	char given[512] = { 0 };
 
@@ -477,7 +493,7 @@ int main(int argc, char **argv)
 		case OPT_MODEL: model_name = optarg; break;
 		case OPT_ARCH: arch = optarg; not_for_gan = "--arch"; break;
 		case OPT_TASK: rc = fin_cli_word("--task", optarg, fin_task_parse(optarg), &task, &err); break;
-		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o.epochs, &err); break;
+		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 0, 1000000, &o.epochs, &err); break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 20, &o.batch, &err); break;
 		case OPT_LR: rc = fin_cli_float("--lr", optarg, 1e-12, 100, &o.lr, &err); break;
 		case OPT_OPTIMIZER:
@@ -493,6 +509,26 @@ int main(int argc, char **argv)
 		case OPT_PATIENCE: not_for_gan = "--patience"; rc = fin_cli_size("--patience", optarg, 1, 1000000, &o.patience, &err); break;
 		case OPT_INIT: init = optarg; not_for_gan = "--init"; break;
 		case OPT_LOG: log_path = optarg; break;
+		case OPT_DP_CLIP:
+			not_for_gan = "--dp-clip";
+			rc = fin_cli_number("--dp-clip", optarg, 1e-12, 1e30, &o.dp_clip, &err);
+			break;
+		case OPT_DP_NOISE:
+			rc = fin_cli_number("--dp-noise", optarg, 0, 1e6, &dp_noise, &err);
+			break;
+		case OPT_DP_EPSILON:
+			rc = fin_cli_number("--dp-epsilon", optarg, 1e-6, 1e6, &dp_epsilon, &err);
+			break;
+		case OPT_DP_DELTA:
+			rc = fin_cli_number("--dp-delta", optarg, 1e-300, 0.5, &dp_delta, &err);
+			break;
+		case OPT_SCALE: {
+			static const char *const how[] = { "fit", "none" };
+			not_for_gan = "--scale";
+			rc = fin_cli_word("--scale", optarg, fin_word_index(optarg, how, 2), &scale_none,
+					  &err);
+			break;
+		}
 		case 's':
 			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, &err);
 			o.seed = seed;
@@ -545,6 +581,16 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
 	else if (model_name && !fin_net_preset(model_name, 1, 1, archbuf, sizeof archbuf))
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
+	else if (!(o.dp_clip > 0) && (dp_noise >= 0 || dp_epsilon > 0 || dp_delta > 0))
+		rc = fin_fail(&err, FIN_EUSAGE, "--dp-noise, --dp-epsilon and --dp-delta are for "
+			      "private training: give --dp-clip C");
+	else if (o.dp_clip > 0 && dp_noise >= 0 && dp_epsilon > 0)
+		rc = fin_fail(&err, FIN_EUSAGE, "give --dp-noise or --dp-epsilon, not both");
+	else if (o.dp_clip > 0 && dp_noise < 0 && !(dp_epsilon > 0))
+		rc = fin_fail(&err, FIN_EUSAGE, "--dp-clip needs the noise: --dp-noise SIGMA, or "
+			      "--dp-epsilon E to find it");
+	else if (init && scale_none)
+		rc = fin_fail(&err, FIN_EUSAGE, "--init keeps the saved model's scaling: no --scale");
 	if (rc != FIN_OK)
 		goto fail;
 	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
@@ -667,7 +713,9 @@ int main(int argc, char **argv)
 	}
 	if (task < 0)
 		task = t.y_numeric ? FIN_TASK_REGRESSION : FIN_TASK_BINARY;
-	exact = model_name && fin_glm_preset(model_name) && task != FIN_TASK_AUTOENCODER;
+	/* Private training, and a model written untrained, go by gradient. */
+	exact = model_name && fin_glm_preset(model_name) && task != FIN_TASK_AUTOENCODER &&
+		!(o.dp_clip > 0) && o.epochs > 0;
 	if (exact && !quiet)
 		note_unused(given, model_name);
 
@@ -693,6 +741,8 @@ int main(int argc, char **argv)
 						  spec.target, &err)) != FIN_OK)
 				goto fail;
 		}
+		if (scale_none)
+			fin_model_unscaled(&m);
 		/* The model reads the input columns as the table did. */
 		m.enc = t.enc;
 		memset(&t.enc, 0, sizeof t.enc);

@@ -112,8 +112,9 @@ int fin_layer_reserve(fin_layer *l, size_t cap)
 		return fin_rnn_reserve(l, cap);
 	case FIN_L_CONV1D:
 		l->cols = malloc(cap * l->out_t * l->in_c * l->kernel * sizeof *l->cols);
+		l->dxw = malloc(cap * l->out_t * l->in_c * l->kernel * sizeof *l->dxw);
 		l->tmp = malloc(cap * l->out_t * l->units * sizeof *l->tmp);
-		return l->cols && l->tmp ? 0 : -1;
+		return l->cols && l->dxw && l->tmp ? 0 : -1;
 	case FIN_L_MAXPOOL:
 		l->arg = malloc(cap * l->out_c * l->out_t * sizeof *l->arg);
 		return l->arg ? 0 : -1;
@@ -137,7 +138,9 @@ void fin_layer_release(fin_layer *l)
 	free(l->c);
 	free(l->dgx);
 	free(l->dgh);
+	free(l->dxw);
 	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
+	l->dxw = NULL;
 	l->arg = NULL;
 }
 
@@ -239,9 +242,8 @@ static void conv_backward(fin_layer *l, const float *p, float *g, const float *d
 		}
 	fin_gemm(1, 0, l->units, ck, rows, 1, l->tmp, l->units, l->cols, ck, 1, g + l->w, ck);
 	if (dx) {
-		/* cols is not needed after the weight gradient: reuse it. */
-		fin_gemm(0, 0, rows, ck, l->units, 1, l->tmp, l->units, p + l->w, ck, 0, l->cols, ck);
-		col2im(l, l->cols, dx, n);
+		fin_gemm(0, 0, rows, ck, l->units, 1, l->tmp, l->units, p + l->w, ck, 0, l->dxw, ck);
+		col2im(l, l->dxw, dx, n);
 	}
 }
 
@@ -359,6 +361,63 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 		if (dx)
 			for (i = 0; i < n * d; i++)
 				dx[i] = l->masked ? dy[i] * l->mask[i] : dy[i];
+		break;
+	}
+}
+
+static double sum_sq(const float *v, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += (double)v[i] * v[i];
+	return s;
+}
+
+size_t fin_layer_row_work(const fin_layer *l)
+{
+	if (l->kind == FIN_L_CONV1D)
+		return l->units * l->in_c * l->kernel;
+	if (l->kind == FIN_L_LSTM || l->kind == FIN_L_GRU)
+		return fin_rnn_row_work(l);
+	return 0;
+}
+
+void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy, size_t n,
+			    float *work, double *sq)
+{
+	size_t in = l->in_c * l->in_t, ck = l->in_c * l->kernel, s, f, t;
+
+	switch (l->kind) {
+	case FIN_L_DENSE:
+		/* The gradient of a dense layer for one sample is dy x^T (and dy
+		 * for the biases): its squared norm is |x|^2 |dy|^2 + |dy|^2. */
+		for (s = 0; s < n; s++)
+			sq[s] += (sum_sq(x + s * in, in) + 1) * sum_sq(dy + s * l->units, l->units);
+		break;
+	case FIN_L_CONV1D:
+		/* backward left the output gradients in tmp, [n * out_t][units],
+		 * next to the input columns of the forward pass in cols. */
+		for (s = 0; s < n; s++) {
+			const float *ds = l->tmp + s * l->out_t * l->units;
+			double bias = 0;
+			fin_gemm(1, 0, l->units, ck, l->out_t, 1, ds, l->units,
+				 l->cols + s * l->out_t * ck, ck, 0, work, ck);
+			for (f = 0; f < l->units; f++) {
+				double b = 0;
+				for (t = 0; t < l->out_t; t++)
+					b += ds[t * l->units + f];
+				bias += b * b;
+			}
+			sq[s] += sum_sq(work, l->units * ck) + bias;
+		}
+		break;
+	case FIN_L_LSTM:
+	case FIN_L_GRU:
+		fin_rnn_row_sq_norms(l, n, work, sq);
+		break;
+	default:
 		break;
 	}
 }

@@ -56,6 +56,9 @@ typedef struct fin_layer {
 	float *h;                /* [T+1][n][units] hidden states, h[0] = 0 */
 	float *c;                /* lstm: [T+1][n][units] cell states; gru: [T][n][units] W_hn h + b_hn */
 	float *dgx, *dgh;        /* [T][n][G*units] gradients at the gates' inputs */
+	float *dxw;              /* conv1d, lstm, gru: dLoss/dx before it is laid out, so
+				  * that backward leaves the forward pass's values as they
+				  * were and may run again (per-row clipping runs it twice) */
 } fin_layer;
 
 const char *fin_act_name(enum fin_act a);
@@ -74,6 +77,17 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
  * writes dLoss/dx into dx unless dx is NULL. x and y are the forward pass's. */
 void fin_layer_backward(fin_layer *l, const float *params, float *grads, const float *x,
 			const float *y, float *dy, float *dx, size_t n);
+
+/* After fin_layer_backward of n samples, with dy as that call left it,
+ * adds to sq[s] the squared L2 norm of sample s's own gradient of the
+ * layer's parameters (its share of what backward added into grads): for
+ * dense layers from the layer's inputs and output gradients, (|x_s|^2 + 1)
+ * |dy_s|^2, without forming the gradient; for conv1d, lstm and gru layers
+ * by forming each sample's gradient in work, fin_layer_row_work(l)
+ * floats. */
+void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy, size_t n,
+			    float *work, double *sq);
+size_t fin_layer_row_work(const fin_layer *l);
 
 /* Gates per unit of a recurrent layer: 4 for lstm, 3 for gru. */
 size_t fin_layer_gates(const fin_layer *l);

@@ -121,6 +121,18 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 	return FIN_OK;
 }
 
+void fin_model_unscaled(fin_model *m)
+{
+	size_t j;
+
+	for (j = 0; j < m->nfeat; j++) {
+		m->mean[j] = 0;
+		m->sd[j] = 1;
+	}
+	m->y_mean = 0;
+	m->y_sd = 1;
+}
+
 void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out)
 {
 	size_t i, j;

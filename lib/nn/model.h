@@ -34,6 +34,8 @@ typedef struct fin_train_facts {
 	 * clipped to dp_clip, Gaussian noise of dp_noise * dp_clip, and the
 	 * (epsilon, delta) the accountant gives; dp_clip is 0 without it. */
 	double dp_clip, dp_noise, epsilon, delta;
+	size_t dp_steps;    /* of this run only, not kept in the file: the noisy steps taken */
+	double dp_clipped;  /* of this run only: the share of row gradients clipped */
 	/* Federated averaging: the round of the global model this one comes
 	 * from or is (0 outside federated training). */
 	size_t round;
@@ -72,6 +74,10 @@ void fin_model_free(fin_model *m);
 struct fin_table;
 int fin_model_setup(fin_model *m, const struct fin_table *t, size_t ntrain, enum fin_task task,
 		    char *const *keys, size_t nkeys, const char *target, fin_err *err);
+
+/* Drops the standardisation fin_model_setup fitted: features (and a
+ * regression target) are then taken as they are, mean 0 and scale 1. */
+void fin_model_unscaled(fin_model *m);
 
 /* Standardises n rows of raw features into out ([n][nfeat]). */
 void fin_model_scale(const fin_model *m, const float *raw, size_t n, float *out);

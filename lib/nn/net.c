@@ -473,3 +473,35 @@ void fin_net_backward(fin_net *net, const float *dout, float *dx, size_t n)
 		next = swap;
 	}
 }
+
+void fin_net_backward_rows(fin_net *net, const float *dout, size_t n, float *grads, float *work,
+			   double *sq)
+{
+	float *dy = net->dbuf[0], *next = net->dbuf[1];
+	size_t i = net->nlayers;
+
+	memcpy(dy, dout, n * net->out_size * sizeof *dy);
+	while (i-- > 0) {
+		fin_layer *l = &net->layers[i];
+		float *swap;
+		fin_layer_backward(l, net->params, grads, net->act[i], net->act[i + 1], dy,
+				   i ? next : NULL, n);
+		/* dy now holds the gradient at the layer's output before its
+		 * activation, which the layer's weights produced. */
+		fin_layer_row_sq_norms(l, net->act[i], dy, n, work, sq);
+		swap = dy;
+		dy = next;
+		next = swap;
+	}
+}
+
+size_t fin_net_row_work(const fin_net *net)
+{
+	size_t most = 1, i;
+
+	for (i = 0; i < net->nlayers; i++) {
+		size_t w = fin_layer_row_work(&net->layers[i]);
+		most = w > most ? w : most;
+	}
+	return most;
+}

@@ -70,4 +70,14 @@ const float *fin_net_forward(fin_net *net, const float *x, size_t n, int trainin
  * into net->grads; writes dLoss/dx into dx unless it is NULL. */
 void fin_net_backward(fin_net *net, const float *dout, float *dx, size_t n);
 
+/* Per-row gradients, for differentially private training: back-propagates
+ * dout as fin_net_backward does, but into grads (nparams floats, added
+ * into) instead of net->grads, and adds to sq[s] the squared L2 norm of
+ * sample s's own gradient of every parameter; work holds
+ * fin_net_row_work(net) floats. The forward pass's values stay as they
+ * were, so that fin_net_backward may follow on the same pass. */
+void fin_net_backward_rows(fin_net *net, const float *dout, size_t n, float *grads, float *work,
+			   double *sq);
+size_t fin_net_row_work(const fin_net *net);
+
 #endif

@@ -40,7 +40,8 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 	l->dgx = malloc(steps * p.GH * sizeof *l->dgx);
 	l->dgh = l->kind == FIN_L_GRU ? malloc(steps * p.GH * sizeof *l->dgh) : NULL;
 	l->tmp = malloc(2 * cap * p.H * sizeof *l->tmp);
-	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp &&
+	l->dxw = malloc(steps * p.C * sizeof *l->dxw);
+	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw &&
 			       (l->kind == FIN_L_LSTM || l->dgh)
 		       ? 0
 		       : -1;
@@ -214,12 +215,61 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 	sum_rows(grads + p.b_ih, l->dgx, p.T * N, p.GH);
 	sum_rows(grads + p.b_hh, dgh, p.T * N, p.GH);
 	if (dx) {
-		/* xt is not needed any more: it takes the time-major dx. */
-		fin_gemm(0, 0, p.T * N, p.C, p.GH, 1, l->dgx, p.GH, params + p.w_ih, p.C, 0, l->xt,
+		fin_gemm(0, 0, p.T * N, p.C, p.GH, 1, l->dgx, p.GH, params + p.w_ih, p.C, 0, l->dxw,
 			 p.C);
 		for (s = 0; s < N; s++)
 			for (j = 0; j < p.C; j++)
 				for (t = 0; t < p.T; t++)
-					dx[(s * p.C + j) * p.T + t] = l->xt[(t * N + s) * p.C + j];
+					dx[(s * p.C + j) * p.T + t] = l->dxw[(t * N + s) * p.C + j];
+	}
+}
+
+size_t fin_rnn_row_work(const fin_layer *l)
+{
+	struct rnn_params p = shape_of(l);
+
+	return p.GH * (p.C > p.H ? p.C : p.H) + p.GH;
+}
+
+static double sum_sq(const float *v, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += (double)v[i] * v[i];
+	return s;
+}
+
+/* Sample s's gradient is the backward pass's sums over steps and samples
+ * taken over its steps alone: its rows of the time-major buffers, N rows
+ * apart. */
+void fin_rnn_row_sq_norms(const fin_layer *l, size_t n, float *work, double *sq)
+{
+	struct rnn_params p = shape_of(l);
+	const float *dgh = l->kind == FIN_L_GRU ? l->dgh : l->dgx;
+	float *bias = work + p.GH * (p.C > p.H ? p.C : p.H);
+	size_t N = n, s, t, k;
+
+	for (s = 0; s < N; s++) {
+		double total;
+		fin_gemm(1, 0, p.GH, p.C, p.T, 1, l->dgx + s * p.GH, N * p.GH, l->xt + s * p.C,
+			 N * p.C, 0, work, p.C);
+		total = sum_sq(work, p.GH * p.C);
+		fin_gemm(1, 0, p.GH, p.H, p.T, 1, dgh + s * p.GH, N * p.GH, l->h + s * p.H, N * p.H,
+			 0, work, p.H);
+		total += sum_sq(work, p.GH * p.H);
+		for (k = 0; k < p.GH; k++)
+			bias[k] = 0;
+		for (t = 0; t < p.T; t++)
+			for (k = 0; k < p.GH; k++)
+				bias[k] += l->dgx[(t * N + s) * p.GH + k];
+		total += sum_sq(bias, p.GH);
+		for (k = 0; k < p.GH; k++)
+			bias[k] = 0;
+		for (t = 0; t < p.T; t++)
+			for (k = 0; k < p.GH; k++)
+				bias[k] += dgh[(t * N + s) * p.GH + k];
+		sq[s] += total + sum_sq(bias, p.GH);
 	}
 }

@@ -13,4 +13,8 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const float *dy,
 		      float *dx, size_t n);
 
+/* See fin_layer_row_sq_norms and fin_layer_row_work. */
+void fin_rnn_row_sq_norms(const fin_layer *l, size_t n, float *work, double *sq);
+size_t fin_rnn_row_work(const fin_layer *l);
+
 #endif

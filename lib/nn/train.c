@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "features/table.h"
+#include "nn/dp_sgd.h"
 #include "nn/train.h"
 
 static double now(void)
@@ -36,6 +37,72 @@ double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, s
 	return total / (double)data->n;
 }
 
+/* Copies rows idx[0..n) of data into x and y. */
+static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t n, float *x,
+		   float *y)
+{
+	size_t r;
+
+	for (r = 0; r < n; r++) {
+		memcpy(x + r * data->d, data->x + idx[r] * data->d, data->d * sizeof *x);
+		memcpy(y + r * kw, data->y + idx[r] * kw, kw * sizeof *y);
+	}
+}
+
+/* One epoch of plain minibatch SGD over a shuffled order: the mean loss. */
+static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
+			const fin_train_opts *o, size_t *order, float *xb, float *yb, float *dout,
+			fin_optim *opt)
+{
+	double total = 0;
+	size_t at;
+
+	/* Shuffling stays inside the training rows: validation rows are the
+	 * chronological tail and are never mixed in. */
+	gsl_ran_shuffle(net->rng, order, train->n, sizeof *order);
+	for (at = 0; at < train->n; at += o->batch) {
+		size_t n = train->n - at < o->batch ? train->n - at : o->batch;
+		const float *out;
+		gather(train, kw, order + at, n, xb, yb);
+		memset(net->grads, 0, net->nparams * sizeof *net->grads);
+		out = fin_net_forward(net, xb, n, 1);
+		total += fin_loss(loss, out, yb, n, net->out_size, dout) * (double)n;
+		fin_net_backward(net, dout, NULL, n);
+		fin_optim_step(opt, net->params, net->grads);
+	}
+	return total / (double)train->n;
+}
+
+/* One epoch of DP-SGD: as many Poisson batches as an epoch has steps;
+ * the mean loss of the rows drawn, or -1 when out of memory. */
+static double dp_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
+		       const fin_train_opts *o, fin_dp_sgd *dp, size_t *idx, float **xb,
+		       float **yb, size_t *cap, fin_optim *opt)
+{
+	size_t steps = fin_dp_steps_per_epoch(train->n, o->batch), seen = 0, step;
+	double total = 0;
+
+	for (step = 0; step < steps; step++) {
+		size_t n = fin_dp_sample(dp, net->rng, train->n, idx);
+		if (n > *cap) {
+			float *x = realloc(*xb, n * train->d * sizeof *x), *y;
+			if (x)
+				*xb = x;
+			y = x ? realloc(*yb, n * kw * sizeof *y) : NULL;
+			if (!y)
+				return -1;
+			*yb = y;
+			*cap = n;
+		}
+		gather(train, kw, idx, n, *xb, *yb);
+		if (fin_dp_gradient(dp, net, loss, *xb, *yb, n, net->rng, &total) != 0)
+			return -1;
+		fin_optim_step(opt, net->params, net->grads);
+		seen += n;
+	}
+	return seen ? total / (double)seen : 0;
+}
+
 int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const fin_dataset *val,
 	      const fin_train_opts *o, fin_epoch_fn progress, void *ctx, fin_train_facts *facts,
 	      fin_err *err)
@@ -50,10 +117,14 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	double recent[FIN_OVERFIT_EPOCHS]; /* the last epochs' validation losses */
 	int validating = val && val->n, keep_best = validating || o->patience;
 	fin_optim opt = { 0 };
-	int rc = FIN_OK;
+	fin_dp_sgd dp = { 0 };
+	size_t cap = o->batch;
+	int rc = FIN_OK, private = o->dp_clip > 0;
 
 	if (!order || !xb || !yb || !dout || !best || fin_net_reserve(net, o->batch) != 0 ||
-	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0) {
+	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0 ||
+	    (private &&
+	     fin_dp_sgd_init(&dp, net, o->dp_clip, o->dp_noise, train->n, o->batch) != 0)) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
 		goto done;
 	}
@@ -65,29 +136,21 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	memcpy(best, net->params, net->nparams * sizeof *best);
 	facts->epochs = o->epochs;
 	facts->overfits = 0;
+	facts->last_val_loss = NAN;
 	for (epoch = 1; epoch <= o->epochs; epoch++) {
 		fin_epoch e = { .epoch = epoch, .epochs = o->epochs };
-		double total = 0, watched;
-		size_t at;
+		double watched;
 
-		/* Shuffling stays inside the training rows: validation rows are
-		 * the chronological tail and are never mixed in. */
-		gsl_ran_shuffle(net->rng, order, train->n, sizeof *order);
-		for (at = 0; at < train->n; at += o->batch) {
-			size_t n = train->n - at < o->batch ? train->n - at : o->batch, r;
-			const float *out;
-			for (r = 0; r < n; r++) {
-				memcpy(xb + r * train->d, train->x + order[at + r] * train->d,
-				       train->d * sizeof *xb);
-				memcpy(yb + r * kw, train->y + order[at + r] * kw, kw * sizeof *yb);
+		if (private) {
+			e.train_loss = dp_epoch(net, loss, train, kw, o, &dp, order, &xb, &yb, &cap,
+						&opt);
+			if (e.train_loss < 0) {
+				rc = fin_fail(err, FIN_EDATA, "out of memory for training");
+				goto done;
 			}
-			memset(net->grads, 0, net->nparams * sizeof *net->grads);
-			out = fin_net_forward(net, xb, n, 1);
-			total += fin_loss(loss, out, yb, n, net->out_size, dout) * (double)n;
-			fin_net_backward(net, dout, NULL, n);
-			fin_optim_step(&opt, net->params, net->grads);
+		} else {
+			e.train_loss = sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt);
 		}
-		e.train_loss = total / (double)train->n;
 		e.val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
 		if (!isfinite(e.train_loss)) {
 			rc = fin_fail(err, FIN_EDATA,
@@ -120,7 +183,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	facts->kept_epoch = keep_best ? facts->best_epoch : facts->epochs_run;
 	if (keep_best)
 		memcpy(net->params, best, net->nparams * sizeof *best);
-	if (validating) {
+	if (validating && facts->epochs_run) {
 		size_t n = facts->epochs_run < FIN_OVERFIT_EPOCHS ? facts->epochs_run
 								  : FIN_OVERFIT_EPOCHS;
 		facts->overfits = 1;
@@ -130,7 +193,12 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	/* The losses of the weights kept, not the running mean of an epoch. */
 	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
 	facts->val_loss = validating ? fin_evaluate(net, loss, val, o->batch) : NAN;
+	if (private) {
+		facts->dp_steps = facts->epochs_run * fin_dp_steps_per_epoch(train->n, o->batch);
+		facts->dp_clipped = dp.rows_seen ? (double)dp.clipped / (double)dp.rows_seen : 0;
+	}
 done:
+	fin_dp_sgd_free(&dp);
 	fin_optim_free(&opt);
 	free(order);
 	free(xb);

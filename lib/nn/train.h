@@ -24,6 +24,10 @@ typedef struct fin_train_opts {
 	enum fin_optim_kind optimizer;
 	float lr, l2, clip;
 	unsigned long seed;     /* drives shuffling and dropout */
+	/* DP-SGD (nn/dp_sgd.h) when dp_clip > 0: Poisson batches of expected
+	 * size batch, each row's gradient clipped to dp_clip, Gaussian noise
+	 * of dp_noise * dp_clip. */
+	double dp_clip, dp_noise;
 } fin_train_opts;
 
 typedef struct fin_epoch {
