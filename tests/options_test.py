@@ -16,7 +16,7 @@ import unittest
 from fincli import BIN_DIR
 
 TOOLS = ["fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-gen",
-         "fin-backtest", "fin-eval", "fin-inspect", "fin-explain", "fin-mask"]
+         "fin-backtest", "fin-eval", "fin-inspect", "fin-explain", "fin-mask", "fin-avg"]
 
 # The letters every tool shares, and what each one means wherever it is.
 SHARED = {"c": "columns", "k": "key", "y": "target", "m": "model", "o": "output",
@@ -108,10 +108,14 @@ class OptionLetterTest(unittest.TestCase):
 
     def test_every_tool_has_the_options_of_every_filter(self):
         """Each reads CSV and writes a file: -d, -n, -o, -q, -h and -V
-        (fin-inspect reads a model file, and says nothing but its output)."""
+        (fin-inspect reads a model file, and says nothing but its output;
+        fin-avg reads model files, and has notes)."""
         for tool in TOOLS:
             if tool == "fin-inspect":
                 self.assertEqual({"o", "h", "V"}, set(self.helps[tool][0]))
+                continue
+            if tool == "fin-avg":
+                self.assertEqual({"o", "q", "h", "V"}, set(self.helps[tool][0]))
                 continue
             letters, _ = self.helps[tool]
             with self.subTest(tool=tool):

@@ -36,7 +36,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
                      "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain",
-                     "fin-mask")}
+                     "fin-mask", "fin-avg")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -114,6 +114,10 @@ def setUpModule():
           "-o", path("gan"), FILES["gan-windows"]])
     must([TOOL["fin-anomaly"], "fit", "--method", "zscore", "-k", "t", "-q",
           "-o", path("detector"), FILES["windows"]])
+    with open(path("stats"), "w") as f:
+        f.write('{"format":"fin-stats","schema_version":1,"tool_version":"0","task":"regression",'
+                '"target":"y","features":["a"],"rows":2,"mean":[1.5],"m2":[0.5],'
+                '"target_mean":0,"target_m2":2,"parties":1}\n')
 
 
 def tearDownModule():
@@ -170,6 +174,8 @@ WRITERS = {
                               "-q", "-o", "{out}", "{prices}"], "prices", "prices"),
     "fin-mask --report": (["fin-mask", "--round", "a:2", "--quasi", "a", "-q", "--report",
                            "{out}", "{prices}"], "prices", "prices"),
+    "fin-avg -o": (["fin-avg", "-q", "-o", "{out}", "{model}"], "model", None),
+    "fin-avg --stats -o": (["fin-avg", "--stats", "-o", "{out}", "{stats}"], "stats", None),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

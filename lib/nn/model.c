@@ -7,18 +7,28 @@
 #include "io/json_file.h"
 #include "nn/model.h"
 
-static int by_text(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Numbers compare as numbers, so that class 10 follows class 9; equal
  * numbers as text, so that "1" and "1.0" each end up next to their copies
  * and every label is kept once. */
+int fin_label_cmp(const char *a, const char *b, int numeric)
+{
+	double x, y;
+
+	if (!numeric)
+		return strcmp(a, b);
+	x = strtod(a, NULL);
+	y = strtod(b, NULL);
+	return x != y ? (x > y) - (x < y) : strcmp(a, b);
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return fin_label_cmp(*(char *const *)a, *(char *const *)b, 0);
+}
+
 static int by_number(const void *a, const void *b)
 {
-	double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
-	return x != y ? (x > y) - (x < y) : by_text(a, b);
+	return fin_label_cmp(*(char *const *)a, *(char *const *)b, 1);
 }
 
 static char **copy_names(char *const *v, size_t n)
@@ -58,7 +68,7 @@ static int build_labels(fin_model *m, const fin_table *t, size_t ntrain, fin_err
 
 /* A standardisation a model file can hold (see fin-model(5)): fin never
  * writes a model that it refuses to read. */
-static int check_scale(const char *name, double mean, double sd, fin_err *err)
+int fin_model_check_scale(const char *name, double mean, double sd, fin_err *err)
 {
 	char shown[200];
 
@@ -93,7 +103,7 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		m->sd[j] = ntrain > 1 ? gsl_stats_float_sd_m(t->x + j, t->nfeat, ntrain, m->mean[j]) : 0;
 		if (!(m->sd[j] > 0) || !isfinite(m->sd[j]))
 			m->sd[j] = 1;
-		if ((rc = check_scale(t->feat[j], m->mean[j], m->sd[j], err)) != FIN_OK)
+		if ((rc = fin_model_check_scale(t->feat[j], m->mean[j], m->sd[j], err)) != FIN_OK)
 			return rc;
 	}
 	if (task == FIN_TASK_AUTOENCODER || task == FIN_TASK_GAN)
@@ -109,7 +119,7 @@ int fin_model_setup(fin_model *m, const fin_table *t, size_t ntrain, enum fin_ta
 		m->y_sd = ntrain > 1 ? sqrt(sq / (double)(ntrain - 1)) : 0;
 		if (!(m->y_sd > 0))
 			m->y_sd = 1;
-		return check_scale(target ? target : "the target", m->y_mean, m->y_sd, err);
+		return fin_model_check_scale(target ? target : "the target", m->y_mean, m->y_sd, err);
 	}
 	if ((rc = build_labels(m, t, ntrain, err)) != FIN_OK)
 		return rc;

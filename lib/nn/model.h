@@ -65,6 +65,15 @@ typedef struct fin_model {
 const char *fin_task_name(enum fin_task t);
 int fin_task_parse(const char *s); /* -1 when unknown */
 
+/* The order of a model's class labels: as numbers when every label is one
+ * (numeric), else as bytes. */
+int fin_label_cmp(const char *a, const char *b, int numeric);
+
+/* FIN_EDATA naming the column when a standardisation is beyond what a
+ * model file holds (see fin-model(5)): a mean within 1e30 of 0, an sd
+ * from 1e-30 to 1e30. */
+int fin_model_check_scale(const char *name, double mean, double sd, fin_err *err);
+
 void fin_model_free(fin_model *m);
 
 /* Takes the feature names of a table (whose first ntrain rows are the
