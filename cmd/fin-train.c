@@ -17,6 +17,7 @@
 #include "nn/glm.h"
 #include "nn/model.h"
 #include "nn/train.h"
+#include "privacy/pooled_stats.h"
 
 static const char usage[] =
 	"Usage: fin-train [OPTION]... [FILE]...\n"
@@ -57,6 +58,9 @@ static const char usage[] =
 	"                         scaling and encoding (a federated round: see fin-avg(1))\n"
 	"      --scale HOW        fit|none: standardise the features with the training rows'\n"
 	"                         means and deviations, or take them as they are (default fit)\n"
+	"      --stats-only       write the training rows' statistics (a party's share of a\n"
+	"                         pooled scaler; see fin-avg(1)) instead of a model\n"
+	"      --stats FILE       scaling and labels from pooled statistics (fin-avg --stats)\n"
 	"Differentially private training (DP-SGD):\n"
 	"      --dp-clip C        clip each row's gradient to L2 norm C\n"
 	"      --dp-noise SIGMA   Gaussian noise of SIGMA * C on each batch's gradient sum\n"
@@ -92,7 +96,7 @@ enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_O
        OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
        OPT_NA, OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
        OPT_LR_G, OPT_LR_D, OPT_UNSORTED, OPT_DP_CLIP, OPT_DP_NOISE, OPT_DP_EPSILON, OPT_DP_DELTA,
-       OPT_SCALE };
+       OPT_SCALE, OPT_STATS_ONLY, OPT_STATS };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, 'y' },
@@ -120,6 +124,8 @@ static const struct option long_options[] = {
 	{ "dp-epsilon", required_argument, NULL, OPT_DP_EPSILON },
 	{ "dp-delta", required_argument, NULL, OPT_DP_DELTA },
 	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "stats-only", no_argument, NULL, OPT_STATS_ONLY },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "latent", required_argument, NULL, OPT_LATENT },
 	{ "arch-g", required_argument, NULL, OPT_ARCH_G },
 	{ "arch-d", required_argument, NULL, OPT_ARCH_D },
@@ -423,6 +429,18 @@ static void report(fin_model *m, const fin_table *t, size_t from, size_t to, con
 			 what, sc.n, sc.accuracy, m->labels[sc.majority], sc.accuracy_majority);
 }
 
+static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, const char *target,
+		      fin_out_file *out, fin_err *err)
+{
+	fin_stats st = { 0 };
+	int rc = fin_stats_from_table(t, ntrain, task, target, &st, err);
+
+	if (rc == FIN_OK)
+		rc = fin_stats_save(&st, out, err);
+	fin_stats_free(&st);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	fin_train_opts o = { .epochs = 100, .batch = 32, .optimizer = FIN_OPT_ADAM, .lr = 1e-3f,
@@ -451,6 +469,9 @@ int main(int argc, char **argv)
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
 	int val_given = 0, unsorted = 0, exact, scale_none = 0;
 	double dp_noise = -1, dp_epsilon = 0, dp_delta = 0;
+	int stats_only = 0;
+	char *stats_file = NULL;
+	fin_stats pooled = { 0 };
 	fin_text_opts text = fin_text_opts_default();
 	char given[512] = { 0 };
 
@@ -522,6 +543,8 @@ int main(int argc, char **argv)
 		case OPT_DP_DELTA:
 			rc = fin_cli_number("--dp-delta", optarg, 1e-300, 0.5, &dp_delta, &err);
 			break;
+		case OPT_STATS_ONLY: not_for_gan = "--stats-only"; stats_only = 1; break;
+		case OPT_STATS: not_for_gan = "--stats"; stats_file = optarg; break;
 		case OPT_SCALE: {
 			static const char *const how[] = { "fit", "none" };
 			not_for_gan = "--scale";
@@ -589,8 +612,14 @@ int main(int argc, char **argv)
 	else if (o.dp_clip > 0 && dp_noise < 0 && !(dp_epsilon > 0))
 		rc = fin_fail(&err, FIN_EUSAGE, "--dp-clip needs the noise: --dp-noise SIGMA, or "
 			      "--dp-epsilon E to find it");
-	else if (init && scale_none)
-		rc = fin_fail(&err, FIN_EUSAGE, "--init keeps the saved model's scaling: no --scale");
+	else if (init && (scale_none || stats_file || stats_only))
+		rc = fin_fail(&err, FIN_EUSAGE, "--init keeps the saved model's scaling: no %s",
+			      scale_none ? "--scale" : stats_file ? "--stats" : "--stats-only");
+	else if (stats_file && (scale_none || stats_only))
+		rc = fin_fail(&err, FIN_EUSAGE, "--stats scales the features: no %s",
+			      scale_none ? "--scale none" : "--stats-only");
+	if (rc == FIN_OK && stats_file)
+		rc = fin_stats_load(&pooled, stats_file, &err);
 	if (rc != FIN_OK)
 		goto fail;
 	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
@@ -655,9 +684,9 @@ int main(int argc, char **argv)
 		vin = fin_input_open(&val_file, 1, &csv, &err);
 	/* The outputs once every input is open: neither may be one. */
 	if (!in || (val_file && !vin) ||
-	    !(out = fin_out_file_open(output, in, (char *[]){ init, val_file }, 2, &err)) ||
+	    !(out = fin_out_file_open(output, in, (char *[]){ init, val_file, stats_file }, 3, &err)) ||
 	    (log_path &&
-	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file }, 2, &err)))) {
+	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file, stats_file }, 3, &err)))) {
 		rc = err.code;
 		goto fail;
 	}
@@ -741,6 +770,13 @@ int main(int argc, char **argv)
 						  spec.target, &err)) != FIN_OK)
 				goto fail;
 		}
+		/* A party's share of a pooled scaler, instead of a model. */
+		if (stats_only) {
+			rc = save_stats(&t, ntrain, (enum fin_task)task, spec.target, out, &err);
+			goto fail;
+		}
+		if (stats_file && (rc = fin_stats_apply(&pooled, &m, &err)) != FIN_OK)
+			goto fail;
 		if (scale_none)
 			fin_model_unscaled(&m);
 		/* The model reads the input columns as the table did. */
@@ -822,6 +858,9 @@ int main(int argc, char **argv)
 	facts.rows_train = ntrain;
 	facts.rows_val = vto - vfrom;
 	snprintf(facts.optimizer, sizeof facts.optimizer, "%s", fin_optim_name(o.optimizer));
+	/* A party's model stays in the federated round it was given. */
+	if (init)
+		facts.round = m.facts.round;
 	m.facts = facts;
 	if (m.fit)
 		exact_facts(&m.facts, m.fit);
@@ -856,5 +895,6 @@ done:
 	free(cols);
 	free(keys);
 	free(text.categorical);
+	fin_stats_free(&pooled);
 	return rc;
 }
