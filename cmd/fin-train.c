@@ -16,7 +16,9 @@
 #include "nn/gemm.h"
 #include "nn/glm.h"
 #include "nn/model.h"
+#include "nn/dp_sgd.h"
 #include "nn/train.h"
+#include "privacy/dp_accountant.h"
 #include "privacy/pooled_stats.h"
 
 static const char usage[] =
@@ -429,6 +431,54 @@ static void report(fin_model *m, const fin_table *t, size_t from, size_t to, con
 			 what, sc.n, sc.accuracy, m->labels[sc.majority], sc.accuracy_majority);
 }
 
+/* The privacy of a DP-SGD run: the noise that spends --dp-epsilon over
+ * every planned step, before it; the epsilon of the steps taken, after. */
+struct dp_plan {
+	double epsilon, delta, q;
+	int fitted_scale; /* the scaler came from the rows: epsilon does not cover it */
+};
+
+static int dp_before(fin_train_opts *o, struct dp_plan *p, size_t ntrain, fin_err *err)
+{
+	size_t steps = o->epochs * fin_dp_steps_per_epoch(ntrain, o->batch);
+
+	p->q = fin_dp_rate(ntrain, o->batch);
+	if (!(p->delta > 0))
+		p->delta = 1 / (10.0 * (double)ntrain);
+	if (p->epsilon > 0 && steps)
+		return fin_dp_noise_for(p->q, steps, p->delta, p->epsilon, &o->dp_noise, err);
+	if (p->epsilon > 0)
+		o->dp_noise = 0;
+	return FIN_OK;
+}
+
+static int dp_after(const fin_train_opts *o, const struct dp_plan *p, fin_train_facts *f,
+		    int quiet, fin_err *err)
+{
+	fin_dp_budget b = { .epsilon = 0, .order = 0 };
+	int rc = f->dp_steps ? fin_dp_epsilon(p->q, o->dp_noise, f->dp_steps, p->delta, &b, err)
+			     : FIN_OK;
+
+	if (rc != FIN_OK)
+		return rc;
+	f->dp_clip = o->dp_clip;
+	f->dp_noise = o->dp_noise;
+	f->epsilon = b.epsilon;
+	f->delta = p->delta;
+	if (quiet)
+		return FIN_OK;
+	fin_note("fin-train",
+		 "differentially private: epsilon %.4g at delta %.3g (Renyi DP of the sampled "
+		 "Gaussian mechanism, order %g), %zu steps of rate %.4g, noise %.4g x clip %g; "
+		 "%.1f%% of the row gradients were clipped", b.epsilon, p->delta, b.order,
+		 f->dp_steps, p->q, o->dp_noise, o->dp_clip, 100 * f->dp_clipped);
+	if (p->fitted_scale)
+		fin_note("fin-train",
+			 "the feature scaling was fitted on the training rows and is not covered by "
+			 "epsilon: --scale none for features in known ranges, or --stats");
+	return FIN_OK;
+}
+
 static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, const char *target,
 		      fin_out_file *out, fin_err *err)
 {
@@ -468,7 +518,8 @@ int main(int argc, char **argv)
 	struct gan_run gan = { .o = { .d_steps = 1, .smooth = 0.1f }, .latent = 16 };
 	const char *gan_only = NULL, *not_for_gan = NULL, *lr_g = NULL, *lr_d = NULL;
 	int val_given = 0, unsorted = 0, exact, scale_none = 0;
-	double dp_noise = -1, dp_epsilon = 0, dp_delta = 0;
+	double dp_noise = -1;
+	struct dp_plan dp = { 0 };
 	int stats_only = 0;
 	char *stats_file = NULL;
 	fin_stats pooled = { 0 };
@@ -538,10 +589,10 @@ int main(int argc, char **argv)
 			rc = fin_cli_number("--dp-noise", optarg, 0, 1e6, &dp_noise, &err);
 			break;
 		case OPT_DP_EPSILON:
-			rc = fin_cli_number("--dp-epsilon", optarg, 1e-6, 1e6, &dp_epsilon, &err);
+			rc = fin_cli_number("--dp-epsilon", optarg, 1e-6, 1e6, &dp.epsilon, &err);
 			break;
 		case OPT_DP_DELTA:
-			rc = fin_cli_number("--dp-delta", optarg, 1e-300, 0.5, &dp_delta, &err);
+			rc = fin_cli_number("--dp-delta", optarg, 1e-300, 0.5, &dp.delta, &err);
 			break;
 		case OPT_STATS_ONLY: not_for_gan = "--stats-only"; stats_only = 1; break;
 		case OPT_STATS: not_for_gan = "--stats"; stats_file = optarg; break;
@@ -604,12 +655,12 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EUSAGE, "--init continues a saved model: no --model or --arch");
 	else if (model_name && !fin_net_preset(model_name, 1, 1, archbuf, sizeof archbuf))
 		rc = fin_fail(&err, FIN_EUSAGE, "--model: unknown model '%s'", model_name);
-	else if (!(o.dp_clip > 0) && (dp_noise >= 0 || dp_epsilon > 0 || dp_delta > 0))
+	else if (!(o.dp_clip > 0) && (dp_noise >= 0 || dp.epsilon > 0 || dp.delta > 0))
 		rc = fin_fail(&err, FIN_EUSAGE, "--dp-noise, --dp-epsilon and --dp-delta are for "
 			      "private training: give --dp-clip C");
-	else if (o.dp_clip > 0 && dp_noise >= 0 && dp_epsilon > 0)
+	else if (o.dp_clip > 0 && dp_noise >= 0 && dp.epsilon > 0)
 		rc = fin_fail(&err, FIN_EUSAGE, "give --dp-noise or --dp-epsilon, not both");
-	else if (o.dp_clip > 0 && dp_noise < 0 && !(dp_epsilon > 0))
+	else if (o.dp_clip > 0 && dp_noise < 0 && !(dp.epsilon > 0))
 		rc = fin_fail(&err, FIN_EUSAGE, "--dp-clip needs the noise: --dp-noise SIGMA, or "
 			      "--dp-epsilon E to find it");
 	else if (init && (scale_none || stats_file || stats_only))
@@ -620,6 +671,7 @@ int main(int argc, char **argv)
 			      scale_none ? "--scale none" : "--stats-only");
 	if (rc == FIN_OK && stats_file)
 		rc = fin_stats_load(&pooled, stats_file, &err);
+	o.dp_noise = dp_noise > 0 ? dp_noise : 0;
 	if (rc != FIN_OK)
 		goto fail;
 	if (model_name && task < 0 && strcmp(model_name, "logistic") == 0)
@@ -835,10 +887,17 @@ int main(int argc, char **argv)
 		fin_dataset dtr = { xtr, ytr ? ytr : xtr, ntrain, m.nfeat, m.net.out_size };
 		fin_dataset dva = { xva, yva ? yva : xva, vto - vfrom, m.nfeat, m.net.out_size };
 		lr = o.lr;
+		if (o.dp_clip > 0) {
+			dp.fitted_scale = !init && !scale_none && !stats_file;
+			if ((rc = dp_before(&o, &dp, ntrain, &err)) != FIN_OK)
+				goto fail;
+		}
 		if (exact)
 			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, quiet, &facts, &err);
 		else
 			rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
+		if (rc == FIN_OK && o.dp_clip > 0)
+			rc = dp_after(&o, &dp, &facts, quiet, &err);
 		if (rc != FIN_OK)
 			goto fail;
 		if (!quiet) {

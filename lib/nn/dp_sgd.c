@@ -5,6 +5,11 @@
 
 #include "nn/dp_sgd.h"
 
+double fin_dp_rate(size_t rows, size_t batch)
+{
+	return rows && batch < rows ? (double)batch / (double)rows : 1;
+}
+
 size_t fin_dp_steps_per_epoch(size_t rows, size_t batch)
 {
 	return (rows + batch - 1) / batch;
@@ -35,7 +40,7 @@ int fin_dp_sgd_init(fin_dp_sgd *d, const fin_net *net, double clip, double noise
 	memset(d, 0, sizeof *d);
 	d->clip = clip;
 	d->noise = noise;
-	d->rate = rows ? (double)(batch < rows ? batch : rows) / (double)rows : 1;
+	d->rate = fin_dp_rate(rows, batch);
 	d->denom = d->rate * (double)rows;
 	d->grads = malloc(net->nparams * sizeof *d->grads);
 	d->work = malloc(fin_net_row_work(net) * sizeof *d->work);

@@ -32,6 +32,10 @@ typedef struct fin_dp_sgd {
 	size_t clipped, rows_seen; /* rows whose gradient was clipped, of those seen */
 } fin_dp_sgd;
 
+/* The chance of each of rows rows to join a batch of expected size batch:
+ * batch / rows (1 when the batch holds every row). */
+double fin_dp_rate(size_t rows, size_t batch);
+
 /* Steps in an epoch of Poisson batches of expected size batch: rows /
  * batch, rounded up, so that an epoch sees every row once on average. */
 size_t fin_dp_steps_per_epoch(size_t rows, size_t batch);
