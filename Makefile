@@ -179,6 +179,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_dax_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_explain_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_mask_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_federated_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/output_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/compressed_input_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/na_values_test.py
@@ -218,6 +219,7 @@ bench:
 	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/gan_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/mask_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/dp_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
