@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "detect/detector.h"
 
 #define FIXTURE "tests/fixtures/sklearn_detector.json"
@@ -479,26 +480,7 @@ static void test_ledoit_wolf_formula(void **state)
 
 static cJSON *load_fixture(void)
 {
-	FILE *f = fopen(FIXTURE, "rb");
-	char *text;
-	long len;
-	cJSON *o;
-
-	if (!f) {
-		print_error("%s: cannot open (run from the repository root)\n", FIXTURE);
-		fail();
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = malloc((size_t)len + 1);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	o = cJSON_Parse(text);
-	free(text);
-	assert_non_null(o);
-	return o;
+	return fixture_load(FIXTURE);
 }
 
 static double *fixture_doubles(const cJSON *c, const char *key, size_t n)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "privacy/dp_accountant.h"
 
 #define FIXTURE "tests/fixtures/dp_rdp.json"
@@ -136,27 +137,7 @@ static void test_published_tf_privacy_tests(void **state)
 
 static cJSON *load_fixture(void)
 {
-	FILE *f = fopen(FIXTURE, "rb");
-	char *text;
-	long len;
-	cJSON *o;
-
-	if (!f) {
-		print_error("%s: cannot open (run from the repository root)\n", FIXTURE);
-		fail();
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = malloc((size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	o = cJSON_Parse(text);
-	free(text);
-	assert_non_null(o);
-	return o;
+	return fixture_load(FIXTURE);
 }
 
 static double number(const cJSON *o, const char *key)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "nn/loss.h"
 #include "nn/net.h"
 #include "nn/optim.h"
@@ -24,26 +25,9 @@
 static cJSON *load(const char *name)
 {
 	char path[256];
-	FILE *f;
-	long len;
-	char *text;
-	cJSON *doc;
 
 	snprintf(path, sizeof path, "%s/%s", FIXTURES, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = malloc((size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	doc = cJSON_Parse(text);
-	free(text);
-	assert_non_null(doc);
-	return doc;
+	return fixture_load(path);
 }
 
 /* The floats of a JSON array, in a new buffer; its length in *n. */
