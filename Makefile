@@ -167,6 +167,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mask_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/fedavg_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/dp_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py

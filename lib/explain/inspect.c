@@ -88,6 +88,16 @@ static int describe_facts(cJSON *o, const fin_train_facts *t, int gan)
 		ok = fin_json_add_float(f, "lr_d", t->lr_d) && fin_json_add_float(f, "smooth", t->smooth) &&
 		     add_count(f, "d_steps", t->d_steps) && add_real(f, "loss_g", t->loss_g) &&
 		     add_real(f, "loss_d", t->loss_d);
+	/* A private run without noise has no finite epsilon: said in words,
+	 * where null would read as a fact left out. */
+	if (ok && t->dp_clip > 0)
+		ok = add_real(f, "dp_clip", t->dp_clip) && add_real(f, "dp_noise", t->dp_noise) &&
+		     add_text(f, "dp_sampling", "poisson") &&
+		     (isinf(t->epsilon) ? add_text(f, "epsilon", "infinite")
+					: add_real(f, "epsilon", t->epsilon)) &&
+		     add_real(f, "delta", t->delta);
+	if (ok && t->round)
+		ok = add_count(f, "round", t->round);
 	return ok;
 }
 
