@@ -435,7 +435,10 @@ static void report(fin_model *m, const fin_table *t, size_t from, size_t to, con
  * every planned step, before it; the epsilon of the steps taken, after. */
 struct dp_plan {
 	double epsilon, delta, q;
-	int fitted_scale; /* the scaler came from the rows: epsilon does not cover it */
+	size_t rows;
+	/* What came from the training rows outside DP-SGD, which epsilon does
+	 * not cover: the scaling, the levels of text columns, class labels. */
+	int fitted_scale, text_levels, labels;
 };
 
 static int dp_before(fin_train_opts *o, struct dp_plan *p, size_t ntrain, fin_err *err)
@@ -443,6 +446,7 @@ static int dp_before(fin_train_opts *o, struct dp_plan *p, size_t ntrain, fin_er
 	size_t steps = o->epochs * fin_dp_steps_per_epoch(ntrain, o->batch);
 
 	p->q = fin_dp_rate(ntrain, o->batch);
+	p->rows = ntrain;
 	if (!(p->delta > 0))
 		p->delta = 1 / (10.0 * (double)ntrain);
 	if (p->epsilon > 0 && steps)
@@ -472,10 +476,18 @@ static int dp_after(const fin_train_opts *o, const struct dp_plan *p, fin_train_
 		 "Gaussian mechanism, order %g), %zu steps of rate %.4g, noise %.4g x clip %g; "
 		 "%.1f%% of the row gradients were clipped", b.epsilon, p->delta, b.order,
 		 f->dp_steps, p->q, o->dp_noise, o->dp_clip, 100 * f->dp_clipped);
-	if (p->fitted_scale)
+	if (p->fitted_scale || p->text_levels || p->labels)
+		fin_note("fin-train", "not covered by epsilon, as taken from the training rows: %s%s%s%s%s",
+			 p->fitted_scale ? "the scaling (--scale none for values in known ranges, "
+					   "or --stats)" : "",
+			 p->fitted_scale && (p->text_levels || p->labels) ? ", " : "",
+			 p->text_levels ? "the levels of text columns" : "",
+			 p->text_levels && p->labels ? ", " : "",
+			 p->labels ? "the class labels" : "");
+	if (p->delta * (double)p->rows >= 1)
 		fin_note("fin-train",
-			 "the feature scaling was fitted on the training rows and is not covered by "
-			 "epsilon: --scale none for features in known ranges, or --stats");
+			 "--dp-delta %g is not below 1/%zu, one over the training rows: a guarantee "
+			 "that lets one row in 1/delta go unprotected means little", p->delta, p->rows);
 	return FIN_OK;
 }
 
@@ -666,6 +678,9 @@ int main(int argc, char **argv)
 	else if (init && (scale_none || stats_file || stats_only))
 		rc = fin_fail(&err, FIN_EUSAGE, "--init keeps the saved model's scaling: no %s",
 			      scale_none ? "--scale" : stats_file ? "--stats" : "--stats-only");
+	else if (stats_only && o.dp_clip > 0)
+		rc = fin_fail(&err, FIN_EUSAGE, "--stats-only writes exact statistics, not private "
+			      "ones: no --dp-clip");
 	else if (stats_file && (scale_none || stats_only))
 		rc = fin_fail(&err, FIN_EUSAGE, "--stats scales the features: no %s",
 			      scale_none ? "--scale none" : "--stats-only");
@@ -889,6 +904,8 @@ int main(int argc, char **argv)
 		lr = o.lr;
 		if (o.dp_clip > 0) {
 			dp.fitted_scale = !init && !scale_none && !stats_file;
+			dp.text_levels = !init && m.enc.ncols > 0;
+			dp.labels = !init && !stats_file && m.nlabels > 0;
 			if ((rc = dp_before(&o, &dp, ntrain, &err)) != FIN_OK)
 				goto fail;
 		}

@@ -280,6 +280,9 @@ class UsageTest(DpCase):
         self.refused("-y", "Class", "--stats", stats, "--scale", "none",
                      words=("--stats", "--scale none"))
         self.refused("-y", "Class", "--scale", "some", words=("--scale",))
+        # exact statistics are not private: no DP options with --stats-only
+        self.refused("-y", "Class", "--stats-only", "--dp-clip", "1", "--dp-noise", "1",
+                     words=("--stats-only", "--dp-clip"))
 
 
 # ---------------------------------------------------------------- scaling
@@ -298,14 +301,33 @@ class ScaleTest(DpCase):
                               "1", "--dp-noise", "1"))
         self.assertEqual(m["scaler"], {"mean": [0, 0, 0], "sd": [1, 1, 1]})
 
+    def test_note_on_a_large_delta(self):
+        args = ["-y", "Class", "-c", ",".join(COLUMNS), "--epochs", "1", "--dp-clip", "1",
+                "--dp-noise", "1", "-o", path("delta.json"), CREDIT]
+        notes = self.run_ok(FIN_TRAIN, "--dp-delta", "0.01", *args).stderr.decode()
+        self.assertIn("fin-train: --dp-delta 0.01 is not below 1/800, one over the training "
+                      "rows", notes)
+        notes = self.run_ok(FIN_TRAIN, "--dp-delta", "0.001", *args).stderr.decode()
+        self.assertNotIn("is not below", notes)
+
     def test_note_on_fitted_scaling(self):
         plain = ["-y", "Class", "-c", ",".join(COLUMNS), "--epochs", "1", "-o", path("note.json"),
                  CREDIT]
         private = ["--dp-clip", "1", "--dp-noise", "1"] + plain
         notes = self.run_ok(FIN_TRAIN, *private).stderr.decode()
         self.assertEqual(notes.count(NOTE), 1, notes)
-        self.assertIn("fin-train: the feature scaling was fitted on the training rows", notes)
+        self.assertIn("fin-train: not covered by epsilon, as taken from the training rows: "
+                      "the scaling (--scale none for values in known ranges, or --stats), "
+                      "the class labels\n", notes)
+        # unscaled, a classifier's labels still come from the rows
         notes = self.run_ok(FIN_TRAIN, "--scale", "none", *private).stderr.decode()
+        self.assertIn("fin-train: not covered by epsilon, as taken from the training rows: "
+                      "the class labels\n", notes)
+        self.assertIn("differentially private: epsilon", notes)
+        # an unscaled regression on number columns takes nothing from the rows
+        regression = ["--dp-clip", "1", "--dp-noise", "1", "--scale", "none", "-y", "Amount",
+                      "-c", "Duration,Age", "--epochs", "1", "-o", path("note-r.json"), CREDIT]
+        notes = self.run_ok(FIN_TRAIN, *regression).stderr.decode()
         self.assertNotIn(NOTE, notes)
         self.assertIn("differentially private: epsilon", notes)
         self.assertEqual(self.run_ok(FIN_TRAIN, "-q", *private).stderr, b"")
