@@ -524,9 +524,6 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 				 : fin_pseudonym_key_env(&r->key, o->key_env, err);
 		if (rc != FIN_OK)
 			return rc;
-		if (r->key.readable_by_others && !o->quiet)
-			fin_note("fin-mask", "--key-file '%s' can be read by every user: chmod o-r it",
-				 o->key_file);
 	}
 	if (!(r->in = fin_input_open(paths, npaths, &o->csv, err)))
 		return err->code;
@@ -562,7 +559,13 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 		return rc;
 	if (!read)
 		return fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(r->in));
-	return finish(o, r, paths, npaths, pass, read, err);
+	if ((rc = finish(o, r, paths, npaths, pass, read, err)) != FIN_OK)
+		return rc;
+	/* After the run, so that a failure stays one line. */
+	if (r->key.readable_by_others && !o->quiet)
+		fin_note("fin-mask", "--key-file '%s' can be read by every user: chmod o-r it",
+			 o->key_file);
+	return FIN_OK;
 }
 
 int main(int argc, char **argv)
