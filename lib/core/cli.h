@@ -108,7 +108,8 @@ enum fin_cli_shared {
 #define FIN_HELP_NA_LEVEL                                                                  \
 	"      --na POLICY        error|skip|ffill|level for missing values (default\n"    \
 	"                         error; level: a level of its own in a text column)\n"
-#define FIN_HELP_NA_NO_FILL "      --na POLICY        error|skip for missing values (default error)\n"
+#define FIN_HELP_NA_NO_FILL \
+	"      --na POLICY        error|skip for missing values (default error)\n"
 #define FIN_HELP_NA_VALUES \
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 #define FIN_HELP_DELIMITER "  -d, --delimiter C      input field delimiter (default ',')\n"
@@ -135,9 +136,9 @@ typedef struct fin_cli {
 	size_t ncolumns;
 	char **keys;       /* -k */
 	size_t nkeys;
-	const char *target; /* -y, NULL when not given */
-	const char *model;  /* -m */
-	const char *output; /* -o */
+	char *target;       /* -y, NULL when not given */
+	char *model;        /* -m */
+	char *output;       /* -o */
 	fin_csv_opts csv;   /* -d, -n */
 	unsigned long seed; /* -s */
 	int seed_given;
