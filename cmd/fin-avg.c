@@ -83,13 +83,13 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	fin_out_file *out = NULL;
 	fin_fedavg a;
-	fin_cli c;
+	fin_cli cli;
 	int opt, weighting = FIN_FEDAVG_ROWS, stats = 0, weights_given = 0;
-	int rc = fin_cli_init(&c, "fin-avg", usage, FIN_CLI_OUTPUT | FIN_CLI_QUIET, long_options,
+	int rc = fin_cli_init(&cli, "fin-avg", usage, FIN_CLI_OUTPUT | FIN_CLI_QUIET, long_options,
 			      &err);
 	size_t n;
 
-	while (rc == FIN_OK && (opt = fin_cli_next(&c, argc, argv)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_WEIGHTS:
 			rc = fin_cli_word("--weights", optarg, fin_word_index(optarg, weightings, 2),
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 			weights_given = 1;
 			break;
 		case OPT_STATS: stats = 1; break;
-		default: rc = fin_cli_option(&c, opt, optarg, &err); break;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
 	if (rc == FIN_CLI_EXIT)
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 			      "exactly, by their rows");
 	if (rc == FIN_OK)
 		rc = fin_fedavg_distinct(argv + optind, n, &err);
-	if (rc == FIN_OK && !(out = fin_out_file_open(c.output, NULL, argv + optind, n, &err)))
+	if (rc == FIN_OK && !(out = fin_out_file_open(cli.output, NULL, argv + optind, n, &err)))
 		rc = err.code;
 	fin_fedavg_init(&a, (enum fin_fedavg_weighting)weighting);
 	if (rc == FIN_OK)
@@ -122,10 +122,10 @@ int main(int argc, char **argv)
 		out = NULL;
 	}
 	/* Notes once the run succeeded: a failure is one line. */
-	if (rc == FIN_OK && !c.quiet && a.fit_dropped)
+	if (rc == FIN_OK && !cli.quiet && a.fit_dropped)
 		fin_note("fin-avg", "the exact fits' coefficients and standard errors (\"fit\") are "
 			 "left out: they describe each fit, not the average");
-	if (rc == FIN_OK && !c.quiet && a.not_private)
+	if (rc == FIN_OK && !cli.quiet && a.not_private)
 		fin_note("fin-avg", "%s was trained without differential privacy: the average's "
 			 "epsilon is infinite", a.not_private);
 	if (rc != FIN_OK && err.msg[0])

@@ -207,17 +207,17 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	fin_out_file *file = NULL;
 	cJSON *d = NULL;
-	fin_cli c;
+	fin_cli cli;
 	int opt, format = FORMAT_TABLE;
-	int rc = fin_cli_init(&c, "fin-inspect", usage, FIN_CLI_OUTPUT, long_options, &err);
+	int rc = fin_cli_init(&cli, "fin-inspect", usage, FIN_CLI_OUTPUT, long_options, &err);
 
-	while (rc == FIN_OK && (opt = fin_cli_next(&c, argc, argv)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 3), &format,
 					  &err);
 			break;
-		default: rc = fin_cli_option(&c, opt, optarg, &err); break;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
 	if (rc == FIN_CLI_EXIT)
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && argc - optind != 1)
 		rc = fin_fail(&err, FIN_EUSAGE, "expected one model, detector or cluster file, not %d",
 			      argc - optind);
-	if (rc == FIN_OK && !(file = fin_out_file_open(c.output, NULL, argv + optind, 1, &err)))
+	if (rc == FIN_OK && !(file = fin_out_file_open(cli.output, NULL, argv + optind, 1, &err)))
 		rc = err.code;
 	if (rc == FIN_OK)
 		rc = fin_inspect(argv[optind], &d, &err);

@@ -70,14 +70,14 @@ int main(int argc, char **argv)
 	fin_time_key tk;
 	fin_input *in = NULL;
 	fin_out_file *out = NULL;
-	fin_cli c;
-	int rc = fin_cli_init(&c, "fin-window", usage,
+	fin_cli cli;
+	int rc = fin_cli_init(&cli, "fin-window", usage,
 			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_NA | FIN_CLI_NA_VALUES |
 				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
 				      FIN_CLI_QUIET,
 			      long_options, &err);
 
-	while (rc == FIN_OK && (opt = fin_cli_next(&c, argc, argv)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_UNSORTED: o.unsorted = 1; break;
 		case OPT_SIZE: rc = fin_cli_size("--size", optarg, 1, 100000, &o.size, &err); break;
@@ -96,35 +96,35 @@ int main(int argc, char **argv)
 			o.target = (enum fin_target)word;
 			break;
 		case OPT_TARGET_COLUMN: target_col = optarg; break;
-		default: rc = fin_cli_option(&c, opt, optarg, &err); break;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
 	if (rc == FIN_CLI_EXIT)
 		return 0;
 	if (rc != FIN_OK)
 		goto done;
-	o.na = c.na;
+	o.na = cli.na;
 
-	in = fin_input_open(argv + optind, (size_t)(argc - optind), &c.csv, &err);
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (!in) {
 		rc = err.code;
 		goto done;
 	}
-	if (!c.quiet && fin_input_is_tty(in))
+	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	rc = fin_input_header(in, &names, &nnames, &err);
 	if (rc == FIN_OK) {
-		fin_table_spec chosen = { .columns = c.columns, .ncolumns = c.ncolumns,
-					   .nkeys = c.nkeys };
-		rc = fin_time_key_take(in, &chosen, &c.keys, &c.nkeys, &tk, &err);
+		fin_table_spec chosen = { .columns = cli.columns, .ncolumns = cli.ncolumns,
+					   .nkeys = cli.nkeys };
+		rc = fin_time_key_take(in, &chosen, &cli.keys, &cli.nkeys, &tk, &err);
 	}
-	if (rc == FIN_OK && tk.name && !c.quiet)
+	if (rc == FIN_OK && tk.name && !cli.quiet)
 		fin_report("fin-window", tk.note);
-	if (rc == FIN_OK && c.nkeys)
-		rc = fin_columns_select(c.keys, c.nkeys, names, nnames, &key, &nkey, &err);
+	if (rc == FIN_OK && cli.nkeys)
+		rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &key, &nkey, &err);
 	if (rc == FIN_OK)
-		rc = fin_columns_select(c.columns, c.ncolumns, names, nnames, &chan, &nchan, &err);
-	if (rc == FIN_OK && c.ncolumns == 0) {
+		rc = fin_columns_select(cli.columns, cli.ncolumns, names, nnames, &chan, &nchan, &err);
+	if (rc == FIN_OK && cli.ncolumns == 0) {
 		/* By default every column but the keys is a channel. */
 		size_t k = 0, j;
 		for (i = 0; i < nchan; i++) {
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = fin_window_check(&o, nchan, &err);
 
-	if (rc == FIN_OK && !(out = fin_out_file_open(c.output, in, NULL, 0, &err)))
+	if (rc == FIN_OK && !(out = fin_out_file_open(cli.output, in, NULL, 0, &err)))
 		rc = err.code;
 	if (rc == FIN_OK) {
 		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, fin_out_file_writer(out),
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 			rc = fin_out_file_commit(out, &err);
 			out = NULL;
 		}
-		if (rc == FIN_OK && !c.quiet) {
+		if (rc == FIN_OK && !cli.quiet) {
 			char *note;
 			if (fin_columns_unused_note(names, nnames, key, nkey, chan, nchan,
 						    "not selected", fin_input_name(in), &note) != 0)
@@ -164,10 +164,10 @@ int main(int argc, char **argv)
 				fin_report("fin-window", note);
 			free(note);
 		}
-		if (!c.quiet && st.na_rows)
+		if (!cli.quiet && st.na_rows)
 			fprintf(stderr, "fin-window: %zu rows with missing values; windows spanning them left out\n",
 				st.na_rows);
-		if (!c.quiet && st.filled)
+		if (!cli.quiet && st.filled)
 			fprintf(stderr, "fin-window: %zu missing values filled forward\n", st.filled);
 	}
 done:
@@ -175,7 +175,7 @@ done:
 	fin_input_close(in);
 	free(chan);
 	free(key);
-	fin_cli_free(&c);
+	fin_cli_free(&cli);
 	if (rc == FIN_OK)
 		return 0;
 	return err.msg[0] ? fail(&err) : rc;
