@@ -223,7 +223,8 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	       struct evaluation *ev, struct outputs *w, fin_err *err)
 {
 	fin_table t = { 0 };
-	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns, .keys = o->cli.keys,
+	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
+				.keys = o->cli.keys,
 				.nkeys = o->cli.nkeys, .target = o->label, .na = o->cli.na,
 				.keep_keys = o->mode == FIT_AND_SCORE,
 				.categorical = o->text.categorical,
@@ -354,7 +355,8 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	if ((rc = fin_detector_load(d, o->cli.model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model, err)) != FIN_OK)
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
@@ -368,8 +370,8 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			goto done;
 	}
 	if (o->cli.nkeys) {
-		if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass, &npass, err)) !=
-		    FIN_OK)
+		if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass, &npass,
+					     err)) != FIN_OK)
 			goto done;
 	} else if ((pass = malloc((d->nkeys ? d->nkeys : 1) * sizeof *pass))) {
 		for (j = 0; j < d->nkeys; j++) {

@@ -156,8 +156,8 @@ static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *
 	c->keys = NULL;
 	c->nkeys = 0;
 	fin_input_columns(in, &names, &nnames);
-	if (o->cli.nkeys && (rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &key, &nkey,
-						 err)) != FIN_OK)
+	if (o->cli.nkeys && (rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &key,
+						     &nkey, err)) != FIN_OK)
 		return rc;
 	c->keys = calloc(nkey ? nkey : 1, sizeof *c->keys);
 	for (j = 0; c->keys && j < nkey; j++)
@@ -172,8 +172,9 @@ static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *
 static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 {
 	fin_table t = { 0 };
-	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns, .keys = o->cli.keys,
-				.nkeys = o->cli.nkeys, .na = o->cli.na, .keep_keys = 1, .keep_all = o->keep,
+	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
+				.keys = o->cli.keys, .nkeys = o->cli.nkeys, .na = o->cli.na,
+				.keep_keys = 1, .keep_all = o->keep,
 				.categorical = o->text.categorical,
 				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
 				.unseen_error = o->text.unseen_error };
@@ -347,7 +348,8 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	if ((rc = fin_clusterer_load(c, o->cli.model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model, err)) != FIN_OK)
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK)
 		goto done;
 	if (!o->keep) {
 		/* Keys given by -k or by the model: then none is looked for. */
@@ -361,8 +363,8 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 			pass = malloc(nnames * sizeof *pass);
 			for (npass = 0; pass && npass < nnames; npass++)
 				pass[npass] = npass;
-		} else if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass, &npass,
-						    err)) != FIN_OK) {
+		} else if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass,
+						    &npass, err)) != FIN_OK) {
 			goto done;
 		}
 	} else if ((pass = malloc((c->nkeys ? c->nkeys : 1) * sizeof *pass))) {

@@ -253,7 +253,8 @@ static int choose_method(struct options *o, struct subject *s, fin_err *err)
 		return fin_fail(err, FIN_EUSAGE, "--steps goes with --method ig, not %s", name);
 	if (o->baseline && o->method != IG && o->method != SHAP)
 		return fin_fail(err, FIN_EUSAGE, "--baseline goes with --method ig or shap, not %s", name);
-	if (o->method != PERMUTATION && (o->metric >= 0 || o->repeats_given || o->cli.seed_given || o->cli.target))
+	if (o->method != PERMUTATION &&
+	    (o->metric >= 0 || o->repeats_given || o->cli.seed_given || o->cli.target))
 		return fin_fail(err, FIN_EUSAGE, "--metric, --repeats, --seed and -y go with --method "
 				"permutation, not %s", name);
 	if (o->method == PERMUTATION && o->cli.nkeys)
@@ -556,7 +557,8 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	}
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model, err)) != FIN_OK ||
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK ||
 	    (rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
 		    FIN_OK)
 		goto done;
@@ -591,7 +593,8 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	if ((rc = fin_row_batch_init(&rb, batch, d, pass, npass, err)) != FIN_OK ||
 	    (rc = result_fields(o, s, &g, key_names, npass, &fields, &nfields, err)) != FIN_OK)
 		goto done;
-	if (!(*file = fin_out_file_open(o->cli.output, in, (char *[]){ o->cli.model, o->baseline }, 2, err))) {
+	if (!(*file = fin_out_file_open(o->cli.output, in, (char *[]){ o->cli.model, o->baseline }, 2,
+					err))) {
 		rc = err->code;
 		goto done;
 	}

@@ -707,7 +707,8 @@ int main(int argc, char **argv)
 		vin = fin_input_open(&val_file, 1, &cli.csv, &err);
 	/* The outputs once every input is open: neither may be one. */
 	if (!in || (val_file && !vin) ||
-	    !(out = fin_out_file_open(cli.output, in, (char *[]){ init, val_file, stats_file }, 3, &err)) ||
+	    !(out = fin_out_file_open(cli.output, in, (char *[]){ init, val_file, stats_file }, 3,
+				      &err)) ||
 	    (log_path &&
 	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file, stats_file }, 3, &err)))) {
 		rc = err.code;
@@ -783,8 +784,8 @@ int main(int argc, char **argv)
 	if ((rc = fin_table_encode(&t, ntrain, &err)) != FIN_OK)
 		goto fail;
 	if (!init) {
-		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, cli.keys, cli.nkeys, spec.target,
-					  &err)) != FIN_OK)
+		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, cli.keys, cli.nkeys,
+					  spec.target, &err)) != FIN_OK)
 			goto fail;
 		if (task == FIN_TASK_BINARY && m.nlabels > 2) {
 			fin_model_free(&m);
