@@ -137,7 +137,8 @@ int fin_cli_na_values(const char *arg, fin_err *err)
 	}
 }
 
-/* The shared options: a FIN_CLI_ bit each, and the getopt entry. */
+/* The shared options: the FIN_CLI_ bits of the tools that take each (0:
+ * every tool), and its getopt entry. */
 static const struct shared_option {
 	unsigned bit;
 	struct option entry;
@@ -156,8 +157,8 @@ static const struct shared_option {
 	{ FIN_CLI_NA_VALUES, { "na-values", required_argument, NULL, FIN_OPT_NA_VALUES } },
 	{ FIN_CLI_NA | FIN_CLI_NA_LEVEL | FIN_CLI_NA_NO_FILL,
 	  { "na", required_argument, NULL, FIN_OPT_NA } },
-	{ ~0u, { "help", no_argument, NULL, 'h' } },
-	{ ~0u, { "version", no_argument, NULL, 'V' } },
+	{ 0, { "help", no_argument, NULL, 'h' } },
+	{ 0, { "version", no_argument, NULL, 'V' } },
 };
 
 /* Adds e to the table, and its letter to the short options. */
@@ -185,7 +186,7 @@ int fin_cli_init(fin_cli *c, const char *prog, const char *usage, unsigned share
 	*c = (fin_cli){ .prog = prog, .usage = usage, .seed = 1, .threads = 1, .na = FIN_NA_ERROR,
 			.shared = shared };
 	for (i = 0; rc == FIN_OK && i < sizeof shared_options / sizeof *shared_options; i++)
-		if (shared_options[i].bit & shared)
+		if (!shared_options[i].bit || (shared_options[i].bit & shared))
 			rc = add_option(c, &n, &nletters, &shared_options[i].entry, err);
 	for (; rc == FIN_OK && own && own->name; own++)
 		rc = add_option(c, &n, &nletters, own, err);

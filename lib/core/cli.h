@@ -126,15 +126,15 @@ enum { FIN_CLI_OPTIONS_MAX = 96 };
 /* A tool's command line: its getopt table and, once parsed, the values of
  * the shared options it takes. */
 typedef struct fin_cli {
-	const char *prog;  /* the tool's name, for -V and messages */
-	const char *usage; /* its --help text */
+	const char *prog;   /* the tool's name, for -V and messages */
+	const char *usage;  /* its --help text */
 	struct option options[FIN_CLI_OPTIONS_MAX + 1];
-	char letters[64];  /* getopt's short options */
-	unsigned shared;   /* the FIN_CLI_ bits it takes */
+	char letters[64];   /* getopt's short options */
+	unsigned shared;    /* the FIN_CLI_ bits it takes */
 
-	char **columns;    /* -c, in order given */
+	char **columns;     /* -c, in order given */
 	size_t ncolumns;
-	char **keys;       /* -k */
+	char **keys;        /* -k */
 	size_t nkeys;
 	char *target;       /* -y, NULL when not given */
 	char *model;        /* -m */
