@@ -1,12 +1,10 @@
 /* fin-anomaly: fit anomaly detectors on history and score rows with them. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "detect/detector.h"
 #include "eval/metrics.h"
 #include "features/feature_reader.h"
@@ -51,31 +49,25 @@ static const char usage[] =
 	"      --epochs N         autoencoder trained here: epochs (default 50)\n"
 	"      --gan MODEL        gan (required): a model from fin-train --task gan, whose\n"
 	"                         discriminator D scores a row 1 - D(x)\n"
-	"  -s, --seed N           seed (default 1)\n"
-	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
-	"                         error; level: a level of its own in a text column)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	FIN_HELP_SEED
+	FIN_HELP_THREADS
+	FIN_HELP_NA_LEVEL
+	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable detector or model\n"
 	"file, 4 no input rows, 5 rows flagged with --fail-on-anomaly. See fin-anomaly(1).\n";
 
 enum { OPT_METHOD = 256, OPT_CONTAMINATION, OPT_THRESHOLD, OPT_FAIL, OPT_LABEL, OPT_POSITIVE,
        OPT_METRICS, OPT_TREES, OPT_SAMPLE, OPT_SHRINKAGE, OPT_AE, OPT_BOTTLENECK, OPT_EPOCHS,
-       OPT_GAN, OPT_THREADS, OPT_NA };
+       OPT_GAN };
 
 static const struct option long_options[] = {
 	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "model", required_argument, NULL, 'm' },
-	{ "output", required_argument, NULL, 'o' },
 	{ "contamination", required_argument, NULL, OPT_CONTAMINATION },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "fail-on-anomaly", no_argument, NULL, OPT_FAIL },
@@ -89,16 +81,7 @@ static const struct option long_options[] = {
 	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
 	{ "epochs", required_argument, NULL, OPT_EPOCHS },
 	{ "gan", required_argument, NULL, OPT_GAN },
-	{ "seed", required_argument, NULL, 's' },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "na", required_argument, NULL, OPT_NA },
 	FIN_TEXT_LONG_OPTIONS,
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -107,12 +90,11 @@ enum mode { FIT_AND_SCORE, FIT, SCORE };
 struct options {
 	enum mode mode;
 	fin_detector_opts det;
-	char **cols, **keys, *model, *output, *label, *positive, *metrics, *ae, *gan;
-	size_t ncols, nkeys, bottleneck, epochs, threads;
-	int fail_on_anomaly, quiet;
-	enum fin_na na;
+	char *label, *positive, *metrics, *ae, *gan;
+	size_t bottleneck, epochs;
+	int fail_on_anomaly;
 	fin_text_opts text;
-	fin_csv_opts csv;
+	fin_cli cli; /* -c, -k, -m, -o, -s, --threads, --na, --na-values, -d, -n, -q */
 };
 
 /* The files a run writes, opened once its inputs are open and before the
@@ -125,9 +107,9 @@ struct outputs {
 static int open_outputs(const struct options *o, const fin_input *in, struct outputs *w,
 			fin_err *err)
 {
-	char *const models[] = { o->model, o->ae, o->gan };
+	char *const models[] = { o->cli.model, o->ae, o->gan };
 
-	if (!(w->main = fin_out_file_open(o->output, in, models, 3, err)))
+	if (!(w->main = fin_out_file_open(o->cli.output, in, models, 3, err)))
 		return err->code;
 	if (o->metrics && o->label && o->mode != FIT &&
 	    !(w->metrics = fin_out_file_open(o->metrics, in, models, 3, err)))
@@ -139,9 +121,9 @@ static int open_outputs(const struct options *o, const fin_input *in, struct out
 static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
 {
 	fin_time_key tk;
-	int rc = fin_time_key_take(in, spec, &o->keys, &o->nkeys, &tk, err);
+	int rc = fin_time_key_take(in, spec, &o->cli.keys, &o->cli.nkeys, &tk, err);
 
-	if (rc == FIN_OK && tk.name && !o->quiet)
+	if (rc == FIN_OK && tk.name && !o->cli.quiet)
 		fin_report("fin-anomaly", tk.note);
 	return rc;
 }
@@ -241,8 +223,9 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	       struct evaluation *ev, struct outputs *w, fin_err *err)
 {
 	fin_table t = { 0 };
-	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
-				.nkeys = o->nkeys, .target = o->label, .na = o->na,
+	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
+				.keys = o->cli.keys,
+				.nkeys = o->cli.nkeys, .target = o->label, .na = o->cli.na,
 				.keep_keys = o->mode == FIT_AND_SCORE,
 				.categorical = o->text.categorical,
 				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
@@ -264,7 +247,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		spec.encoding = &d->ae.enc;
 		spec.exact = 1;
 		spec.owner = o->ae;
-		if (!o->nkeys) {
+		if (!o->cli.nkeys) {
 			spec.keys = d->ae.keys;
 			spec.nkeys = d->ae.nkeys;
 		}
@@ -283,7 +266,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		spec.encoding = &d->gan.enc;
 		spec.exact = 1;
 		spec.owner = o->gan;
-		if (!o->nkeys) {
+		if (!o->cli.nkeys) {
 			spec.keys = d->gan.keys;
 			spec.nkeys = d->gan.nkeys;
 		}
@@ -293,7 +276,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
-	if (!o->quiet && t.skipped)
+	if (!o->cli.quiet && t.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", t.skipped);
 	if (o->det.method == FIN_DET_AUTOENCODER && !o->ae) {
 		fin_train_opts to = { .epochs = o->epochs, .batch = 32, .optimizer = FIN_OPT_ADAM,
@@ -323,7 +306,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		d->keys[j] = strdup(t.key_names[j]);
 	if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK)
 		goto done;
-	if (!o->quiet)
+	if (!o->cli.quiet)
 		fprintf(stderr, "fin-anomaly: %s fitted on %zu rows of %zu features; threshold %.6g\n",
 			fin_method_name(d->method), t.rows, t.nfeat, d->threshold);
 	if (o->mode == FIT) {
@@ -346,7 +329,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	}
 done:
 	/* Notes of the columns, once the fit succeeded: a failure is one line. */
-	if (rc == FIN_OK && !o->quiet)
+	if (rc == FIN_OK && !o->cli.quiet)
 		fin_notes_print("fin-anomaly", t.notes, t.nnotes);
 	fin_table_free(&t);
 	return rc;
@@ -369,10 +352,11 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	fin_row *row;
 	int rc, got;
 
-	if ((rc = fin_detector_load(d, o->model, err)) != FIN_OK ||
+	if ((rc = fin_detector_load(d, o->cli.model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
-	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->na,
-				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK)
+	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->cli.na,
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
@@ -381,20 +365,20 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	{
 		/* Keys given by -k or by the detector: then none is looked for. */
 		fin_table_spec chosen = { .columns = d->feat, .ncolumns = d->nfeat, .exact = 1,
-					  .target = o->label, .nkeys = o->nkeys + d->nkeys };
+					  .target = o->label, .nkeys = o->cli.nkeys + d->nkeys };
 		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
 			goto done;
 	}
-	if (o->nkeys) {
-		if ((rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass, err)) !=
-		    FIN_OK)
+	if (o->cli.nkeys) {
+		if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass, &npass,
+					     err)) != FIN_OK)
 			goto done;
 	} else if ((pass = malloc((d->nkeys ? d->nkeys : 1) * sizeof *pass))) {
 		for (j = 0; j < d->nkeys; j++) {
 			long c = fin_column_find(names, nnames, d->keys[j]);
 			if (c >= 0)
 				pass[npass++] = (size_t)c;
-			else if (!o->quiet)
+			else if (!o->cli.quiet)
 				fin_note("fin-anomaly", "key column '%s' is not in the input", d->keys[j]);
 		}
 	}
@@ -449,9 +433,9 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			fin_row_batch_clear(&rb);
 		}
 	} while (got > 0 && rc == FIN_OK);
-	if (rc == FIN_OK && !o->quiet && feat.skipped)
+	if (rc == FIN_OK && !o->cli.quiet && feat.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
-	if (rc == FIN_OK && !o->quiet) {
+	if (rc == FIN_OK && !o->cli.quiet) {
 		char **notes;
 		size_t nnotes, *used = malloc((npass + 1) * sizeof *used);
 		/* The label is used too, though not a feature. */
@@ -480,8 +464,13 @@ done:
 
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
-	int opt, rc = FIN_OK, word;
-	size_t seed;
+	int opt, word;
+	int rc = fin_cli_init(&o->cli, "fin-anomaly", usage,
+			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_MODEL | FIN_CLI_OUTPUT |
+				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
+				      FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_QUIET,
+			      long_options, err);
 
 	if (argc > 1 && strcmp(argv[1], "fit") == 0)
 		o->mode = FIT;
@@ -491,17 +480,12 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		argv++;
 		argc--;
 	}
-	while (rc == FIN_OK && (opt = getopt_long(argc, argv, "c:k:m:o:s:d:nqhV", long_options,
-						  NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_METHOD:
 			rc = fin_cli_word("--method", optarg, fin_method_parse(optarg), &word, err);
 			o->det.method = (enum fin_method)word;
 			break;
-		case 'c': rc = fin_cli_append(&o->cols, &o->ncols, optarg, err); break;
-		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
-		case 'm': o->model = optarg; break;
-		case 'o': o->output = optarg; break;
 		case OPT_CONTAMINATION:
 			rc = fin_cli_number("--contamination", optarg, 0, 1, &o->det.contamination, err);
 			if (rc == FIN_OK && !(o->det.contamination > 0 && o->det.contamination < 1))
@@ -526,37 +510,23 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_GAN: o->gan = optarg; break;
 		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &o->bottleneck, err); break;
 		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o->epochs, err); break;
-		case 's':
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
-			o->det.seed = seed;
-			break;
-		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, err);
-			o->na = (enum fin_na)word;
-			break;
 		case FIN_OPT_CATEGORICAL:
 		case FIN_OPT_MIN_COUNT:
 		case FIN_OPT_MAX_LEVELS:
 		case FIN_OPT_UNSEEN:
 			rc = fin_cli_text_option(opt, optarg, &o->text, err);
 			break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-anomaly (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-anomaly --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
 	if (rc != FIN_OK)
 		return rc;
-	if (o->mode == SCORE && !o->model)
+	o->det.seed = o->cli.seed;
+	if (o->mode == SCORE && !o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "score needs -m DETECTOR");
-	if (o->mode != SCORE && o->model)
+	if (o->mode != SCORE && o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "-m is for score; fit builds a detector");
 	if (o->ae && o->det.method != FIN_DET_AUTOENCODER)
 		return fin_fail(err, FIN_EUSAGE, "--ae goes with --method autoencoder");
@@ -572,8 +542,8 @@ int main(int argc, char **argv)
 {
 	struct options o = { .det = { .method = FIN_DET_IFOREST, .contamination = 0.01,
 				      .threshold = NAN, .shrinkage = NAN, .trees = 100,
-				      .sample = 256, .seed = 1 },
-			     .positive = "1", .bottleneck = 8, .epochs = 50, .threads = 1,
+				      .sample = 256 },
+			     .positive = "1", .bottleneck = 8, .epochs = 50,
 			     .text = fin_text_opts_default() };
 	struct evaluation ev = { 0 };
 	struct outputs w = { 0 };
@@ -587,11 +557,11 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK) {
 		char **files = o.mode == FIT_AND_SCORE ? argv + optind : argv + 1 + optind;
 		size_t nfiles = (size_t)(o.mode == FIT_AND_SCORE ? argc - optind : argc - 1 - optind);
-		fin_gemm_threads((int)o.threads);
-		in = fin_input_open(files, nfiles, &o.csv, &err);
+		fin_gemm_threads((int)o.cli.threads);
+		in = fin_input_open(files, nfiles, &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
 		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &w, &err)
@@ -612,7 +582,7 @@ int main(int argc, char **argv)
 	 * broken input, and its one line replaces the count. */
 	if (rc == FIN_OK && o.fail_on_anomaly && flagged)
 		rc = fin_fail(&err, FIN_EALERT, "%zu rows flagged as anomalies", flagged);
-	else if (rc == FIN_OK && o.mode != FIT && !o.quiet)
+	else if (rc == FIN_OK && o.mode != FIT && !o.cli.quiet)
 		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-anomaly", err.msg);
@@ -622,8 +592,7 @@ int main(int argc, char **argv)
 	fin_detector_free(&d);
 	free(ev.score);
 	free(ev.label);
-	free(o.cols);
-	free(o.keys);
+	fin_cli_free(&o.cli);
 	free(o.text.categorical);
 	return rc;
 }

@@ -1,11 +1,9 @@
 /* fin-avg: federated averaging of the parties' models, or pooling of their
  * statistics files. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "io/json_file.h"
 #include "io/out_file.h"
 #include "privacy/fedavg.h"
@@ -21,10 +19,9 @@ static const char usage[] =
 	"      --weights W        rows|equal: weigh each model by the training rows it\n"
 	"                         records, or equally (default rows)\n"
 	"      --stats            pool statistics files (fin-stats) instead\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"The models must agree on all but their weights: task, target, features, text\n"
 	"encodings, architecture, labels, scalers and round.\n"
@@ -37,10 +34,6 @@ enum { OPT_WEIGHTS = 256, OPT_STATS };
 static const struct option long_options[] = {
 	{ "weights", required_argument, NULL, OPT_WEIGHTS },
 	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -87,14 +80,16 @@ static int pool_stats(char *const *paths, size_t n, fin_out_file *out, fin_err *
 int main(int argc, char **argv)
 {
 	static const char *const weightings[] = { "rows", "equal" };
-	const char *output = NULL;
 	fin_err err = { 0 };
 	fin_out_file *out = NULL;
 	fin_fedavg a;
-	int opt, rc = FIN_OK, weighting = FIN_FEDAVG_ROWS, stats = 0, weights_given = 0, quiet = 0;
+	fin_cli cli;
+	int opt, weighting = FIN_FEDAVG_ROWS, stats = 0, weights_given = 0;
+	int rc = fin_cli_init(&cli, "fin-avg", usage, FIN_CLI_OUTPUT | FIN_CLI_QUIET, long_options,
+			      &err);
 	size_t n;
 
-	while (rc == FIN_OK && (opt = getopt_long(argc, argv, "o:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_WEIGHTS:
 			rc = fin_cli_word("--weights", optarg, fin_word_index(optarg, weightings, 2),
@@ -102,15 +97,11 @@ int main(int argc, char **argv)
 			weights_given = 1;
 			break;
 		case OPT_STATS: stats = 1; break;
-		case 'o': output = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-avg (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-avg --help'.\n", stderr);
-			return FIN_EUSAGE;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		return 0;
 	n = (size_t)(argc - optind);
 	if (rc == FIN_OK && n == 0)
 		rc = fin_fail(&err, FIN_EUSAGE, "expected at least one %s file",
@@ -120,7 +111,7 @@ int main(int argc, char **argv)
 			      "exactly, by their rows");
 	if (rc == FIN_OK)
 		rc = fin_fedavg_distinct(argv + optind, n, &err);
-	if (rc == FIN_OK && !(out = fin_out_file_open(output, NULL, argv + optind, n, &err)))
+	if (rc == FIN_OK && !(out = fin_out_file_open(cli.output, NULL, argv + optind, n, &err)))
 		rc = err.code;
 	fin_fedavg_init(&a, (enum fin_fedavg_weighting)weighting);
 	if (rc == FIN_OK)
@@ -131,10 +122,10 @@ int main(int argc, char **argv)
 		out = NULL;
 	}
 	/* Notes once the run succeeded: a failure is one line. */
-	if (rc == FIN_OK && !quiet && a.fit_dropped)
+	if (rc == FIN_OK && !cli.quiet && a.fit_dropped)
 		fin_note("fin-avg", "the exact fits' coefficients and standard errors (\"fit\") are "
 			 "left out: they describe each fit, not the average");
-	if (rc == FIN_OK && !quiet && a.not_private)
+	if (rc == FIN_OK && !cli.quiet && a.not_private)
 		fin_note("fin-avg", "%s was trained without differential privacy: the average's "
 			 "epsilon is infinite", a.not_private);
 	if (rc != FIN_OK && err.msg[0])

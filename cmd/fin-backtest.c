@@ -1,6 +1,5 @@
 /* fin-backtest: walk-forward backtest of a training command and fin-predict. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +9,6 @@
 
 #include "core/cli.h"
 #include "core/command.h"
-#include "core/version.h"
 #include "eval/backtest.h"
 #include "eval/trading.h"
 #include "io/columns.h"
@@ -49,13 +47,12 @@ static const char usage[] =
 	"  --periods-per-year P   rows per year, for annual figures (default 252)\n"
 	"  --returns KIND         log|simple: what the target is (default log)\n"
 	"  --report FILE          write the report as JSON to FILE\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_OUTPUT
 	"  -q, --quiet            no progress or report on standard error\n"
 	"  -v, --verbose          let the tools report too\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Each fold runs the training command as COMMAND [-q] [--unsorted] [--na-values LIST]\n"
 	"-o MODEL TRAIN.csv, then fin-predict on the fold's test rows; their messages name\n"
@@ -75,7 +72,6 @@ static const struct option long_options[] = {
 	{ "gap", required_argument, NULL, OPT_GAP },
 	{ "expanding", no_argument, NULL, OPT_EXPANDING },
 	{ "rolling", no_argument, NULL, OPT_ROLLING },
-	{ "key", required_argument, NULL, 'k' },
 	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "trade", no_argument, NULL, OPT_TRADE },
 	{ "sizing", required_argument, NULL, OPT_SIZING },
@@ -84,14 +80,6 @@ static const struct option long_options[] = {
 	{ "periods-per-year", required_argument, NULL, OPT_PERIODS },
 	{ "returns", required_argument, NULL, OPT_RETURNS },
 	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -351,7 +339,6 @@ int main(int argc, char **argv)
 	fin_trade_opts topt = { .sizing = FIN_SIZE_SIGN, .cap = 1, .periods_per_year = 252,
 				.log_returns = 1 };
 	fin_trade_report strategy, hold;
-	fin_csv_opts csv = { 0 };
 	fin_err err = { 0 };
 	fin_model m = { 0 };
 	fin_rowset rows = { 0 };
@@ -360,14 +347,19 @@ int main(int argc, char **argv)
 	fin_fold *folds = NULL;
 	fin_input *in = NULL;
 	fin_out_file *out = NULL, *report_out = NULL;
-	char *output = NULL, *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
-	char **key_lists = NULL, **keys = NULL, **na_values = NULL;
-	size_t nkey_lists = 0, *key = NULL, nkeys = 0, nna_values = 0;
+	char *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
+	char **keys = NULL, **na_values = NULL;
+	size_t *key = NULL, nkeys = 0, nna_values = 0;
 	const char *trade_only = NULL;
 	size_t nfolds = 0, ncmd = 0, k;
-	int nopts = argc, opt, rc = FIN_OK, word, quiet = 0, verbose = 0, trading = 0;
+	int nopts = argc, opt, word, trading = 0;
 	int check_model_key = 1;
 	long time_key;
+	fin_cli cli;
+	int rc = fin_cli_init(&cli, "fin-backtest", usage,
+			      FIN_CLI_KEY | FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET | FIN_CLI_VERBOSE,
+			      long_options, &err);
 
 	/* The training command is everything after the first "--"; getopt
 	 * never sees it. */
@@ -377,8 +369,7 @@ int main(int argc, char **argv)
 			ncmd = (size_t)argc - k - 1;
 			break;
 		}
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(nopts, argv, "k:d:no:qvhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, nopts, argv)) != -1) {
 		switch (opt) {
 		case OPT_TRAIN_SIZE:
 			rc = fin_cli_size("--train-size", optarg, 1, MAX_ROWS, &spec.train_size, &err);
@@ -390,7 +381,6 @@ int main(int argc, char **argv)
 		case OPT_GAP: rc = fin_cli_size("--gap", optarg, 0, MAX_ROWS, &spec.gap, &err); break;
 		case OPT_EXPANDING: spec.rolling = 0; break;
 		case OPT_ROLLING: spec.rolling = 1; break;
-		case 'k': rc = fin_cli_append(&key_lists, &nkey_lists, optarg, &err); break;
 		case OPT_UNSORTED: bt.unsorted = 1; break;
 		case OPT_TRADE: trading = 1; break;
 		case OPT_SIZING:
@@ -420,22 +410,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REPORT: trade_only = "--report"; report = optarg; break;
 		case FIN_OPT_NA_VALUES:
-			if ((rc = fin_cli_na_values(optarg, &err)) == FIN_OK)
+			if ((rc = fin_cli_option(&cli, opt, optarg, &err)) == FIN_OK)
 				rc = fin_cli_append(&na_values, &nna_values, optarg, &err);
 			break;
-		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
-		case 'n': csv.no_header = 1; break;
-		case 'o': output = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-backtest (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-backtest --help'.\n", stderr);
-			rc = FIN_EUSAGE;
-			goto done;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		return 0;
 	if (rc != FIN_OK)
 		goto fail;
 	if (!spec.train_size || !spec.test_size)
@@ -454,15 +436,15 @@ int main(int argc, char **argv)
 	if (!spec.step)
 		spec.step = spec.test_size;
 
-	in = fin_input_open(argv + optind, (size_t)(nopts - optind), &csv, &err);
+	in = fin_input_open(argv + optind, (size_t)(nopts - optind), &cli.csv, &err);
 	/* The outputs once the input is open (neither may be it), before
 	 * any fold. */
-	if (!in || !(out = fin_out_file_open(output, in, NULL, 0, &err)) ||
+	if (!in || !(out = fin_out_file_open(cli.output, in, NULL, 0, &err)) ||
 	    (report && !(report_out = fin_out_file_open(report, in, NULL, 0, &err)))) {
 		rc = err.code;
 		goto fail;
 	}
-	if (!quiet && fin_input_is_tty(in))
+	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-backtest: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if ((rc = fin_rowset_read(&rows, in, &err)) != FIN_OK)
 		goto fail;
@@ -470,8 +452,8 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 		goto fail;
 	}
-	if (nkey_lists) {
-		if ((rc = fin_columns_select(key_lists, nkey_lists, rows.names, rows.ncols, &key,
+	if (cli.nkeys) {
+		if ((rc = fin_columns_select(cli.keys, cli.nkeys, rows.names, rows.ncols, &key,
 					     &nkeys, &err)) != FIN_OK)
 			goto fail;
 		if (!(keys = malloc((nkeys ? nkeys : 1) * sizeof *keys))) {
@@ -511,7 +493,7 @@ int main(int argc, char **argv)
 	bt.ntrain_cmd = ncmd;
 	bt.predict = predict;
 	bt.dir = dir;
-	bt.quiet = !verbose;
+	bt.quiet = !cli.verbose;
 	bt.keys = keys;
 	bt.nkeys = nkeys;
 	bt.na_values = na_values;
@@ -520,7 +502,7 @@ int main(int argc, char **argv)
 	/* A training command told the rows are unsorted tells us too. */
 	for (k = 1; k < ncmd; k++)
 		check_model_key = check_model_key && strcmp(cmd[k], "--unsorted") != 0;
-	check_model_key = check_model_key && !bt.unsorted && !nkey_lists;
+	check_model_key = check_model_key && !bt.unsorted && !cli.nkeys;
 
 	for (k = 0; k < nfolds; k++) {
 		const fin_fold *f = &folds[k];
@@ -542,7 +524,7 @@ int main(int argc, char **argv)
 			long y = fin_column_find(rows.names, rows.ncols, m.target);
 			rc = fin_rowset_sd(&rows, (size_t)y, f->train_from, f->train_to, &res.scale[k],
 					   &err);
-			if (rc == FIN_OK && !quiet && !(res.scale[k] > 0))
+			if (rc == FIN_OK && !cli.quiet && !(res.scale[k] > 0))
 				fprintf(stderr, "fin-backtest: fold %zu/%zu: the training targets do not "
 					"vary: no positions in this fold\n", k + 1, nfolds);
 		}
@@ -565,7 +547,7 @@ int main(int argc, char **argv)
 			res.pcol = res.pred.ncols - 1;
 		}
 		seconds_since(&t0, &secs);
-		if (!quiet)
+		if (!cli.quiet)
 			fprintf(stderr,
 				"fin-backtest: fold %zu/%zu: train rows %zu-%zu, test rows %zu-%zu "
 				"(%.1f s)\n",
@@ -594,12 +576,11 @@ int main(int argc, char **argv)
 	}
 	if (rc != FIN_OK)
 		goto fail;
-	if (trading && !quiet)
+	if (trading && !cli.quiet)
 		print_report(&strategy, &hold, &topt, nfolds);
 fail:
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-backtest", err.msg);
-done:
 	if (dir[0])
 		fin_tempdir_remove(dir);
 	fin_out_file_discard(report_out);
@@ -613,7 +594,7 @@ done:
 		free(cmd[0]);
 	free(cmd);
 	free(predict);
-	free(key_lists);
+	fin_cli_free(&cli);
 	free(na_values);
 	free(keys);
 	free(key);

@@ -1,5 +1,4 @@
 /* fin-cluster: k-means segmentation of rows, or of an autoencoder's code. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +7,6 @@
 
 #include "cluster/clusterer.h"
 #include "core/cli.h"
-#include "core/version.h"
 #include "features/feature_reader.h"
 #include "features/row_batch.h"
 #include "features/table.h"
@@ -40,31 +38,25 @@ static const char usage[] =
 	"      --tol T            convergence, relative to the mean variance (default 1e-4)\n"
 	"      --sample N         rows the silhouette is computed on (default 10000)\n"
 	"      --k-report FILE    the table of k, inertia and silhouette as JSON\n"
-	"  -s, --seed N           seed (default 1)\n"
-	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
-	"                         error; level: a level of its own in a text column)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	FIN_HELP_SEED
+	FIN_HELP_THREADS
+	FIN_HELP_NA_LEVEL
+	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model file,\n"
 	"4 no input rows. See fin-cluster(1).\n";
 
 enum { OPT_CLUSTERS = 256, OPT_KEEP, OPT_EMBED, OPT_NO_SCALE, OPT_RESTARTS, OPT_MAX_ITER, OPT_TOL,
-       OPT_SAMPLE, OPT_K_REPORT, OPT_THREADS, OPT_NA };
+       OPT_SAMPLE, OPT_K_REPORT };
 
 static const struct option long_options[] = {
 	{ "clusters", required_argument, NULL, OPT_CLUSTERS },
-	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
-	{ "output", required_argument, NULL, 'o' },
-	{ "model", required_argument, NULL, 'm' },
 	{ "embed", required_argument, NULL, OPT_EMBED },
 	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
 	{ "restarts", required_argument, NULL, OPT_RESTARTS },
@@ -72,28 +64,17 @@ static const struct option long_options[] = {
 	{ "tol", required_argument, NULL, OPT_TOL },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "k-report", required_argument, NULL, OPT_K_REPORT },
-	{ "seed", required_argument, NULL, 's' },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "na", required_argument, NULL, OPT_NA },
 	FIN_TEXT_LONG_OPTIONS,
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct options {
-	size_t k_lo, k_hi, sample, threads;
+	size_t k_lo, k_hi, sample;
 	fin_kmeans_opts km;
-	char **cols, **keys, *output, *model, *embed, *k_report;
-	size_t ncols, nkeys;
-	int keep, no_scale, quiet;
-	enum fin_na na;
+	char *embed, *k_report;
+	int keep, no_scale;
 	fin_text_opts text;
-	fin_csv_opts csv;
+	fin_cli cli; /* -c, -k, -o, -m, -s, --threads, --na, --na-values, -d, -n, -q */
 };
 
 static void write_header(fin_out *out, char *const *names, size_t n)
@@ -154,9 +135,9 @@ static int write_k_report(fin_out_file *f, const struct k_result *r, size_t n, s
 static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
 {
 	fin_time_key tk;
-	int rc = fin_time_key_take(in, spec, &o->keys, &o->nkeys, &tk, err);
+	int rc = fin_time_key_take(in, spec, &o->cli.keys, &o->cli.nkeys, &tk, err);
 
-	if (rc == FIN_OK && tk.name && !o->quiet)
+	if (rc == FIN_OK && tk.name && !o->cli.quiet)
 		fin_report("fin-cluster", tk.note);
 	return rc;
 }
@@ -175,8 +156,8 @@ static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *
 	c->keys = NULL;
 	c->nkeys = 0;
 	fin_input_columns(in, &names, &nnames);
-	if (o->nkeys && (rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &key, &nkey,
-						 err)) != FIN_OK)
+	if (o->cli.nkeys && (rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &key,
+						     &nkey, err)) != FIN_OK)
 		return rc;
 	c->keys = calloc(nkey ? nkey : 1, sizeof *c->keys);
 	for (j = 0; c->keys && j < nkey; j++)
@@ -191,8 +172,9 @@ static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *
 static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 {
 	fin_table t = { 0 };
-	fin_table_spec spec = { .columns = o->cols, .ncolumns = o->ncols, .keys = o->keys,
-				.nkeys = o->nkeys, .na = o->na, .keep_keys = 1, .keep_all = o->keep,
+	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
+				.keys = o->cli.keys, .nkeys = o->cli.nkeys, .na = o->cli.na,
+				.keep_keys = 1, .keep_all = o->keep,
 				.categorical = o->text.categorical,
 				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
 				.unseen_error = o->text.unseen_error };
@@ -225,8 +207,8 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		spec.owner = o->embed;
 	}
 	/* The outputs once every input is open, before the work. */
-	if ((o->output &&
-	     !(model_file = fin_out_file_open(o->output, in, (char *[]){ o->embed }, 1, err))) ||
+	if ((o->cli.output &&
+	     !(model_file = fin_out_file_open(o->cli.output, in, (char *[]){ o->embed }, 1, err))) ||
 	    (o->k_report &&
 	     !(report_file = fin_out_file_open(o->k_report, in, (char *[]){ o->embed }, 1, err)))) {
 		rc = err->code;
@@ -236,7 +218,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		goto done;
-	if (!o->quiet && t.skipped)
+	if (!o->cli.quiet && t.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", t.skipped);
 	if (o->k_hi > t.rows) {
 		rc = fin_fail(err, FIN_EUSAGE, "k = %zu is more than the %zu rows", o->k_hi, t.rows);
@@ -262,7 +244,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if (nk > 1 && !o->quiet)
+	if (nk > 1 && !o->cli.quiet)
 		fprintf(stderr, "fin-cluster:  k      inertia  silhouette\n");
 	for (i = 0; i < nk; i++) {
 		fin_kmeans_opts ko = o->km;
@@ -277,7 +259,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 					    ? fin_silhouette(space, t.rows, c->dim, assign, ko.k,
 							     o->sample, o->km.seed)
 					    : NAN;
-		if (nk > 1 && !o->quiet)
+		if (nk > 1 && !o->cli.quiet)
 			fprintf(stderr, "fin-cluster: %2zu %12.6g  %10.4f\n", ko.k, trial.inertia,
 				res[i].silhouette);
 		if (i == 0 || res[i].silhouette > res[best].silhouette) {
@@ -291,7 +273,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 			fin_kmeans_free(&trial);
 		}
 	}
-	if (nk > 1 && !o->quiet)
+	if (nk > 1 && !o->cli.quiet)
 		fprintf(stderr, "fin-cluster: k = %zu has the best silhouette\n", res[best].k);
 	fin_kmeans_assign(&c->km, space, t.rows, cluster, dist);
 	if ((rc = fin_clusterer_describe(c, t.x, t.rows, cluster, err)) != FIN_OK)
@@ -325,9 +307,9 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		model_file = NULL;
 	}
 	/* Notes of the columns, once the fit succeeded: a failure is one line. */
-	if (rc == FIN_OK && !o->quiet)
+	if (rc == FIN_OK && !o->cli.quiet)
 		fin_notes_print("fin-cluster", t.notes, t.nnotes);
-	if (rc == FIN_OK && !o->quiet)
+	if (rc == FIN_OK && !o->cli.quiet)
 		fprintf(stderr, "fin-cluster: %zu rows in %zu clusters, inertia %.6g\n", t.rows,
 			c->km.k, c->km.inertia);
 done:
@@ -363,25 +345,26 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	fin_out *out = malloc(sizeof *out);
 	fin_row *row;
 
-	if ((rc = fin_clusterer_load(c, o->model, err)) != FIN_OK ||
+	if ((rc = fin_clusterer_load(c, o->cli.model, err)) != FIN_OK ||
 	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
-	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->na,
-				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK)
+	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->cli.na,
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK)
 		goto done;
 	if (!o->keep) {
 		/* Keys given by -k or by the model: then none is looked for. */
 		fin_table_spec chosen = { .columns = c->feat, .ncolumns = c->nfeat, .exact = 1,
-					  .nkeys = o->nkeys + c->nkeys };
+					  .nkeys = o->cli.nkeys + c->nkeys };
 		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
 			goto done;
 	}
-	if (o->keep || o->nkeys) {
+	if (o->keep || o->cli.nkeys) {
 		if (o->keep) {
 			pass = malloc(nnames * sizeof *pass);
 			for (npass = 0; pass && npass < nnames; npass++)
 				pass[npass] = npass;
-		} else if ((rc = fin_columns_select(o->keys, o->nkeys, names, nnames, &pass, &npass,
-						    err)) != FIN_OK) {
+		} else if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass,
+						    &npass, err)) != FIN_OK) {
 			goto done;
 		}
 	} else if ((pass = malloc((c->nkeys ? c->nkeys : 1) * sizeof *pass))) {
@@ -389,7 +372,7 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 			long col = fin_column_find(names, nnames, c->keys[j]);
 			if (col >= 0)
 				pass[npass++] = (size_t)col;
-			else if (!o->quiet)
+			else if (!o->cli.quiet)
 				fin_note("fin-cluster", "key column '%s' is not in the input", c->keys[j]);
 		}
 	}
@@ -434,9 +417,9 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	} while (got > 0 && rc == FIN_OK);
 	if (fin_out_finish(out, "<stdout>", rc == FIN_OK ? err : NULL) != FIN_OK && rc == FIN_OK)
 		rc = FIN_EDATA;
-	if (rc == FIN_OK && !o->quiet && feat.skipped)
+	if (rc == FIN_OK && !o->cli.quiet && feat.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", feat.skipped);
-	if (rc == FIN_OK && !o->quiet) {
+	if (rc == FIN_OK && !o->cli.quiet) {
 		char **notes;
 		size_t nnotes;
 		if (fin_features_notes(&feat, nnames, pass, npass, NULL, fin_input_name(in), &notes,
@@ -476,18 +459,18 @@ static int parse_k(const char *arg, size_t *lo, size_t *hi, fin_err *err)
 
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
-	int opt, rc = FIN_OK, word;
-	size_t seed;
+	int opt;
+	int rc = fin_cli_init(&o->cli, "fin-cluster", usage,
+			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_OUTPUT | FIN_CLI_MODEL |
+				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
+				      FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_QUIET,
+			      long_options, err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "k:c:o:m:s:d:nqhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_CLUSTERS: rc = parse_k(optarg, &o->k_lo, &o->k_hi, err); break;
-		case 'c': rc = fin_cli_append(&o->cols, &o->ncols, optarg, err); break;
-		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
 		case OPT_KEEP: o->keep = 1; break;
-		case 'o': o->output = optarg; break;
-		case 'm': o->model = optarg; break;
 		case OPT_EMBED: o->embed = optarg; break;
 		case OPT_NO_SCALE: o->no_scale = 1; break;
 		case OPT_RESTARTS: rc = fin_cli_size("--restarts", optarg, 1, 10000, &o->km.restarts, err); break;
@@ -497,35 +480,21 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 20, &o->sample, err); break;
 		case OPT_K_REPORT: o->k_report = optarg; break;
-		case 's':
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
-			o->km.seed = seed;
-			break;
-		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
 		case FIN_OPT_CATEGORICAL:
 		case FIN_OPT_MIN_COUNT:
 		case FIN_OPT_MAX_LEVELS:
 		case FIN_OPT_UNSEEN:
 			rc = fin_cli_text_option(opt, optarg, &o->text, err);
 			break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, err);
-			o->na = (enum fin_na)word;
-			break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-cluster (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-cluster --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
 	if (rc != FIN_OK)
 		return rc;
-	if (o->model && (o->embed || o->output || o->k_report))
+	o->km.seed = o->cli.seed;
+	if (o->cli.model && (o->embed || o->cli.output || o->k_report))
 		return fin_fail(err, FIN_EUSAGE, "-m assigns with a saved model: no --embed, -o or "
 				"--k-report");
 	return FIN_OK;
@@ -533,8 +502,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .threads = 1,
-			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4, .seed = 1 },
+	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000,
+			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4 },
 			     .text = fin_text_opts_default() };
 	fin_clusterer c = { 0 };
 	fin_err err = { 0 };
@@ -542,20 +511,19 @@ int main(int argc, char **argv)
 	int rc = parse_options(argc, argv, &o, &err);
 
 	if (rc == FIN_OK) {
-		fin_gemm_threads((int)o.threads);
-		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.csv, &err);
+		fin_gemm_threads((int)o.cli.threads);
+		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-cluster: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
-		rc = o.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &err);
+		rc = o.cli.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &err);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-cluster", err.msg);
 	fin_input_close(in);
 	fin_clusterer_free(&c);
-	free(o.cols);
-	free(o.keys);
+	fin_cli_free(&o.cli);
 	free(o.text.categorical);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* fin-eval: forecast, classification, ranking and clustering metrics, each
  * next to what a forecast without skill gets. */
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +8,6 @@
 
 #include "cluster/cluster_eval.h"
 #include "core/cli.h"
-#include "core/version.h"
 #include "eval/binary_eval.h"
 #include "eval/eval_input.h"
 #include "eval/forecast_eval.h"
@@ -30,7 +28,7 @@ static const char usage[] =
 	"                         prediction; binary: p_<positive>; anomaly: score)\n"
 	"  -k, --key LIST         key columns: never evaluated\n"
 	"      --format F         json|table (default json)\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
+	FIN_HELP_OUTPUT
 	"\n"
 	"Regression (rows in time order, one step apart):\n"
 	"      --naive N          last|zero|mean|drift|auto (default auto: last for a\n"
@@ -58,20 +56,18 @@ static const char usage[] =
 	"      --sample N         rows the silhouette is computed on (default 10000)\n"
 	"  -s, --seed N           seed of that sample (default 1)\n"
 	"\n"
-	"      --na POLICY        error|skip for missing values (default error)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_NA_NO_FILL
+	FIN_HELP_NA_VALUES
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-eval(1).\n";
 
 enum { OPT_TASK = 256, OPT_ACTUAL, OPT_PRED, OPT_LAST, OPT_NAIVE, OPT_HORIZON, OPT_DM_LOSS,
-       OPT_POSITIVE, OPT_THRESHOLD, OPT_TOP, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT,
-       OPT_NA };
+       OPT_POSITIVE, OPT_THRESHOLD, OPT_TOP, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT };
 
 static const struct option long_options[] = {
 	{ "task", required_argument, NULL, OPT_TASK },
@@ -86,19 +82,8 @@ static const struct option long_options[] = {
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
-	{ "columns", required_argument, NULL, 'c' },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
-	{ "seed", required_argument, NULL, 's' },
-	{ "key", required_argument, NULL, 'k' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "na", required_argument, NULL, OPT_NA },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,14 +97,12 @@ enum { FOR_REGRESSION = 1 << REGRESSION, FOR_BINARY = 1 << BINARY, FOR_ANOMALY =
 enum format { FORMAT_JSON, FORMAT_TABLE };
 
 struct options {
-	int task, task_given, format, quiet;
-	char *actual, *pred, *last, *positive, *cluster, *output, **cols, **keys;
-	size_t ncols, nkeys, k, sample;
+	int task, task_given, format;
+	char *actual, *pred, *last, *positive, *cluster;
+	size_t k, sample;
 	double threshold, alert_rate;
-	unsigned long seed;
 	fin_forecast_opts fc;
-	enum fin_na na;
-	fin_csv_opts csv;
+	fin_cli cli; /* -c, -s, -k, -o, --na, --na-values, -d, -n, -q */
 	char pred_default[512];
 	/* options of one task only, checked against the task once it is known */
 	struct {
@@ -206,12 +189,13 @@ static int choose_columns(const struct options *o, char *const *names, size_t n,
 	size_t *key = NULL, nkey = 0, *feat = NULL, nfeat = 0, label = 0, i;
 	int rc = FIN_OK;
 
-	spec->na = o->na;
+	spec->na = o->cli.na;
 	spec->text = -1;
 	spec->num = cols;
-	if (o->nkeys) {
+	if (o->cli.nkeys) {
 		char why[sizeof err->msg];
-		if ((rc = fin_columns_select(o->keys, o->nkeys, names, n, &key, &nkey, err)) != FIN_OK) {
+		if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, n, &key, &nkey,
+					     err)) != FIN_OK) {
 			snprintf(why, sizeof why, "%s", err->msg);
 			return fin_fail(err, rc, "%s:1: -k: %s", file, why);
 		}
@@ -242,10 +226,10 @@ static int choose_columns(const struct options *o, char *const *names, size_t n,
 					    &label, err)) != FIN_OK)
 			break;
 		spec->text = (long)label;
-		if (o->ncols) {
+		if (o->cli.ncolumns) {
 			char why[sizeof err->msg];
-			if ((rc = fin_columns_select(o->cols, o->ncols, names, n, &feat, &nfeat,
-						     err)) != FIN_OK) {
+			if ((rc = fin_columns_select(o->cli.columns, o->cli.ncolumns, names, n, &feat,
+						     &nfeat, err)) != FIN_OK) {
 				snprintf(why, sizeof why, "%s", err->msg);
 				rc = fin_fail(err, rc, "%s:1: -c: %s", file, why);
 				break;
@@ -254,9 +238,9 @@ static int choose_columns(const struct options *o, char *const *names, size_t n,
 		/* The labels and the keys are never features, so that '!name'
 		 * lists need not name them; without -c, every other column that
 		 * the first row shows to be numeric is one. */
-		spec->numeric_first_row = !o->ncols;
-		for (i = 0; i < (o->ncols ? nfeat : n); i++) {
-			size_t c = o->ncols ? feat[i] : i;
+		spec->numeric_first_row = !o->cli.ncolumns;
+		for (i = 0; i < (o->cli.ncolumns ? nfeat : n); i++) {
+			size_t c = o->cli.ncolumns ? feat[i] : i;
 			if (c != label && !is_in(c, key, nkey))
 				cols[spec->nnum++] = c;
 		}
@@ -489,8 +473,8 @@ static int cluster(const struct options *o, const fin_eval_input *d, char *const
 		goto done;
 	}
 	if ((rc = fin_eval_labels(d, &labels, &nlabels, id, err)) != FIN_OK ||
-	    (rc = fin_cluster_evaluate(d->x, d->rows, d->nnum, id, nlabels, o->sample, o->seed, &ev,
-				       err)) != FIN_OK)
+	    (rc = fin_cluster_evaluate(d->x, d->rows, d->nnum, id, nlabels, o->sample, o->cli.seed,
+				       &ev, err)) != FIN_OK)
 		goto done;
 	if (nlabels < 2)
 		note(r, "one cluster: no silhouette or Davies-Bouldin index");
@@ -587,7 +571,7 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	fin_eval_spec spec = { 0 };
 	fin_eval_input d = { 0 };
 	struct report r = { .json = cJSON_CreateObject(), .notes = cJSON_CreateArray(),
-			    .quiet = o->quiet, .ok = 1 };
+			    .quiet = o->cli.quiet, .ok = 1 };
 	fin_out_file *file = NULL;
 	int rc;
 
@@ -604,7 +588,7 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	if ((rc = choose_columns(o, names, nnames, fin_input_name(in), &spec, cols, err)) != FIN_OK)
 		goto done;
 	/* The output is opened before any row is read. */
-	if (!(file = fin_out_file_open(o->output, in, NULL, 0, err))) {
+	if (!(file = fin_out_file_open(o->cli.output, in, NULL, 0, err))) {
 		rc = err->code;
 		goto done;
 	}
@@ -665,11 +649,15 @@ static void given(struct options *o, const char *name, unsigned tasks)
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "json", "table" };
-	int opt, rc = FIN_OK, word;
-	size_t seed, i;
+	int opt, word;
+	size_t i;
+	int rc = fin_cli_init(&o->cli, "fin-eval", usage,
+			      FIN_CLI_COLUMNS | FIN_CLI_SEED | FIN_CLI_KEY | FIN_CLI_OUTPUT |
+				      FIN_CLI_NA_NO_FILL | FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET,
+			      long_options, err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "c:k:s:o:d:nqhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_TASK:
 			rc = fin_cli_word("--task", optarg, fin_word_index(optarg, task_names, 4), &o->task,
@@ -726,7 +714,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			given(o, "--cluster", FOR_CLUSTER);
 			break;
 		case 'c':
-			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			given(o, "-c", FOR_CLUSTER);
 			break;
 		case OPT_SAMPLE:
@@ -734,35 +722,18 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			given(o, "--sample", FOR_CLUSTER);
 			break;
 		case 's':
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
-			o->seed = seed;
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			given(o, "--seed", FOR_CLUSTER);
 			break;
-		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->format,
 					  err);
 			break;
-		case 'o': o->output = optarg; break;
-		case OPT_NA:
-			word = fin_na_parse(optarg);
-			/* filling forward would make up actuals and forecasts */
-			if (word != FIN_NA_ERROR && word != FIN_NA_SKIP)
-				rc = fin_fail(err, FIN_EUSAGE,
-					      "--na: expected error or skip, not '%s'", optarg);
-			o->na = (enum fin_na)word;
-			break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-eval (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-eval --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
 	if (rc != FIN_OK)
 		return rc;
 	if (o->cluster && o->task_given && o->task != CLUSTER)
@@ -791,25 +762,23 @@ int main(int argc, char **argv)
 {
 	struct options o = { .task = REGRESSION, .format = FORMAT_JSON, .actual = "y",
 			     .positive = "1", .k = 100, .sample = 10000,
-			     .threshold = 0.5, .alert_rate = 0.01, .seed = 1,
-			     .fc = { .naive = FIN_NAIVE_AUTO, .horizon = 1, .loss = FIN_DM_SQUARED },
-			     .na = FIN_NA_ERROR };
+			     .threshold = 0.5, .alert_rate = 0.01,
+			     .fc = { .naive = FIN_NAIVE_AUTO, .horizon = 1, .loss = FIN_DM_SQUARED } };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
 	int rc = parse_options(argc, argv, &o, &err);
 
 	if (rc == FIN_OK) {
-		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.csv, &err);
+		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-eval: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
 		rc = evaluate(&o, in, &err);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-eval", err.msg);
 	fin_input_close(in);
-	free(o.cols);
-	free(o.keys);
+	fin_cli_free(&o.cli);
 	return rc;
 }

@@ -1,13 +1,11 @@
 /* fin-explain: why a model predicts what it predicts, and why a detector
  * scores a row as it does. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "detect/detector.h"
 #include "detect/detector_shares.h"
 #include "explain/explain.h"
@@ -57,17 +55,16 @@ static const char usage[] =
 	"  -k, --key LIST         key columns to pass through (default: the model's keys;\n"
 	"                         for a model without keys, the first column that is no\n"
 	"                         feature holding an ISO date in the first row)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	FIN_HELP_NA
 	"      --unseen POLICY    other|error for a text level not seen in training\n"
 	"                         (default other)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"      --threads N        BLAS threads (default 1)\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_NA_VALUES
+	FIN_HELP_THREADS
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Output (ig, shap, share): the keys, 'class' (multiclass), 'prediction' (or\n"
 	"'recon_error', or a detector's 'score'), 'baseline' (the same at the\n"
@@ -81,10 +78,9 @@ enum method { IG, SHAP, SHARE, PERMUTATION };
 static const char *const method_names[] = { "ig", "shap", "share", "permutation" };
 
 enum { OPT_METHOD = 256, OPT_STEPS, OPT_BASELINE, OPT_POSITIVE, OPT_TOP, OPT_BY, OPT_METRIC,
-       OPT_REPEATS, OPT_FORMAT, OPT_NA, OPT_THREADS };
+       OPT_REPEATS, OPT_FORMAT };
 
 static const struct option long_options[] = {
-	{ "model", required_argument, NULL, 'm' },
 	{ "method", required_argument, NULL, OPT_METHOD },
 	{ "steps", required_argument, NULL, OPT_STEPS },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
@@ -93,33 +89,19 @@ static const struct option long_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "repeats", required_argument, NULL, OPT_REPEATS },
-	{ "target", required_argument, NULL, 'y' },
-	{ "seed", required_argument, NULL, 's' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "key", required_argument, NULL, 'k' },
-	{ "na", required_argument, NULL, OPT_NA },
 	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct options {
-	char *model, *output, *baseline, *target, *positive, **keys;
-	size_t nkeys, steps, repeats, top, threads;
+	char *baseline, *positive;
+	size_t steps, repeats, top;
 	int method, metric;  /* -1: what suits the file */
-	int by, json, quiet;
-	unsigned long seed;
-	int steps_given, repeats_given, seed_given;
-	fin_csv_opts csv;
-	enum fin_na na;
+	int by, json;
+	int steps_given, repeats_given;
 	fin_text_opts text;
+	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --threads, -d, -n, -o, -q */
 };
 
 /* What is explained: a model or a detector. */
@@ -140,13 +122,15 @@ struct subject {
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "csv", "json" };
-	int opt, rc = FIN_OK, word;
-	size_t seed;
+	int opt;
+	int rc = fin_cli_init(&o->cli, "fin-explain", usage,
+			      FIN_CLI_MODEL | FIN_CLI_TARGET | FIN_CLI_SEED | FIN_CLI_KEY | FIN_CLI_NA |
+				      FIN_CLI_NA_VALUES | FIN_CLI_THREADS | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+			      long_options, err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "m:y:s:k:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
-		case 'm': o->model = optarg; break;
 		case OPT_METHOD:
 			rc = fin_cli_word("--method", optarg, fin_word_index(optarg, method_names, 4),
 					  &o->method, err);
@@ -166,36 +150,17 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_size("--repeats", optarg, 1, 10000, &o->repeats, err);
 			o->repeats_given = 1;
 			break;
-		case 'y': o->target = optarg; break;
-		case 's':
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
-			o->seed = seed;
-			o->seed_given = 1;
-			break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->json,
 					  err);
 			break;
-		case 'k': rc = fin_cli_append(&o->keys, &o->nkeys, optarg, err); break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, err);
-			o->na = (enum fin_na)word;
-			break;
 		case FIN_OPT_UNSEEN: rc = fin_cli_text_option(opt, optarg, &o->text, err); break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &o->threads, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
-		case 'o': o->output = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-explain (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-explain --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
-	if (rc == FIN_OK && !o->model)
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
+	if (rc == FIN_OK && !o->cli.model)
 		rc = fin_fail(err, FIN_EUSAGE, "-m MODEL is required");
 	return rc;
 }
@@ -288,10 +253,11 @@ static int choose_method(struct options *o, struct subject *s, fin_err *err)
 		return fin_fail(err, FIN_EUSAGE, "--steps goes with --method ig, not %s", name);
 	if (o->baseline && o->method != IG && o->method != SHAP)
 		return fin_fail(err, FIN_EUSAGE, "--baseline goes with --method ig or shap, not %s", name);
-	if (o->method != PERMUTATION && (o->metric >= 0 || o->repeats_given || o->seed_given || o->target))
+	if (o->method != PERMUTATION &&
+	    (o->metric >= 0 || o->repeats_given || o->cli.seed_given || o->cli.target))
 		return fin_fail(err, FIN_EUSAGE, "--metric, --repeats, --seed and -y go with --method "
 				"permutation, not %s", name);
-	if (o->method == PERMUTATION && o->nkeys)
+	if (o->method == PERMUTATION && o->cli.nkeys)
 		return fin_fail(err, FIN_EUSAGE, "-k: permutation importance writes one row per "
 				"feature, with no keys");
 	if (o->method != PERMUTATION && o->top && o->by != FIN_BY_FEATURE)
@@ -320,7 +286,7 @@ static int choose_classes(struct options *o, struct subject *s, fin_err *err)
 			;
 		if (k == m->nlabels)
 			return fin_fail(err, FIN_EUSAGE, "--positive: '%s' is not a label of %s", o->positive,
-					o->model);
+					o->cli.model);
 		s->pos_class = (int)k;
 	} else if (o->positive && !(s->detector && o->metric == FIN_METRIC_AUC)) {
 		return fin_fail(err, FIN_EUSAGE, "--positive names a class of a classification model, "
@@ -347,7 +313,7 @@ static void units_note(const struct options *o, const struct subject *s)
 {
 	const fin_model *m = s->net;
 
-	if (o->quiet)
+	if (o->cli.quiet)
 		return;
 	if (o->method == PERMUTATION) {
 		const char *group = o->by == FIN_BY_FEATURE ? "feature"
@@ -356,14 +322,14 @@ static void units_note(const struct options *o, const struct subject *s)
 		if (o->metric == FIN_METRIC_SCORE)
 			fin_note("fin-explain", "importance: the mean absolute change of the score when a "
 				 "%s's values are shuffled across the rows; mean and standard deviation "
-				 "of %zu shuffles (seed %lu)", group, o->repeats, o->seed);
+				 "of %zu shuffles (seed %lu)", group, o->repeats, o->cli.seed);
 		else
 			fin_note("fin-explain", "importance: how much the %s rises when a %s's values "
 				 "are shuffled across the rows; mean and standard deviation of %zu "
 				 "shuffles (seed %lu)",
 				 o->metric == FIN_METRIC_AUC ? "1 - ROC-AUC"
 				 : fin_perm_metric_name((enum fin_perm_metric)o->metric),
-				 group, o->repeats, o->seed);
+				 group, o->repeats, o->cli.seed);
 	} else if (s->detector) {
 		fin_note("fin-explain", "attributions in the units of the %s detector's score",
 			 fin_method_name(s->d.method));
@@ -389,7 +355,7 @@ static int read_baseline(const struct options *o, struct subject *s, fin_input *
 {
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
-				.owner = o->model, .encoding = s->enc, .na = o->na,
+				.owner = o->cli.model, .encoding = s->enc, .na = o->cli.na,
 				.unseen_error = o->text.unseen_error };
 	size_t i, j;
 	int rc;
@@ -552,7 +518,7 @@ static void write_rows(const struct options *o, const struct subject *s,
 static int explain_rows(const struct options *o, struct subject *s, fin_input *in,
 			fin_out_file **file, fin_err *err)
 {
-	size_t d = s->nfeat, nnames, npass = 0, nfields = 0, j, rows = 0, nkeys = o->nkeys;
+	size_t d = s->nfeat, nnames, npass = 0, nfields = 0, j, rows = 0, nkeys = o->cli.nkeys;
 	/* Rows a batch: the attributions of every class explained held for
 	 * each, within about 32 MiB. */
 	size_t batch = ((size_t)1 << 22) / (s->ncls * d);
@@ -572,7 +538,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	if (nkeys && !(keys = malloc(nkeys * sizeof *keys)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	if (nkeys)
-		memcpy(keys, o->keys, nkeys * sizeof *keys);
+		memcpy(keys, o->cli.keys, nkeys * sizeof *keys);
 	w.z = malloc(batch * d * sizeof *w.z);
 	w.base = calloc(d, sizeof *w.base);
 	w.value = malloc(s->ncls * batch * sizeof *w.value);
@@ -584,14 +550,15 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if (o->baseline && (!(bin = fin_input_open(&o->baseline, 1, &o->csv, err)) ||
+	if (o->baseline && (!(bin = fin_input_open(&o->baseline, 1, &o->cli.csv, err)) ||
 			    (rc = read_baseline(o, s, bin, w.base, err)) != FIN_OK)) {
 		rc = err->code;
 		goto done;
 	}
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
-	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->na,
-				    o->text.unseen_error, fin_input_name(in), o->model, err)) != FIN_OK ||
+	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->cli.na,
+				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    err)) != FIN_OK ||
 	    (rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
 		    FIN_OK)
 		goto done;
@@ -601,7 +568,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 					  .target = s->target, .nkeys = nkeys + s->nkeys };
 		if ((rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, err)) != FIN_OK)
 			goto done;
-		if (tk.name && !o->quiet)
+		if (tk.name && !o->cli.quiet)
 			fin_report("fin-explain", tk.note);
 	}
 	if (nkeys) {
@@ -612,7 +579,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 			long col = fin_column_find(names, nnames, s->keys[j]);
 			if (col >= 0)
 				pass[npass++] = (size_t)col;
-			else if (!o->quiet)
+			else if (!o->cli.quiet)
 				fin_note("fin-explain", "key column '%s' is not in the input", s->keys[j]);
 		}
 	}
@@ -626,7 +593,8 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	if ((rc = fin_row_batch_init(&rb, batch, d, pass, npass, err)) != FIN_OK ||
 	    (rc = result_fields(o, s, &g, key_names, npass, &fields, &nfields, err)) != FIN_OK)
 		goto done;
-	if (!(*file = fin_out_file_open(o->output, in, (char *[]){ o->model, o->baseline }, 2, err))) {
+	if (!(*file = fin_out_file_open(o->cli.output, in, (char *[]){ o->cli.model, o->baseline }, 2,
+					err))) {
 		rc = err->code;
 		goto done;
 	}
@@ -656,7 +624,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	} while (got > 0);
 	if (rc == FIN_OK && rows == 0)
 		rc = fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
-	if (rc == FIN_OK && !o->quiet) {
+	if (rc == FIN_OK && !o->cli.quiet) {
 		char **notes;
 		size_t nnotes;
 		if (feat.skipped)
@@ -706,7 +674,7 @@ static int permutation_targets(const struct options *o, struct subject *s, const
 	if (!s->detector && s->m.task == FIN_TASK_REGRESSION) {
 		if (!t->y_numeric)
 			return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': not a number: '%s'",
-					t->y_text_file, t->y_text_line, o->target ? o->target : s->m.target,
+					t->y_text_file, t->y_text_line, o->cli.target ? o->cli.target : s->m.target,
 					t->y_text);
 		sc->y = t->y;
 		return FIN_OK;
@@ -723,7 +691,7 @@ static int permutation_targets(const struct options *o, struct subject *s, const
 		char shown[200];
 		if (c < 0)
 			rc = fin_fail(err, FIN_EDATA, "column '%s': '%s' is none of the model's labels",
-				      o->target ? o->target : s->m.target,
+				      o->cli.target ? o->cli.target : s->m.target,
 				      fin_quote_field(shown, sizeof shown, t->ylabel[i],
 						      strlen(t->ylabel[i])));
 		else
@@ -748,11 +716,11 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 			       fin_out_file **file, fin_err *err)
 {
 	const char *target = fin_perm_metric_needs_target((enum fin_perm_metric)o->metric)
-				     ? (o->target ? o->target : s->target)
+				     ? (o->cli.target ? o->cli.target : s->target)
 				     : NULL;
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
-				.owner = o->model, .encoding = s->enc, .target = target,
-				.na = o->na, .unseen_error = o->text.unseen_error };
+				.owner = o->cli.model, .encoding = s->enc, .target = target,
+				.na = o->cli.na, .unseen_error = o->text.unseen_error };
 	fin_perm_scorer sc = { .m = s->detector ? NULL : &s->m, .d = s->detector ? &s->d : NULL,
 			       .metric = (enum fin_perm_metric)o->metric };
 	fin_feature_groups g = { 0 };
@@ -769,7 +737,7 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 	if ((rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
 		    FIN_OK)
 		goto done;
-	if (!(*file = fin_out_file_open(o->output, in, (char *[]){ o->model }, 1, err))) {
+	if (!(*file = fin_out_file_open(o->cli.output, in, (char *[]){ o->cli.model }, 1, err))) {
 		rc = err->code;
 		goto done;
 	}
@@ -789,7 +757,7 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 	}
 	if ((rc = permutation_targets(o, s, &t, &sc, err)) != FIN_OK ||
 	    (rc = fin_perm_scorer_init(&sc, t.x, t.rows, err)) != FIN_OK ||
-	    (rc = fin_permutation_importance(t.x, t.rows, s->nfeat, &g, o->repeats, o->seed,
+	    (rc = fin_permutation_importance(t.x, t.rows, s->nfeat, &g, o->repeats, o->cli.seed,
 					     fin_perm_scorer_loss, &sc, &base, importance, sd, err)) != FIN_OK)
 		goto done;
 	fields[0] = (char *)g.header;
@@ -806,7 +774,7 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 		fin_records_number(&r, importance[order[k]]);
 		fin_records_number(&r, sd[order[k]]);
 	}
-	if (!o->quiet) {
+	if (!o->cli.quiet) {
 		if (t.skipped)
 			fin_note("fin-explain", "%zu rows with missing values left out", t.skipped);
 		fin_notes_print("fin-explain", t.notes, t.nnotes);
@@ -830,8 +798,8 @@ done:
 
 int main(int argc, char **argv)
 {
-	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5, .threads = 1,
-			     .seed = 1, .text = fin_text_opts_default() };
+	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5,
+			     .text = fin_text_opts_default() };
 	struct subject s = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
@@ -840,17 +808,17 @@ int main(int argc, char **argv)
 
 	rc = parse_options(argc, argv, &o, &err);
 	if (rc == FIN_OK)
-		rc = load_subject(&s, o.model, &err);
+		rc = load_subject(&s, o.cli.model, &err);
 	if (rc == FIN_OK)
 		rc = choose_method(&o, &s, &err);
 	if (rc == FIN_OK)
 		rc = choose_classes(&o, &s, &err);
 	if (rc == FIN_OK) {
-		fin_gemm_threads((int)o.threads);
-		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.csv, &err);
+		fin_gemm_threads((int)o.cli.threads);
+		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-explain: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
 		rc = o.method == PERMUTATION ? explain_permutation(&o, &s, in, &file, &err)
@@ -866,6 +834,6 @@ int main(int argc, char **argv)
 	fin_model_free(&s.m);
 	fin_detector_free(&s.d);
 	free(s.cls);
-	free(o.keys);
+	fin_cli_free(&o.cli);
 	return rc;
 }

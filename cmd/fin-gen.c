@@ -1,6 +1,5 @@
 /* fin-gen: synthetic samples from a GAN of fin-train, and the stylized
  * facts of return series to compare them with real ones. */
-#include <getopt.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +7,6 @@
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "eval/facts.h"
 #include "features/window.h"
 #include "io/columns.h"
@@ -35,49 +33,34 @@ static const char usage[] =
 	"      --facts            describe the returns of each FILE, side by side\n"
 	"  -c, --columns COLUMN   the column of returns (default: the last)\n"
 	"      --format F         table|csv|json (default table)\n"
-	"      --na POLICY        error|skip for missing values (default error)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
+	FIN_HELP_NA_NO_FILL
+	FIN_HELP_NA_VALUES
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
 	"\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model, 4 no input rows.\n"
 	"See fin-gen(1).\n";
 
-enum { OPT_FACTS = 256, OPT_PATHS, OPT_FORMAT, OPT_SAMPLES, OPT_NA };
+enum { OPT_FACTS = 256, OPT_PATHS, OPT_FORMAT, OPT_SAMPLES };
 
 static const struct option long_options[] = {
-	{ "model", required_argument, NULL, 'm' },
 	{ "samples", required_argument, NULL, OPT_SAMPLES },
-	{ "seed", required_argument, NULL, 's' },
 	{ "paths", no_argument, NULL, OPT_PATHS },
 	{ "facts", no_argument, NULL, OPT_FACTS },
-	{ "columns", required_argument, NULL, 'c' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "na", required_argument, NULL, OPT_NA },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
 struct options {
-	char *model, *output, **cols;
-	size_t ncols, samples;
-	unsigned long seed;
-	int facts, paths, quiet, format;
-	enum fin_na na;
-	fin_csv_opts csv;
+	size_t samples;
+	int facts, paths, format;
+	fin_cli cli; /* -m, -s, -c, --na, --na-values, -d, -n, -o, -q */
 	const char *sample_opt, *facts_opt; /* an option of each mode, for messages */
 	char **files;
 	size_t nfiles;
@@ -183,18 +166,18 @@ static int sample(const struct options *o, fin_err *err)
 	float *scaled = NULL;
 	double *raw = NULL;
 	size_t done, b, i;
-	int rc = fin_model_load(&m, o->model, err);
+	int rc = fin_model_load(&m, o->cli.model, err);
 
 	if (rc != FIN_OK)
 		goto done;
 	if (m.task != FIN_TASK_GAN) {
 		rc = fin_fail(err, FIN_EMODEL, "%s: not a GAN (task %s): fin-gen samples from models "
-			      "of fin-train --task gan", o->model, fin_task_name(m.task));
+			      "of fin-train --task gan", o->cli.model, fin_task_name(m.task));
 		goto done;
 	}
 	if (m.nfeat == 0 || m.gan.sample != m.nfeat || m.gan.d.in_c * m.gan.d.in_t != m.nfeat) {
 		rc = fin_fail(err, FIN_EMODEL, "%s: unusable model file: %zu features for samples of "
-			      "%zu values (%zu channels of %zu steps)", o->model, m.nfeat,
+			      "%zu values (%zu channels of %zu steps)", o->cli.model, m.nfeat,
 			      m.gan.sample, m.gan.d.in_c, m.gan.d.in_t);
 		goto done;
 	}
@@ -205,11 +188,11 @@ static int sample(const struct options *o, fin_err *err)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if (!(file = fin_out_file_open(o->output, NULL, (char *[]){ o->model }, 1, err))) {
+	if (!(file = fin_out_file_open(o->cli.output, NULL, (char *[]){ o->cli.model }, 1, err))) {
 		rc = err->code;
 		goto done;
 	}
-	gsl_rng_set(rng, o->seed);
+	gsl_rng_set(rng, o->cli.seed);
 	out = fin_out_file_writer(file);
 	write_sample_header(out, &m, o->paths);
 	for (done = 0; done < o->samples; done += b) {
@@ -228,7 +211,7 @@ static int sample(const struct options *o, fin_err *err)
 		rc = fin_out_file_commit(file, err);
 		file = NULL;
 	}
-	if (rc == FIN_OK && !o->quiet) {
+	if (rc == FIN_OK && !o->cli.quiet) {
 		fprintf(stderr, "fin-gen: %zu samples of %zu values", o->samples, m.nfeat);
 		if (o->paths)
 			fprintf(stderr, ", a path of %zu steps", o->samples * m.gan.d.in_t);
@@ -264,11 +247,11 @@ static int find_column(const struct options *o, struct series *s, fin_err *err)
 
 	if (rc != FIN_OK)
 		return rc;
-	if (o->ncols > 1)
+	if (o->cli.ncolumns > 1)
 		return fin_fail(err, FIN_EUSAGE, "-c: --facts takes one column of returns");
-	if (!o->ncols)
+	if (!o->cli.ncolumns)
 		s->col = nnames - 1;
-	else if ((rc = fin_column_one("-c", o->cols[0], names, nnames, fin_input_name(s->in),
+	else if ((rc = fin_column_one("-c", o->cli.columns[0], names, nnames, fin_input_name(s->in),
 				      &s->col, err)) != FIN_OK)
 		return rc;
 	s->column = names[s->col];
@@ -298,7 +281,7 @@ static int describe(const struct options *o, struct series *s, fin_err *err)
 				      row->line, s->column, shown);
 			goto done;
 		case FIN_NUM_NA:
-			if (o->na == FIN_NA_ERROR) {
+			if (o->cli.na == FIN_NA_ERROR) {
 				rc = fin_fail(err, FIN_EDATA,
 					      "%s:%ld: column '%s': missing value (see --na)", file,
 					      row->line, s->column);
@@ -331,7 +314,7 @@ static int describe(const struct options *o, struct series *s, fin_err *err)
 			      s->column);
 		goto done;
 	}
-	if (skipped && !o->quiet)
+	if (skipped && !o->cli.quiet)
 		fin_note("fin-gen", "%s: %zu rows with a missing return left out", file, skipped);
 	rc = fin_facts_compute(r, n, &s->facts, err);
 done:
@@ -463,18 +446,18 @@ static int facts(const struct options *o, fin_err *err)
 	/* Every file opened and every column found before any is read. */
 	for (i = 0; i < nfiles; i++) {
 		s[i].label = files[i];
-		if (!(s[i].in = fin_input_open(&files[i], 1, &o->csv, err))) {
+		if (!(s[i].in = fin_input_open(&files[i], 1, &o->cli.csv, err))) {
 			rc = err->code;
 			goto done;
 		}
 		tty |= fin_input_is_tty(s[i].in);
 	}
-	if (tty && !o->quiet)
+	if (tty && !o->cli.quiet)
 		fputs("fin-gen: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	for (i = 0; i < nfiles; i++)
 		if ((rc = find_column(o, &s[i], err)) != FIN_OK)
 			goto done;
-	if (!(file = fin_out_file_open(o->output, NULL, files, nfiles, err))) {
+	if (!(file = fin_out_file_open(o->cli.output, NULL, files, nfiles, err))) {
 		rc = err->code;
 		goto done;
 	}
@@ -514,13 +497,15 @@ static int parse_format(const char *arg)
 
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
-	int opt, rc = FIN_OK, word;
-	size_t seed;
+	int opt;
+	int rc = fin_cli_init(&o->cli, "fin-gen", usage,
+			      FIN_CLI_MODEL | FIN_CLI_SEED | FIN_CLI_COLUMNS | FIN_CLI_NA_NO_FILL |
+				      FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+			      long_options, err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "m:s:c:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
-		case 'm': o->model = optarg; break;
 		case OPT_SAMPLES:
 			o->sample_opt = "--samples";
 			rc = fin_cli_size("--samples", optarg, 1, (size_t)1000000000000ULL,
@@ -528,50 +513,44 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case 's':
 			o->sample_opt = "--seed";
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, err);
-			o->seed = seed;
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
 		case OPT_PATHS: o->sample_opt = "--paths"; o->paths = 1; break;
 		case OPT_FACTS: o->facts = 1; break;
 		case 'c':
 			o->facts_opt = "-c";
-			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
 		case OPT_FORMAT:
 			o->facts_opt = "--format";
 			rc = fin_cli_word("--format", optarg, parse_format(optarg), &o->format, err);
 			break;
-		case OPT_NA:
+		case FIN_OPT_NA:
 			o->facts_opt = "--na";
-			word = fin_na_parse(optarg);
-			if (word != FIN_NA_ERROR && word != FIN_NA_SKIP)
-				rc = fin_fail(err, FIN_EUSAGE,
-					      "--na: expected error or skip, not '%s'", optarg);
-			o->na = (enum fin_na)word;
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
 		case FIN_OPT_NA_VALUES:
 			o->facts_opt = "--na-values";
-			rc = fin_cli_na_values(optarg, err);
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
 		case 'd':
 			o->facts_opt = "-d";
-			rc = fin_cli_delim(optarg, &o->csv.delim, err);
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
-		case 'n': o->facts_opt = "-n"; o->csv.no_header = 1; break;
-		case 'o': o->output = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-gen (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-gen --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		case 'n':
+			o->facts_opt = "-n";
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
+			break;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
 	if (rc != FIN_OK)
 		return rc;
 	o->files = argv + optind;
 	o->nfiles = (size_t)(argc - optind);
-	if (o->facts && o->model)
+	if (o->facts && o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "--facts describes return series and -m samples from "
 				"a model: give one of them");
 	if (o->facts && o->sample_opt)
@@ -582,7 +561,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (o->nfiles)
 		return fin_fail(err, FIN_EUSAGE, "%s: files are read with --facts only (sampling "
 				"with -m reads no input)", o->files[0]);
-	if (!o->model)
+	if (!o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "-m MODEL to sample from a GAN, or --facts FILE... "
 				"to describe returns");
 	if (o->facts_opt)
@@ -593,8 +572,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .samples = 1000, .seed = 1, .format = FORMAT_TABLE,
-			     .na = FIN_NA_ERROR };
+	struct options o = { .samples = 1000, .format = FORMAT_TABLE };
 	fin_err err = { 0 };
 	int rc = parse_options(argc, argv, &o, &err);
 
@@ -602,6 +580,6 @@ int main(int argc, char **argv)
 		rc = o.facts ? facts(&o, &err) : sample(&o, &err);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-gen", err.msg);
-	free(o.cols);
+	fin_cli_free(&o.cli);
 	return rc;
 }

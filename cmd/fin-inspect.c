@@ -1,11 +1,9 @@
 /* fin-inspect: what a model, detector or cluster file holds. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "explain/inspect.h"
 #include "io/json_file.h"
 #include "io/out_file.h"
@@ -19,9 +17,8 @@ static const char usage[] =
 	"\n"
 	"      --format F         table|csv|json (default table); csv writes the\n"
 	"                         coefficients, or the features when there are none\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_OUTPUT
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 2 usage error, 3 unusable file. See fin-inspect(1).\n";
 
@@ -30,9 +27,6 @@ enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -210,30 +204,28 @@ static void write_csv(const cJSON *d, fin_out *out)
 int main(int argc, char **argv)
 {
 	static const char *const formats[] = { "table", "csv", "json" };
-	const char *output = NULL;
 	fin_err err = { 0 };
 	fin_out_file *file = NULL;
 	cJSON *d = NULL;
-	int opt, rc = FIN_OK, format = FORMAT_TABLE;
+	fin_cli cli;
+	int opt, format = FORMAT_TABLE;
+	int rc = fin_cli_init(&cli, "fin-inspect", usage, FIN_CLI_OUTPUT, long_options, &err);
 
-	while (rc == FIN_OK && (opt = getopt_long(argc, argv, "o:hV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 3), &format,
 					  &err);
 			break;
-		case 'o': output = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-inspect (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-inspect --help'.\n", stderr);
-			return FIN_EUSAGE;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		return 0;
 	if (rc == FIN_OK && argc - optind != 1)
 		rc = fin_fail(&err, FIN_EUSAGE, "expected one model, detector or cluster file, not %d",
 			      argc - optind);
-	if (rc == FIN_OK && !(file = fin_out_file_open(output, NULL, argv + optind, 1, &err)))
+	if (rc == FIN_OK && !(file = fin_out_file_open(cli.output, NULL, argv + optind, 1, &err)))
 		rc = err.code;
 	if (rc == FIN_OK)
 		rc = fin_inspect(argv[optind], &d, &err);

@@ -1,12 +1,10 @@
 /* fin-mask: pseudonymise, mask and generalise the columns of a CSV table,
  * and suppress the rows that would make it less than k-anonymous. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "io/columns.h"
 #include "io/held_rows.h"
 #include "io/input.h"
@@ -44,13 +42,12 @@ static const char usage[] =
 	"                           without --report); exit 5 below --k-anon or --l-diverse\n"
 	"Input and output:\n"
 	"  -s, --seed N           seed of the noise (default 1)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	FIN_HELP_NA_VALUES
+	FIN_HELP_DELIMITER
 	"  -n, --no-header        input has no header row; columns are named 1, 2, ...\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"With --k-anon or --l-diverse named files are read twice (the classes counted,\n"
 	"then the rows written) and standard input is held in memory until it ends;\n"
@@ -81,14 +78,6 @@ static const struct option long_options[] = {
 	{ "l-diverse", required_argument, NULL, OPT_L_DIVERSE },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "check", no_argument, NULL, OPT_CHECK },
-	{ "seed", required_argument, NULL, 's' },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -101,10 +90,9 @@ struct options {
 	size_t nquasi;
 	size_t k;
 	char *l_diverse;
-	char *report, *output;
-	size_t seed;
-	int check, quiet, pseudonyms;
-	fin_csv_opts csv;
+	char *report;
+	int check, pseudonyms;
+	fin_cli cli; /* -s, --na-values, -d, -n, -o, -q */
 };
 
 /* Everything a run holds, freed in one place. */
@@ -139,10 +127,13 @@ static int add_spec(struct options *o, enum fin_mask_op op, char *arg, fin_err *
 
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
-	int opt, rc = FIN_OK;
+	int opt;
+	int rc = fin_cli_init(&o->cli, "fin-mask", usage,
+			      FIN_CLI_SEED | FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+			      long_options, err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "s:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_PSEUDONYMIZE: rc = add_spec(o, FIN_MASK_PSEUDONYMIZE, optarg, err); break;
 		case OPT_MASK: rc = add_spec(o, FIN_MASK_MASK, optarg, err); break;
@@ -163,19 +154,11 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_L_DIVERSE: o->l_diverse = optarg; break;
 		case OPT_REPORT: o->report = optarg; break;
 		case OPT_CHECK: o->check = 1; break;
-		case 's': rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &o->seed, err); break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
-		case 'o': o->output = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-mask (fin) " FIN_VERSION); exit(0);
-		default:
-			fputs("Try 'fin-mask --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		exit(0);
 	if (rc != FIN_OK)
 		return rc;
 	if (o->key_file && o->key_env)
@@ -188,10 +171,10 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if ((o->k || o->l_diverse) && !o->nquasi)
 		return fin_fail(err, FIN_EUSAGE, "%s needs the quasi-identifiers: --quasi LIST",
 				o->k ? "--k-anon" : "--l-diverse");
-	if (o->check && o->output)
+	if (o->check && o->cli.output)
 		return fin_fail(err, FIN_EUSAGE,
 				"--check writes no table: give the report's file with --report");
-	if (o->report && o->output && strcmp(o->report, o->output) == 0)
+	if (o->report && o->cli.output && strcmp(o->report, o->cli.output) == 0)
 		return fin_fail(err, FIN_EUSAGE, "--report and -o name the same file");
 	return FIN_OK;
 }
@@ -284,10 +267,10 @@ static int open_outputs(const struct options *o, struct run *r, char *const *nam
 	const char **field;
 	size_t *len, i, k = 0;
 
-	if (!o->check && !(r->table = fin_out_file_open(o->output, r->in, others, 2, err)))
+	if (!o->check && !(r->table = fin_out_file_open(o->cli.output, r->in, others, 2, err)))
 		return err->code;
 	if ((o->report || o->check) &&
-	    !(r->report = fin_out_file_open(o->report, r->in, (char *[]){ o->key_file, o->output },
+	    !(r->report = fin_out_file_open(o->report, r->in, (char *[]){ o->key_file, o->cli.output },
 					    2, err)))
 		return err->code;
 	if (o->check)
@@ -387,7 +370,7 @@ static int mask_rows(struct run *r, fin_input *in, enum pass pass, size_t k, siz
 static int second_pass(const struct options *o, struct run *r, char **paths, size_t npaths,
 		       size_t read, size_t k, size_t l, fin_err *err)
 {
-	fin_input *in = fin_input_open(paths, npaths, &o->csv, err);
+	fin_input *in = fin_input_open(paths, npaths, &o->cli.csv, err);
 	size_t *seen = NULL, again = 0, n, i;
 	char **names;
 	int rc;
@@ -482,12 +465,12 @@ static int finish(const struct options *o, struct run *r, char **paths, size_t n
 	if (rc != FIN_OK)
 		return rc;
 	if (!r->nquasi) {
-		if (!o->quiet)
+		if (!o->cli.quiet)
 			fin_note("fin-mask", "%zu rows read, %s", read,
 				 o->check ? "none written (--check)" : "all written");
 		return FIN_OK;
 	}
-	if (!o->quiet) {
+	if (!o->cli.quiet) {
 		const fin_anonymity_summary *s = &r->summary;
 		size_t kk = o->check ? s->k_all : s->k_kept, ll = o->check ? s->l_all : s->l_kept;
 		char reached[64] = "no row left";
@@ -525,9 +508,9 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 		if (rc != FIN_OK)
 			return rc;
 	}
-	if (!(r->in = fin_input_open(paths, npaths, &o->csv, err)))
+	if (!(r->in = fin_input_open(paths, npaths, &o->cli.csv, err)))
 		return err->code;
-	if (!o->quiet && fin_input_is_tty(r->in))
+	if (!o->cli.quiet && fin_input_is_tty(r->in))
 		fputs("fin-mask: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if ((rc = fin_input_header(r->in, &names, &n, err)) != FIN_OK)
 		return rc;
@@ -535,7 +518,7 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 	    (rc = fin_columns_check_unique(names, n, fin_input_name(r->in), err)) != FIN_OK)
 		return rc;
 	rc = fin_mask_plan_build(&r->plan, o->spec, o->nspec, fin_input_name(r->in), names, n,
-				 &r->key, o->length, o->seed, err);
+				 &r->key, o->length, o->cli.seed, err);
 	if (rc == FIN_OK)
 		rc = anonymity_columns(o, r, names, n, err);
 	if (rc != FIN_OK)
@@ -562,7 +545,7 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 	if ((rc = finish(o, r, paths, npaths, pass, read, err)) != FIN_OK)
 		return rc;
 	/* After the run, so that a failure stays one line. */
-	if (r->key.readable_by_others && !o->quiet)
+	if (r->key.readable_by_others && !o->cli.quiet)
 		fin_note("fin-mask", "--key-file '%s' can be read by every user: chmod o-r it",
 			 o->key_file);
 	return FIN_OK;
@@ -570,7 +553,7 @@ static int run(const struct options *o, struct run *r, char **paths, size_t npat
 
 int main(int argc, char **argv)
 {
-	struct options o = { .length = FIN_PSEUDONYM_HEX, .seed = 1 };
+	struct options o = { .length = FIN_PSEUDONYM_HEX };
 	struct run r = { 0 };
 	fin_err err = { 0 };
 	int rc = parse_options(argc, argv, &o, &err);

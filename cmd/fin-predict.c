@@ -1,11 +1,9 @@
 /* fin-predict: apply a model from fin-train to CSV rows, streaming. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "features/feature_reader.h"
 #include "features/row_batch.h"
 #include "features/time_key.h"
@@ -30,17 +28,16 @@ static const char usage[] =
 	"      --recon-error      autoencoder: write each row's reconstruction error\n"
 	"                         (the default for an autoencoder)\n"
 	"      --batch N          rows per forward pass (default 256)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
+	FIN_HELP_NA
 	"      --unseen POLICY    other|error for a text level not seen in training\n"
 	"                         (default other)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"      --threads N        BLAS threads (default 1)\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_NA_VALUES
+	FIN_HELP_THREADS
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Output: the keys, then 'prediction' (regression, in the target's units),\n"
 	"'p_<label>' for each class and 'label' (classification), or z1..zk and\n"
@@ -48,25 +45,14 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model, 4 no input rows.\n"
 	"See fin-predict(1).\n";
 
-enum { OPT_KEEP = 256, OPT_BATCH, OPT_NA, OPT_THREADS, OPT_EMBED, OPT_RECON };
+enum { OPT_KEEP = 256, OPT_BATCH, OPT_EMBED, OPT_RECON };
 
 static const struct option long_options[] = {
-	{ "model", required_argument, NULL, 'm' },
-	{ "key", required_argument, NULL, 'k' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "recon-error", no_argument, NULL, OPT_RECON },
 	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "na", required_argument, NULL, OPT_NA },
 	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -142,15 +128,13 @@ static void write_result(fin_out *out, const struct results *r, const double *pr
 
 int main(int argc, char **argv)
 {
-	fin_csv_opts csv = { 0 };
 	fin_err err = { 0 };
 	fin_model m = { 0 };
-	char **keys = NULL, **names, *model_path = NULL, *output = NULL;
-	size_t nkeys = 0, nnames, *pass = NULL, npass = 0, batch = 256, threads = 1;
+	char **names;
+	size_t nnames, *pass = NULL, npass = 0, batch = 256;
 	size_t i, j, k, rows = 0;
-	int keep = 0, embed = 0, recon = 0, quiet = 0, opt, rc = FIN_OK, word, got;
+	int keep = 0, embed = 0, recon = 0, opt, got;
 	fin_text_opts text = fin_text_opts_default();
-	enum fin_na na = FIN_NA_ERROR;
 	fin_input *in = NULL;
 	fin_out_file *file = NULL;
 	fin_out *out;
@@ -161,70 +145,60 @@ int main(int argc, char **argv)
 	struct results res;
 	fin_features feat = { 0 };
 	fin_time_key tk = { 0 };
+	fin_cli cli;
+	int rc = fin_cli_init(&cli, "fin-predict", usage,
+			      FIN_CLI_MODEL | FIN_CLI_KEY | FIN_CLI_NA | FIN_CLI_NA_VALUES |
+				      FIN_CLI_THREADS | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+			      long_options, &err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "m:k:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
-		case 'm': model_path = optarg; break;
-		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_KEEP: keep = 1; break;
 		case OPT_EMBED: embed = 1; break;
 		case OPT_RECON: recon = 1; break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 16, &batch, &err); break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
-			na = (enum fin_na)word;
-			break;
-		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
-		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
-		case 'n': csv.no_header = 1; break;
-		case 'o': output = optarg; break;
 		case FIN_OPT_UNSEEN:
 			rc = fin_cli_text_option(opt, optarg, &text, &err);
 			break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-predict (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-predict --help'.\n", stderr);
-			rc = FIN_EUSAGE;
-			goto done;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
-	if (rc == FIN_OK && !model_path)
+	if (rc == FIN_CLI_EXIT)
+		return 0;
+	if (rc == FIN_OK && !cli.model)
 		rc = fin_fail(&err, FIN_EUSAGE, "-m MODEL is required");
 	if (rc == FIN_OK)
-		rc = fin_model_load(&m, model_path, &err);
+		rc = fin_model_load(&m, cli.model, &err);
 	if (rc == FIN_OK && m.task == FIN_TASK_GAN)
 		rc = fin_fail(&err, FIN_EMODEL,
 			      "%s: a GAN predicts nothing: sample it with fin-gen, or score rows "
 			      "with fin-anomaly --method gan",
-			      model_path);
+			      cli.model);
 	if (rc != FIN_OK)
 		goto fail;
-	fin_gemm_threads((int)threads);
-	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	fin_gemm_threads((int)cli.threads);
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (!in) {
 		rc = err.code;
 		goto fail;
 	}
-	if (!quiet && fin_input_is_tty(in))
+	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-predict: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if ((rc = fin_input_header(in, &names, &nnames, &err)) != FIN_OK)
 		goto fail;
 
 	/* Features are found by name, wherever they are in the input. */
-	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, na, text.unseen_error,
-				    fin_input_name(in), model_path, &err)) != FIN_OK)
+	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, cli.na,
+				    text.unseen_error, fin_input_name(in), cli.model, &err)) != FIN_OK)
 		goto fail;
 	if (!keep) {
 		/* Keys given by -k or by the model: then none is looked for. */
 		fin_table_spec chosen = { .columns = m.feat, .ncolumns = m.nfeat, .exact = 1,
-					  .target = m.target, .nkeys = nkeys + m.nkeys };
-		if ((rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, &err)) != FIN_OK)
+					  .target = m.target, .nkeys = cli.nkeys + m.nkeys };
+		if ((rc = fin_time_key_take(in, &chosen, &cli.keys, &cli.nkeys, &tk, &err)) != FIN_OK)
 			goto fail;
-		if (tk.name && !quiet)
+		if (tk.name && !cli.quiet)
 			fin_report("fin-predict", tk.note);
 	}
 	if (keep) {
@@ -235,8 +209,9 @@ int main(int argc, char **argv)
 		}
 		for (npass = 0; npass < nnames; npass++)
 			pass[npass] = npass;
-	} else if (nkeys) {
-		if ((rc = fin_columns_select(keys, nkeys, names, nnames, &pass, &npass, &err)) != FIN_OK)
+	} else if (cli.nkeys) {
+		if ((rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &pass, &npass,
+					     &err)) != FIN_OK)
 			goto fail;
 	} else {
 		pass = malloc((m.nkeys ? m.nkeys : 1) * sizeof *pass);
@@ -248,7 +223,7 @@ int main(int argc, char **argv)
 			long c = fin_column_find(names, nnames, m.keys[j]);
 			if (c >= 0)
 				pass[npass++] = (size_t)c;
-			else if (!quiet)
+			else if (!cli.quiet)
 				fin_note("fin-predict", "key column '%s' is not in the input", m.keys[j]);
 		}
 	}
@@ -269,7 +244,7 @@ int main(int argc, char **argv)
 		rc = fin_fail(&err, FIN_EDATA, "out of memory");
 		goto fail;
 	}
-	if (!(file = fin_out_file_open(output, in, (char *[]){ model_path }, 1, &err))) {
+	if (!(file = fin_out_file_open(cli.output, in, (char *[]){ cli.model }, 1, &err))) {
 		rc = err.code;
 		goto fail;
 	}
@@ -317,11 +292,11 @@ int main(int argc, char **argv)
 		rc = fin_out_file_commit(file, &err);
 		file = NULL;
 	}
-	if (!quiet && feat.skipped)
+	if (!cli.quiet && feat.skipped)
 		fprintf(stderr, "fin-predict: %zu rows with missing values left out\n", feat.skipped);
-	if (!quiet && feat.filled)
+	if (!cli.quiet && feat.filled)
 		fprintf(stderr, "fin-predict: %zu missing values filled forward\n", feat.filled);
-	if (!quiet && rc == FIN_OK) {
+	if (!cli.quiet && rc == FIN_OK) {
 		char **notes;
 		size_t nnotes;
 		if (fin_features_notes(&feat, nnames, pass, npass, m.target, fin_input_name(in), &notes,
@@ -333,7 +308,6 @@ int main(int argc, char **argv)
 fail:
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-predict", err.msg);
-done:
 	fin_out_file_discard(file);
 	fin_input_close(in);
 	fin_model_free(&m);
@@ -342,6 +316,6 @@ done:
 	free(pred);
 	free(pass);
 	fin_features_free(&feat);
-	free(keys);
+	fin_cli_free(&cli);
 	return rc;
 }

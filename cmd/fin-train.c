@@ -1,5 +1,4 @@
 /* fin-train: train a network on CSV rows and write it as a model file. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +6,6 @@
 #include <unistd.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "features/table.h"
 #include "features/time_key.h"
 #include "io/input.h"
@@ -79,31 +77,26 @@ static const char usage[] =
 	"      --lr-g RATE        generator learning rate (default: --lr)\n"
 	"      --lr-d RATE        discriminator learning rate (default: --lr)\n"
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
-	"      --threads N        BLAS threads (default 1)\n"
-	"      --na POLICY        error|skip|ffill|level for missing values (default\n"
-	"                         error; level: a level of its own in a text column)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	FIN_HELP_THREADS
+	FIN_HELP_NA_LEVEL
+	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
 	"  -o, --output FILE      write the model to FILE (default: standard output)\n"
 	"  -q, --quiet            no progress or notes\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable --init model,\n"
 	"4 no input rows. See fin-train(1) and fin-model(5).\n";
 
 enum { OPT_MODEL = 256, OPT_ARCH, OPT_TASK, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_L2,
-       OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG, OPT_THREADS,
-       OPT_NA, OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
+       OPT_DROPOUT, OPT_CLIP, OPT_VAL, OPT_VAL_FILE, OPT_PATIENCE, OPT_INIT, OPT_LOG,
+       OPT_BOTTLENECK, OPT_LATENT, OPT_ARCH_G, OPT_ARCH_D, OPT_D_STEPS, OPT_SMOOTH,
        OPT_LR_G, OPT_LR_D, OPT_UNSORTED, OPT_DP_CLIP, OPT_DP_NOISE, OPT_DP_EPSILON, OPT_DP_DELTA,
        OPT_SCALE, OPT_STATS_ONLY, OPT_STATS };
 
 static const struct option long_options[] = {
-	{ "target", required_argument, NULL, 'y' },
-	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
 	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "arch", required_argument, NULL, OPT_ARCH },
@@ -135,17 +128,7 @@ static const struct option long_options[] = {
 	{ "smooth", required_argument, NULL, OPT_SMOOTH },
 	{ "lr-g", required_argument, NULL, OPT_LR_G },
 	{ "lr-d", required_argument, NULL, OPT_LR_D },
-	{ "seed", required_argument, NULL, 's' },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "na", required_argument, NULL, OPT_NA },
 	FIN_TEXT_LONG_OPTIONS,
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -505,9 +488,7 @@ static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, con
 
 int main(int argc, char **argv)
 {
-	fin_train_opts o = { .epochs = 100, .batch = 32, .optimizer = FIN_OPT_ADAM, .lr = 1e-3f,
-			     .seed = 1 };
-	fin_csv_opts csv = { 0 };
+	fin_train_opts o = { .epochs = 100, .batch = 32, .optimizer = FIN_OPT_ADAM, .lr = 1e-3f };
 	fin_table_spec spec = { .target = "y" };
 	fin_err err = { 0 };
 	fin_model m = { 0 };
@@ -515,13 +496,13 @@ int main(int argc, char **argv)
 	fin_train_facts facts = { 0 };
 	struct progress prog = { 0 };
 	fin_time_key tk;
-	char **cols = NULL, **keys = NULL, *output = NULL, *val_file = NULL, *init = NULL;
+	char *val_file = NULL, *init = NULL;
 	char *log_path = NULL, archbuf[4096], dropbuf[4096];
 	const char *model_name = NULL, *arch = NULL;
 	double val = 0.2;
 	float dropout = 0, lr;
-	size_t ncols = 0, nkeys = 0, threads = 1, seed, ntrain, nval, outputs, bottleneck = 8;
-	int task = -1, opt, rc = FIN_OK, word, quiet = 0, target_given = 0;
+	size_t ntrain, nval, outputs, bottleneck = 8;
+	int task = -1, opt, word;
 	fin_input *in = NULL, *vin = NULL;
 	fin_out_file *out = NULL;
 	float *xtr = NULL, *ytr = NULL, *xva = NULL, *yva = NULL;
@@ -537,16 +518,21 @@ int main(int argc, char **argv)
 	fin_stats pooled = { 0 };
 	fin_text_opts text = fin_text_opts_default();
 	char given[512] = { 0 };
+	fin_cli cli;
+	int rc = fin_cli_init(&cli, "fin-train", usage,
+			      FIN_CLI_TARGET | FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_SEED |
+				      FIN_CLI_THREADS | FIN_CLI_NA_LEVEL | FIN_CLI_NA_VALUES |
+				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
+				      FIN_CLI_QUIET,
+			      long_options, &err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "y:c:k:s:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		if (opt >= 0 && (size_t)opt < sizeof given)
 			given[opt] = 1;
 		switch (opt) {
 		case 'y':
-			spec.target = optarg;
-			target_given = 1;
 			not_for_gan = "-y";
+			rc = fin_cli_option(&cli, opt, optarg, &err);
 			break;
 		case OPT_LATENT:
 			gan_only = "--latent";
@@ -571,8 +557,6 @@ int main(int argc, char **argv)
 			rc = fin_cli_float("--lr-d", optarg, 1e-12, 100, &gan.o.lr_d, &err);
 			break;
 		case OPT_BOTTLENECK: not_for_gan = "--bottleneck"; rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &bottleneck, &err); break;
-		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
-		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_UNSORTED: unsorted = 1; break;
 		case OPT_MODEL: model_name = optarg; break;
 		case OPT_ARCH: arch = optarg; not_for_gan = "--arch"; break;
@@ -615,36 +599,23 @@ int main(int argc, char **argv)
 					  &err);
 			break;
 		}
-		case 's':
-			rc = fin_cli_size("--seed", optarg, 0, 4294967295UL, &seed, &err);
-			o.seed = seed;
-			break;
-		case OPT_THREADS: rc = fin_cli_size("--threads", optarg, 1, 256, &threads, &err); break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse_text(optarg), &word, &err);
-			spec.na = (enum fin_na)word;
-			break;
 		case FIN_OPT_CATEGORICAL:
 		case FIN_OPT_MIN_COUNT:
 		case FIN_OPT_MAX_LEVELS:
 		case FIN_OPT_UNSEEN:
 			rc = fin_cli_text_option(opt, optarg, &text, &err);
 			break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
-		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
-		case 'n': csv.no_header = 1; break;
-		case 'o': output = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-train (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-train --help'.\n", stderr);
-			rc = FIN_EUSAGE;
-			goto done;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		return 0;
 	if (rc != FIN_OK)
 		goto fail;
+	if (cli.target)
+		spec.target = cli.target;
+	spec.na = cli.na;
+	o.seed = cli.seed;
 	if (model_name && strcmp(model_name, "gan") == 0) {
 		if (task >= 0 && task != FIN_TASK_GAN) {
 			rc = fin_fail(&err, FIN_EUSAGE, "--model gan is the preset of --task gan");
@@ -704,13 +675,13 @@ int main(int argc, char **argv)
 	}
 	if (task == FIN_TASK_AUTOENCODER) {
 		/* The target of an autoencoder is its own standardised input. */
-		if (target_given) {
+		if (cli.target) {
 			rc = fin_fail(&err, FIN_EUSAGE, "an autoencoder has no target: no -y");
 			goto fail;
 		}
 		spec.target = NULL;
 	}
-	fin_gemm_threads((int)threads);
+	fin_gemm_threads((int)cli.threads);
 
 	if (init) {
 		if ((rc = fin_model_load(&m, init, &err)) != FIN_OK)
@@ -731,11 +702,11 @@ int main(int argc, char **argv)
 		spec.owner = init;
 		spec.target = m.task == FIN_TASK_AUTOENCODER ? NULL : m.target ? m.target : spec.target;
 	} else {
-		spec.columns = cols;
-		spec.ncolumns = ncols;
+		spec.columns = cli.columns;
+		spec.ncolumns = cli.ncolumns;
 	}
-	spec.keys = keys;
-	spec.nkeys = nkeys;
+	spec.keys = cli.keys;
+	spec.nkeys = cli.nkeys;
 	spec.key_order = !unsorted;
 	spec.categorical = text.categorical;
 	spec.ncategorical = text.ncategorical;
@@ -746,30 +717,31 @@ int main(int argc, char **argv)
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
 					       strcmp(model_name, "logistic") == 0 ||
 					       strcmp(model_name, "softmax") == 0);
-	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (in && val_file)
-		vin = fin_input_open(&val_file, 1, &csv, &err);
+		vin = fin_input_open(&val_file, 1, &cli.csv, &err);
 	/* The outputs once every input is open: neither may be one. */
 	if (!in || (val_file && !vin) ||
-	    !(out = fin_out_file_open(output, in, (char *[]){ init, val_file, stats_file }, 3, &err)) ||
+	    !(out = fin_out_file_open(cli.output, in, (char *[]){ init, val_file, stats_file }, 3,
+				      &err)) ||
 	    (log_path &&
 	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file, stats_file }, 3, &err)))) {
 		rc = err.code;
 		goto fail;
 	}
-	if (!quiet && fin_input_is_tty(in))
+	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
-	if ((rc = fin_time_key_take(in, &spec, &keys, &nkeys, &tk, &err)) != FIN_OK)
+	if ((rc = fin_time_key_take(in, &spec, &cli.keys, &cli.nkeys, &tk, &err)) != FIN_OK)
 		goto fail;
-	if (tk.name && !quiet)
+	if (tk.name && !cli.quiet)
 		fin_report("fin-train", tk.note);
 	if ((rc = fin_table_read(&t, in, &spec, &err)) != FIN_OK)
 		goto fail;
-	if (!quiet && t.skipped)
+	if (!cli.quiet && t.skipped)
 		fprintf(stderr, "fin-train: %zu rows with missing values left out\n", t.skipped);
-	if (!quiet && t.filled)
+	if (!cli.quiet && t.filled)
 		fprintf(stderr, "fin-train: %zu missing values filled forward\n", t.filled);
-	prog.quiet = quiet;
+	prog.quiet = cli.quiet;
 	prog.live = isatty(STDERR_FILENO);
 	if (task == FIN_TASK_GAN && t.text) {
 		rc = fin_fail(&err, FIN_EUSAGE, "a GAN learns number columns only: give -c");
@@ -784,9 +756,9 @@ int main(int argc, char **argv)
 		if (!lr_d)
 			gan.o.lr_d = o.lr;
 		gan.val = val;
-		gan.threads = (int)threads;
-		gan.quiet = quiet;
-		rc = train_gan(&gan, &t, keys, nkeys, out, &prog, &err);
+		gan.threads = (int)cli.threads;
+		gan.quiet = cli.quiet;
+		rc = train_gan(&gan, &t, cli.keys, cli.nkeys, out, &prog, &err);
 		goto fail;
 	}
 	if (init) {
@@ -812,7 +784,7 @@ int main(int argc, char **argv)
 	/* Private training, and a model written untrained, go by gradient. */
 	exact = model_name && fin_glm_preset(model_name) && task != FIN_TASK_AUTOENCODER &&
 		!(o.dp_clip > 0) && o.epochs > 0;
-	if (exact && !quiet)
+	if (exact && !cli.quiet)
 		note_unused(given, model_name);
 
 	/* Validation is the chronological tail (or another file): the rows a
@@ -827,13 +799,13 @@ int main(int argc, char **argv)
 	if ((rc = fin_table_encode(&t, ntrain, &err)) != FIN_OK)
 		goto fail;
 	if (!init) {
-		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys, spec.target,
-					  &err)) != FIN_OK)
+		if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, cli.keys, cli.nkeys,
+					  spec.target, &err)) != FIN_OK)
 			goto fail;
 		if (task == FIN_TASK_BINARY && m.nlabels > 2) {
 			fin_model_free(&m);
 			task = FIN_TASK_MULTICLASS;
-			if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, keys, nkeys,
+			if ((rc = fin_model_setup(&m, &t, ntrain, (enum fin_task)task, cli.keys, cli.nkeys,
 						  spec.target, &err)) != FIN_OK)
 				goto fail;
 		}
@@ -910,14 +882,14 @@ int main(int argc, char **argv)
 				goto fail;
 		}
 		if (exact)
-			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, quiet, &facts, &err);
+			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, cli.quiet, &facts, &err);
 		else
 			rc = fin_train(&m.net, m.loss, &dtr, &dva, &o, on_epoch, &prog, &facts, &err);
 		if (rc == FIN_OK && o.dp_clip > 0)
-			rc = dp_after(&o, &dp, &facts, quiet, &err);
+			rc = dp_after(&o, &dp, &facts, cli.quiet, &err);
 		if (rc != FIN_OK)
 			goto fail;
-		if (!quiet) {
+		if (!cli.quiet) {
 			/* The errors below are those of the weights kept. */
 			report_kept(&facts, &o, vto > vfrom);
 			report(&m, &t, 0, ntrain, xtr, "training rows", &t, ntrain);
@@ -926,7 +898,7 @@ int main(int argc, char **argv)
 		}
 	}
 	facts.seed = o.seed;
-	facts.threads = (int)threads;
+	facts.threads = (int)cli.threads;
 	facts.batch = o.batch;
 	facts.lr = lr;
 	facts.l2 = o.l2;
@@ -952,11 +924,10 @@ fail:
 		out = NULL;
 	}
 	/* Notes of the columns, once the run succeeded: a failure is one line. */
-	if (rc == FIN_OK && !quiet)
+	if (rc == FIN_OK && !cli.quiet)
 		fin_notes_print("fin-train", t.notes, t.nnotes);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-train", err.msg);
-done:
 	fin_out_file_discard(prog.log);
 	fin_out_file_discard(out);
 	fin_input_close(in);
@@ -968,8 +939,7 @@ done:
 	free(ytr);
 	free(xva);
 	free(yva);
-	free(cols);
-	free(keys);
+	fin_cli_free(&cli);
 	free(text.categorical);
 	fin_stats_free(&pooled);
 	return rc;

@@ -1,11 +1,9 @@
 /* fin-window: sliding windows over a time series CSV. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/version.h"
 #include "features/time_key.h"
 #include "features/window.h"
 #include "io/columns.h"
@@ -29,24 +27,21 @@ static const char usage[] =
 	"      --norm N           none|zscore|minmax|last, within each window (default none)\n"
 	"      --target T         next|sum|direction|none (default next)\n"
 	"      --target-column C  channel the target is taken from (default: the first)\n"
-	"      --na POLICY        error|skip|ffill for missing values (default error)\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	FIN_HELP_NA
+	FIN_HELP_NA_VALUES
+	FIN_HELP_DELIMITER
 	"  -n, --no-header        input has no header row; columns are named 1, 2, ...\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_OUTPUT
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-window(1) and fin(7).\n";
 
 enum { OPT_SIZE = 256, OPT_HORIZON, OPT_STRIDE, OPT_TRANSFORM, OPT_NORM, OPT_TARGET,
-       OPT_TARGET_COLUMN, OPT_NA, OPT_UNSORTED };
+       OPT_TARGET_COLUMN, OPT_UNSORTED };
 
 static const struct option long_options[] = {
-	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
 	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "horizon", required_argument, NULL, OPT_HORIZON },
@@ -55,14 +50,6 @@ static const struct option long_options[] = {
 	{ "norm", required_argument, NULL, OPT_NORM },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "target-column", required_argument, NULL, OPT_TARGET_COLUMN },
-	{ "na", required_argument, NULL, OPT_NA },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -75,21 +62,23 @@ static int fail(const fin_err *err)
 int main(int argc, char **argv)
 {
 	fin_window_opts o = { .size = 20, .horizon = 1, .stride = 1 };
-	fin_csv_opts csv = { 0 };
 	fin_err err = { 0 };
-	char **cols = NULL, **keys = NULL, **names, *output = NULL, *target_col = NULL;
-	size_t ncols = 0, nkeys = 0, nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
-	int quiet = 0, opt, rc = FIN_OK, word;
+	char **names, *target_col = NULL;
+	size_t nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
+	int opt, word;
 	fin_window_stats st;
 	fin_time_key tk;
 	fin_input *in = NULL;
 	fin_out_file *out = NULL;
+	fin_cli cli;
+	int rc = fin_cli_init(&cli, "fin-window", usage,
+			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_NA | FIN_CLI_NA_VALUES |
+				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
+				      FIN_CLI_QUIET,
+			      long_options, &err);
 
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "c:k:d:no:qhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		switch (opt) {
-		case 'c': rc = fin_cli_append(&cols, &ncols, optarg, &err); break;
-		case 'k': rc = fin_cli_append(&keys, &nkeys, optarg, &err); break;
 		case OPT_UNSORTED: o.unsorted = 1; break;
 		case OPT_SIZE: rc = fin_cli_size("--size", optarg, 1, 100000, &o.size, &err); break;
 		case OPT_HORIZON: rc = fin_cli_size("--horizon", optarg, 1, 100000, &o.horizon, &err); break;
@@ -107,45 +96,35 @@ int main(int argc, char **argv)
 			o.target = (enum fin_target)word;
 			break;
 		case OPT_TARGET_COLUMN: target_col = optarg; break;
-		case OPT_NA:
-			rc = fin_cli_word("--na", optarg, fin_na_parse(optarg), &word, &err);
-			o.na = (enum fin_na)word;
-			break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, &err); break;
-		case 'd': rc = fin_cli_delim(optarg, &csv.delim, &err); break;
-		case 'n': csv.no_header = 1; break;
-		case 'o': output = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("fin-window (fin) " FIN_VERSION); return 0;
-		default:
-			fputs("Try 'fin-window --help'.\n", stderr);
-			rc = err.code = FIN_EUSAGE;
-			goto done;
+		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
+	if (rc == FIN_CLI_EXIT)
+		return 0;
 	if (rc != FIN_OK)
 		goto done;
+	o.na = cli.na;
 
-	in = fin_input_open(argv + optind, (size_t)(argc - optind), &csv, &err);
+	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (!in) {
 		rc = err.code;
 		goto done;
 	}
-	if (!quiet && fin_input_is_tty(in))
+	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	rc = fin_input_header(in, &names, &nnames, &err);
 	if (rc == FIN_OK) {
-		fin_table_spec chosen = { .columns = cols, .ncolumns = ncols, .nkeys = nkeys };
-		rc = fin_time_key_take(in, &chosen, &keys, &nkeys, &tk, &err);
+		fin_table_spec chosen = { .columns = cli.columns, .ncolumns = cli.ncolumns,
+					   .nkeys = cli.nkeys };
+		rc = fin_time_key_take(in, &chosen, &cli.keys, &cli.nkeys, &tk, &err);
 	}
-	if (rc == FIN_OK && tk.name && !quiet)
+	if (rc == FIN_OK && tk.name && !cli.quiet)
 		fin_report("fin-window", tk.note);
-	if (rc == FIN_OK && nkeys)
-		rc = fin_columns_select(keys, nkeys, names, nnames, &key, &nkey, &err);
+	if (rc == FIN_OK && cli.nkeys)
+		rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &key, &nkey, &err);
 	if (rc == FIN_OK)
-		rc = fin_columns_select(cols, ncols, names, nnames, &chan, &nchan, &err);
-	if (rc == FIN_OK && ncols == 0) {
+		rc = fin_columns_select(cli.columns, cli.ncolumns, names, nnames, &chan, &nchan, &err);
+	if (rc == FIN_OK && cli.ncolumns == 0) {
 		/* By default every column but the keys is a channel. */
 		size_t k = 0, j;
 		for (i = 0; i < nchan; i++) {
@@ -167,7 +146,7 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK)
 		rc = fin_window_check(&o, nchan, &err);
 
-	if (rc == FIN_OK && !(out = fin_out_file_open(output, in, NULL, 0, &err)))
+	if (rc == FIN_OK && !(out = fin_out_file_open(cli.output, in, NULL, 0, &err)))
 		rc = err.code;
 	if (rc == FIN_OK) {
 		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, fin_out_file_writer(out),
@@ -176,7 +155,7 @@ int main(int argc, char **argv)
 			rc = fin_out_file_commit(out, &err);
 			out = NULL;
 		}
-		if (rc == FIN_OK && !quiet) {
+		if (rc == FIN_OK && !cli.quiet) {
 			char *note;
 			if (fin_columns_unused_note(names, nnames, key, nkey, chan, nchan,
 						    "not selected", fin_input_name(in), &note) != 0)
@@ -185,10 +164,10 @@ int main(int argc, char **argv)
 				fin_report("fin-window", note);
 			free(note);
 		}
-		if (!quiet && st.na_rows)
+		if (!cli.quiet && st.na_rows)
 			fprintf(stderr, "fin-window: %zu rows with missing values; windows spanning them left out\n",
 				st.na_rows);
-		if (!quiet && st.filled)
+		if (!cli.quiet && st.filled)
 			fprintf(stderr, "fin-window: %zu missing values filled forward\n", st.filled);
 	}
 done:
@@ -196,8 +175,7 @@ done:
 	fin_input_close(in);
 	free(chan);
 	free(key);
-	free(cols);
-	free(keys);
+	fin_cli_free(&cli);
 	if (rc == FIN_OK)
 		return 0;
 	return err.msg[0] ? fail(&err) : rc;

@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
+#include "core/version.h"
 #include "io/numio.h"
 
 int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
@@ -133,4 +135,124 @@ int fin_cli_na_values(const char *arg, fin_err *err)
 			return FIN_OK;
 		s = comma + 1;
 	}
+}
+
+/* The shared options: the FIN_CLI_ bits of the tools that take each (0:
+ * every tool), and its getopt entry. */
+static const struct shared_option {
+	unsigned bit;
+	struct option entry;
+} shared_options[] = {
+	{ FIN_CLI_COLUMNS, { "columns", required_argument, NULL, 'c' } },
+	{ FIN_CLI_KEY, { "key", required_argument, NULL, 'k' } },
+	{ FIN_CLI_TARGET, { "target", required_argument, NULL, 'y' } },
+	{ FIN_CLI_MODEL, { "model", required_argument, NULL, 'm' } },
+	{ FIN_CLI_OUTPUT, { "output", required_argument, NULL, 'o' } },
+	{ FIN_CLI_DELIMITER, { "delimiter", required_argument, NULL, 'd' } },
+	{ FIN_CLI_NO_HEADER, { "no-header", no_argument, NULL, 'n' } },
+	{ FIN_CLI_SEED, { "seed", required_argument, NULL, 's' } },
+	{ FIN_CLI_THREADS, { "threads", required_argument, NULL, FIN_OPT_THREADS } },
+	{ FIN_CLI_QUIET, { "quiet", no_argument, NULL, 'q' } },
+	{ FIN_CLI_VERBOSE, { "verbose", no_argument, NULL, 'v' } },
+	{ FIN_CLI_NA_VALUES, { "na-values", required_argument, NULL, FIN_OPT_NA_VALUES } },
+	{ FIN_CLI_NA | FIN_CLI_NA_LEVEL | FIN_CLI_NA_NO_FILL,
+	  { "na", required_argument, NULL, FIN_OPT_NA } },
+	{ 0, { "help", no_argument, NULL, 'h' } },
+	{ 0, { "version", no_argument, NULL, 'V' } },
+};
+
+/* Adds e to the table, and its letter to the short options. */
+static int add_option(fin_cli *c, size_t *n, size_t *nletters, const struct option *e,
+		      fin_err *err)
+{
+	if (*n == FIN_CLI_OPTIONS_MAX || *nletters + 3 > sizeof c->letters)
+		return fin_fail(err, FIN_EUSAGE, "%s: too many options", c->prog);
+	c->options[(*n)++] = *e;
+	if (e->val > 0 && e->val < 128) {
+		c->letters[(*nletters)++] = (char)e->val;
+		if (e->has_arg == required_argument)
+			c->letters[(*nletters)++] = ':';
+		c->letters[*nletters] = '\0';
+	}
+	return FIN_OK;
+}
+
+int fin_cli_init(fin_cli *c, const char *prog, const char *usage, unsigned shared,
+		 const struct option *own, fin_err *err)
+{
+	size_t i, n = 0, nletters = 0;
+	int rc = FIN_OK;
+
+	*c = (fin_cli){ .prog = prog, .usage = usage, .seed = 1, .threads = 1, .na = FIN_NA_ERROR,
+			.shared = shared };
+	for (i = 0; rc == FIN_OK && i < sizeof shared_options / sizeof *shared_options; i++)
+		if (!shared_options[i].bit || (shared_options[i].bit & shared))
+			rc = add_option(c, &n, &nletters, &shared_options[i].entry, err);
+	for (; rc == FIN_OK && own && own->name; own++)
+		rc = add_option(c, &n, &nletters, own, err);
+	return rc;
+}
+
+int fin_cli_next(fin_cli *c, int argc, char **argv)
+{
+	return getopt_long(argc, argv, c->letters, c->options, NULL);
+}
+
+/* --na: the policies of the tool's FIN_CLI_NA_ bit. */
+static int na_option(fin_cli *c, const char *arg, fin_err *err)
+{
+	int word = 0, rc;
+
+	if (c->shared & FIN_CLI_NA_NO_FILL) {
+		word = fin_na_parse(arg);
+		if (word != FIN_NA_ERROR && word != FIN_NA_SKIP)
+			return fin_fail(err, FIN_EUSAGE, "--na: expected error or skip, not '%s'", arg);
+		c->na = (enum fin_na)word;
+		return FIN_OK;
+	}
+	rc = fin_cli_word("--na", arg,
+			  c->shared & FIN_CLI_NA_LEVEL ? fin_na_parse_text(arg) : fin_na_parse(arg),
+			  &word, err);
+	if (rc == FIN_OK)
+		c->na = (enum fin_na)word;
+	return rc;
+}
+
+int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err)
+{
+	size_t seed = 0;
+	int rc;
+
+	switch (opt) {
+	case 'c': return fin_cli_append(&c->columns, &c->ncolumns, arg, err);
+	case 'k': return fin_cli_append(&c->keys, &c->nkeys, arg, err);
+	case 'y': c->target = arg; return FIN_OK;
+	case 'm': c->model = arg; return FIN_OK;
+	case 'o': c->output = arg; return FIN_OK;
+	case 'd': return fin_cli_delim(arg, &c->csv.delim, err);
+	case 'n': c->csv.no_header = 1; return FIN_OK;
+	case 's':
+		rc = fin_cli_size("--seed", arg, 0, 4294967295UL, &seed, err);
+		c->seed = seed;
+		c->seed_given = 1;
+		return rc;
+	case FIN_OPT_THREADS: return fin_cli_size("--threads", arg, 1, 256, &c->threads, err);
+	case 'q': c->quiet = 1; return FIN_OK;
+	case 'v': c->verbose = 1; return FIN_OK;
+	case FIN_OPT_NA_VALUES: return fin_cli_na_values(arg, err);
+	case FIN_OPT_NA: return na_option(c, arg, err);
+	case 'h': fputs(c->usage, stdout); return FIN_CLI_EXIT;
+	case 'V': printf("%s (fin) %s\n", c->prog, FIN_VERSION); return FIN_CLI_EXIT;
+	}
+	fprintf(stderr, "Try '%s --help'.\n", c->prog);
+	err->code = FIN_EUSAGE;
+	return FIN_EUSAGE;
+}
+
+void fin_cli_free(fin_cli *c)
+{
+	free(c->columns);
+	free(c->keys);
+	c->columns = c->keys = NULL;
+	c->ncolumns = c->nkeys = 0;
 }

@@ -2,10 +2,13 @@
 #ifndef FIN_CLI_H
 #define FIN_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include "core/err.h"
 #include "features/encoding.h"
+#include "features/window.h"
+#include "io/csv_reader.h"
 
 /* Parses a whole decimal number in [min, max] given to option opt. */
 int fin_cli_size(const char *opt, const char *arg, size_t min, size_t max, size_t *out,
@@ -30,9 +33,9 @@ int fin_word_index(const char *s, const char *const *words, size_t n);
  * it is none of them), as the value of opt. */
 int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err *err);
 
-/* The getopt value of --na-values, which every tool that reads values
- * takes: above the values of the tools' own options. */
-enum { FIN_OPT_NA_VALUES = 0x1000 };
+/* The getopt values of the shared options without a letter: above the
+ * values of the tools' own options. */
+enum { FIN_OPT_NA_VALUES = 0x1000, FIN_OPT_NA, FIN_OPT_THREADS };
 
 /* Parses a --na-values list, comma-separated, and makes each spelling in
  * it (blanks around it trimmed) a missing value; see fin_na_add. An empty
@@ -75,5 +78,97 @@ fin_text_opts fin_text_opts_default(void);
 /* Parses opt when it is one of the options above (returning its status),
  * else returns -1. */
 int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err);
+
+/* The options every tool shares. A tool names those it takes by these
+ * bits; -h and -V it always takes. Its usage text lists them with the
+ * FIN_HELP_ lines below, or with lines of its own where an option means
+ * something more particular there (what -c chooses, what -s seeds). */
+enum fin_cli_shared {
+	FIN_CLI_COLUMNS = 1 << 0,   /* -c LIST, repeatable */
+	FIN_CLI_KEY = 1 << 1,       /* -k LIST, repeatable */
+	FIN_CLI_TARGET = 1 << 2,    /* -y COL */
+	FIN_CLI_MODEL = 1 << 3,     /* -m FILE */
+	FIN_CLI_OUTPUT = 1 << 4,    /* -o FILE */
+	FIN_CLI_DELIMITER = 1 << 5, /* -d C */
+	FIN_CLI_NO_HEADER = 1 << 6, /* -n */
+	FIN_CLI_SEED = 1 << 7,      /* -s N, 0 to 4294967295 (default 1) */
+	FIN_CLI_THREADS = 1 << 8,   /* --threads N, 1 to 256 (default 1) */
+	FIN_CLI_QUIET = 1 << 9,     /* -q */
+	FIN_CLI_VERBOSE = 1 << 10,  /* -v */
+	FIN_CLI_NA_VALUES = 1 << 11, /* --na-values LIST */
+	/* --na POLICY, with the policies the tool has (at most one of these): */
+	FIN_CLI_NA = 1 << 12,         /* error|skip|ffill */
+	FIN_CLI_NA_LEVEL = 1 << 13,   /* error|skip|ffill|level */
+	FIN_CLI_NA_NO_FILL = 1 << 14, /* error|skip: filling would make up values */
+};
+
+#define FIN_HELP_SEED "  -s, --seed N           seed (default 1)\n"
+#define FIN_HELP_THREADS "      --threads N        BLAS threads (default 1)\n"
+#define FIN_HELP_NA "      --na POLICY        error|skip|ffill for missing values (default error)\n"
+#define FIN_HELP_NA_LEVEL                                                                  \
+	"      --na POLICY        error|skip|ffill|level for missing values (default\n"    \
+	"                         error; level: a level of its own in a text column)\n"
+#define FIN_HELP_NA_NO_FILL \
+	"      --na POLICY        error|skip for missing values (default error)\n"
+#define FIN_HELP_NA_VALUES \
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+#define FIN_HELP_DELIMITER "  -d, --delimiter C      input field delimiter (default ',')\n"
+#define FIN_HELP_NO_HEADER "  -n, --no-header        input has no header row\n"
+#define FIN_HELP_OUTPUT "  -o, --output FILE      write to FILE instead of standard output\n"
+#define FIN_HELP_QUIET "  -q, --quiet            no notes on standard error\n"
+#define FIN_HELP_HELP_VERSION                                         \
+	"  -h, --help             show this help and exit\n"           \
+	"  -V, --version          show the version and exit\n"
+
+/* Room for a tool's getopt table: the shared options and its own. */
+enum { FIN_CLI_OPTIONS_MAX = 96 };
+
+/* A tool's command line: its getopt table and, once parsed, the values of
+ * the shared options it takes. */
+typedef struct fin_cli {
+	const char *prog;   /* the tool's name, for -V and messages */
+	const char *usage;  /* its --help text */
+	struct option options[FIN_CLI_OPTIONS_MAX + 1];
+	char letters[64];   /* getopt's short options */
+	unsigned shared;    /* the FIN_CLI_ bits it takes */
+
+	char **columns;     /* -c, in order given */
+	size_t ncolumns;
+	char **keys;        /* -k */
+	size_t nkeys;
+	char *target;       /* -y, NULL when not given */
+	char *model;        /* -m */
+	char *output;       /* -o */
+	fin_csv_opts csv;   /* -d, -n */
+	unsigned long seed; /* -s */
+	int seed_given;
+	size_t threads;     /* --threads */
+	enum fin_na na;     /* --na */
+	int quiet, verbose; /* -q, -v */
+} fin_cli;
+
+/* What fin_cli_option returns for -h and -V, once it has written the help
+ * or the version: the tool ends there with status 0. */
+enum { FIN_CLI_EXIT = -1 };
+
+/* Sets up the command line of tool prog: the shared options of the
+ * FIN_CLI_ bits in shared, then own, a table ended by a zeroed entry,
+ * each of the tool's own options long only. Every value takes its
+ * default. FIN_EUSAGE when the table does not fit. */
+int fin_cli_init(fin_cli *c, const char *prog, const char *usage, unsigned shared,
+		 const struct option *own, fin_err *err);
+
+/* getopt_long over the table: the next option, or -1 after the last. */
+int fin_cli_next(fin_cli *c, int argc, char **argv);
+
+/* Takes opt, an option fin_cli_next returned that is not the tool's own:
+ * a shared option, whose value it parses and checks, -h or -V, which it
+ * answers on standard output (returning FIN_CLI_EXIT), or getopt's '?'
+ * for an option it does not know or one missing its value, which getopt
+ * has named: a usage error whose message is already written. */
+int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err);
+
+/* Frees the lists of -c and -k. */
+void fin_cli_free(fin_cli *c);
 
 #endif
