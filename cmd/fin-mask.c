@@ -455,8 +455,7 @@ static int finish(const struct options *o, struct run *r, char **paths, size_t n
 	}
 	if (rc == FIN_OK && r->report) {
 		cJSON *json = fin_mask_report(&r->plan, &out);
-		rc = json ? fin_json_save(json, r->report, err)
-			  : fin_fail(err, FIN_EDATA, "out of memory");
+		rc = fin_json_save(json, r->report, err);
 		cJSON_Delete(json);
 		if (rc == FIN_OK)
 			rc = fin_out_file_commit(r->report, err);

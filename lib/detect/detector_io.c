@@ -58,7 +58,7 @@ static cJSON *detector_json(const fin_detector *d)
 int fin_detector_save(const fin_detector *d, fin_out_file *f, fin_err *err)
 {
 	cJSON *o = detector_json(d);
-	int rc = o ? fin_json_save(o, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	int rc = fin_json_save(o, f, err);
 
 	cJSON_Delete(o);
 	return rc;

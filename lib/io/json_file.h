@@ -26,7 +26,8 @@ cJSON *fin_json_float(float v);
 cJSON *fin_json_floats(const float *v, size_t n);
 
 /* Writes o, on one line, to f, opened before the work that made o;
- * fin_out_file_commit makes the file final. */
+ * fin_out_file_commit makes the file final. A NULL o (its making ran out
+ * of memory) is FIN_EDATA. */
 int fin_json_save(const cJSON *o, fin_out_file *f, fin_err *err);
 
 /* ---- reading: the file is untrusted ---- */

@@ -162,7 +162,7 @@ cJSON *fin_model_to_json(const fin_model *m)
 int fin_model_save(const fin_model *m, fin_out_file *f, fin_err *err)
 {
 	cJSON *o = fin_model_to_json(m);
-	int rc = o ? fin_json_save(o, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	int rc = fin_json_save(o, f, err);
 
 	cJSON_Delete(o);
 	return rc;

@@ -421,7 +421,7 @@ cJSON *fin_stats_to_json(const fin_stats *s)
 int fin_stats_save(const fin_stats *s, fin_out_file *f, fin_err *err)
 {
 	cJSON *o = fin_stats_to_json(s);
-	int rc = o ? fin_json_save(o, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
+	int rc = fin_json_save(o, f, err);
 
 	cJSON_Delete(o);
 	return rc;
