@@ -42,8 +42,8 @@ LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
-	zlib1g-dev libzstd-dev libsodium-dev
-TEST_DEPS = python3 python3-pandas zstd
+	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo
+TEST_DEPS = python3 python3-pandas zstd librsvg2-bin
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
@@ -67,6 +67,10 @@ all: $(BINS)
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# PLplot: only the plotting core includes it, and only fin-plot links it.
+$(BUILD)/lib/plot/%.o: CFLAGS += $(shell pkg-config --cflags plplot)
+$(BUILD)/bin/fin-plot: LDLIBS += $(shell pkg-config --libs plplot)
 
 $(BUILD)/libfin.a: $(LIB_OBJ)
 	rm -f $@
