@@ -36,7 +36,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
                      "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain",
-                     "fin-mask", "fin-avg")}
+                     "fin-mask", "fin-avg", "fin-plot")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -176,6 +176,11 @@ WRITERS = {
                            "{out}", "{prices}"], "prices", "prices"),
     "fin-avg -o": (["fin-avg", "-q", "-o", "{out}", "{model}"], "model", None),
     "fin-avg --stats -o": (["fin-avg", "--stats", "-o", "{out}", "{stats}"], "stats", None),
+    # a name without an extension needs --format
+    "fin-plot -o": (["fin-plot", "series", "-k", "t", "--format", "svg", "-o", "{out}",
+                     "{prices}"], "prices", "prices"),
+    "fin-plot --format png -o": (["fin-plot", "series", "-k", "t", "--format", "png", "-o",
+                                  "{out}", "{prices}"], "prices", "prices"),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

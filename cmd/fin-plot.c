@@ -1,0 +1,288 @@
+/* fin-plot: plots of what the other tools write, as SVG, PNG or PDF. */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/version.h"
+#include "io/input.h"
+#include "io/out_file.h"
+#include "plot/plot.h"
+#include "plot/series_plot.h"
+
+static const char usage[] =
+	"Usage: fin-plot KIND [OPTION]... [FILE]...\n"
+	"Draw what the other tools write, as SVG (on standard output by default), PNG\n"
+	"or PDF. KIND is one of:\n"
+	"  series    columns as lines over a key, with dates on the axis when the key\n"
+	"            holds dates (-k, -c)\n"
+	"\n"
+	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
+	"                         column but the key)\n"
+	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
+	"                         row number)\n"
+	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
+	"                         .png or .pdf), instead of SVG on standard output\n"
+	"      --format F         svg|png|pdf, whatever -o's extension (default: -o's\n"
+	"                         extension, or svg)\n"
+	"      --title TEXT       a title above the plot\n"
+	"      --width N          the page's width: pixels (PNG) or points (SVG, PDF)\n"
+	"                         (default 800)\n"
+	"      --height N         the page's height (default 500)\n"
+	"\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
+	"See fin-plot(1).\n";
+
+enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT };
+
+static const struct option long_options[] = {
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum kind { SERIES, NKINDS };
+static const char *const kind_names[] = { "series" };
+
+/* The kinds an option belongs to, as bits of 1 << kind. */
+enum { FOR_SERIES = 1 << SERIES };
+
+struct options {
+	int kind, quiet, format;
+	char **cols, *key, *output;
+	size_t ncols;
+	fin_plot_page page;
+	fin_csv_opts csv;
+	/* options of some kinds only, checked against the kind */
+	struct {
+		const char *name;
+		unsigned kinds;
+	} given[16];
+	size_t ngiven;
+};
+
+static void note(const struct options *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(const struct options *o, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (o->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	fin_report("fin-plot", text);
+}
+
+/* ---- the output ---- */
+
+/* Opens the output, before the rows are read: -o or standard output,
+ * where a binary format is not written to a terminal. */
+static fin_out_file *open_output(const struct options *o, const fin_input *in, char *const *files,
+				 size_t nfiles, fin_err *err)
+{
+	if (!o->output && o->page.format != FIN_PLOT_SVG && isatty(STDOUT_FILENO)) {
+		fin_fail(err, FIN_EUSAGE, "not writing %s to a terminal: give -o FILE, or redirect "
+			 "standard output", o->page.format == FIN_PLOT_PNG ? "PNG" : "PDF");
+		return NULL;
+	}
+	return fin_out_file_open(o->output, in, files, nfiles, err);
+}
+
+/* What a kind draws on the page. */
+typedef int (*draw_fn)(const void *data, fin_plot *p, fin_err *err);
+
+/* Draws the page and writes it to file, which is committed. */
+static int plot(const struct options *o, draw_fn draw, const void *data, fin_out_file *file,
+		fin_err *err)
+{
+	fin_plot *p = NULL;
+	int rc;
+
+	if ((rc = fin_plot_open(&p, &o->page, err)) == FIN_OK &&
+	    (rc = draw(data, p, err)) == FIN_OK)
+		rc = fin_plot_write(p, fin_out_file_writer(file), err);
+	fin_plot_close(p);
+	if (rc != FIN_OK) {
+		fin_out_file_discard(file);
+		return rc;
+	}
+	return fin_out_file_commit(file, err);
+}
+
+/* ---- the kinds ---- */
+
+static int draw_series(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_series_draw(data, p, err);
+}
+
+static int series(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_series s;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_series_columns(&s, in, o->key, o->cols, o->ncols, err)) == FIN_OK) {
+		if (!(file = open_output(o, in, NULL, 0, err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && (rc = fin_series_read(&s, in, err)) == FIN_OK) {
+		if (s.missing)
+			note(o, "%zu missing values break their lines", s.missing);
+		rc = plot(o, draw_series, &s, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_series_free(&s);
+	return rc;
+}
+
+/* ---- options ---- */
+
+/* Remembers an option of some kinds only, once however often it is
+ * given. */
+static void given(struct options *o, const char *name, unsigned kinds)
+{
+	size_t i;
+
+	for (i = 0; i < o->ngiven; i++)
+		if (o->given[i].name == name)
+			return;
+	o->given[o->ngiven].name = name;
+	o->given[o->ngiven++].kinds = kinds;
+}
+
+static int side(const char *opt, const char *arg, int *out, fin_err *err)
+{
+	size_t v;
+	int rc = fin_cli_size(opt, arg, FIN_PLOT_MIN_SIDE, FIN_PLOT_MAX_SIDE, &v, err);
+
+	*out = (int)v;
+	return rc;
+}
+
+/* The format: --format, or -o's extension, or SVG on standard output. */
+static int choose_format(struct options *o, fin_err *err)
+{
+	int by_name = o->output && strcmp(o->output, "-") != 0 ? fin_plot_format_of(o->output) : -1;
+
+	if (o->format < 0 && o->output && strcmp(o->output, "-") != 0 && by_name < 0)
+		return fin_fail(err, FIN_EUSAGE, "-o %s: the name ends in none of .svg, .png and "
+				".pdf: give one, or --format", o->output);
+	if (o->format >= 0 && by_name >= 0 && by_name != o->format)
+		return fin_fail(err, FIN_EUSAGE, "--format does not match the extension of -o %s",
+				o->output);
+	o->page.format = (enum fin_plot_format)(o->format >= 0 ? o->format
+						: by_name >= 0 ? by_name : FIN_PLOT_SVG);
+	return FIN_OK;
+}
+
+static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
+{
+	static const char *const formats[] = { "svg", "png", "pdf" };
+	int opt, rc = FIN_OK;
+	size_t i;
+
+	/* the kind comes first; without one, the options are still parsed,
+	 * for --help and --version */
+	o->kind = argc > 1 ? fin_word_index(argv[1], kind_names, NKINDS) : -1;
+	if (o->kind >= 0 || (argc > 1 && argv[1][0] != '-')) {
+		if (o->kind < 0)
+			return fin_fail(err, FIN_EUSAGE, "unknown kind of plot '%s' (see --help)",
+					argv[1]);
+		/* getopt's messages name the program */
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "c:k:o:d:nqhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
+			given(o, "-c", FOR_SERIES);
+			break;
+		case 'k':
+			o->key = optarg;
+			given(o, "-k", FOR_SERIES);
+			break;
+		case 'o': o->output = optarg; break;
+		case OPT_FORMAT:
+			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 3),
+					  &o->format, err);
+			break;
+		case OPT_TITLE: o->page.title = optarg; break;
+		case OPT_WIDTH: rc = side("--width", optarg, &o->page.width, err); break;
+		case OPT_HEIGHT: rc = side("--height", optarg, &o->page.height, err); break;
+		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
+		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
+		case 'n': o->csv.no_header = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': puts("fin-plot (fin) " FIN_VERSION); exit(0);
+		default:
+			fputs("Try 'fin-plot --help'.\n", stderr);
+			return err->code = FIN_EUSAGE;
+		}
+	}
+	if (rc != FIN_OK)
+		return rc;
+	if (o->kind < 0)
+		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: series");
+	for (i = 0; i < o->ngiven; i++)
+		if (!(o->given[i].kinds & (1u << o->kind)))
+			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
+					kind_names[o->kind]);
+	return choose_format(o, err);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .format = -1,
+			     .page = { .width = FIN_PLOT_WIDTH, .height = FIN_PLOT_HEIGHT } };
+	fin_err err = { 0 };
+	fin_input *in = NULL;
+	int rc = parse_options(argc, argv, &o, &err);
+	int shift = o.kind >= 0;
+
+	if (rc == FIN_OK) {
+		in = fin_input_open(argv + shift + optind, (size_t)(argc - shift - optind), &o.csv,
+				    &err);
+		rc = in ? FIN_OK : err.code;
+	}
+	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+		fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+	if (rc == FIN_OK)
+		rc = series(&o, in, &err);
+	if (rc != FIN_OK && err.msg[0])
+		fin_report("fin-plot", err.msg);
+	fin_input_close(in);
+	free(o.cols);
+	return rc;
+}

@@ -1,0 +1,485 @@
+#!/usr/bin/env python3
+"""Command-line tests of fin-plot, checked against fin-plot(1).
+
+Run from the repository root as
+`FIN_BIN=build/bin /usr/bin/python3 tests/plot_test.py`.
+
+Each kind is drawn as SVG and the SVG is read back as XML: the lines, dots
+and bars PLplot drew must be an affine image of the data the test wrote
+(x_svg = a + b x and y_svg = c + d y, fitted by least squares over the
+points, no point off by half a unit or more), whatever margins PLplot
+chose; the tick labels must sit where that map puts their values, so the
+axes say what the data are; the legend must name the columns. The data,
+and what each kind computes from them (histogram counts, ROC and
+precision-recall points), are computed here from their definitions in
+fin-plot(1), never taken from fin-plot's output. PNG and PDF pages are
+checked by their signatures, their size and their content (the PNG's
+pixels decoded with zlib, the PDF's drawing operators), and an SVG is
+rendered by rsvg-convert (librsvg2-bin) to count its pixels. The same
+command gives the same bytes, in every format.
+"""
+import datetime
+import math
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+import zlib
+
+from fincli import BIN_DIR, ROOT, FinCase, run, write_csv
+
+FIN_PLOT = os.path.join(BIN_DIR, "fin-plot")
+EXIT_DATA, EXIT_USAGE, EXIT_NO_ROWS = 1, 2, 4
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+# The data colours (matplotlib's cycle), the ink of frame and text, the
+# grey of reference lines: fin-plot(1), COLOURS.
+COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2",
+           "#7F7F7F", "#BCBD22", "#17BECF"]
+INK, GREY = "#222222", "#707070"
+
+TMP = None
+
+
+def path(name):
+    return os.path.join(TMP.name, name)
+
+
+def setUpModule():
+    global TMP
+    TMP = tempfile.TemporaryDirectory(prefix="fin-plot-test-")
+
+
+def tearDownModule():
+    TMP.cleanup()
+
+
+# ---- reading the SVG ----
+
+def numbers(text):
+    return [float(v) for v in re.split(r"[ ,\n]+", text.strip()) if v]
+
+
+class Svg:
+    """The polylines and texts of an SVG of PLplot's svg driver, in its
+    drawing coordinates (before the page's flip: y grows upwards)."""
+
+    def __init__(self, data):
+        self.root = ET.fromstring(data)
+        self.view = numbers(self.root.get("viewBox"))
+        self.lines = []
+        for p in self.root.iter(SVG_NS + "polyline"):
+            v = numbers(p.get("points"))
+            self.lines.append({"stroke": p.get("stroke"), "fill": p.get("fill"),
+                               "opacity": float(p.get("fill-opacity", "1")),
+                               "points": list(zip(v[0::2], v[1::2]))})
+        self.texts = []
+        for t in self.root.iter(SVG_NS + "text"):
+            m = numbers(re.search(r"matrix\(([^)]*)\)", t.get("transform")).group(1))
+            self.texts.append({"text": "".join(t.itertext()), "x": m[4], "y": m[5],
+                               "anchor": t.get("text-anchor"), "upright": m[1] != 0})
+
+    def strokes(self, colour):
+        """Unfilled polylines of a colour, in the order drawn."""
+        return [l["points"] for l in self.lines if l["stroke"] == colour and l["fill"] == "none"]
+
+    def fills(self, colour):
+        return [l for l in self.lines if l["fill"] == colour]
+
+    def text(self):
+        return [t["text"] for t in self.texts]
+
+    def frame(self):
+        """The frame: the box around every line of the ink (frame and
+        ticks)."""
+        pts = [p for line in self.strokes(INK) for p in line]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return min(xs), max(xs), min(ys), max(ys)
+
+
+def chains(lines):
+    """Polylines joined where one starts at the end of the one before:
+    PLplot draws a long line in pieces of at most 256 points, each piece
+    starting at the last point of the one before."""
+    out = []
+    for line in lines:
+        if out and out[-1][-1] == line[0]:
+            out[-1] = out[-1] + line[1:]
+        else:
+            out.append(list(line))
+    return out
+
+
+def centre(points):
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def fit(data, drawn):
+    """Least squares drawn = a + b data; returns a, b and the largest
+    residual."""
+    n = len(data)
+    mx, my = math.fsum(data) / n, math.fsum(drawn) / n
+    sxx = math.fsum((x - mx) ** 2 for x in data)
+    b = math.fsum((x - mx) * (y - my) for x, y in zip(data, drawn)) / sxx
+    a = my - b * mx
+    return a, b, max(abs(a + b * x - y) for x, y in zip(data, drawn))
+
+
+class Map:
+    """The affine map of data to drawing coordinates."""
+
+    def __init__(self, ax, bx, ay, by):
+        self.ax, self.bx, self.ay, self.by = ax, bx, ay, by
+
+    def x(self, v):
+        return self.ax + self.bx * v
+
+    def y(self, v):
+        return self.ay + self.by * v
+
+
+# ---- PNG and PDF ----
+
+def png_pixels(data):
+    """Width, height and rows of (r, g, b) tuples of an 8-bit RGB or RGBA
+    PNG, not interlaced."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, idat, ihdr = 8, b"", None
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + length
+    width, height, depth, colour, _, _, interlace = ihdr
+    assert depth == 8 and colour in (2, 6) and interlace == 0, ihdr
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows, prev = [], bytearray(stride)
+    for r in range(height):
+        at = r * (stride + 1)
+        kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up, corner = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc
+                                      else corner)) & 255
+        rows.append([tuple(line[i:i + 3]) for i in range(0, stride, bpp)])
+        prev = line
+    return width, height, rows
+
+
+def ink_share(rows):
+    """The share of pixels that differ from the top left one (the
+    background)."""
+    background = rows[0][0]
+    inked = sum(1 for row in rows for px in row if px != background)
+    return inked / (len(rows) * len(rows[0]))
+
+
+def pdf_streams(data):
+    """The decompressed content of every Flate stream of a PDF."""
+    out = []
+    for m in re.finditer(rb"stream\r?\n", data):
+        end = data.find(b"endstream", m.end())
+        try:
+            out.append(zlib.decompressobj().decompress(data[m.end():end]))
+        except zlib.error:
+            pass
+    return out
+
+
+# ---- the cases ----
+
+def random_walk(rng, n, start, step):
+    v, out = start, []
+    for _ in range(n):
+        v += rng.gauss(0, step)
+        out.append(v)
+    return out
+
+
+class PlotCase(FinCase):
+    def plot(self, *args, stdin=None):
+        return self.run_ok(FIN_PLOT, *args, stdin=stdin).stdout
+
+    def svg(self, *args, stdin=None):
+        result = run(FIN_PLOT, *args, stdin=stdin)
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+        self.assertEqual(result.stderr, b"", "a plot without notes says nothing")
+        return Svg(result.stdout)
+
+    def assert_map(self, data, drawn):
+        """Fits the map of data points to drawn ones; returns it."""
+        self.assertEqual(len(data), len(drawn))
+        ax, bx, rx = fit([p[0] for p in data], [p[0] for p in drawn])
+        ay, by, ry = fit([p[1] for p in data], [p[1] for p in drawn])
+        self.assertLess(rx, 0.5)
+        self.assertLess(ry, 0.5)
+        self.assertGreater(bx, 0)
+        self.assertGreater(by, 0)
+        return Map(ax, bx, ay, by)
+
+    def assert_drawn(self, m, data, drawn):
+        """data drawn where the map m puts it."""
+        self.assertEqual(len(data), len(drawn))
+        for (x, y), (u, v) in zip(data, drawn):
+            self.assertLess(abs(m.x(x) - u), 0.5)
+            self.assertLess(abs(m.y(y) - v), 0.5)
+
+    def assert_ticks(self, svg, m, xvalue=float, yvalue=float, xs=1, ys=1):
+        """The tick labels under the frame (x) and left of it (y) sit where
+        m puts their values (read by xvalue and yvalue), within a unit;
+        at least xs and ys of each."""
+        left, right, bottom, top = svg.frame()
+        seen_x = seen_y = 0
+        for t in svg.texts:
+            if t["anchor"] == "middle" and t["y"] < bottom and left - 1 <= t["x"] <= right + 1:
+                try:
+                    v = xvalue(t["text"])
+                except ValueError:
+                    continue
+                self.assertLess(abs(m.x(v) - t["x"]), 1, t)
+                seen_x += 1
+            elif t["anchor"] == "end" and t["x"] < left and bottom - 1 <= t["y"] <= top + 1:
+                try:
+                    v = yvalue(t["text"])
+                except ValueError:
+                    continue
+                self.assertLess(abs(m.y(v) - t["y"]), 1, t)
+                seen_y += 1
+        self.assertGreaterEqual(seen_x, xs)
+        self.assertGreaterEqual(seen_y, ys)
+
+    def assert_inside(self, svg, drawn):
+        left, right, bottom, top = svg.frame()
+        for x, y in drawn:
+            self.assertTrue(left - 0.5 <= x <= right + 0.5 and bottom - 0.5 <= y <= top + 0.5,
+                            (x, y, svg.frame()))
+
+
+def epoch(day):
+    return datetime.datetime.strptime(day, "%Y-%m-%d").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+class SeriesTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(18)
+        cls.n = 600
+        cls.a = random_walk(rng, cls.n, 100, 1)
+        cls.b = random_walk(rng, cls.n, 90, 2)
+        cls.t = [1990 + i / 260 for i in range(cls.n)]
+        # b misses row 100, and rows 200 and 202, which leaves row 201 alone
+        cls.gaps = {100, 200, 202}
+        rows = [["t", "a", "b"]] + [[repr(t), repr(a), "" if i in cls.gaps else repr(b)]
+                                    for i, (t, a, b) in enumerate(zip(cls.t, cls.a, cls.b))]
+        write_csv(path("series.csv"), rows)
+
+    def test_lines_are_the_data(self):
+        result = run(FIN_PLOT, "series", "-k", "t", "-c", "a,b", path("series.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr, b"fin-plot: 3 missing values break their lines\n")
+        svg = Svg(result.stdout)
+        a = chains(svg.strokes(COLOURS[0]))
+        b = chains(svg.strokes(COLOURS[1]))
+        # the data, and a sample in the legend
+        self.assertEqual([len(c) for c in a], [self.n, 2])
+        m = self.assert_map(list(zip(self.t, self.a)), a[0])
+        # b: broken at its gaps, row 201 a dot of its own
+        self.assertEqual([len(c) for c in b], [100, 99, 397, 2])
+        pieces = [range(0, 100), range(101, 200), range(203, self.n)]
+        for piece, drawn in zip(pieces, b):
+            self.assert_drawn(m, [(self.t[i], self.b[i]) for i in piece], drawn)
+        dots = svg.fills(COLOURS[1])
+        self.assertEqual(len(dots), 1)
+        self.assert_drawn(m, [(self.t[201], self.b[201])], [centre(dots[0]["points"][:8])])
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        self.assert_inside(svg, a[0] + [p for c in b for p in c])
+        texts = svg.text()
+        self.assertIn("t", texts)
+        self.assertEqual([t for t in texts if t in ("a", "b")], ["a", "b"])
+
+    def test_dates_on_the_axis(self):
+        header, rows = ["date", "Close"], []
+        with open(os.path.join(ROOT, "data", "msft.csv")) as f:
+            next(f)
+            for line in f:
+                fields = line.strip().split(",")
+                rows.append((epoch(fields[0].strip('"')), float(fields[4])))
+        svg = self.svg("series", "-k", "date", "-c", "Close", "data/msft.csv")
+        line = chains(svg.strokes(COLOURS[0]))
+        self.assertEqual([len(c) for c in line], [len(rows), 2])
+        m = self.assert_map(rows, line[0])
+        # tick labels are dates (YYYY-MM-DD for a span of a year), each
+        # where its midnight is
+        self.assert_ticks(svg, m, xvalue=epoch, xs=4, ys=3)
+        self.assertIn("Close", svg.text())
+        self.assertIn("date", svg.text())
+
+    def test_row_number_without_key(self):
+        svg = self.svg("series", "-c", "a", path("series.csv"))
+        line = chains(svg.strokes(COLOURS[0]))
+        m = self.assert_map([(i + 1, v) for i, v in enumerate(self.a)], line[0])
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        self.assertIn("row", svg.text())
+
+    def test_default_columns_are_the_numeric_ones(self):
+        rows = [["day", "name", "x", "y"]] + [[f"2020-01-{d:02d}", "n", d, d * d]
+                                              for d in range(1, 11)]
+        write_csv(path("mixed.csv"), rows)
+        svg = self.svg("series", "-k", "day", path("mixed.csv"))
+        x, y = chains(svg.strokes(COLOURS[0])), chains(svg.strokes(COLOURS[1]))
+        days = [epoch(f"2020-01-{d:02d}") for d in range(1, 11)]
+        m = self.assert_map([(t, d) for t, d in zip(days, range(1, 11))], x[0])
+        self.assert_drawn(m, [(t, d * d) for t, d in zip(days, range(1, 11))], y[0])
+        self.assertNotIn("name", svg.text())
+
+    def test_key_going_back_is_refused(self):
+        write_csv(path("back.csv"), [["t", "a"], [1, 1], [3, 2], [2, 3]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "series", "-k", "t", path("back.csv"))
+        self.assertIn("back.csv:4", message)
+
+    def test_title_and_text_escapes(self):
+        # PLplot's escape character and bytes that are not UTF-8
+        data = b"t,a#b,\xff\xfec\n1,1,2\n2,2,3\n3,3,1\n"
+        svg = self.svg("series", "-k", "t", "--title", "#u up", stdin=data)
+        texts = svg.text()
+        self.assertIn("#u up", texts)
+        self.assertIn("a#b", texts)
+        self.assertIn("\ufffd\ufffdc", texts)
+
+
+class FormatTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(7)
+        cls.y = random_walk(rng, 300, 0, 1)
+        write_csv(path("walk.csv"), [["t", "y"]] + [[i, repr(v)] for i, v in enumerate(cls.y)])
+
+    def test_png(self):
+        out = path("walk.png")
+        self.plot("series", "-k", "t", "--width", "640", "--height", "360", "-o", out,
+                  path("walk.csv"))
+        with open(out, "rb") as f:
+            data = f.read()
+        width, height, rows = png_pixels(data)
+        self.assertEqual((width, height), (640, 360))
+        self.assertEqual(rows[0][0], (255, 255, 255))
+        share = ink_share(rows)
+        self.assertGreater(share, 0.01)
+        self.assertLess(share, 0.5)
+        # the line's blue is there
+        self.assertTrue(any(px == (0x1f, 0x77, 0xb4) for row in rows for px in row))
+
+    def test_png_on_standard_output(self):
+        data = self.plot("series", "-k", "t", "--format", "png", path("walk.csv"))
+        self.assertEqual(png_pixels(data)[:2], (800, 500))
+
+    def test_pdf(self):
+        out = path("walk.pdf")
+        self.plot("series", "-k", "t", "--width", "600", "--height", "400", "-o", out,
+                  path("walk.csv"))
+        with open(out, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"%PDF-"))
+        self.assertTrue(data.rstrip().endswith(b"%%EOF"))
+        self.assertIn(b"/MediaBox [ 0 0 600 400 ]", data)
+        # the page strokes the line in its blue, through every point
+        content = max(pdf_streams(data), key=len)
+        self.assertIn(b"0.121569 0.466667 0.705882 RG", content)
+        line_to = re.findall(rb"[-\d.]+ [-\d.]+ l\b", content)
+        self.assertGreaterEqual(len(line_to), len(self.y) - 1)
+
+    def test_svg_renders(self):
+        if not shutil.which("rsvg-convert"):
+            self.skipTest("no rsvg-convert (librsvg2-bin)")
+        data = self.plot("series", "-k", "t", path("walk.csv"))
+        png = subprocess.run(["rsvg-convert", "--width", "800"], input=data,
+                             capture_output=True, check=True).stdout
+        width, height, rows = png_pixels(png)
+        self.assertEqual((width, height), (800, 500))
+        self.assertGreater(ink_share(rows), 0.01)
+
+    def test_same_input_same_bytes(self):
+        for fmt in ("svg", "png", "pdf"):
+            with self.subTest(fmt):
+                first = path("first." + fmt)
+                second = path("second." + fmt)
+                self.plot("series", "-k", "t", "-o", first, path("walk.csv"))
+                # a PDF carries a date: a second later, it must not change
+                if fmt == "pdf":
+                    time.sleep(1.1)
+                self.plot("series", "-k", "t", "-o", second, path("walk.csv"))
+                with open(first, "rb") as f, open(second, "rb") as g:
+                    self.assertEqual(f.read(), g.read())
+
+
+class ErrorTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        write_csv(path("small.csv"), [["t", "a"], [1, 2], [2, 3]])
+        write_csv(path("bad.csv"), [["t", "a"], [1, 2], [2, "x"]])
+
+    def test_unknown_kind(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "pie", path("small.csv"))
+        self.assertIn("'pie'", message)
+
+    def test_no_kind(self):
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "-k", "t", path("small.csv"))
+
+    def test_bad_extension(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-o", path("plot.jpg"),
+                                 path("small.csv"))
+        self.assertIn(".svg", message)
+        self.assertFalse(os.path.exists(path("plot.jpg")))
+
+    def test_format_against_extension(self):
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--format", "png", "-o",
+                       path("plot.svg"), path("small.csv"))
+
+    def test_missing_column(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-c", "nope", path("small.csv"))
+        self.assertIn("'nope'", message)
+
+    def test_not_a_number(self):
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "series", "-k", "t", path("bad.csv"))
+        self.assertIn("bad.csv:3: column 'a': not a number: 'x'", message)
+
+    def test_empty_input(self):
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "series", stdin=b"")
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "series", stdin=b"t,a\n")
+
+    def test_option_of_another_kind(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-k", "t", "--width", "50",
+                                 path("small.csv"))
+        self.assertIn("--width", message)
+
+    def test_output_is_not_an_input(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--format", "svg", "-o",
+                                 path("small.csv"), path("small.csv"))
+        self.assertIn("it is also an input", message)
+
+
+if __name__ == "__main__":
+    if not os.access(FIN_PLOT, os.X_OK):
+        raise SystemExit(f"plot_test.py: no executable {FIN_PLOT} (set FIN_BIN or run make)")
+    unittest.main()
