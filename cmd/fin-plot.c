@@ -11,6 +11,8 @@
 #include "core/version.h"
 #include "io/input.h"
 #include "io/out_file.h"
+#include "io/json_lines.h"
+#include "plot/loss_plot.h"
 #include "plot/plot.h"
 #include "plot/series_plot.h"
 
@@ -20,6 +22,8 @@ static const char usage[] =
 	"or PDF. KIND is one of:\n"
 	"  series    columns as lines over a key, with dates on the axis when the key\n"
 	"            holds dates (-k, -c)\n"
+	"  loss      training and validation loss per epoch from fin-train's --log (JSON\n"
+	"            lines), the epoch of the lowest validation loss marked\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
 	"                         column but the key)\n"
@@ -34,6 +38,8 @@ static const char usage[] =
 	"                         (default 800)\n"
 	"      --height N         the page's height (default 500)\n"
 	"\n"
+	"      --log-scale        loss: a logarithmic loss axis\n"
+	"\n"
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
@@ -44,7 +50,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-plot(1).\n";
 
-enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT };
+enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -54,6 +60,7 @@ static const struct option long_options[] = {
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "log-scale", no_argument, NULL, OPT_LOG_SCALE },
 	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -63,14 +70,14 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, NKINDS };
-static const char *const kind_names[] = { "series" };
+enum kind { SERIES, LOSS, NKINDS };
+static const char *const kind_names[] = { "series", "loss" };
 
 /* The kinds an option belongs to, as bits of 1 << kind. */
-enum { FOR_SERIES = 1 << SERIES };
+enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_CSV = FOR_SERIES };
 
 struct options {
-	int kind, quiet, format;
+	int kind, quiet, format, log_scale;
 	char **cols, *key, *output;
 	size_t ncols;
 	fin_plot_page page;
@@ -163,6 +170,44 @@ static int series(const struct options *o, fin_input *in, fin_err *err)
 	return rc;
 }
 
+static int draw_loss(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_loss_draw(data, p, err);
+}
+
+/* The log is JSON lines, not CSV: one file, or standard input. */
+static int loss(const struct options *o, char *const *files, size_t nfiles, fin_err *err)
+{
+	static char *const standard_input[] = { "-" };
+	fin_json_lines *r;
+	fin_out_file *file = NULL;
+	fin_loss l = { 0 };
+	int rc = FIN_OK;
+
+	if (nfiles > 1)
+		return fin_fail(err, FIN_EUSAGE, "loss reads one log, not %zu files", nfiles);
+	if (nfiles == 0) {
+		files = standard_input;
+		nfiles = 1;
+	}
+	if (!(r = fin_json_lines_open(files[0], err)))
+		return err->code;
+	if (!o->quiet && fin_json_lines_is_tty(r))
+		fputs("fin-plot: reading the log from the terminal (end with Ctrl-D)\n", stderr);
+	if (!(file = open_output(o, NULL, files, nfiles, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_loss_read(&l, r, o->log_scale, err)) == FIN_OK) {
+		if (l.kept < 0)
+			note(o, "no val_loss: no kept epoch to mark");
+		rc = plot(o, draw_loss, &l, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_loss_free(&l);
+	fin_json_lines_close(r);
+	return rc;
+}
+
 /* ---- options ---- */
 
 /* Remembers an option of some kinds only, once however often it is
@@ -240,9 +285,22 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_TITLE: o->page.title = optarg; break;
 		case OPT_WIDTH: rc = side("--width", optarg, &o->page.width, err); break;
 		case OPT_HEIGHT: rc = side("--height", optarg, &o->page.height, err); break;
-		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
-		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
+		case OPT_LOG_SCALE:
+			o->log_scale = 1;
+			given(o, "--log-scale", FOR_LOSS);
+			break;
+		case FIN_OPT_NA_VALUES:
+			rc = fin_cli_na_values(optarg, err);
+			given(o, "--na-values", FOR_CSV);
+			break;
+		case 'd':
+			rc = fin_cli_delim(optarg, &o->csv.delim, err);
+			given(o, "-d", FOR_CSV);
+			break;
+		case 'n':
+			o->csv.no_header = 1;
+			given(o, "-n", FOR_CSV);
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("fin-plot (fin) " FIN_VERSION); exit(0);
@@ -254,7 +312,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (rc != FIN_OK)
 		return rc;
 	if (o->kind < 0)
-		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: series");
+		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
+				"series or loss");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
@@ -270,16 +329,19 @@ int main(int argc, char **argv)
 	fin_input *in = NULL;
 	int rc = parse_options(argc, argv, &o, &err);
 	int shift = o.kind >= 0;
+	char **files = argv + shift + optind;
+	size_t nfiles = (size_t)(argc - shift - optind);
 
-	if (rc == FIN_OK) {
-		in = fin_input_open(argv + shift + optind, (size_t)(argc - shift - optind), &o.csv,
-				    &err);
+	if (rc == FIN_OK && o.kind == LOSS) {
+		rc = loss(&o, files, nfiles, &err);
+	} else if (rc == FIN_OK) {
+		in = fin_input_open(files, nfiles, &o.csv, &err);
 		rc = in ? FIN_OK : err.code;
+		if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+		if (rc == FIN_OK)
+			rc = series(&o, in, &err);
 	}
-	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
-		fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
-	if (rc == FIN_OK)
-		rc = series(&o, in, &err);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);
 	fin_input_close(in);

@@ -114,6 +114,9 @@ def setUpModule():
           "-o", path("gan"), FILES["gan-windows"]])
     must([TOOL["fin-anomaly"], "fit", "--method", "zscore", "-k", "t", "-q",
           "-o", path("detector"), FILES["windows"]])
+    with open(path("log"), "w") as f:
+        f.writelines(f'{{"epoch":{e},"train_loss":{1 / e},"val_loss":{2 / e},"seconds":{e}}}\n'
+                     for e in range(1, 51))
     with open(path("stats"), "w") as f:
         f.write('{"format":"fin-stats","schema_version":1,"tool_version":"0","task":"regression",'
                 '"target":"y","features":["a"],"rows":2,"mean":[1.5],"m2":[0.5],'
@@ -181,6 +184,8 @@ WRITERS = {
                      "{prices}"], "prices", "prices"),
     "fin-plot --format png -o": (["fin-plot", "series", "-k", "t", "--format", "png", "-o",
                                   "{out}", "{prices}"], "prices", "prices"),
+    "fin-plot loss -o": (["fin-plot", "loss", "--format", "pdf", "-o", "{out}", "{log}"], "log",
+                         None),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

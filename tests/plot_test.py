@@ -19,6 +19,8 @@ rendered by rsvg-convert (librsvg2-bin) to count its pixels. The same
 command gives the same bytes, in every format.
 """
 import datetime
+import gzip
+import json
 import math
 import os
 import random
@@ -366,6 +368,110 @@ class SeriesTest(PlotCase):
         self.assertIn("#u up", texts)
         self.assertIn("a#b", texts)
         self.assertIn("\ufffd\ufffdc", texts)
+
+
+def write_log(name, lines):
+    with open(path(name), "w") as f:
+        f.writelines(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+
+
+class LossTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.epochs = list(range(1, 31))
+        cls.train = [2 * 0.9 ** e + 0.5 for e in cls.epochs]
+        # lowest at epoch 12, reached again at epoch 20: the first is kept
+        cls.val = [1 + (e - 12) ** 2 / 50 for e in cls.epochs]
+        cls.val[19] = cls.val[11]
+        cls.val[4] = None
+        write_log("log.jsonl", [{"epoch": e, "train_loss": t, "val_loss": v,
+                                 "seconds": e / 10}
+                                for e, t, v in zip(cls.epochs, cls.train, cls.val)])
+
+    def check_losses(self, svg, transform):
+        train = chains(svg.strokes(COLOURS[0]))
+        val = chains(svg.strokes(COLOURS[1]))
+        self.assertEqual([len(c) for c in train], [30, 2])
+        m = self.assert_map([(e, transform(t)) for e, t in zip(self.epochs, self.train)],
+                            train[0])
+        # val_loss is null at epoch 5: two pieces
+        self.assertEqual([len(c) for c in val], [4, 25, 2])
+        self.assert_drawn(m, [(e, transform(self.val[e - 1])) for e in range(1, 5)], val[0])
+        self.assert_drawn(m, [(e, transform(self.val[e - 1])) for e in range(6, 31)], val[1])
+        # the kept epoch: a dashed rule across the frame at epoch 12 and a
+        # dot on val_loss
+        left, right, bottom, top = svg.frame()
+        dashes = [d for d in svg.strokes(GREY) if len(d) == 2 and d[0][0] == d[1][0]]
+        self.assertGreater(len(dashes), 5)
+        for d in dashes:
+            self.assertLess(abs(d[0][0] - m.x(12)), 0.5)
+        self.assertLess(abs(min(p[1] for d in dashes for p in d) - bottom), 10)
+        self.assertLess(abs(max(p[1] for d in dashes for p in d) - top), 10)
+        dots = svg.fills(COLOURS[1])
+        self.assertEqual(len(dots), 1)
+        self.assert_drawn(m, [(12, transform(self.val[11]))], [centre(dots[0]["points"][:8])])
+        texts = svg.text()
+        for name in ("train_loss", "val_loss", "kept: epoch 12", "epoch", "loss"):
+            self.assertIn(name, texts)
+        return m
+
+    def test_losses_and_kept_epoch(self):
+        svg = self.svg("loss", path("log.jsonl"))
+        m = self.check_losses(svg, lambda v: v)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+
+    def test_log_scale(self):
+        svg = self.svg("loss", "--log-scale", path("log.jsonl"))
+        m = self.check_losses(svg, math.log10)
+        # numbers at 1, 2 and 5 times powers of ten, or every multiple
+        self.assert_ticks(svg, m, yvalue=lambda t: math.log10(float(t)), xs=3, ys=2)
+
+    def test_compressed_on_standard_input(self):
+        with open(path("log.jsonl"), "rb") as f:
+            data = gzip.compress(f.read())
+        svg = self.svg("loss", stdin=data)
+        self.check_losses(svg, lambda v: v)
+
+    def test_gan_log(self):
+        write_log("gan.jsonl", [{"epoch": e, "loss_d": 1.3 - e / 100, "loss_g": 0.7 + e / 50,
+                                 "seconds": e} for e in range(1, 11)])
+        result = run(FIN_PLOT, "loss", path("gan.jsonl"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr, b"fin-plot: no val_loss: no kept epoch to mark\n")
+        svg = Svg(result.stdout)
+        d, g = chains(svg.strokes(COLOURS[0])), chains(svg.strokes(COLOURS[1]))
+        m = self.assert_map([(e, 1.3 - e / 100) for e in range(1, 11)], d[0])
+        self.assert_drawn(m, [(e, 0.7 + e / 50) for e in range(1, 11)], g[0])
+        self.assertEqual(svg.strokes(GREY), [])
+        self.assertIn("loss_d", svg.text())
+        self.assertIn("loss_g", svg.text())
+
+    def test_bad_logs(self):
+        cases = [
+            ("[1, 2]", "log:1: not a JSON object"),
+            ('{"epoch": 1, "train_loss": 1}\n{"train_loss": 2}', "log:2: no epoch"),
+            ('{"epoch": 2, "train_loss": 1}\n{"epoch": 2, "train_loss": 2}',
+             "log:2: epoch 2 does not come after epoch 2"),
+            ('{"epoch": 1, "train_loss": "x"}', "log:1: field 'train_loss': not a number"),
+            ('{"epoch": 1, "a": 1}\n\n{"epoch": 2, "a": 1, "b": 2}',
+             "log:3: field 'b' is not in the first line"),
+            ('{"epoch": 1, "a": 1', "log:1: not one JSON value"),
+            ('{"epoch": 1, "seconds": 1}', "log:1: no loss"),
+        ]
+        for text, expected in cases:
+            with self.subTest(text):
+                with open(path("log"), "w") as f:
+                    f.write(text + "\n")
+                message = self.run_fails(EXIT_DATA, FIN_PLOT, "loss", path("log"))
+                self.assertIn(expected, message)
+        with open(path("log"), "w") as f:
+            f.write('{"epoch": 1, "a": 1}\n{"epoch": 2, "a": 0}\n')
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "loss", "--log-scale", path("log"))
+        self.assertIn("log:2: field 'a': 0 is not above 0", message)
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "loss", stdin=b"\n")
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "loss", path("log"), path("log"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "loss", "-d", ";", path("log"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--log-scale", path("log"))
 
 
 class FormatTest(PlotCase):

@@ -62,6 +62,9 @@ static void set_palette(void)
 #define TEXT_MAX 120
 #define CATEGORY_MAX 40
 #define CHAR_WIDTH 0.62
+/* Digits of a tick label before PLplot writes it as a multiple of a power
+ * of ten; its default, 4, drops the decimals of 1990.5. */
+#define LABEL_DIGITS 8
 
 /* ---- the page ---- */
 
@@ -348,13 +351,47 @@ static const char *time_format(double span)
 	return "%H:%M:%S";
 }
 
+/* PLplot's options of plbox for axis a: the grid, or the frame with its
+ * ticks and numbers. A log axis gets its numbers from log_labels. */
 static void axis_options(char *opt, const fin_plot_axis *a, int y, int grid)
 {
-	strcpy(opt, grid ? "g" : a->ncategories ? "bc" : y ? "bcnstv" : "bcnst");
+	strcpy(opt, grid ? "g" : a->ncategories ? "bc" : a->scale == FIN_PLOT_LOG ? "bcst"
+		    : "bcnst");
+	if (y && !grid)
+		strcat(opt, "v");
 	if (a->scale == FIN_PLOT_LOG)
 		strcat(opt, "l");
 	if (a->scale == FIN_PLOT_TIME)
 		strcat(opt, "d");
+}
+
+/* Numbers on a log axis: PLplot's name only the powers of ten, which an
+ * axis of losses seldom spans; these are 1, 2 and 5 times them, or every
+ * multiple when the axis spans less than a decade. Returns the characters
+ * of the longest. */
+static size_t log_labels(double lo, double hi, int y)
+{
+	static const int wide[] = { 1, 2, 5 }, narrow[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	const int *m = hi - lo < 1 ? narrow : wide;
+	size_t nm = hi - lo < 1 ? 9 : 3, i, longest = 0;
+	int k;
+	char text[32];
+
+	for (k = (int)floor(lo); k <= (int)ceil(hi); k++)
+		for (i = 0; i < nm; i++) {
+			double v = log10(m[i]) + k;
+			size_t n;
+			if (v < lo || v > hi)
+				continue;
+			n = (size_t)snprintf(text, sizeof text, "%g", m[i] * pow(10, k));
+			if (y)
+				plmtex("lv", 0.5, (v - lo) / (hi - lo), 1.0, text);
+			else
+				plmtex("b", 1.5, (v - lo) / (hi - lo), 0.5, text);
+			if (n > longest)
+				longest = n;
+		}
+	return longest;
 }
 
 static size_t longest_category(const fin_plot_axis *a)
@@ -367,6 +404,30 @@ static size_t longest_category(const fin_plot_axis *a)
 			longest = n;
 	}
 	return longest;
+}
+
+/* Characters of the widest numeric tick label of axis a, about: the
+ * digits, sign and decimals of its values at the precision of ticks a
+ * fifth of the range apart, as PLplot chooses them (pldprec). */
+static double label_chars(const fin_plot_axis *a)
+{
+	double big = fmax(fabs(a->min), fabs(a->max));
+	int msd = big > 0 ? (int)floor(log10(big)) : 0;
+	int np = (int)floor(log10((a->max - a->min) / 5));
+	int prec = np < 0 ? -np : 0, sign = a->min < 0;
+
+	if (a->scale == FIN_PLOT_LOG) {
+		/* the labels are 1, 2 or 5 times a power of ten */
+		int low = (int)floor(log10(a->min));
+		return low < 0 ? -low + 2 : msd + 1;
+	}
+	if (msd < 0)
+		return prec + 2 + sign;
+	if (msd + 1 > LABEL_DIGITS)
+		return LABEL_DIGITS + 1 + sign;
+	if (prec > LABEL_DIGITS - msd - 1)
+		prec = LABEL_DIGITS - msd - 1;
+	return msd + 1 + (prec ? prec + 1 : 0) + sign;
 }
 
 static int valid_axis(const fin_plot_axis *a, const char *name, fin_err *err)
@@ -394,7 +455,7 @@ static void draw_frame(fin_plot *p, const void *arg)
 	plgchr(&def, &ch);
 	plgspa(&xmin, &xmax, &ymin, &ymax);
 	/* room, in character heights, for the tick labels and names */
-	left = y->ncategories ? CHAR_WIDTH * (double)longest_category(y) + 1.5 : 6.5;
+	left = CHAR_WIDTH * (y->ncategories ? (double)longest_category(y) : label_chars(y)) + 1.5;
 	if (y->label && *y->label)
 		left += 2;
 	bottom = x->ncategories ? 2.5 : 2.8;
@@ -408,6 +469,8 @@ static void draw_frame(fin_plot *p, const void *arg)
 	p->mm_y = (p->wymax - p->wymin) / (ymax - ymin - (bottom + top) * ch);
 	if (x->scale == FIN_PLOT_TIME)
 		pltimefmt(time_format(x->max - x->min));
+	plsxax(LABEL_DIGITS, 0);
+	plsyax(LABEL_DIGITS, 0);
 	plcol0(GRID);
 	plwidth(FRAME_WIDTH);
 	axis_options(xopt, x, 0, 1);
@@ -423,7 +486,11 @@ static void draw_frame(fin_plot *p, const void *arg)
 	for (i = 0; i < y->ncategories; i++)
 		side_text("lv", 0.8, ((double)i + 1 - y->min) / (y->max - y->min), 1.0,
 			  y->categories[i], CATEGORY_MAX);
+	if (x->scale == FIN_PLOT_LOG)
+		log_labels(p->wxmin, p->wxmax, 0);
 	plgyax(&digmax, &digits);
+	if (y->scale == FIN_PLOT_LOG)
+		digits = (PLINT)log_labels(p->wymin, p->wymax, 1);
 	side_text("b", x->ncategories ? 3.2 : 3.4, 0.5, 0.5, x->label, TEXT_MAX);
 	side_text("l", y->ncategories ? left - 1.2 : CHAR_WIDTH * (double)digits + 1.6, 0.5, 0.5,
 		  y->label, TEXT_MAX);
