@@ -12,6 +12,7 @@
 #include "io/input.h"
 #include "io/out_file.h"
 #include "io/json_lines.h"
+#include "plot/hist_plot.h"
 #include "plot/loss_plot.h"
 #include "plot/plot.h"
 #include "plot/series_plot.h"
@@ -24,6 +25,8 @@ static const char usage[] =
 	"            holds dates (-k, -c)\n"
 	"  loss      training and validation loss per epoch from fin-train's --log (JSON\n"
 	"            lines), the epoch of the lowest validation loss marked\n"
+	"  hist      the histogram of a score column, with the threshold of fin-anomaly's\n"
+	"            flags, split by a label column when given\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
 	"                         column but the key)\n"
@@ -39,6 +42,11 @@ static const char usage[] =
 	"      --height N         the page's height (default 500)\n"
 	"\n"
 	"      --log-scale        loss: a logarithmic loss axis\n"
+	"      --score COL        hist: the scores (default score)\n"
+	"      --label COL        hist: a column of labels, a histogram for each\n"
+	"      --threshold T      hist: the threshold drawn (default: where column\n"
+	"                         anomaly, when there is one, puts it)\n"
+	"      --bins N           hist: bins of equal width (default 30)\n"
 	"\n"
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
@@ -50,7 +58,8 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-plot(1).\n";
 
-enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE };
+enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
+       OPT_THRESHOLD, OPT_BINS };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -61,6 +70,10 @@ static const struct option long_options[] = {
 	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "height", required_argument, NULL, OPT_HEIGHT },
 	{ "log-scale", no_argument, NULL, OPT_LOG_SCALE },
+	{ "score", required_argument, NULL, OPT_SCORE },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "bins", required_argument, NULL, OPT_BINS },
 	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -70,16 +83,18 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, LOSS, NKINDS };
-static const char *const kind_names[] = { "series", "loss" };
+enum kind { SERIES, LOSS, HIST, NKINDS };
+static const char *const kind_names[] = { "series", "loss", "hist" };
 
 /* The kinds an option belongs to, as bits of 1 << kind. */
-enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_CSV = FOR_SERIES };
+enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST,
+       FOR_CSV = FOR_SERIES | FOR_HIST };
 
 struct options {
 	int kind, quiet, format, log_scale;
-	char **cols, *key, *output;
-	size_t ncols;
+	char **cols, *key, *output, *score, *label;
+	size_t ncols, bins;
+	double threshold;
 	fin_plot_page page;
 	fin_csv_opts csv;
 	/* options of some kinds only, checked against the kind */
@@ -208,6 +223,36 @@ static int loss(const struct options *o, char *const *files, size_t nfiles, fin_
 	return rc;
 }
 
+static int draw_hist(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_hist_draw(data, p, err);
+}
+
+static int hist(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_hist h;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_hist_columns(&h, in, o->score ? o->score : "score", o->label, o->threshold,
+				   o->bins, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_hist_read(&h, in, err)) == FIN_OK) {
+		if (h.left_out)
+			note(o, "%zu rows without a score%s left out", h.left_out,
+			     h.label >= 0 ? " or a label" : "");
+		if (h.flag >= 0 && isnan(h.threshold))
+			note(o, "column '%s' flags %s: no threshold drawn", FIN_HIST_FLAG_COLUMN,
+			     isnan(h.flagged_min) ? "no row" : "every row");
+		rc = plot(o, draw_hist, &h, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_hist_free(&h);
+	return rc;
+}
+
 /* ---- options ---- */
 
 /* Remembers an option of some kinds only, once however often it is
@@ -289,6 +334,23 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			o->log_scale = 1;
 			given(o, "--log-scale", FOR_LOSS);
 			break;
+		case OPT_SCORE:
+			o->score = optarg;
+			given(o, "--score", FOR_HIST);
+			break;
+		case OPT_LABEL:
+			o->label = optarg;
+			given(o, "--label", FOR_HIST);
+			break;
+		case OPT_THRESHOLD:
+			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY, &o->threshold,
+					    err);
+			given(o, "--threshold", FOR_HIST);
+			break;
+		case OPT_BINS:
+			rc = fin_cli_size("--bins", optarg, 1, 10000, &o->bins, err);
+			given(o, "--bins", FOR_HIST);
+			break;
 		case FIN_OPT_NA_VALUES:
 			rc = fin_cli_na_values(optarg, err);
 			given(o, "--na-values", FOR_CSV);
@@ -313,7 +375,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		return rc;
 	if (o->kind < 0)
 		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
-				"series or loss");
+				"series, loss or hist");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
@@ -323,7 +385,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .format = -1,
+	struct options o = { .format = -1, .bins = 30, .threshold = NAN,
 			     .page = { .width = FIN_PLOT_WIDTH, .height = FIN_PLOT_HEIGHT } };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
@@ -340,7 +402,7 @@ int main(int argc, char **argv)
 		if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
 			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 		if (rc == FIN_OK)
-			rc = series(&o, in, &err);
+			rc = o.kind == HIST ? hist(&o, in, &err) : series(&o, in, &err);
 	}
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);

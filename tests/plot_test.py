@@ -474,6 +474,123 @@ class LossTest(PlotCase):
         self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--log-scale", path("log"))
 
 
+def bin_edges(scores, bins):
+    """Bins of equal width from the lowest score to the highest, their
+    edges as GSL sets them."""
+    lo, hi = min(scores), max(scores)
+    return [lo + (i / bins) * (hi - lo) for i in range(bins + 1)]
+
+
+def bin_counts(scores, edges):
+    """The scores counted into the bins, the highest edge in the last."""
+    bins = len(edges) - 1
+    counts = [0] * bins
+    for v in scores:
+        i = bins - 1 if v >= edges[-1] else max(k for k in range(bins) if edges[k] <= v)
+        counts[i] += 1
+    return counts
+
+
+def boxes(fills):
+    """Each filled polygon as (left, right, bottom, top)."""
+    out = []
+    for f in fills:
+        xs, ys = [p[0] for p in f["points"]], [p[1] for p in f["points"]]
+        out.append((min(xs), max(xs), min(ys), max(ys)))
+    return out
+
+
+class HistTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(5)
+        cls.rows = []
+        for i in range(500):
+            label = "B" if i % 4 == 0 else "A"
+            cls.rows.append([label, rng.gauss(0.45 if label == "A" else 0.55, 0.05)])
+        # fin-anomaly's flags: the scores above the 97th percentile
+        cut = sorted(s for _, s in cls.rows)[485]
+        cls.calm = max(s for _, s in cls.rows if s <= cut)
+        cls.flagged = min(s for _, s in cls.rows if s > cut)
+        cls.scores = [s for _, s in cls.rows]
+        write_csv(path("scores.csv"), [["Class", "score", "anomaly"]] +
+                  [[c, repr(s), int(s > cut)] for c, s in cls.rows] + [["A", "NA", 0]])
+
+    def check_bars(self, svg, scores, edges, colour, m=None):
+        """The bars of colour are the counts of scores in the bins (those
+        of 0 not drawn), where the map m puts them (fitted when None);
+        returns the map."""
+        counts = bin_counts(scores, edges)
+        bars = boxes(svg.fills(colour))
+        # then the legend's box
+        self.assertEqual(len(bars), sum(1 for c in counts if c) + 1)
+        data, drawn = [], []
+        for (left, right, bottom, top), i in zip(bars, [i for i, c in enumerate(counts) if c]):
+            data += [(edges[i], 0), (edges[i + 1], counts[i])]
+            drawn += [(left, bottom), (right, top)]
+        if m is None:
+            m = self.assert_map(data, drawn)
+        self.assert_drawn(m, data, drawn)
+        return m
+
+    def rules(self, svg, m, x):
+        """The dashes of a vertical ink rule at x."""
+        return [d for d in svg.strokes(INK) if len(d) == 2 and d[0][0] == d[1][0]
+                and abs(d[0][0] - m.x(x)) < 0.5]
+
+    def test_split_by_label_with_the_flags_threshold(self):
+        result = run(FIN_PLOT, "hist", "--label", "Class", "--bins", "20", path("scores.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr,
+                         b"fin-plot: 1 rows without a score or a label left out\n")
+        svg = Svg(result.stdout)
+        # both labels on the bins of all the scores, translucent
+        edges = bin_edges(self.scores, 20)
+        m = None
+        for label, colour in (("A", COLOURS[0]), ("B", COLOURS[1])):
+            m = self.check_bars(svg, [s for c, s in self.rows if c == label], edges, colour, m)
+            self.assertTrue(all(f["opacity"] == 0.45 for f in svg.fills(colour)))
+        threshold = (self.calm + self.flagged) / 2
+        self.assertGreater(len(self.rules(svg, m, threshold)), 5)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        texts = svg.text()
+        for text in ("Class = A", "Class = B", "threshold %.6g" % threshold, "score", "rows"):
+            self.assertIn(text, texts)
+
+    def test_given_threshold(self):
+        result = run(FIN_PLOT, "hist", "--threshold", "0.6", "--bins", "12", "-q",
+                     path("scores.csv"))
+        self.assertEqual((result.returncode, result.stderr), (0, b""))
+        svg = Svg(result.stdout)
+        m = self.check_bars(svg, self.scores, bin_edges(self.scores, 12), COLOURS[0])
+        self.assertGreater(len(self.rules(svg, m, 0.6)), 5)
+        self.assertIn("threshold 0.6", svg.text())
+        self.assertTrue(all(f["opacity"] == 1 for f in svg.fills(COLOURS[0])))
+
+    def test_without_flags(self):
+        write_csv(path("bare.csv"), [["s"]] + [[repr(s)] for s in self.scores])
+        svg = self.svg("hist", "--score", "s", path("bare.csv"))
+        self.check_bars(svg, self.scores, bin_edges(self.scores, 30), COLOURS[0])
+        self.assertFalse(any(t.startswith("threshold") for t in svg.text()))
+        # no upright ink inside the frame but the ticks at its edges
+        left, right, bottom, top = svg.frame()
+        self.assertFalse(any(d[0][0] == d[1][0] and left + 1 < d[0][0] < right - 1 and
+                             bottom + 15 < d[0][1] < top - 15 for d in svg.strokes(INK)))
+
+    def test_bad_flags(self):
+        write_csv(path("flags.csv"), [["score", "anomaly"], [0.1, 0], [0.2, 2]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "hist", path("flags.csv"))
+        self.assertIn("flags.csv:3: column 'anomaly': not a flag (0 or 1): '2'", message)
+        write_csv(path("flags.csv"), [["score", "anomaly"], [0.1, 0], [0.2, 1], [0.3, 0]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "hist", path("flags.csv"))
+        self.assertIn("column 'anomaly' flags a score of 0.2 and leaves one of 0.3", message)
+        write_csv(path("flags.csv"), [["score"], [0.1], ["x"]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "hist", path("flags.csv"))
+        self.assertIn("flags.csv:3: column 'score': not a number: 'x'", message)
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "hist", stdin=b"score\nNA\n")
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "hist", "--score", "nope", path("flags.csv"))
+
+
 class FormatTest(PlotCase):
     @classmethod
     def setUpClass(cls):

@@ -661,18 +661,27 @@ static void draw_bars(fin_plot *p, const void *arg)
 	double base = along == FIN_PLOT_LOG ? (d->horizontal ? p->wxmin : p->wymin) : 0;
 	size_t i;
 
-	set_pen(d->pen, FRAME_WIDTH);
 	solid();
 	for (i = 0; i < d->n; i++) {
 		double a = to_plot(across, d->a[i]), b = to_plot(across, d->b[i]);
 		double v = to_plot(along, d->c[i]);
-		PLFLT u[4] = { a, a, b, b }, w[4] = { base, v, v, base };
-		if (isnan(a) || isnan(b) || isnan(v))
+		PLFLT u[5] = { a, a, b, b, a }, w[5] = { base, v, v, base, base };
+		if (isnan(a) || isnan(b) || isnan(v) || v == base)
 			continue;
+		set_pen(d->pen, FRAME_WIDTH);
 		if (d->horizontal)
 			plfill(4, w, u);
 		else
 			plfill(4, u, w);
+		/* opaque bars side by side stay apart by a line of the
+		 * background */
+		if (!d->pen->translucent) {
+			plcol0(BACKGROUND);
+			if (d->horizontal)
+				plline(5, w, u);
+			else
+				plline(5, u, w);
+		}
 	}
 }
 

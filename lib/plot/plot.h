@@ -84,7 +84,8 @@ int fin_plot_points(fin_plot *p, const double *x, const double *y, size_t n,
 		    const fin_plot_pen *pen, fin_err *err);
 
 /* Filled bars, bar i over [lo[i], hi[i]] on one axis and from 0 to
- * value[i] on the other: upright over x, or lying (horizontal) over y. */
+ * value[i] on the other (from the frame on a log scale): upright over x,
+ * or lying (horizontal) over y. A bar of no length is not drawn. */
 int fin_plot_bars(fin_plot *p, const double *lo, const double *hi, const double *value, size_t n,
 		  int horizontal, const fin_plot_pen *pen, fin_err *err);
 
