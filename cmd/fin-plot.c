@@ -12,6 +12,7 @@
 #include "io/input.h"
 #include "io/out_file.h"
 #include "io/json_lines.h"
+#include "plot/bars_plot.h"
 #include "plot/hist_plot.h"
 #include "plot/loss_plot.h"
 #include "plot/plot.h"
@@ -27,9 +28,12 @@ static const char usage[] =
 	"            lines), the epoch of the lowest validation loss marked\n"
 	"  hist      the histogram of a score column, with the threshold of fin-anomaly's\n"
 	"            flags, split by a label column when given\n"
+	"  bars      values by name as bars, largest on top, with error bars\n"
+	"            (fin-explain --method permutation)\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
-	"                         column but the key)\n"
+	"                         column but the key); bars: the names and the values\n"
+	"                         (default feature,importance)\n"
 	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
 	"                         row number)\n"
 	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
@@ -47,6 +51,9 @@ static const char usage[] =
 	"      --threshold T      hist: the threshold drawn (default: where column\n"
 	"                         anomaly, when there is one, puts it)\n"
 	"      --bins N           hist: bins of equal width (default 30)\n"
+	"      --error COL        bars: errors, drawn as the value plus and minus them\n"
+	"                         (default without -c: sd, when there is one)\n"
+	"      --top N            bars: only the N largest\n"
 	"\n"
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
@@ -59,7 +66,7 @@ static const char usage[] =
 	"See fin-plot(1).\n";
 
 enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
-       OPT_THRESHOLD, OPT_BINS };
+       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -74,6 +81,8 @@ static const struct option long_options[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "bins", required_argument, NULL, OPT_BINS },
+	{ "error", required_argument, NULL, OPT_ERROR },
+	{ "top", required_argument, NULL, OPT_TOP },
 	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -83,17 +92,17 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, LOSS, HIST, NKINDS };
-static const char *const kind_names[] = { "series", "loss", "hist" };
+enum kind { SERIES, LOSS, HIST, BARS, NKINDS };
+static const char *const kind_names[] = { "series", "loss", "hist", "bars" };
 
 /* The kinds an option belongs to, as bits of 1 << kind. */
-enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST,
-       FOR_CSV = FOR_SERIES | FOR_HIST };
+enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR_BARS = 1 << BARS,
+       FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS };
 
 struct options {
 	int kind, quiet, format, log_scale;
-	char **cols, *key, *output, *score, *label;
-	size_t ncols, bins;
+	char **cols, *key, *output, *score, *label, *error;
+	size_t ncols, bins, top;
 	double threshold;
 	fin_plot_page page;
 	fin_csv_opts csv;
@@ -253,6 +262,31 @@ static int hist(const struct options *o, fin_input *in, fin_err *err)
 	return rc;
 }
 
+static int draw_bars(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_bars_draw(data, p, err);
+}
+
+static int bars(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_bars b;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_bars_columns(&b, in, o->cols, o->ncols, o->error, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_bars_read(&b, in, o->top, err)) == FIN_OK) {
+		if (b.left_out)
+			note(o, "%zu rows without a name or a value left out", b.left_out);
+		rc = plot(o, draw_bars, &b, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_bars_free(&b);
+	return rc;
+}
+
 /* ---- options ---- */
 
 /* Remembers an option of some kinds only, once however often it is
@@ -316,7 +350,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		switch (opt) {
 		case 'c':
 			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
-			given(o, "-c", FOR_SERIES);
+			given(o, "-c", FOR_SERIES | FOR_BARS);
 			break;
 		case 'k':
 			o->key = optarg;
@@ -351,6 +385,14 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_size("--bins", optarg, 1, 10000, &o->bins, err);
 			given(o, "--bins", FOR_HIST);
 			break;
+		case OPT_ERROR:
+			o->error = optarg;
+			given(o, "--error", FOR_BARS);
+			break;
+		case OPT_TOP:
+			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 30, &o->top, err);
+			given(o, "--top", FOR_BARS);
+			break;
 		case FIN_OPT_NA_VALUES:
 			rc = fin_cli_na_values(optarg, err);
 			given(o, "--na-values", FOR_CSV);
@@ -375,7 +417,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		return rc;
 	if (o->kind < 0)
 		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
-				"series, loss or hist");
+				"series, loss, hist or bars");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
@@ -402,7 +444,8 @@ int main(int argc, char **argv)
 		if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
 			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 		if (rc == FIN_OK)
-			rc = o.kind == HIST ? hist(&o, in, &err) : series(&o, in, &err);
+			rc = o.kind == HIST ? hist(&o, in, &err)
+			     : o.kind == BARS ? bars(&o, in, &err) : series(&o, in, &err);
 	}
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);

@@ -591,6 +591,84 @@ class HistTest(PlotCase):
         self.run_fails(EXIT_USAGE, FIN_PLOT, "hist", "--score", "nope", path("flags.csv"))
 
 
+class BarsTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(3)
+        cls.rows = [[f"feature_{i}", round(rng.uniform(-0.01, 0.05), 6),
+                     round(rng.uniform(0, 0.01), 6)] for i in range(12)]
+        cls.rows[4][1] = cls.rows[7][1]  # a tie: input order decides
+        cls.rows[9][2] = ""              # no error bar
+        write_csv(path("importance.csv"), [["feature", "importance", "sd"]] + cls.rows +
+                  [["feature_x", "", 0.1]])
+
+    def sorted_rows(self, top=None):
+        order = sorted(range(len(self.rows)), key=lambda i: (-self.rows[i][1], i))
+        return [self.rows[i] for i in order[:top]]
+
+    def check_bars(self, svg, rows, errors=True):
+        n = len(rows)
+        bars = boxes(svg.fills(COLOURS[0]))
+        self.assertEqual(len(bars), n + 1)  # and the legend's box
+        data, drawn = [], []
+        for k, (_, v, _) in enumerate(rows):
+            data += [(min(0, v), n - k - 0.35), (max(0, v), n - k + 0.35)]
+            drawn += [(bars[k][0], bars[k][2]), (bars[k][1], bars[k][3])]
+        m = self.assert_map(data, drawn)
+        # the names, where their bars are
+        names = [t for t in svg.texts if t["text"].startswith("feature_")]
+        self.assertEqual([t["text"] for t in names], [r[0] for r in reversed(rows)])
+        for t in names:
+            k = [r[0] for r in rows].index(t["text"])
+            self.assertLess(abs(t["y"] - m.y(n - k)), 1)
+        # error bars: value - sd to value + sd, at the bar's height
+        lines = [d for d in svg.strokes(INK) if len(d) == 2 and d[0][1] == d[1][1]]
+        for k, (_, v, sd) in enumerate(rows):
+            found = [d for d in lines if abs(d[0][1] - m.y(n - k)) < 0.5]
+            if sd == "" or not errors:
+                self.assertEqual(found, [])
+                continue
+            self.assertEqual(len(found), 1, rows[k])
+            self.assert_drawn(m, [(v - sd, n - k), (v + sd, n - k)], found[0])
+        self.assert_ticks(svg, m, xs=3, ys=0)
+        return m
+
+    def test_sorted_with_error_bars(self):
+        result = run(FIN_PLOT, "bars", path("importance.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr, b"fin-plot: 1 rows without a name or a value left out\n")
+        svg = Svg(result.stdout)
+        self.check_bars(svg, self.sorted_rows())
+        self.assertIn("importance", svg.text())
+        self.assertIn("\u00b1 sd", svg.text())
+        # negative values: a rule at 0
+        self.assertTrue(any(d[0][0] == d[1][0] for d in svg.strokes(GREY)))
+
+    def test_top(self):
+        svg = self.svg("bars", "--top", "5", "-q", path("importance.csv"))
+        self.check_bars(svg, self.sorted_rows(5))
+
+    def test_columns_named(self):
+        write_csv(path("named.csv"), [["name", "gain", "spread"]] + self.rows[:6])
+        rows = sorted(self.rows[:6], key=lambda r: -r[1])
+        svg = self.svg("bars", "-c", "name,gain", path("named.csv"))
+        self.check_bars(svg, rows, errors=False)
+        svg = self.svg("bars", "-c", "name,gain", "--error", "spread", path("named.csv"))
+        self.check_bars(svg, rows)
+        self.assertIn("\u00b1 spread", svg.text())
+
+    def test_errors(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "bars", "-c", "feature",
+                                 path("importance.csv"))
+        self.assertIn("expected two columns", message)
+        write_csv(path("neg.csv"), [["feature", "importance", "sd"], ["a", 1, 0.1],
+                                    ["b", 2, -0.1]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "bars", path("neg.csv"))
+        self.assertIn("neg.csv:3: column 'sd': -0.1 is below 0", message)
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "bars", stdin=b"feature,importance\n")
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "bars", stdin=b"name,importance\na,1\n")
+
+
 class FormatTest(PlotCase):
     @classmethod
     def setUpClass(cls):

@@ -61,7 +61,7 @@ static void set_palette(void)
  * character heights, for the room names take. */
 #define TEXT_MAX 120
 #define CATEGORY_MAX 40
-#define CHAR_WIDTH 0.62
+#define CHAR_WIDTH 0.75
 /* Digits of a tick label before PLplot writes it as a multiple of a power
  * of ten; its default, 4, drops the decimals of 1990.5. */
 #define LABEL_DIGITS 8
