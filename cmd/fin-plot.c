@@ -13,6 +13,7 @@
 #include "io/out_file.h"
 #include "io/json_lines.h"
 #include "plot/bars_plot.h"
+#include "plot/curve_plot.h"
 #include "plot/hist_plot.h"
 #include "plot/loss_plot.h"
 #include "plot/plot.h"
@@ -30,6 +31,10 @@ static const char usage[] =
 	"            flags, split by a label column when given\n"
 	"  bars      values by name as bars, largest on top, with error bars\n"
 	"            (fin-explain --method permutation)\n"
+	"  roc       ROC curves of score columns against actual labels, the area under\n"
+	"            each in the legend, and the diagonal of chance\n"
+	"  pr        precision-recall curves, their average precision in the legend, and\n"
+	"            the prevalence as chance\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
 	"                         column but the key); bars: the names and the values\n"
@@ -46,7 +51,10 @@ static const char usage[] =
 	"      --height N         the page's height (default 500)\n"
 	"\n"
 	"      --log-scale        loss: a logarithmic loss axis\n"
-	"      --score COL        hist: the scores (default score)\n"
+	"      --score LIST       hist: the scores (default score); roc, pr: the columns\n"
+	"                         of scores, a curve each (default p_POSITIVE)\n"
+	"      --actual COL       roc, pr: the actual labels (default y)\n"
+	"      --positive VALUE   roc, pr: the actual label of a positive (default 1)\n"
 	"      --label COL        hist: a column of labels, a histogram for each\n"
 	"      --threshold T      hist: the threshold drawn (default: where column\n"
 	"                         anomaly, when there is one, puts it)\n"
@@ -66,7 +74,7 @@ static const char usage[] =
 	"See fin-plot(1).\n";
 
 enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
-       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP };
+       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -78,6 +86,8 @@ static const struct option long_options[] = {
 	{ "height", required_argument, NULL, OPT_HEIGHT },
 	{ "log-scale", no_argument, NULL, OPT_LOG_SCALE },
 	{ "score", required_argument, NULL, OPT_SCORE },
+	{ "actual", required_argument, NULL, OPT_ACTUAL },
+	{ "positive", required_argument, NULL, OPT_POSITIVE },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "bins", required_argument, NULL, OPT_BINS },
@@ -92,17 +102,17 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, LOSS, HIST, BARS, NKINDS };
-static const char *const kind_names[] = { "series", "loss", "hist", "bars" };
+enum kind { SERIES, LOSS, HIST, BARS, ROC, PR, NKINDS };
+static const char *const kind_names[] = { "series", "loss", "hist", "bars", "roc", "pr" };
 
 /* The kinds an option belongs to, as bits of 1 << kind. */
 enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR_BARS = 1 << BARS,
-       FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS };
+       FOR_CURVES = 1 << ROC | 1 << PR, FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS | FOR_CURVES };
 
 struct options {
 	int kind, quiet, format, log_scale;
-	char **cols, *key, *output, *score, *label, *error;
-	size_t ncols, bins, top;
+	char **cols, **scores, *key, *output, *label, *error, *actual, *positive;
+	size_t ncols, nscores, bins, top;
 	double threshold;
 	fin_plot_page page;
 	fin_csv_opts csv;
@@ -243,7 +253,10 @@ static int hist(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_hist_columns(&h, in, o->score ? o->score : "score", o->label, o->threshold,
+	if (o->nscores > 1)
+		return fin_fail(err, FIN_EUSAGE, "--score: hist draws one column");
+	if ((rc = fin_hist_columns(&h, in, o->nscores ? o->scores[0] : "score", o->label,
+				   o->threshold,
 				   o->bins, err)) == FIN_OK &&
 	    !(file = open_output(o, in, NULL, 0, err)))
 		rc = err->code;
@@ -284,6 +297,41 @@ static int bars(const struct options *o, fin_input *in, fin_err *err)
 	}
 	fin_out_file_discard(file);
 	fin_bars_free(&b);
+	return rc;
+}
+
+static int draw_curves(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_curves_draw(data, p, err);
+}
+
+static int curves(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_curves c;
+	fin_out_file *file = NULL;
+	size_t j;
+	int rc;
+
+	if ((rc = fin_curves_columns(&c, in, o->kind == ROC ? FIN_CURVE_ROC : FIN_CURVE_PR,
+				     o->actual, o->scores, o->nscores, o->positive, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_curves_read(&c, in, err)) == FIN_OK) {
+		if (c.d.read > c.d.rows)
+			note(o, "%zu rows without an actual label ('%s') left out",
+			     c.d.read - c.d.rows, c.names[c.actual]);
+		for (j = 0; j < c.nscores; j++)
+			if (c.scored[j] < c.d.rows)
+				note(o, "%zu rows without a score in '%s' left out of its curve",
+				     c.d.rows - c.scored[j], c.names[c.scores[j]]);
+		if (c.labels > 2)
+			note(o, "column '%s' holds %zu distinct values: every one but '%s' counts as "
+			     "negative", c.names[c.actual], c.labels, c.positive);
+		rc = plot(o, draw_curves, &c, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_curves_free(&c);
 	return rc;
 }
 
@@ -369,8 +417,16 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			given(o, "--log-scale", FOR_LOSS);
 			break;
 		case OPT_SCORE:
-			o->score = optarg;
-			given(o, "--score", FOR_HIST);
+			rc = fin_cli_append(&o->scores, &o->nscores, optarg, err);
+			given(o, "--score", FOR_HIST | FOR_CURVES);
+			break;
+		case OPT_ACTUAL:
+			o->actual = optarg;
+			given(o, "--actual", FOR_CURVES);
+			break;
+		case OPT_POSITIVE:
+			o->positive = optarg;
+			given(o, "--positive", FOR_CURVES);
 			break;
 		case OPT_LABEL:
 			o->label = optarg;
@@ -417,7 +473,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		return rc;
 	if (o->kind < 0)
 		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
-				"series, loss, hist or bars");
+				"series, loss, hist, bars, roc or pr");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
@@ -427,7 +483,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .format = -1, .bins = 30, .threshold = NAN,
+	struct options o = { .format = -1, .bins = 30, .threshold = NAN, .actual = "y",
+			     .positive = "1",
 			     .page = { .width = FIN_PLOT_WIDTH, .height = FIN_PLOT_HEIGHT } };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
@@ -445,11 +502,14 @@ int main(int argc, char **argv)
 			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 		if (rc == FIN_OK)
 			rc = o.kind == HIST ? hist(&o, in, &err)
-			     : o.kind == BARS ? bars(&o, in, &err) : series(&o, in, &err);
+			     : o.kind == BARS ? bars(&o, in, &err)
+			     : o.kind == ROC || o.kind == PR ? curves(&o, in, &err)
+							     : series(&o, in, &err);
 	}
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);
 	fin_input_close(in);
 	free(o.cols);
+	free(o.scores);
 	return rc;
 }

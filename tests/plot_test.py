@@ -669,6 +669,167 @@ class BarsTest(PlotCase):
         self.run_fails(EXIT_USAGE, FIN_PLOT, "bars", stdin=b"name,importance\na,1\n")
 
 
+def score_groups(scores, labels):
+    """Groups of equal scores from the highest: (rows, positives) of each."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    groups, i = [], 0
+    while i < len(order):
+        j = i
+        while j < len(order) and scores[order[j]] == scores[order[i]]:
+            j += 1
+        groups.append((j - i, sum(labels[order[k]] for k in range(i, j))))
+        i = j
+    return groups
+
+
+def roc_points(scores, labels):
+    """(0, 0), then the false and true positive rates after each group."""
+    pos = sum(labels)
+    neg = len(labels) - pos
+    points, tp, fp = [(0.0, 0.0)], 0, 0
+    for rows, hits in score_groups(scores, labels):
+        tp, fp = tp + hits, fp + rows - hits
+        points.append((fp / neg, tp / pos))
+    return points
+
+
+def roc_auc(scores, labels):
+    """The chance that a positive scores above a negative, ties one half."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    wins = sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def pr_points(scores, labels):
+    """The staircase: precision P_k over the recall group k gains."""
+    pos, points, tp, seen = sum(labels), [], 0, 0
+    for rows, hits in score_groups(scores, labels):
+        before = tp
+        tp, seen = tp + hits, seen + rows
+        points.append((before / pos, tp / seen))
+        if hits:
+            points.append((tp / pos, tp / seen))
+    return points
+
+
+def average_precision(scores, labels):
+    pos, ap, tp, seen = sum(labels), 0.0, 0, 0
+    for rows, hits in score_groups(scores, labels):
+        tp, seen = tp + hits, seen + rows
+        ap += hits / pos * tp / seen
+    return ap
+
+
+class CurveTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(11)
+        cls.labels, cls.good, cls.weak = [], [], []
+        for i in range(300):
+            y = int(rng.random() < 0.3)
+            cls.labels.append(y)
+            # two decimals: ties, which the curves take as steps
+            cls.good.append(round(min(max(rng.gauss(0.35 + 0.3 * y, 0.15), 0), 1), 2))
+            cls.weak.append(rng.random() * 0.5 + 0.2 * y)
+        rows = [["Class", "good", "weak"]] + [["yes" if y else "no", g, repr(w)]
+                                             for y, g, w in zip(cls.labels, cls.good, cls.weak)]
+        rows[10][2] = "NA"  # left out of weak's curve
+        rows.append(["", 0.5, 0.5])  # no actual: left out
+        write_csv(path("curves.csv"), rows)
+        keep = [i for i in range(300) if i != 9]
+        cls.weak_scores = [cls.weak[i] for i in keep]
+        cls.weak_labels = [cls.labels[i] for i in keep]
+
+    def curves(self, kind):
+        result = run(FIN_PLOT, kind, "--actual", "Class", "--positive", "yes", "--score",
+                     "good", "--score", "weak", path("curves.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr.decode().splitlines(), [
+            "fin-plot: 1 rows without an actual label ('Class') left out",
+            "fin-plot: 1 rows without a score in 'weak' left out of its curve"])
+        return Svg(result.stdout)
+
+    def check(self, svg, points, name):
+        """Both curves, each on its points; returns the map."""
+        good = chains(svg.strokes(COLOURS[0]))
+        weak = chains(svg.strokes(COLOURS[1]))
+        a, b = points(self.good, self.labels), points(self.weak_scores, self.weak_labels)
+        self.assertEqual([len(c) for c in good], [len(a), 2])
+        self.assertEqual([len(c) for c in weak], [len(b), 2])
+        m = self.assert_map(a, good[0])
+        self.assert_drawn(m, b, weak[0])
+        self.assert_inside(svg, good[0] + weak[0])
+        self.assert_ticks(svg, m, xs=5, ys=5)
+        self.assertIn(name[0], svg.text())
+        self.assertIn(name[1], svg.text())
+        return m
+
+    def chance(self, svg, m):
+        """The chance line's dashes, drawn before the curves (the legend's
+        come after), in data units."""
+        first = next(i for i, l in enumerate(svg.lines) if l["stroke"] == COLOURS[0])
+        dashes = [p for l in svg.lines[:first] if l["stroke"] == GREY and l["fill"] == "none"
+                  for p in l["points"]]
+        self.assertGreater(len(dashes), 20)
+        return [((x - m.ax) / m.bx, (y - m.ay) / m.by) for x, y in dashes]
+
+    def test_roc(self):
+        svg = self.curves("roc")
+        m = self.check(svg, roc_points, ("false positive rate", "true positive rate"))
+        auc = (roc_auc(self.good, self.labels), roc_auc(self.weak_scores, self.weak_labels))
+        texts = svg.text()
+        self.assertIn("good (AUC %.3f)" % auc[0], texts)
+        self.assertIn("weak (AUC %.3f)" % auc[1], texts)
+        self.assertIn("chance (AUC 0.500)", texts)
+        # the diagonal, from corner to corner
+        chance = self.chance(svg, m)
+        for x, y in chance:
+            self.assertLess(abs(m.y(x) - m.y(y)), 0.5)
+        self.assertLess(min(x for x, _ in chance), 0.01)
+        self.assertGreater(max(x for x, _ in chance), 0.99)
+
+    def test_pr(self):
+        svg = self.curves("pr")
+        m = self.check(svg, pr_points, ("recall", "precision"))
+        ap = (average_precision(self.good, self.labels),
+              average_precision(self.weak_scores, self.weak_labels))
+        prevalence = sum(self.labels) / len(self.labels)
+        texts = svg.text()
+        self.assertIn("good (AP %.3f)" % ap[0], texts)
+        self.assertIn("weak (AP %.3f)" % ap[1], texts)
+        self.assertIn("chance (AP %.3f)" % prevalence, texts)
+        # the prevalence, across
+        for _, y in self.chance(svg, m):
+            self.assertLess(abs(m.y(y) - m.y(prevalence)), 0.5)
+
+    def test_defaults(self):
+        # fin-eval's: the actual in y, the positive 1, the score p_1
+        write_csv(path("p1.csv"), [["y", "p_1"]] + [[y, g] for y, g in zip(self.labels,
+                                                                         self.good)])
+        svg = self.svg("roc", path("p1.csv"))
+        line = chains(svg.strokes(COLOURS[0]))
+        self.assert_map(roc_points(self.good, self.labels), line[0])
+        self.assertIn("p_1 (AUC %.3f)" % roc_auc(self.good, self.labels), svg.text())
+
+    def test_classes_needed(self):
+        write_csv(path("one.csv"), [["y", "p_1"], [1, 0.2], [1, 0.4]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "roc", path("one.csv"))
+        self.assertIn("every one of its 2 rows has y '1'", message)
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "pr", "--positive", "0", "--score",
+                                 "p_1", path("one.csv"))
+        self.assertIn("none of its 2 rows has y '0'", message)
+        # precision-recall needs positives only: precision 1 all along
+        svg = self.svg("pr", path("one.csv"))
+        line = chains(svg.strokes(COLOURS[0]))[0]
+        self.assertEqual(len(line), 4)
+        self.assertEqual(len({y for _, y in line}), 1)
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "roc", "--actual", "nope", path("one.csv"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "roc", "--score", "y", path("one.csv"))
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "pr", stdin=b"y,p_1\n1,0.5\n0,high\n")
+        self.assertIn("<stdin>:3: column 'p_1': not a number: 'high'", message)
+
+
 class FormatTest(PlotCase):
     @classmethod
     def setUpClass(cls):
