@@ -124,11 +124,13 @@ static int by_label(const void *a, const void *b, void *numeric)
  * otherwise; the groups follow. */
 static int sort_labels(fin_hist *h, fin_err *err)
 {
-	char **sorted = malloc((h->nlabels ? h->nlabels : 1) * sizeof *sorted);
+	char **sorted;
 	size_t place[FIN_PLOT_COLOURS], i, j;
 	int numeric = 1;
 
-	if (!sorted)
+	if (h->nlabels == 0)
+		return FIN_OK;
+	if (!(sorted = malloc(h->nlabels * sizeof *sorted)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	for (i = 0; i < h->nlabels; i++) {
 		double v;

@@ -201,17 +201,40 @@ int fin_plot_format_of(const char *path)
 	return -1;
 }
 
+/* True when PLplot has the device name: its drivers are loaded at run
+ * time, and a missing one makes PLplot print and end the process. */
+static int has_device(const char *name)
+{
+	enum { MAX_DEVICES = 256 };
+	const char *menus[MAX_DEVICES], *devices[MAX_DEVICES], **m = menus, **d = devices;
+	int n = MAX_DEVICES, i;
+
+	plgDevs(&m, &d, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(devices[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static void start_page(fin_plot *p, const void *unused)
 {
+	const char *device = device_names[p->page.format];
+
 	(void)unused;
+	p->started = 1;
 	plsexit(on_plplot_exit);
 	plsError(&p->plerr, p->plmsg);
-	plsdev(device_names[p->page.format]);
+	if (!has_device(device)) {
+		p->plerr = 1;
+		snprintf(p->plmsg, sizeof p->plmsg, "no %s device (Debian's package of it: %s)",
+			 device, p->page.format == FIN_PLOT_SVG ? "libplplot17" : "plplot-driver-cairo");
+		return;
+	}
+	plsdev(device);
 	plsfile(p->file);
 	plspage(0, 0, p->page.width, p->page.height, 0, 0);
 	plspause(0);
 	set_palette();
-	p->started = 1;
 	plinit();
 	if (!p->plerr) {
 		plschr(0, TEXT_SCALE);
