@@ -189,10 +189,9 @@ static int series(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_series_columns(&s, in, o->key, o->cols, o->ncols, err)) == FIN_OK) {
-		if (!(file = open_output(o, in, NULL, 0, err)))
-			rc = err->code;
-	}
+	if ((rc = fin_series_columns(&s, in, o->key, o->cols, o->ncols, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
 	if (rc == FIN_OK && (rc = fin_series_read(&s, in, err)) == FIN_OK) {
 		if (s.missing)
 			note(o, "%zu missing values break their lines", s.missing);
@@ -256,8 +255,7 @@ static int hist(const struct options *o, fin_input *in, fin_err *err)
 	if (o->nscores > 1)
 		return fin_fail(err, FIN_EUSAGE, "--score: hist draws one column");
 	if ((rc = fin_hist_columns(&h, in, o->nscores ? o->scores[0] : "score", o->label,
-				   o->threshold,
-				   o->bins, err)) == FIN_OK &&
+				   o->threshold, o->bins, err)) == FIN_OK &&
 	    !(file = open_output(o, in, NULL, 0, err)))
 		rc = err->code;
 	if (rc == FIN_OK && (rc = fin_hist_read(&h, in, err)) == FIN_OK) {

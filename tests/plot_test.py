@@ -881,6 +881,24 @@ class FormatTest(PlotCase):
         self.assertEqual((width, height), (800, 500))
         self.assertGreater(ink_share(rows), 0.01)
 
+    def test_every_kind_same_bytes(self):
+        """Each kind twice, as SVG and as PNG, half a second apart."""
+        write_log("twice.jsonl", [{"epoch": e, "train_loss": 1 / e, "val_loss": 2 / e}
+                                  for e in range(1, 20)])
+        write_csv(path("twice.csv"), [["t", "y", "p_1", "feature", "importance"]] +
+                  [[i, int(i % 3 == 0), math.sin(i) / 2 + 0.5, f"f{i}", math.cos(i)]
+                   for i in range(60)])
+        cases = [["series", "-k", "t", "-c", "p_1"], ["loss", path("twice.jsonl")],
+                 ["hist", "--score", "p_1", "--label", "y"], ["bars"], ["roc"], ["pr"]]
+        for args in cases:
+            if args[0] != "loss":
+                args = args + [path("twice.csv")]
+            for fmt in ("svg", "png"):
+                with self.subTest(args[0], format=fmt):
+                    first = self.plot(*args, "--format", fmt, "-q")
+                    time.sleep(0.5)
+                    self.assertEqual(self.plot(*args, "--format", fmt, "-q"), first)
+
     def test_same_input_same_bytes(self):
         for fmt in ("svg", "png", "pdf"):
             with self.subTest(fmt):

@@ -437,20 +437,39 @@ static double label_chars(const fin_plot_axis *a)
 	double big = fmax(fabs(a->min), fabs(a->max));
 	int msd = big > 0 ? (int)floor(log10(big)) : 0;
 	int np = (int)floor(log10((a->max - a->min) / 5));
-	int prec = np < 0 ? -np : 0, sign = a->min < 0;
+	int prec = np < 0 ? -np : 0, sign = a->min < 0, chars;
 
 	if (a->scale == FIN_PLOT_LOG) {
 		/* the labels are 1, 2 or 5 times a power of ten */
 		int low = (int)floor(log10(a->min));
-		return low < 0 ? -low + 2 : msd + 1;
+		chars = low < 0 ? -low + 2 : msd + 1;
+	} else if (msd < 0) {
+		chars = prec + 2 + sign;
+	} else if (msd + 1 > LABEL_DIGITS) {
+		chars = LABEL_DIGITS + 1 + sign;
+	} else {
+		if (prec > LABEL_DIGITS - msd - 1)
+			prec = LABEL_DIGITS - msd - 1;
+		chars = msd + 1 + (prec ? prec + 1 : 0) + sign;
 	}
-	if (msd < 0)
-		return prec + 2 + sign;
-	if (msd + 1 > LABEL_DIGITS)
-		return LABEL_DIGITS + 1 + sign;
-	if (prec > LABEL_DIGITS - msd - 1)
-		prec = LABEL_DIGITS - msd - 1;
-	return msd + 1 + (prec ? prec + 1 : 0) + sign;
+	/* past LABEL_DIGITS digits PLplot writes a multiple of a power of ten */
+	return chars < LABEL_DIGITS + 3 ? chars : LABEL_DIGITS + 3;
+}
+
+/* True when PLplot will write the numbers of axis a as multiples of a
+ * power of ten, about (pldprec's rule), with the power apart: beyond the
+ * frame's top for y, below the numbers for x, where room is kept. */
+static int scientific(const fin_plot_axis *a)
+{
+	double big = fmax(fabs(a->min), fabs(a->max));
+	int msd = big > 0 ? (int)floor(log10(big)) : 0;
+	int np = (int)floor(log10((a->max - a->min) / 5)), sign = a->min < 0;
+
+	if (a->scale != FIN_PLOT_LINEAR || a->ncategories)
+		return 0;
+	if (msd >= 0)
+		return msd + 1 + sign > LABEL_DIGITS;
+	return -msd + 2 + sign > LABEL_DIGITS || (np < 0 && LABEL_DIGITS - 2 + np < 0);
 }
 
 static int valid_axis(const fin_plot_axis *a, const char *name, fin_err *err)
@@ -471,7 +490,7 @@ static void draw_frame(fin_plot *p, const void *arg)
 	const fin_plot_axis *x = ((const struct frame *)arg)->x, *y = ((const struct frame *)arg)->y;
 	PLFLT def, ch, xmin, xmax, ymin, ymax;
 	PLINT digmax, digits;
-	double left, right, bottom, top;
+	double left, right, bottom, top, xlabel;
 	char xopt[16], yopt[16];
 	size_t i;
 
@@ -482,9 +501,12 @@ static void draw_frame(fin_plot *p, const void *arg)
 	if (y->label && *y->label)
 		left += 2;
 	bottom = x->ncategories ? 2.5 : 2.8;
+	xlabel = bottom + 0.6 + (scientific(x) ? 1.6 : 0);
 	if (x->label && *x->label)
-		bottom += 1.8;
+		bottom = xlabel + 1.2;
 	top = p->page.title && *p->page.title ? 3.2 : 1.5;
+	if (scientific(y))
+		top += 1.5;
 	right = x->scale == FIN_PLOT_TIME ? 3.5 : 2.5;
 	plsvpa(left * ch, xmax - xmin - right * ch, bottom * ch, ymax - ymin - top * ch);
 	plwind(p->wxmin, p->wxmax, p->wymin, p->wymax);
@@ -514,7 +536,7 @@ static void draw_frame(fin_plot *p, const void *arg)
 	plgyax(&digmax, &digits);
 	if (y->scale == FIN_PLOT_LOG)
 		digits = (PLINT)log_labels(p->wymin, p->wymax, 1);
-	side_text("b", x->ncategories ? 3.2 : 3.4, 0.5, 0.5, x->label, TEXT_MAX);
+	side_text("b", xlabel, 0.5, 0.5, x->label, TEXT_MAX);
 	side_text("l", y->ncategories ? left - 1.2 : CHAR_WIDTH * (double)digits + 1.6, 0.5, 0.5,
 		  y->label, TEXT_MAX);
 	plschr(0, TEXT_SCALE * 1.15);
