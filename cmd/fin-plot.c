@@ -147,7 +147,8 @@ static void note(const struct options *o, const char *fmt, ...)
 static fin_out_file *open_output(const struct options *o, const fin_input *in, char *const *files,
 				 size_t nfiles, fin_err *err)
 {
-	if (!o->output && o->page.format != FIN_PLOT_SVG && isatty(STDOUT_FILENO)) {
+	if ((!o->output || strcmp(o->output, "-") == 0) && o->page.format != FIN_PLOT_SVG &&
+	    isatty(STDOUT_FILENO)) {
 		fin_fail(err, FIN_EUSAGE, "not writing %s to a terminal: give -o FILE, or redirect "
 			 "standard output", o->page.format == FIN_PLOT_PNG ? "PNG" : "PDF");
 		return NULL;

@@ -79,7 +79,7 @@ struct fin_plot {
 	fin_plot_page page;
 	struct sink sink;
 	FILE *file;
-	int started;  /* plinit ran */
+	int started;  /* PLplot was called: plend ends it */
 	int ended;    /* plend ran */
 	int broken;   /* PLplot failed: nothing more is drawn */
 	int framed;   /* fin_plot_axes ran */
@@ -288,10 +288,10 @@ static size_t utf8_length(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* s as PLplot draws it as it is: valid UTF-8 (a byte that is not shown as
- * U+FFFD), control characters as blanks, PLplot's escape character '#'
- * doubled, and at most max characters, "..." after a cut. Empty when s
- * is NULL or empty. */
+/* s made for PLplot to draw as it is written: valid UTF-8 (a byte that is
+ * not becomes U+FFFD), control characters as blanks, PLplot's escape
+ * character '#' doubled, and at most max characters, "..." after a cut.
+ * Empty when s is NULL or empty. */
 static const char *plot_text(char *dst, size_t cap, const char *s, size_t max)
 {
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
