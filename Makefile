@@ -42,13 +42,13 @@ LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
-	zlib1g-dev libzstd-dev libsodium-dev
-TEST_DEPS = python3 python3-pandas zstd
+	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo
+TEST_DEPS = python3 python3-pandas zstd librsvg2-bin
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
 
 TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect \
-	fin-explain fin-mask fin-avg
+	fin-explain fin-mask fin-avg fin-plot
 LIB_SRC = $(wildcard lib/*/*.c)
 LIB_HDR = $(wildcard lib/*/*.h)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
@@ -67,6 +67,10 @@ all: $(BINS)
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# PLplot: only the plotting core includes it, and only fin-plot links it.
+$(BUILD)/lib/plot/%.o: CFLAGS += $(shell pkg-config --cflags plplot)
+$(BUILD)/bin/fin-plot: LDLIBS += $(shell pkg-config --libs plplot)
 
 $(BUILD)/libfin.a: $(LIB_OBJ)
 	rm -f $@
@@ -170,6 +174,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/dp_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/plot_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_order_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_key_test.py

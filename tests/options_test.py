@@ -16,7 +16,8 @@ import unittest
 from fincli import BIN_DIR
 
 TOOLS = ["fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster", "fin-gen",
-         "fin-backtest", "fin-eval", "fin-inspect", "fin-explain", "fin-mask", "fin-avg"]
+         "fin-backtest", "fin-eval", "fin-inspect", "fin-explain", "fin-mask", "fin-avg",
+         "fin-plot"]
 
 # The letters every tool shares, and what each one means wherever it is.
 SHARED = {"c": "columns", "k": "key", "y": "target", "m": "model", "o": "output",

@@ -36,7 +36,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 TOOL = {name: os.path.join(BIN_DIR, name)
         for name in ("fin-window", "fin-train", "fin-predict", "fin-anomaly", "fin-cluster",
                      "fin-eval", "fin-gen", "fin-backtest", "fin-inspect", "fin-explain",
-                     "fin-mask", "fin-avg")}
+                     "fin-mask", "fin-avg", "fin-plot")}
 EXIT_DATA, EXIT_USAGE = 1, 2
 ROWS, BAD_LINE = 2000, 1500
 TIMEOUT = 60
@@ -114,6 +114,9 @@ def setUpModule():
           "-o", path("gan"), FILES["gan-windows"]])
     must([TOOL["fin-anomaly"], "fit", "--method", "zscore", "-k", "t", "-q",
           "-o", path("detector"), FILES["windows"]])
+    with open(path("log"), "w") as f:
+        f.writelines(f'{{"epoch":{e},"train_loss":{1 / e},"val_loss":{2 / e},"seconds":{e}}}\n'
+                     for e in range(1, 51))
     with open(path("stats"), "w") as f:
         f.write('{"format":"fin-stats","schema_version":1,"tool_version":"0","task":"regression",'
                 '"target":"y","features":["a"],"rows":2,"mean":[1.5],"m2":[0.5],'
@@ -176,6 +179,13 @@ WRITERS = {
                            "{out}", "{prices}"], "prices", "prices"),
     "fin-avg -o": (["fin-avg", "-q", "-o", "{out}", "{model}"], "model", None),
     "fin-avg --stats -o": (["fin-avg", "--stats", "-o", "{out}", "{stats}"], "stats", None),
+    # a name without an extension needs --format
+    "fin-plot -o": (["fin-plot", "series", "-k", "t", "--format", "svg", "-o", "{out}",
+                     "{prices}"], "prices", "prices"),
+    "fin-plot --format png -o": (["fin-plot", "series", "-k", "t", "--format", "png", "-o",
+                                  "{out}", "{prices}"], "prices", "prices"),
+    "fin-plot loss -o": (["fin-plot", "loss", "--format", "pdf", "-o", "{out}", "{log}"], "log",
+                         None),
     "fin-backtest -o": (["fin-backtest", *BACKTEST, "-o", "{out}", "{windows}",
                          *TRAIN_COMMAND], "windows", "windows"),
     "fin-backtest --report": (["fin-backtest", *BACKTEST, "--trade", "--report", "{out}",

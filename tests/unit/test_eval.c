@@ -2,8 +2,8 @@
  * hand in the comments: forecast errors, each naive forecast, the auto
  * rule, the Diebold-Mariano test at horizons 1 and 2, binary and anomaly
  * metrics with their baselines, the Davies-Bouldin index and the
- * silhouette, reading columns with missing values, and NaN wherever a
- * metric is undefined. */
+ * silhouette, ROC and precision-recall curves, reading columns with
+ * missing values, and NaN wherever a metric is undefined. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 
 #include "cluster/cluster_eval.h"
 #include "eval/binary_eval.h"
+#include "eval/curves.h"
 #include "eval/eval_input.h"
 #include "eval/forecast_eval.h"
 #include "eval/metrics.h"
@@ -751,6 +752,62 @@ static void test_labels(void **state)
 	assert_false(fin_label_is("0", "1"));
 }
 
+/* Scores 0.9, 0.8, 0.8, 0.1 of a positive, a negative, a positive and a
+ * negative: groups {0.9: 1 positive}, {0.8: 1 positive, 1 negative},
+ * {0.1: 1 negative}. ROC: (0, 0), then (FPR, TPR) = (0, 1/2), (1/2, 1),
+ * (1, 1); area: of the four positive-negative pairs 0.9 beats both, 0.8
+ * beats 0.1 and ties 0.8, (1 + 1 + 1 + 1/2) / 4 = 7/8. */
+static void test_roc_curve(void **state)
+{
+	const double score[] = { 0.9, 0.8, 0.8, 0.1 }, x[] = { 0, 0, 0.5, 1 },
+		     y[] = { 0, 0.5, 1, 1 };
+	const unsigned char label[] = { 1, 0, 1, 0 };
+	fin_curve c;
+	fin_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(fin_roc_curve(score, label, 4, &c, &err), FIN_OK);
+	assert_int_equal(c.n, 4);
+	assert_series(c.x, x, 4);
+	assert_series(c.y, y, 4);
+	assert_close(c.area, 0.875, 1e-15);
+	fin_curve_free(&c);
+	/* one class: no curve */
+	assert_int_equal(fin_roc_curve(score, (const unsigned char[]){ 1, 1, 1, 1 }, 4, &c, &err),
+			 FIN_OK);
+	assert_int_equal(c.n, 0);
+	assert_nan(c.area);
+	fin_curve_free(&c);
+}
+
+/* The same scores: after group 1 precision 1/1 and recall 1/2, after group
+ * 2 precision 2/3 and recall 1, after group 3 precision 2/4 and recall 1
+ * (no positive: one point). Points (R_(k-1), P_k) and (R_k, P_k): (0, 1),
+ * (1/2, 1), (1/2, 2/3), (1, 2/3), (1, 1/2); area (average precision)
+ * 1/2 * 1 + 1/2 * 2/3 = 5/6. */
+static void test_pr_curve(void **state)
+{
+	const double score[] = { 0.9, 0.8, 0.8, 0.1 }, x[] = { 0, 0.5, 0.5, 1, 1 },
+		     y[] = { 1, 1, 2.0 / 3, 2.0 / 3, 0.5 };
+	const unsigned char label[] = { 1, 0, 1, 0 };
+	fin_curve c;
+	fin_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(fin_pr_curve(score, label, 4, &c, &err), FIN_OK);
+	assert_int_equal(c.n, 5);
+	assert_series(c.x, x, 5);
+	assert_series(c.y, y, 5);
+	assert_close(c.area, 5.0 / 6, 1e-15);
+	fin_curve_free(&c);
+	/* no positive: no curve */
+	assert_int_equal(fin_pr_curve(score, (const unsigned char[]){ 0, 0, 0, 0 }, 4, &c, &err),
+			 FIN_OK);
+	assert_int_equal(c.n, 0);
+	assert_nan(c.area);
+	fin_curve_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +827,8 @@ int main(void)
 		cmocka_unit_test(test_binary_clipping),
 		cmocka_unit_test(test_binary_undefined),
 		cmocka_unit_test(test_ks_reversed),
+		cmocka_unit_test(test_roc_curve),
+		cmocka_unit_test(test_pr_curve),
 		cmocka_unit_test(test_anomaly_worked_example),
 		cmocka_unit_test(test_cluster_two),
 		cmocka_unit_test(test_davies_bouldin_three),

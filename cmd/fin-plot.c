@@ -1,0 +1,536 @@
+/* fin-plot: plots of what the other tools write, as SVG, PNG or PDF. */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/version.h"
+#include "io/input.h"
+#include "io/out_file.h"
+#include "io/json_lines.h"
+#include "plot/bars_plot.h"
+#include "plot/curve_plot.h"
+#include "plot/hist_plot.h"
+#include "plot/loss_plot.h"
+#include "plot/plot.h"
+#include "plot/series_plot.h"
+
+static const char usage[] =
+	"Usage: fin-plot KIND [OPTION]... [FILE]...\n"
+	"Draw what the other tools write, as SVG (on standard output by default), PNG\n"
+	"or PDF. KIND is one of:\n"
+	"  series    columns as lines over a key, with dates on the axis when the key\n"
+	"            holds dates (-k, -c)\n"
+	"  loss      training and validation loss per epoch from fin-train's --log (JSON\n"
+	"            lines), the epoch of the lowest validation loss marked\n"
+	"  hist      the histogram of a score column, with the threshold of fin-anomaly's\n"
+	"            flags, split by a label column when given\n"
+	"  bars      values by name as bars, largest on top, with error bars\n"
+	"            (fin-explain --method permutation)\n"
+	"  roc       ROC curves of score columns against actual labels, the area under\n"
+	"            each in the legend, and the diagonal of chance\n"
+	"  pr        precision-recall curves, their average precision in the legend, and\n"
+	"            the prevalence as chance\n"
+	"\n"
+	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
+	"                         column but the key); bars: the names and the values\n"
+	"                         (default feature,importance)\n"
+	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
+	"                         row number)\n"
+	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
+	"                         .png or .pdf), instead of SVG on standard output\n"
+	"      --format F         svg|png|pdf, whatever -o's extension (default: -o's\n"
+	"                         extension, or svg)\n"
+	"      --title TEXT       a title above the plot\n"
+	"      --width N          the page's width: pixels (PNG) or points (SVG, PDF)\n"
+	"                         (default 800)\n"
+	"      --height N         the page's height (default 500)\n"
+	"\n"
+	"      --log-scale        loss: a logarithmic loss axis\n"
+	"      --score LIST       hist: the scores (default score); roc, pr: the columns\n"
+	"                         of scores, a curve each (default p_POSITIVE)\n"
+	"      --actual COL       roc, pr: the actual labels (default y)\n"
+	"      --positive VALUE   roc, pr: the actual label of a positive (default 1)\n"
+	"      --label COL        hist: a column of labels, a histogram for each\n"
+	"      --threshold T      hist: the threshold drawn (default: where column\n"
+	"                         anomaly, when there is one, puts it)\n"
+	"      --bins N           hist: bins of equal width (default 30)\n"
+	"      --error COL        bars: errors, drawn as the value plus and minus them\n"
+	"                         (default without -c: sd, when there is one)\n"
+	"      --top N            bars: only the N largest\n"
+	"\n"
+	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
+	"  -d, --delimiter C      input field delimiter (default ',')\n"
+	"  -n, --no-header        input has no header row\n"
+	"  -q, --quiet            no notes on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
+	"See fin-plot(1).\n";
+
+enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
+       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE };
+
+static const struct option long_options[] = {
+	{ "columns", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "log-scale", no_argument, NULL, OPT_LOG_SCALE },
+	{ "score", required_argument, NULL, OPT_SCORE },
+	{ "actual", required_argument, NULL, OPT_ACTUAL },
+	{ "positive", required_argument, NULL, OPT_POSITIVE },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "bins", required_argument, NULL, OPT_BINS },
+	{ "error", required_argument, NULL, OPT_ERROR },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "no-header", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum kind { SERIES, LOSS, HIST, BARS, ROC, PR, NKINDS };
+static const char *const kind_names[] = { "series", "loss", "hist", "bars", "roc", "pr" };
+
+/* The kinds an option belongs to, as bits of 1 << kind. */
+enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR_BARS = 1 << BARS,
+       FOR_CURVES = 1 << ROC | 1 << PR, FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS | FOR_CURVES };
+
+struct options {
+	int kind, quiet, format, log_scale;
+	char **cols, **scores, *key, *output, *label, *error, *actual, *positive;
+	size_t ncols, nscores, bins, top;
+	double threshold;
+	fin_plot_page page;
+	fin_csv_opts csv;
+	/* options of some kinds only, checked against the kind */
+	struct {
+		const char *name;
+		unsigned kinds;
+	} given[16];
+	size_t ngiven;
+};
+
+static void note(const struct options *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(const struct options *o, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (o->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	fin_report("fin-plot", text);
+}
+
+/* ---- the output ---- */
+
+/* Opens the output, before the rows are read: -o or standard output,
+ * where a binary format is not written to a terminal. */
+static fin_out_file *open_output(const struct options *o, const fin_input *in, char *const *files,
+				 size_t nfiles, fin_err *err)
+{
+	if ((!o->output || strcmp(o->output, "-") == 0) && o->page.format != FIN_PLOT_SVG &&
+	    isatty(STDOUT_FILENO)) {
+		fin_fail(err, FIN_EUSAGE, "not writing %s to a terminal: give -o FILE, or redirect "
+			 "standard output", o->page.format == FIN_PLOT_PNG ? "PNG" : "PDF");
+		return NULL;
+	}
+	return fin_out_file_open(o->output, in, files, nfiles, err);
+}
+
+/* What a kind draws on the page. */
+typedef int (*draw_fn)(const void *data, fin_plot *p, fin_err *err);
+
+/* Draws the page and writes it to file, which is committed. */
+static int plot(const struct options *o, draw_fn draw, const void *data, fin_out_file *file,
+		fin_err *err)
+{
+	fin_plot *p = NULL;
+	int rc;
+
+	if ((rc = fin_plot_open(&p, &o->page, err)) == FIN_OK &&
+	    (rc = draw(data, p, err)) == FIN_OK)
+		rc = fin_plot_write(p, fin_out_file_writer(file), err);
+	fin_plot_close(p);
+	if (rc != FIN_OK) {
+		fin_out_file_discard(file);
+		return rc;
+	}
+	return fin_out_file_commit(file, err);
+}
+
+/* ---- the kinds ---- */
+
+static int draw_series(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_series_draw(data, p, err);
+}
+
+static int series(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_series s;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_series_columns(&s, in, o->key, o->cols, o->ncols, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_series_read(&s, in, err)) == FIN_OK) {
+		if (s.missing)
+			note(o, "%zu missing values break their lines", s.missing);
+		rc = plot(o, draw_series, &s, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_series_free(&s);
+	return rc;
+}
+
+static int draw_loss(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_loss_draw(data, p, err);
+}
+
+/* The log is JSON lines, not CSV: one file, or standard input. */
+static int loss(const struct options *o, char *const *files, size_t nfiles, fin_err *err)
+{
+	static char *const standard_input[] = { "-" };
+	fin_json_lines *r;
+	fin_out_file *file = NULL;
+	fin_loss l = { 0 };
+	int rc = FIN_OK;
+
+	if (nfiles > 1)
+		return fin_fail(err, FIN_EUSAGE, "loss reads one log, not %zu files", nfiles);
+	if (nfiles == 0) {
+		files = standard_input;
+		nfiles = 1;
+	}
+	if (!(r = fin_json_lines_open(files[0], err)))
+		return err->code;
+	if (!o->quiet && fin_json_lines_is_tty(r))
+		fputs("fin-plot: reading the log from the terminal (end with Ctrl-D)\n", stderr);
+	if (!(file = open_output(o, NULL, files, nfiles, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_loss_read(&l, r, o->log_scale, err)) == FIN_OK) {
+		if (l.kept < 0)
+			note(o, "no val_loss: no kept epoch to mark");
+		rc = plot(o, draw_loss, &l, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_loss_free(&l);
+	fin_json_lines_close(r);
+	return rc;
+}
+
+static int draw_hist(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_hist_draw(data, p, err);
+}
+
+static int hist(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_hist h;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if (o->nscores > 1)
+		return fin_fail(err, FIN_EUSAGE, "--score: hist draws one column");
+	if ((rc = fin_hist_columns(&h, in, o->nscores ? o->scores[0] : "score", o->label,
+				   o->threshold, o->bins, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_hist_read(&h, in, err)) == FIN_OK) {
+		if (h.left_out)
+			note(o, "%zu rows without a score%s left out", h.left_out,
+			     h.label >= 0 ? " or a label" : "");
+		if (h.flag >= 0 && isnan(h.threshold))
+			note(o, "column '%s' flags %s: no threshold drawn", FIN_HIST_FLAG_COLUMN,
+			     isnan(h.flagged_min) ? "no row" : "every row");
+		rc = plot(o, draw_hist, &h, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_hist_free(&h);
+	return rc;
+}
+
+static int draw_bars(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_bars_draw(data, p, err);
+}
+
+static int bars(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_bars b;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_bars_columns(&b, in, o->cols, o->ncols, o->error, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_bars_read(&b, in, o->top, err)) == FIN_OK) {
+		if (b.left_out)
+			note(o, "%zu rows without a name or a value left out", b.left_out);
+		rc = plot(o, draw_bars, &b, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_bars_free(&b);
+	return rc;
+}
+
+static int draw_curves(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_curves_draw(data, p, err);
+}
+
+static int curves(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_curves c;
+	fin_out_file *file = NULL;
+	size_t j;
+	int rc;
+
+	if ((rc = fin_curves_columns(&c, in, o->kind == ROC ? FIN_CURVE_ROC : FIN_CURVE_PR,
+				     o->actual, o->scores, o->nscores, o->positive, err)) == FIN_OK &&
+	    !(file = open_output(o, in, NULL, 0, err)))
+		rc = err->code;
+	if (rc == FIN_OK && (rc = fin_curves_read(&c, in, err)) == FIN_OK) {
+		if (c.d.read > c.d.rows)
+			note(o, "%zu rows without an actual label ('%s') left out",
+			     c.d.read - c.d.rows, c.names[c.actual]);
+		for (j = 0; j < c.nscores; j++)
+			if (c.scored[j] < c.d.rows)
+				note(o, "%zu rows without a score in '%s' left out of its curve",
+				     c.d.rows - c.scored[j], c.names[c.scores[j]]);
+		if (c.labels > 2)
+			note(o, "column '%s' holds %zu distinct values: every one but '%s' counts as "
+			     "negative", c.names[c.actual], c.labels, c.positive);
+		rc = plot(o, draw_curves, &c, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_curves_free(&c);
+	return rc;
+}
+
+/* ---- options ---- */
+
+/* Remembers an option of some kinds only, once however often it is
+ * given. */
+static void given(struct options *o, const char *name, unsigned kinds)
+{
+	size_t i;
+
+	for (i = 0; i < o->ngiven; i++)
+		if (o->given[i].name == name)
+			return;
+	o->given[o->ngiven].name = name;
+	o->given[o->ngiven++].kinds = kinds;
+}
+
+static int side(const char *opt, const char *arg, int *out, fin_err *err)
+{
+	size_t v;
+	int rc = fin_cli_size(opt, arg, FIN_PLOT_MIN_SIDE, FIN_PLOT_MAX_SIDE, &v, err);
+
+	*out = (int)v;
+	return rc;
+}
+
+/* The format: --format, or -o's extension, or SVG on standard output. */
+static int choose_format(struct options *o, fin_err *err)
+{
+	int by_name = o->output && strcmp(o->output, "-") != 0 ? fin_plot_format_of(o->output) : -1;
+
+	if (o->format < 0 && o->output && strcmp(o->output, "-") != 0 && by_name < 0)
+		return fin_fail(err, FIN_EUSAGE, "-o %s: the name ends in none of .svg, .png and "
+				".pdf: give one, or --format", o->output);
+	if (o->format >= 0 && by_name >= 0 && by_name != o->format)
+		return fin_fail(err, FIN_EUSAGE, "--format does not match the extension of -o %s",
+				o->output);
+	o->page.format = (enum fin_plot_format)(o->format >= 0 ? o->format
+						: by_name >= 0 ? by_name : FIN_PLOT_SVG);
+	return FIN_OK;
+}
+
+static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
+{
+	static const char *const formats[] = { "svg", "png", "pdf" };
+	int opt, rc = FIN_OK;
+	size_t i;
+
+	/* the kind comes first; without one, the options are still parsed,
+	 * for --help and --version */
+	o->kind = argc > 1 ? fin_word_index(argv[1], kind_names, NKINDS) : -1;
+	if (o->kind >= 0 || (argc > 1 && argv[1][0] != '-')) {
+		if (o->kind < 0)
+			return fin_fail(err, FIN_EUSAGE, "unknown kind of plot '%s' (see --help)",
+					argv[1]);
+		/* getopt's messages name the program */
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	while (rc == FIN_OK &&
+	       (opt = getopt_long(argc, argv, "c:k:o:d:nqhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
+			given(o, "-c", FOR_SERIES | FOR_BARS);
+			break;
+		case 'k':
+			o->key = optarg;
+			given(o, "-k", FOR_SERIES);
+			break;
+		case 'o': o->output = optarg; break;
+		case OPT_FORMAT:
+			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 3),
+					  &o->format, err);
+			break;
+		case OPT_TITLE: o->page.title = optarg; break;
+		case OPT_WIDTH: rc = side("--width", optarg, &o->page.width, err); break;
+		case OPT_HEIGHT: rc = side("--height", optarg, &o->page.height, err); break;
+		case OPT_LOG_SCALE:
+			o->log_scale = 1;
+			given(o, "--log-scale", FOR_LOSS);
+			break;
+		case OPT_SCORE:
+			rc = fin_cli_append(&o->scores, &o->nscores, optarg, err);
+			given(o, "--score", FOR_HIST | FOR_CURVES);
+			break;
+		case OPT_ACTUAL:
+			o->actual = optarg;
+			given(o, "--actual", FOR_CURVES);
+			break;
+		case OPT_POSITIVE:
+			o->positive = optarg;
+			given(o, "--positive", FOR_CURVES);
+			break;
+		case OPT_LABEL:
+			o->label = optarg;
+			given(o, "--label", FOR_HIST);
+			break;
+		case OPT_THRESHOLD:
+			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY, &o->threshold,
+					    err);
+			given(o, "--threshold", FOR_HIST);
+			break;
+		case OPT_BINS:
+			rc = fin_cli_size("--bins", optarg, 1, 10000, &o->bins, err);
+			given(o, "--bins", FOR_HIST);
+			break;
+		case OPT_ERROR:
+			o->error = optarg;
+			given(o, "--error", FOR_BARS);
+			break;
+		case OPT_TOP:
+			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 30, &o->top, err);
+			given(o, "--top", FOR_BARS);
+			break;
+		case FIN_OPT_NA_VALUES:
+			rc = fin_cli_na_values(optarg, err);
+			given(o, "--na-values", FOR_CSV);
+			break;
+		case 'd':
+			rc = fin_cli_delim(optarg, &o->csv.delim, err);
+			given(o, "-d", FOR_CSV);
+			break;
+		case 'n':
+			o->csv.no_header = 1;
+			given(o, "-n", FOR_CSV);
+			break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': puts("fin-plot (fin) " FIN_VERSION); exit(0);
+		default:
+			fputs("Try 'fin-plot --help'.\n", stderr);
+			return err->code = FIN_EUSAGE;
+		}
+	}
+	if (rc != FIN_OK)
+		return rc;
+	if (o->kind < 0)
+		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
+				"series, loss, hist, bars, roc or pr");
+	for (i = 0; i < o->ngiven; i++)
+		if (!(o->given[i].kinds & (1u << o->kind)))
+			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
+					kind_names[o->kind]);
+	return choose_format(o, err);
+}
+
+/* Under LeakSanitizer (make check-asan): what the libraries under PLplot's
+ * cairo drivers keep for the life of the process is not reported. PLplot
+ * makes those drivers resident (lt_dlmakeresident: cairo and pango do not
+ * survive being unloaded), so libltdl keeps their handles; fontconfig keeps
+ * the fonts pango looked up. Nothing of fin's or of PLplot's own is left
+ * out: the svg driver runs with no suppression at all. */
+#if defined(__SANITIZE_ADDRESS__)
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_options(void);
+
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libltdl.so\nleak:libfontconfig.so\n";
+}
+
+/* and standard error stays the program's own */
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
+#endif
+
+int main(int argc, char **argv)
+{
+	struct options o = { .format = -1, .bins = 30, .threshold = NAN, .actual = "y",
+			     .positive = "1",
+			     .page = { .width = FIN_PLOT_WIDTH, .height = FIN_PLOT_HEIGHT } };
+	fin_err err = { 0 };
+	fin_input *in = NULL;
+	int rc = parse_options(argc, argv, &o, &err);
+	int shift = o.kind >= 0;
+	char **files = argv + shift + optind;
+	size_t nfiles = (size_t)(argc - shift - optind);
+
+	if (rc == FIN_OK && o.kind == LOSS) {
+		rc = loss(&o, files, nfiles, &err);
+	} else if (rc == FIN_OK) {
+		in = fin_input_open(files, nfiles, &o.csv, &err);
+		rc = in ? FIN_OK : err.code;
+		if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
+		if (rc == FIN_OK)
+			rc = o.kind == HIST ? hist(&o, in, &err)
+			     : o.kind == BARS ? bars(&o, in, &err)
+			     : o.kind == ROC || o.kind == PR ? curves(&o, in, &err)
+							     : series(&o, in, &err);
+	}
+	if (rc != FIN_OK && err.msg[0])
+		fin_report("fin-plot", err.msg);
+	fin_input_close(in);
+	free(o.cols);
+	free(o.scores);
+	return rc;
+}
