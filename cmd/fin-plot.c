@@ -11,7 +11,9 @@
 #include "core/version.h"
 #include "io/input.h"
 #include "io/out_file.h"
+#include "plot/acf_plot.h"
 #include "plot/plot.h"
+#include "plot/scatter_plot.h"
 #include "plot/series_plot.h"
 
 static const char usage[] =
@@ -20,9 +22,14 @@ static const char usage[] =
 	"or PDF. KIND is one of:\n"
 	"  series    columns as lines over a key, with dates on the axis when the key\n"
 	"            holds dates (-k, -c)\n"
+	"  scatter   a dot for each row at two columns (-c X,Y), or at the first two\n"
+	"            principal components of more (--pca), coloured by a column\n"
+	"  acf       the autocorrelations of returns and absolute returns by lag, from\n"
+	"            fin-gen --facts --format csv, with the white-noise band\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
-	"                         column but the key)\n"
+	"                         column but the key); scatter: x and y, or the\n"
+	"                         features of --pca; acf: the series (default: all)\n"
 	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
 	"                         row number)\n"
 	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
@@ -34,6 +41,11 @@ static const char usage[] =
 	"                         (default 800)\n"
 	"      --height N         the page's height (default 500)\n"
 	"\n"
+	"      --color COL        scatter: a colour for each value of COL (at most 20)\n"
+	"      --pca              scatter: the first two principal components of the\n"
+	"                         -c columns, standardised\n"
+	"      --no-scale         scatter --pca: centred only, not standardised\n"
+	"\n"
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
 	"  -n, --no-header        input has no header row\n"
@@ -44,7 +56,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-plot(1).\n";
 
-enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT };
+enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_COLOR, OPT_PCA, OPT_NO_SCALE };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -54,6 +66,9 @@ static const struct option long_options[] = {
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "pca", no_argument, NULL, OPT_PCA },
+	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
 	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -63,15 +78,15 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, NKINDS };
-static const char *const kind_names[] = { "series" };
+enum kind { SERIES, SCATTER, ACF, NKINDS };
+static const char *const kind_names[] = { "series", "scatter", "acf" };
 
 /* The kinds an option belongs to, as bits of 1 << kind. */
-enum { FOR_SERIES = 1 << SERIES };
+enum { FOR_SERIES = 1 << SERIES, FOR_SCATTER = 1 << SCATTER, FOR_ACF = 1 << ACF };
 
 struct options {
-	int kind, quiet, format;
-	char **cols, *key, *output;
+	int kind, quiet, format, pca, no_scale;
+	char **cols, *key, *output, *colour;
 	size_t ncols;
 	fin_plot_page page;
 	fin_csv_opts csv;
@@ -163,6 +178,59 @@ static int series(const struct options *o, fin_input *in, fin_err *err)
 	return rc;
 }
 
+static int draw_scatter(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_scatter_draw(data, p, err);
+}
+
+static int scatter(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_scatter s;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_scatter_columns(&s, in, o->cols, o->ncols, o->colour, o->pca, !o->no_scale,
+				      err)) == FIN_OK) {
+		if (!(file = open_output(o, in, NULL, 0, err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && (rc = fin_scatter_read(&s, in, err)) == FIN_OK) {
+		if (s.left_out)
+			note(o, "rows not drawn, a value missing: %zu", s.left_out);
+		rc = plot(o, draw_scatter, &s, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_scatter_free(&s);
+	return rc;
+}
+
+static int draw_acf(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_acf_draw(data, p, err);
+}
+
+static int acf(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_acf a;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_acf_columns(&a, in, o->cols, o->ncols, err)) == FIN_OK) {
+		if (!(file = open_output(o, in, NULL, 0, err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && (rc = fin_acf_read(&a, in, err)) == FIN_OK) {
+		if (isnan(a.band))
+			note(o, "no value of n for '%s': no white-noise band", a.names[a.cols[0]]);
+		rc = plot(o, draw_acf, &a, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_acf_free(&a);
+	return rc;
+}
+
 /* ---- options ---- */
 
 /* Remembers an option of some kinds only, once however often it is
@@ -226,7 +294,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		switch (opt) {
 		case 'c':
 			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
-			given(o, "-c", FOR_SERIES);
+			given(o, "-c", FOR_SERIES | FOR_SCATTER | FOR_ACF);
 			break;
 		case 'k':
 			o->key = optarg;
@@ -240,9 +308,24 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_TITLE: o->page.title = optarg; break;
 		case OPT_WIDTH: rc = side("--width", optarg, &o->page.width, err); break;
 		case OPT_HEIGHT: rc = side("--height", optarg, &o->page.height, err); break;
+		case OPT_COLOR:
+			o->colour = optarg;
+			given(o, "--color", FOR_SCATTER);
+			break;
+		case OPT_PCA:
+			o->pca = 1;
+			given(o, "--pca", FOR_SCATTER);
+			break;
+		case OPT_NO_SCALE:
+			o->no_scale = 1;
+			given(o, "--no-scale", FOR_SCATTER);
+			break;
 		case FIN_OPT_NA_VALUES: rc = fin_cli_na_values(optarg, err); break;
 		case 'd': rc = fin_cli_delim(optarg, &o->csv.delim, err); break;
-		case 'n': o->csv.no_header = 1; break;
+		case 'n':
+			o->csv.no_header = 1;
+			given(o, "-n", FOR_SERIES | FOR_SCATTER);
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("fin-plot (fin) " FIN_VERSION); exit(0);
@@ -254,11 +337,14 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (rc != FIN_OK)
 		return rc;
 	if (o->kind < 0)
-		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: series");
+		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
+				"series, scatter or acf");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
 					kind_names[o->kind]);
+	if (o->no_scale && !o->pca)
+		return fin_fail(err, FIN_EUSAGE, "--no-scale goes with --pca");
 	return choose_format(o, err);
 }
 
@@ -278,7 +364,11 @@ int main(int argc, char **argv)
 	}
 	if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
 		fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
-	if (rc == FIN_OK)
+	if (rc == FIN_OK && o.kind == SCATTER)
+		rc = scatter(&o, in, &err);
+	else if (rc == FIN_OK && o.kind == ACF)
+		rc = acf(&o, in, &err);
+	else if (rc == FIN_OK)
 		rc = series(&o, in, &err);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);
