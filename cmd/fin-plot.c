@@ -12,11 +12,13 @@
 #include "io/input.h"
 #include "io/out_file.h"
 #include "io/json_lines.h"
+#include "plot/acf_plot.h"
 #include "plot/bars_plot.h"
 #include "plot/curve_plot.h"
 #include "plot/hist_plot.h"
 #include "plot/loss_plot.h"
 #include "plot/plot.h"
+#include "plot/scatter_plot.h"
 #include "plot/series_plot.h"
 
 static const char usage[] =
@@ -35,10 +37,15 @@ static const char usage[] =
 	"            each in the legend, and the diagonal of chance\n"
 	"  pr        precision-recall curves, their average precision in the legend, and\n"
 	"            the prevalence as chance\n"
+	"  scatter   a dot for each row at two columns (-c X,Y), or at the first two\n"
+	"            principal components of more (--pca), coloured by a column\n"
+	"  acf       the autocorrelations of returns and absolute returns by lag, from\n"
+	"            fin-gen --facts --format csv, with the white-noise band\n"
 	"\n"
 	"  -c, --columns LIST     series: the columns drawn (default: every numeric\n"
 	"                         column but the key); bars: the names and the values\n"
-	"                         (default feature,importance)\n"
+	"                         (default feature,importance); scatter: x and y, or\n"
+	"                         the features of --pca; acf: the series (default: all)\n"
 	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
 	"                         row number)\n"
 	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
@@ -62,6 +69,10 @@ static const char usage[] =
 	"      --error COL        bars: errors, drawn as the value plus and minus them\n"
 	"                         (default without -c: sd, when there is one)\n"
 	"      --top N            bars: only the N largest\n"
+	"      --color COL        scatter: a colour for each value of COL (at most 20)\n"
+	"      --pca              scatter: the first two principal components of the\n"
+	"                         -c columns, standardised\n"
+	"      --no-scale         scatter --pca: centred only, not standardised\n"
 	"\n"
 	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
 	"  -d, --delimiter C      input field delimiter (default ',')\n"
@@ -74,7 +85,8 @@ static const char usage[] =
 	"See fin-plot(1).\n";
 
 enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
-       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE };
+       OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE,
+       OPT_COLOR, OPT_PCA, OPT_NO_SCALE };
 
 static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'c' },
@@ -93,6 +105,9 @@ static const struct option long_options[] = {
 	{ "bins", required_argument, NULL, OPT_BINS },
 	{ "error", required_argument, NULL, OPT_ERROR },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "pca", no_argument, NULL, OPT_PCA },
+	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
 	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "no-header", no_argument, NULL, 'n' },
@@ -102,16 +117,20 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum kind { SERIES, LOSS, HIST, BARS, ROC, PR, NKINDS };
-static const char *const kind_names[] = { "series", "loss", "hist", "bars", "roc", "pr" };
+enum kind { SERIES, LOSS, HIST, BARS, ROC, PR, SCATTER, ACF, NKINDS };
+static const char *const kind_names[] = { "series", "loss", "hist", "bars", "roc", "pr",
+					  "scatter", "acf" };
 
-/* The kinds an option belongs to, as bits of 1 << kind. */
+/* The kinds an option belongs to, as bits of 1 << kind: every kind but
+ * loss reads CSV; acf's header names the facts' column, so not -n. */
 enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR_BARS = 1 << BARS,
-       FOR_CURVES = 1 << ROC | 1 << PR, FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS | FOR_CURVES };
+       FOR_CURVES = 1 << ROC | 1 << PR, FOR_SCATTER = 1 << SCATTER, FOR_ACF = 1 << ACF,
+       FOR_CSV = FOR_SERIES | FOR_HIST | FOR_BARS | FOR_CURVES | FOR_SCATTER | FOR_ACF,
+       FOR_NO_HEADER = FOR_CSV & ~FOR_ACF };
 
 struct options {
-	int kind, quiet, format, log_scale;
-	char **cols, **scores, *key, *output, *label, *error, *actual, *positive;
+	int kind, quiet, format, log_scale, pca, no_scale;
+	char **cols, **scores, *key, *output, *label, *error, *actual, *positive, *colour;
 	size_t ncols, nscores, bins, top;
 	double threshold;
 	fin_plot_page page;
@@ -120,7 +139,7 @@ struct options {
 	struct {
 		const char *name;
 		unsigned kinds;
-	} given[16];
+	} given[24];
 	size_t ngiven;
 };
 
@@ -334,6 +353,59 @@ static int curves(const struct options *o, fin_input *in, fin_err *err)
 	return rc;
 }
 
+static int draw_scatter(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_scatter_draw(data, p, err);
+}
+
+static int scatter(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_scatter s;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_scatter_columns(&s, in, o->cols, o->ncols, o->colour, o->pca, !o->no_scale,
+				      err)) == FIN_OK) {
+		if (!(file = open_output(o, in, NULL, 0, err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && (rc = fin_scatter_read(&s, in, err)) == FIN_OK) {
+		if (s.left_out)
+			note(o, "rows not drawn, a value missing: %zu", s.left_out);
+		rc = plot(o, draw_scatter, &s, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_scatter_free(&s);
+	return rc;
+}
+
+static int draw_acf(const void *data, fin_plot *p, fin_err *err)
+{
+	return fin_acf_draw(data, p, err);
+}
+
+static int acf(const struct options *o, fin_input *in, fin_err *err)
+{
+	fin_acf a;
+	fin_out_file *file = NULL;
+	int rc;
+
+	if ((rc = fin_acf_columns(&a, in, o->cols, o->ncols, err)) == FIN_OK) {
+		if (!(file = open_output(o, in, NULL, 0, err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && (rc = fin_acf_read(&a, in, err)) == FIN_OK) {
+		if (isnan(a.band))
+			note(o, "no value of n for '%s': no white-noise band", a.names[a.cols[0]]);
+		rc = plot(o, draw_acf, &a, file, err);
+		file = NULL;
+	}
+	fin_out_file_discard(file);
+	fin_acf_free(&a);
+	return rc;
+}
+
 /* ---- options ---- */
 
 /* Remembers an option of some kinds only, once however often it is
@@ -397,7 +469,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		switch (opt) {
 		case 'c':
 			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
-			given(o, "-c", FOR_SERIES | FOR_BARS);
+			given(o, "-c", FOR_SERIES | FOR_BARS | FOR_SCATTER | FOR_ACF);
 			break;
 		case 'k':
 			o->key = optarg;
@@ -448,6 +520,18 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 30, &o->top, err);
 			given(o, "--top", FOR_BARS);
 			break;
+		case OPT_COLOR:
+			o->colour = optarg;
+			given(o, "--color", FOR_SCATTER);
+			break;
+		case OPT_PCA:
+			o->pca = 1;
+			given(o, "--pca", FOR_SCATTER);
+			break;
+		case OPT_NO_SCALE:
+			o->no_scale = 1;
+			given(o, "--no-scale", FOR_SCATTER);
+			break;
 		case FIN_OPT_NA_VALUES:
 			rc = fin_cli_na_values(optarg, err);
 			given(o, "--na-values", FOR_CSV);
@@ -458,7 +542,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case 'n':
 			o->csv.no_header = 1;
-			given(o, "-n", FOR_CSV);
+			given(o, "-n", FOR_NO_HEADER);
 			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -472,11 +556,13 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		return rc;
 	if (o->kind < 0)
 		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
-				"series, loss, hist, bars, roc or pr");
+				"series, loss, hist, bars, roc, pr, scatter or acf");
 	for (i = 0; i < o->ngiven; i++)
 		if (!(o->given[i].kinds & (1u << o->kind)))
 			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
 					kind_names[o->kind]);
+	if (o->no_scale && !o->pca)
+		return fin_fail(err, FIN_EUSAGE, "--no-scale goes with --pca");
 	return choose_format(o, err);
 }
 
@@ -525,6 +611,8 @@ int main(int argc, char **argv)
 			rc = o.kind == HIST ? hist(&o, in, &err)
 			     : o.kind == BARS ? bars(&o, in, &err)
 			     : o.kind == ROC || o.kind == PR ? curves(&o, in, &err)
+			     : o.kind == SCATTER ? scatter(&o, in, &err)
+			     : o.kind == ACF ? acf(&o, in, &err)
 							     : series(&o, in, &err);
 	}
 	if (rc != FIN_OK && err.msg[0])

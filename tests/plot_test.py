@@ -11,8 +11,9 @@ points, no point off by half a unit or more), whatever margins PLplot
 chose; the tick labels must sit where that map puts their values, so the
 axes say what the data are; the legend must name the columns. The data,
 and what each kind computes from them (histogram counts, ROC and
-precision-recall points), are computed here from their definitions in
-fin-plot(1), never taken from fin-plot's output. PNG and PDF pages are
+precision-recall points, principal components with numpy), are computed
+here from their definitions in fin-plot(1), never taken from fin-plot's
+output; the autocorrelations of kind acf are those fin-gen --facts wrote. PNG and PDF pages are
 checked by their signatures, their size and their content (the PNG's
 pixels decoded with zlib, the PDF's drawing operators), and an SVG is
 rendered by rsvg-convert (librsvg2-bin) to count its pixels. The same
@@ -830,6 +831,371 @@ class CurveTest(PlotCase):
         self.assertIn("<stdin>:3: column 'p_1': not a number: 'high'", message)
 
 
+def dots(svg, colour, opacity=1.0):
+    """The centres of the dots (filled octagons) of a colour, in the order
+    drawn."""
+    return [centre(line["points"][:8]) for line in svg.fills(colour)
+            if len(line["points"]) == 9 and abs(line["opacity"] - opacity) < 1e-6]
+
+
+def principal_components(rows, standardise=True):
+    """The scores of rows on their first two principal components, and the
+    shares of the variance of each, by fin-plot(1): the columns centred
+    (and divided by their sample sd), numpy.linalg.eigh of the covariance,
+    each component's first loading of largest magnitude positive."""
+    import numpy as np
+    x = np.array(rows, dtype=float)
+    z = x - x.mean(axis=0)
+    if standardise:
+        z /= x.std(axis=0, ddof=1)
+    variance, vectors = np.linalg.eigh(z.T @ z / (len(x) - 1))
+    order = np.argsort(-variance)
+    variance, vectors = variance[order], vectors[:, order]
+    for k in range(vectors.shape[1]):
+        v = vectors[:, k]
+        if v[np.flatnonzero(np.abs(v) >= (1 - 1e-9) * np.abs(v).max())[0]] < 0:
+            vectors[:, k] = -v
+    scores = z @ vectors[:, :2]
+    return [tuple(r) for r in scores.tolist()], (variance[:2] / variance.sum()).tolist()
+
+
+class ScatterTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(1818)
+        cls.n = 300
+        # three clusters named by numbers that sort otherwise as text
+        cls.centres = {"10": (0, 0), "9": (5, 1), "2": (1, 6)}
+        rows, cls.points, cls.labels = [["id", "x", "y", "cluster", "name"]], [], []
+        for i in range(cls.n):
+            label = rng.choice(["10", "9", "2"])
+            cx, cy = cls.centres[label]
+            x, y = cx + rng.gauss(0, 1), cy + rng.gauss(0, 1)
+            rows.append([i, repr(x), repr(y), label, rng.choice(["beta", "alpha", "Gamma"])])
+            cls.points.append((x, y))
+            cls.labels.append(label)
+        cls.names = [r[4] for r in rows[1:]]
+        write_csv(path("scatter.csv"), rows)
+
+    def test_points_are_the_rows(self):
+        svg = self.svg("scatter", "-c", "x,y", path("scatter.csv"))
+        drawn = dots(svg, COLOURS[0])
+        self.assertEqual(len(drawn), self.n)
+        m = self.assert_map(self.points, drawn)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        self.assert_inside(svg, drawn)
+        texts = svg.text()
+        self.assertIn("x", texts)
+        self.assertIn("y", texts)
+        # no colour column, no legend
+        self.assertEqual(svg.fills("#FFFFFF"), [])
+
+    def test_a_colour_for_each_value(self):
+        svg = self.svg("scatter", "-c", "x,y", "--color", "cluster", path("scatter.csv"))
+        # numbers in numeric order: 2, 9, 10
+        order = ["2", "9", "10"]
+        data, drawn = [], []
+        for k, label in enumerate(order):
+            mine = [p for p, l in zip(self.points, self.labels) if l == label]
+            got = dots(svg, COLOURS[k])
+            self.assertEqual(len(got), len(mine), label)
+            data += mine
+            drawn += got
+        self.assertEqual(len(drawn), self.n)
+        m = self.assert_map(data, drawn)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        self.assertEqual([t for t in svg.text() if t.startswith("cluster = ")],
+                         [f"cluster = {label}" for label in order])
+
+    def test_text_values_sort_by_their_bytes(self):
+        svg = self.svg("scatter", "-c", "x,y", "--color", "name", path("scatter.csv"))
+        order = ["Gamma", "alpha", "beta"]
+        for k, label in enumerate(order):
+            self.assertEqual(len(dots(svg, COLOURS[k])), self.names.count(label))
+        self.assertEqual([t for t in svg.text() if t.startswith("name = ")],
+                         [f"name = {label}" for label in order])
+
+    def test_more_values_than_colours_turn_pale(self):
+        rows = [["x", "y", "g"]] + [[i, i % 7, f"g{i % 12:02d}"] for i in range(60)]
+        write_csv(path("twelve.csv"), rows)
+        svg = self.svg("scatter", "-c", "x,y", "--color", "g", path("twelve.csv"))
+        for k in range(12):
+            colour, opacity = COLOURS[k % 10], 1.0 if k < 10 else 0.45
+            mine = [(i, i % 7) for i in range(60) if i % 12 == k]
+            got = dots(svg, colour, opacity)
+            self.assertEqual(len(got), len(mine), k)
+        self.assertEqual(len([t for t in svg.text() if t.startswith("g = g")]), 12)
+
+    def test_legend_where_no_dots(self):
+        # dots along the rising diagonal leave the top left corner free
+        rows = [["x", "y", "g"]] + [[i, i + (i % 3), "ab"[i % 2]] for i in range(100)]
+        write_csv(path("diagonal.csv"), rows)
+        svg = self.svg("scatter", "-c", "x,y", "--color", "g", path("diagonal.csv"))
+        box = [p for line in svg.fills("#FFFFFF") for p in line["points"]]
+        left, right = min(p[0] for p in box), max(p[0] for p in box)
+        bottom, top = min(p[1] for p in box), max(p[1] for p in box)
+        frame = svg.frame()
+        self.assertLess(left - frame[0], (frame[1] - frame[0]) / 10)
+        self.assertLess(frame[3] - top, (frame[3] - frame[2]) / 10)
+        drawn = dots(svg, COLOURS[0]) + dots(svg, COLOURS[1])
+        self.assertEqual(len(drawn), 100)
+        self.assertFalse([p for p in drawn if left <= p[0] <= right and bottom <= p[1] <= top])
+
+    def test_too_many_values(self):
+        rows = [["x", "y", "g"]] + [[i, i, i] for i in range(30)]
+        write_csv(path("many.csv"), rows)
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "scatter", "-c", "x,y", "--color", "g",
+                                 path("many.csv"))
+        # the 21st distinct value, on line 22
+        self.assertIn("many.csv:22: --color column 'g': value '20'", message)
+
+    def test_missing_values_are_left_out(self):
+        rows = [["x", "y", "g"], [1, 2, "a"], ["", 3, "a"], [2, 5, ""], [3, "NA", "b"],
+                [4, 1, "b"], [5, 7, "a"]]
+        write_csv(path("gaps.csv"), rows)
+        result = run(FIN_PLOT, "scatter", "-c", "x,y", "--color", "g", path("gaps.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr, b"fin-plot: rows not drawn, a value missing: 3\n")
+        svg = Svg(result.stdout)
+        a, b = dots(svg, COLOURS[0]), dots(svg, COLOURS[1])
+        self.assertEqual((len(a), len(b)), (2, 1))
+        self.assert_map([(1, 2), (5, 7), (4, 1)], a + b)
+
+    def test_pca_is_numpy_s(self):
+        rng = random.Random(5)
+        rows, features = [["a", "b", "c", "d", "k"]], []
+        for i in range(120):
+            u, v, w = rng.gauss(0, 1), rng.gauss(0, 1), rng.gauss(0, 1)
+            f = [10 * u + 2 * v, 0.1 * u - 0.05 * w, 3 * v + w + 50, rng.gauss(0, 4)]
+            rows.append([repr(x) for x in f] + [i % 3])
+            features.append(f)
+        write_csv(path("features.csv"), rows)
+        for standardise in (True, False):
+            with self.subTest(standardise=standardise):
+                args = ["scatter", "--pca", "-c", "a,b,c,d", "--color", "k", path("features.csv")]
+                if not standardise:
+                    args.insert(1, "--no-scale")
+                svg = self.svg(*args)
+                scores, share = principal_components(features, standardise)
+                data, drawn = [], []
+                for k in range(3):
+                    data += [s for i, s in enumerate(scores) if i % 3 == k]
+                    drawn += dots(svg, COLOURS[k])
+                # the signs too: the map must not mirror an axis
+                m = self.assert_map(data, drawn)
+                self.assert_ticks(svg, m, xs=3, ys=3)
+                texts = svg.text()
+                self.assertIn(f"PC1 ({100 * share[0]:.1f}% of variance)", texts)
+                self.assertIn(f"PC2 ({100 * share[1]:.1f}% of variance)", texts)
+
+    def test_pca_of_two_columns_by_hand(self):
+        # (1,1) (2,3) (3,2) (4,4): correlation 0.8, components (1,1)/sqrt2
+        # and (1,-1)/sqrt2 with 90% and 10% of the variance; scores, in
+        # units of sd sqrt2 = sqrt(10/3): PC1 -3 0 0 3, PC2 0 -1 1 0
+        write_csv(path("four.csv"), [["u", "v"], [1, 1], [2, 3], [3, 2], [4, 4]])
+        svg = self.svg("scatter", "--pca", "-c", "u,v", path("four.csv"))
+        unit = math.sqrt(10 / 3)
+        want = [(-3 / unit, 0), (0, -1 / unit), (0, 1 / unit), (3 / unit, 0)]
+        self.assert_map(want, dots(svg, COLOURS[0]))
+        self.assertIn("PC1 (90.0% of variance)", svg.text())
+        self.assertIn("PC2 (10.0% of variance)", svg.text())
+
+    def test_refusals(self):
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", path("scatter.csv"))
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "-c", "x", path("scatter.csv"))
+        self.assertIn("give two", message)
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "-c", "x,y,id", path("scatter.csv"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "--pca", "-c", "x", path("scatter.csv"))
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "-c", "x,nope",
+                                 path("scatter.csv"))
+        self.assertIn("'nope'", message)
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "-c", "x,y", "--color",
+                                 "nope", path("scatter.csv"))
+        self.assertIn("'nope'", message)
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "scatter", "-c", "x,y", "--no-scale",
+                       path("scatter.csv"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--color", "x", path("scatter.csv"))
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "scatter", "-c", "x,name",
+                                 path("scatter.csv"))
+        self.assertIn("scatter.csv:2: column 'name': not a number:", message)
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "scatter", "-c", "x,y", stdin=b"x,y\n")
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "scatter", "-c", "x,y", stdin=b"x,y\n1,\n")
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "scatter", "--pca", "-c", "x,y",
+                                 stdin=b"x,y\n1,2\n")
+        self.assertIn("two or more", message)
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "scatter", "--pca", "-c", "x,y",
+                                 stdin=b"x,y\n1,2\n1,2\n")
+        self.assertIn("do not vary", message)
+
+
+def garch(rng, n):
+    """Returns with volatility clustering: their absolute values are
+    autocorrelated."""
+    v, out = 1e-4, []
+    for _ in range(n):
+        r = math.sqrt(v) * rng.gauss(0, 1)
+        out.append(r)
+        v = 2e-6 + 0.1 * r * r + 0.88 * v
+    return out
+
+
+class AcfTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(33)
+        cls.n_real, cls.n_synthetic = 3000, 800
+        write_csv(path("real.csv"), [["ret"]] + [[repr(r)] for r in garch(rng, cls.n_real)])
+        write_csv(path("synthetic.csv"),
+                  [["ret"]] + [[repr(rng.gauss(0, 0.01))] for _ in range(cls.n_synthetic)])
+        facts = run(os.path.join(BIN_DIR, "fin-gen"), "--facts", "--format", "csv",
+                    path("real.csv"), path("synthetic.csv"))
+        assert facts.returncode == 0, facts.stderr
+        with open(path("facts.csv"), "wb") as f:
+            f.write(facts.stdout)
+        lines = facts.stdout.decode().splitlines()
+        cls.header = lines[0].split(",")
+        cls.facts = {line.split(",")[0]: line.split(",")[1:] for line in lines[1:]}
+
+    def values(self, name, column, lags):
+        return [(k, float(self.facts[f"{name}_{k}"][column])) for k in range(1, lags + 1)]
+
+    def assert_rule(self, svg, m, value):
+        """Grey strokes across the frame at the height of value."""
+        left, right, _, _ = svg.frame()
+        at = [p for line in svg.strokes(GREY) for p in line if abs(p[1] - m.y(value)) < 0.5]
+        self.assertTrue(at, value)
+        self.assertLess(min(p[0] for p in at), left + 1)
+        self.assertGreater(max(p[0] for p in at), right - 1)
+
+    def test_values_are_the_facts(self):
+        svg = self.svg("acf", path("facts.csv"))
+        data, drawn = [], []
+        for j in range(2):
+            got = dots(svg, COLOURS[j])
+            # the returns' 5 lags, then the absolute returns' 20
+            self.assertEqual(len(got), 25)
+            data += self.values("acf", j, 5) + self.values("acf_abs", j, 20)
+            drawn += got
+        m = self.assert_map(data, drawn)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        # lines through the dots: returns solid, one line each
+        for j in range(2):
+            solid = chains([l for l in svg.strokes(COLOURS[j]) if len(l) > 2])
+            self.assertEqual(len(solid), 1)
+            self.assert_drawn(m, self.values("acf", j, 5), solid[0])
+        # the band of the real series, from its length, and zero
+        band = 1.96 / math.sqrt(self.n_real)
+        for value in (band, -band, 0):
+            self.assert_rule(svg, m, value)
+        texts = svg.text()
+        real, synthetic = self.header[1], self.header[2]
+        self.assertEqual([t for t in texts if t.endswith(": r") or t.endswith(": |r|")],
+                         [f"{real}: r", f"{real}: |r|", f"{synthetic}: r", f"{synthetic}: |r|"])
+        self.assertIn(f"\u00b11.96/\u221an, n = {self.n_real}", texts)
+        self.assertIn("lag", texts)
+        self.assertIn("autocorrelation", texts)
+
+    def test_chosen_series(self):
+        svg = self.svg("acf", "-c", self.header[2], path("facts.csv"))
+        m = self.assert_map(self.values("acf", 1, 5) + self.values("acf_abs", 1, 20),
+                            dots(svg, COLOURS[0]))
+        self.assertEqual(dots(svg, COLOURS[1]), [])
+        # the band is the first series' own
+        self.assert_rule(svg, m, 1.96 / math.sqrt(self.n_synthetic))
+
+    def test_gaps_and_no_band(self):
+        # a missing value, a lag not given, other facts passed over, no n
+        rows = [["fact", "a"], ["mean", "0.1"], ["acf_1", "0.5"], ["acf_2", ""],
+                ["acf_3", "0.25"], ["acf_abs_1", "0.3"], ["acf_abs_3", "0.2"],
+                ["acf_band", "0.1"]]
+        write_csv(path("gaps-facts.csv"), rows)
+        result = run(FIN_PLOT, "acf", path("gaps-facts.csv"))
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stderr, b"fin-plot: no value of n for 'a': no white-noise band\n")
+        svg = Svg(result.stdout)
+        # each value between gaps is a dot of its line, then the dot of
+        # its lag is drawn over it
+        returns, absolute = [(1, 0.5), (3, 0.25)], [(1, 0.3), (3, 0.2)]
+        self.assert_map(returns * 2 + absolute * 2, dots(svg, COLOURS[0]))
+        self.assertNotIn("n = ", " ".join(svg.text()))
+
+    def test_refusals(self):
+        table = run(os.path.join(BIN_DIR, "fin-gen"), "--facts", path("real.csv")).stdout
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "acf", stdin=table)
+        self.assertIn("--format csv", message)
+        write_csv(path("bad-facts.csv"), [["fact", "a"], ["n", "10"], ["acf_1", "x"]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "acf", path("bad-facts.csv"))
+        self.assertIn("bad-facts.csv:3: column 'a': not a number: 'x'", message)
+        write_csv(path("twice-facts.csv"), [["fact", "a"], ["acf_1", "0.1"], ["acf_1", "0.2"]])
+        message = self.run_fails(EXIT_DATA, FIN_PLOT, "acf", path("twice-facts.csv"))
+        self.assertIn("twice-facts.csv:3: fact 'acf_1' given twice", message)
+        write_csv(path("no-acf.csv"), [["fact", "a"], ["n", "10"], ["mean", "0.1"]])
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "acf", path("no-acf.csv"))
+        self.run_fails(EXIT_NO_ROWS, FIN_PLOT, "acf", stdin=b"fact,a\n")
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "-c", "nope", path("facts.csv"))
+        self.assertIn("'nope'", message)
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "-c", "fact", path("facts.csv"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "-k", "fact", path("facts.csv"))
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "--pca", path("facts.csv"))
+
+
+class KindFormatTest(PlotCase):
+    """PNG and PDF of each kind, and the same bytes from the same command."""
+
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(9)
+        write_csv(path("kinds.csv"), [["a", "b", "c", "g"]] + [
+            [repr(rng.gauss(0, 1)), repr(rng.gauss(0, 2)), repr(rng.gauss(1, 1)), i % 4]
+            for i in range(200)])
+        write_csv(path("kinds-real.csv"), [["ret"]] + [[repr(r)] for r in garch(rng, 500)])
+        facts = run(os.path.join(BIN_DIR, "fin-gen"), "--facts", "--format", "csv",
+                    path("kinds-real.csv"))
+        with open(path("kinds-facts.csv"), "wb") as f:
+            f.write(facts.stdout)
+
+    KINDS = {
+        "scatter": ["scatter", "-c", "a,b", "--color", "g"],
+        "pca": ["scatter", "--pca", "-c", "1-3", "--color", "g"],
+        "acf": ["acf"],
+    }
+
+    def args(self, kind):
+        return self.KINDS[kind] + [path("kinds-facts.csv" if kind == "acf" else "kinds.csv")]
+
+    def test_png_and_pdf(self):
+        for kind in self.KINDS:
+            with self.subTest(kind):
+                out = path(f"{kind}.png")
+                self.plot(*self.args(kind), "--width", "640", "--height", "400", "-o", out)
+                with open(out, "rb") as f:
+                    width, height, rows = png_pixels(f.read())
+                self.assertEqual((width, height), (640, 400))
+                self.assertGreater(ink_share(rows), 0.01)
+                # the first data colour is there
+                self.assertTrue(any(px == (0x1f, 0x77, 0xb4) for row in rows for px in row))
+                out = path(f"{kind}.pdf")
+                self.plot(*self.args(kind), "-o", out)
+                with open(out, "rb") as f:
+                    data = f.read()
+                self.assertTrue(data.startswith(b"%PDF-"))
+                self.assertTrue(data.rstrip().endswith(b"%%EOF"))
+                self.assertIn(b"/MediaBox [ 0 0 800 500 ]", data)
+                self.assertIn(b"0.121569 0.466667 0.705882 rg", max(pdf_streams(data), key=len))
+
+    def test_same_input_same_bytes(self):
+        for kind in self.KINDS:
+            for fmt in ("svg", "png", "pdf"):
+                with self.subTest(kind=kind, fmt=fmt):
+                    first, second = path(f"first-{kind}.{fmt}"), path(f"second-{kind}.{fmt}")
+                    self.plot(*self.args(kind), "-o", first)
+                    if fmt == "pdf":
+                        time.sleep(1.1)
+                    self.plot(*self.args(kind), "-o", second)
+                    with open(first, "rb") as f, open(second, "rb") as g:
+                        self.assertEqual(f.read(), g.read())
+
+
 class FormatTest(PlotCase):
     @classmethod
     def setUpClass(cls):
@@ -952,6 +1318,20 @@ class ErrorTest(PlotCase):
         message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-k", "t", "--width", "50",
                                  path("small.csv"))
         self.assertIn("--width", message)
+
+    def test_each_kind_takes_its_own_options(self):
+        """-d and --na-values go with every kind that reads CSV, -n with all
+        but acf, and a kind refuses the options of the others."""
+        write_csv(path("semi.csv"), [["fact;a"], ["n;3"], ["acf_1;0.1"], ["acf_abs_1;0.2"]])
+        self.svg("acf", "-d", ";", "--na-values", "-", "-q", path("semi.csv"))
+        self.svg("scatter", "-n", "-c", "1,2", "--na-values", "-", "-q", stdin=b"1,2\n2,-\n3,5\n")
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "-n", path("semi.csv"))
+        self.assertIn("-n does not go with acf", message)
+        for args in (["scatter", "--bins", "5", "-c", "t,a"], ["hist", "--pca"],
+                     ["roc", "--color", "a"], ["bars", "-k", "t"], ["acf", "--top", "3"],
+                     ["series", "--no-scale"], ["scatter", "--no-scale", "-c", "t,a"]):
+            with self.subTest(args):
+                self.run_fails(EXIT_USAGE, FIN_PLOT, *args, path("small.csv"))
 
     def test_output_is_not_an_input(self):
         message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--format", "svg", "-o",

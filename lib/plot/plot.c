@@ -805,6 +805,22 @@ int fin_plot_rule(fin_plot *p, double v, int vertical, const fin_plot_pen *pen, 
 
 enum { KEYS_MAX = 32 };
 
+/* pllegend's layout: its offsets from the frame's sides and the width of
+ * a key's sample (shares of the frame), the gap before the text and the
+ * spacing of entries (character heights of the legend's text, which is
+ * LEGEND_TEXT_SCALE of the page's). For placing it, the legend's width
+ * beside its sample is taken as LEGEND_GAPS plus LEGEND_CHAR_WIDTH a
+ * character of the widest text, in its character heights: a little more
+ * than the fonts of the three formats take. */
+#define LEGEND_OFFSET_X 0.02
+#define LEGEND_OFFSET_Y 0.03
+#define LEGEND_SAMPLE 0.06
+#define LEGEND_TEXT_OFFSET 0.8
+#define LEGEND_TEXT_SCALE 0.9
+#define LEGEND_SPACING 2.0
+#define LEGEND_GAPS 10.0
+#define LEGEND_CHAR_WIDTH 0.8
+
 struct legend {
 	char text[KEYS_MAX][4 * TEXT_MAX + 16];
 	const char *texts[KEYS_MAX], *symbols[KEYS_MAX];
@@ -823,8 +839,9 @@ static void draw_legend(fin_plot *p, const void *arg)
 	solid();
 	plwidth(FRAME_WIDTH);
 	pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-		 PL_POSITION_VIEWPORT | PL_POSITION_INSIDE | l->position, 0.02, 0.03, 0.06,
-		 BACKGROUND, GRID, 1, 0, 0, l->n, l->opt, 0.8, 0.9, 2.0, 0, l->ink, l->texts,
+		 PL_POSITION_VIEWPORT | PL_POSITION_INSIDE | l->position, LEGEND_OFFSET_X,
+		 LEGEND_OFFSET_Y, LEGEND_SAMPLE, BACKGROUND, GRID, 1, 0, 0, l->n, l->opt,
+		 LEGEND_TEXT_OFFSET, LEGEND_TEXT_SCALE, LEGEND_SPACING, 0, l->ink, l->texts,
 		 l->colour, l->pattern, l->box_scale, l->widths, l->colour, l->style, l->widths,
 		 l->colour, l->symbol_scale, l->number, l->symbols);
 }
@@ -866,6 +883,76 @@ int fin_plot_legend(fin_plot *p, const fin_plot_key *keys, size_t n, enum fin_pl
 	rc = l->n ? guarded(p, draw_legend, l, err) : FIN_OK;
 	free(l);
 	return rc;
+}
+
+/* The legend's size in shares of the frame, from pllegend's layout and
+ * the characters of the widest text (PLplot does not export the width of
+ * a text, plstrl). */
+struct legend_size {
+	const fin_plot_key *keys;
+	size_t n;
+	double *width, *height;
+};
+
+static void measure_legend(fin_plot *p, const void *arg)
+{
+	const struct legend_size *l = arg;
+	char t[4 * TEXT_MAX + 16];
+	PLFLT def, ch;
+	double widest = 0, frame_w = (p->wxmax - p->wxmin) / p->mm_x;
+	double frame_h = (p->wymax - p->wymin) / p->mm_y;
+	size_t i, shown = 0;
+
+	plgchr(&def, &ch);
+	for (i = 0; i < l->n; i++)
+		if (*plot_text(t, sizeof t, l->keys[i].text, TEXT_MAX)) {
+			widest = fmax(widest, (double)text_chars(l->keys[i].text, TEXT_MAX));
+			shown++;
+		}
+	*l->width = LEGEND_SAMPLE + (widest * LEGEND_CHAR_WIDTH + LEGEND_GAPS) * ch *
+					    LEGEND_TEXT_SCALE / frame_w;
+	*l->height = (double)shown * LEGEND_SPACING * ch / frame_h;
+}
+
+int fin_plot_legend_corner(fin_plot *p, const fin_plot_key *keys, size_t n, const double *x,
+			   const double *y, size_t npoints, enum fin_plot_corner *corner,
+			   fin_err *err)
+{
+	static const enum fin_plot_corner order[] = { FIN_PLOT_TOP_RIGHT, FIN_PLOT_TOP_LEFT,
+						      FIN_PLOT_BOTTOM_RIGHT, FIN_PLOT_BOTTOM_LEFT };
+	double width, height, x0, x1, y0, y1;
+	struct legend_size l = { keys, n, &width, &height };
+	size_t covered[4] = { 0 }, i, best = 0;
+	int rc;
+
+	*corner = order[0];
+	if (!p->framed)
+		return fin_fail(err, FIN_EDATA, "cannot draw the plot: no axes yet");
+	if ((rc = guarded(p, measure_legend, &l, err)) != FIN_OK)
+		return rc;
+	/* the box's near and far edges, in shares of the frame from its
+	 * left (bottom) side */
+	x0 = LEGEND_OFFSET_X;
+	x1 = LEGEND_OFFSET_X + width;
+	y0 = LEGEND_OFFSET_Y;
+	y1 = LEGEND_OFFSET_Y + height;
+	for (i = 0; i < npoints; i++) {
+		double u = (to_plot(p->xscale, x[i]) - p->wxmin) / (p->wxmax - p->wxmin);
+		double v = (to_plot(p->yscale, y[i]) - p->wymin) / (p->wymax - p->wymin);
+		int left = u >= x0 && u <= x1, right = u >= 1 - x1 && u <= 1 - x0;
+		int low = v >= y0 && v <= y1, high = v >= 1 - y1 && v <= 1 - y0;
+		if (isnan(u) || isnan(v))
+			continue;
+		covered[0] += right && high;
+		covered[1] += left && high;
+		covered[2] += right && low;
+		covered[3] += left && low;
+	}
+	for (i = 1; i < 4; i++)
+		if (covered[i] < covered[best])
+			best = i;
+	*corner = order[best];
+	return FIN_OK;
 }
 
 /* ---- output ---- */

@@ -113,6 +113,15 @@ enum fin_plot_corner { FIN_PLOT_TOP_LEFT, FIN_PLOT_TOP_RIGHT, FIN_PLOT_BOTTOM_LE
 int fin_plot_legend(fin_plot *p, const fin_plot_key *keys, size_t n, enum fin_plot_corner corner,
 		    fin_err *err);
 
+/* The corner where the legend of keys hides the fewest of the points
+ * (x[i], y[i]) (missing ones ignored), its size estimated from the
+ * page's character height and the characters of its texts; on a tie the
+ * first of top right, top left, bottom right and bottom left. After
+ * fin_plot_axes. */
+int fin_plot_legend_corner(fin_plot *p, const fin_plot_key *keys, size_t n, const double *x,
+			   const double *y, size_t npoints, enum fin_plot_corner *corner,
+			   fin_err *err);
+
 /* Ends the page and writes it to out (not flushed). */
 int fin_plot_write(fin_plot *p, fin_out *out, fin_err *err);
 
