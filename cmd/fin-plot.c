@@ -1,5 +1,4 @@
 /* fin-plot: plots of what the other tools write, as SVG, PNG or PDF. */
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,12 +73,11 @@ static const char usage[] =
 	"                         -c columns, standardised\n"
 	"      --no-scale         scatter --pca: centred only, not standardised\n"
 	"\n"
-	"      --na-values LIST   more spellings of a missing value, comma-separated\n"
-	"  -d, --delimiter C      input field delimiter (default ',')\n"
-	"  -n, --no-header        input has no header row\n"
-	"  -q, --quiet            no notes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	FIN_HELP_NA_VALUES
+	FIN_HELP_DELIMITER
+	FIN_HELP_NO_HEADER
+	FIN_HELP_QUIET
+	FIN_HELP_HELP_VERSION
 	"\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 4 no input rows.\n"
 	"See fin-plot(1).\n";
@@ -88,10 +86,8 @@ enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SC
        OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE,
        OPT_COLOR, OPT_PCA, OPT_NO_SCALE };
 
+/* fin-plot's own options; the shared ones are lib/core/cli's. */
 static const struct option long_options[] = {
-	{ "columns", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "width", required_argument, NULL, OPT_WIDTH },
@@ -108,14 +104,12 @@ static const struct option long_options[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "pca", no_argument, NULL, OPT_PCA },
 	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
-	{ "na-values", required_argument, NULL, FIN_OPT_NA_VALUES },
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "no-header", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The shared options fin-plot takes. */
+enum { SHARED = FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_OUTPUT | FIN_CLI_DELIMITER |
+		FIN_CLI_NO_HEADER | FIN_CLI_QUIET | FIN_CLI_NA_VALUES };
 
 enum kind { SERIES, LOSS, HIST, BARS, ROC, PR, SCATTER, ACF, NKINDS };
 static const char *const kind_names[] = { "series", "loss", "hist", "bars", "roc", "pr",
@@ -129,13 +123,14 @@ enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR
        FOR_NO_HEADER = FOR_CSV & ~FOR_ACF };
 
 struct options {
-	int kind, quiet, format, log_scale, pca, no_scale;
-	char **cols, **scores, *key, *output, *label, *error, *actual, *positive, *colour;
-	size_t ncols, nscores, bins, top;
+	fin_cli cli; /* -c, -k, -o, -d, -n, -q, --na-values */
+	int kind, format, log_scale, pca, no_scale;
+	char **scores, *key, *label, *error, *actual, *positive, *colour;
+	size_t nscores, bins, top;
 	double threshold;
 	fin_plot_page page;
-	fin_csv_opts csv;
-	/* options of some kinds only, checked against the kind */
+	/* options of some kinds only, checked against the kind: room for
+	 * each of them (17) */
 	struct {
 		const char *name;
 		unsigned kinds;
@@ -151,7 +146,7 @@ static void note(const struct options *o, const char *fmt, ...)
 	char text[1024];
 	va_list ap;
 
-	if (o->quiet)
+	if (o->cli.quiet)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
@@ -166,13 +161,13 @@ static void note(const struct options *o, const char *fmt, ...)
 static fin_out_file *open_output(const struct options *o, const fin_input *in, char *const *files,
 				 size_t nfiles, fin_err *err)
 {
-	if ((!o->output || strcmp(o->output, "-") == 0) && o->page.format != FIN_PLOT_SVG &&
+	if ((!o->cli.output || strcmp(o->cli.output, "-") == 0) && o->page.format != FIN_PLOT_SVG &&
 	    isatty(STDOUT_FILENO)) {
 		fin_fail(err, FIN_EUSAGE, "not writing %s to a terminal: give -o FILE, or redirect "
 			 "standard output", o->page.format == FIN_PLOT_PNG ? "PNG" : "PDF");
 		return NULL;
 	}
-	return fin_out_file_open(o->output, in, files, nfiles, err);
+	return fin_out_file_open(o->cli.output, in, files, nfiles, err);
 }
 
 /* What a kind draws on the page. */
@@ -209,7 +204,7 @@ static int series(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_series_columns(&s, in, o->key, o->cols, o->ncols, err)) == FIN_OK &&
+	if ((rc = fin_series_columns(&s, in, o->key, o->cli.columns, o->cli.ncolumns, err)) == FIN_OK &&
 	    !(file = open_output(o, in, NULL, 0, err)))
 		rc = err->code;
 	if (rc == FIN_OK && (rc = fin_series_read(&s, in, err)) == FIN_OK) {
@@ -245,7 +240,7 @@ static int loss(const struct options *o, char *const *files, size_t nfiles, fin_
 	}
 	if (!(r = fin_json_lines_open(files[0], err)))
 		return err->code;
-	if (!o->quiet && fin_json_lines_is_tty(r))
+	if (!o->cli.quiet && fin_json_lines_is_tty(r))
 		fputs("fin-plot: reading the log from the terminal (end with Ctrl-D)\n", stderr);
 	if (!(file = open_output(o, NULL, files, nfiles, err)))
 		rc = err->code;
@@ -304,7 +299,7 @@ static int bars(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_bars_columns(&b, in, o->cols, o->ncols, o->error, err)) == FIN_OK &&
+	if ((rc = fin_bars_columns(&b, in, o->cli.columns, o->cli.ncolumns, o->error, err)) == FIN_OK &&
 	    !(file = open_output(o, in, NULL, 0, err)))
 		rc = err->code;
 	if (rc == FIN_OK && (rc = fin_bars_read(&b, in, o->top, err)) == FIN_OK) {
@@ -364,8 +359,8 @@ static int scatter(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_scatter_columns(&s, in, o->cols, o->ncols, o->colour, o->pca, !o->no_scale,
-				      err)) == FIN_OK) {
+	if ((rc = fin_scatter_columns(&s, in, o->cli.columns, o->cli.ncolumns, o->colour, o->pca,
+				      !o->no_scale, err)) == FIN_OK) {
 		if (!(file = open_output(o, in, NULL, 0, err)))
 			rc = err->code;
 	}
@@ -391,7 +386,7 @@ static int acf(const struct options *o, fin_input *in, fin_err *err)
 	fin_out_file *file = NULL;
 	int rc;
 
-	if ((rc = fin_acf_columns(&a, in, o->cols, o->ncols, err)) == FIN_OK) {
+	if ((rc = fin_acf_columns(&a, in, o->cli.columns, o->cli.ncolumns, err)) == FIN_OK) {
 		if (!(file = open_output(o, in, NULL, 0, err)))
 			rc = err->code;
 	}
@@ -407,6 +402,19 @@ static int acf(const struct options *o, fin_input *in, fin_err *err)
 }
 
 /* ---- options ---- */
+
+/* The shared options that go with some kinds only. */
+static const struct {
+	int opt;
+	const char *name;
+	unsigned kinds;
+} shared_of_kinds[] = {
+	{ 'c', "-c", FOR_SERIES | FOR_BARS | FOR_SCATTER | FOR_ACF },
+	{ 'k', "-k", FOR_SERIES },
+	{ 'd', "-d", FOR_CSV },
+	{ 'n', "-n", FOR_NO_HEADER },
+	{ FIN_OPT_NA_VALUES, "--na-values", FOR_CSV },
+};
 
 /* Remembers an option of some kinds only, once however often it is
  * given. */
@@ -433,14 +441,15 @@ static int side(const char *opt, const char *arg, int *out, fin_err *err)
 /* The format: --format, or -o's extension, or SVG on standard output. */
 static int choose_format(struct options *o, fin_err *err)
 {
-	int by_name = o->output && strcmp(o->output, "-") != 0 ? fin_plot_format_of(o->output) : -1;
+	const char *output = o->cli.output;
+	int by_name = output && strcmp(output, "-") != 0 ? fin_plot_format_of(output) : -1;
 
-	if (o->format < 0 && o->output && strcmp(o->output, "-") != 0 && by_name < 0)
+	if (o->format < 0 && output && strcmp(output, "-") != 0 && by_name < 0)
 		return fin_fail(err, FIN_EUSAGE, "-o %s: the name ends in none of .svg, .png and "
-				".pdf: give one, or --format", o->output);
+				".pdf: give one, or --format", output);
 	if (o->format >= 0 && by_name >= 0 && by_name != o->format)
 		return fin_fail(err, FIN_EUSAGE, "--format does not match the extension of -o %s",
-				o->output);
+				output);
 	o->page.format = (enum fin_plot_format)(o->format >= 0 ? o->format
 						: by_name >= 0 ? by_name : FIN_PLOT_SVG);
 	return FIN_OK;
@@ -449,8 +458,11 @@ static int choose_format(struct options *o, fin_err *err)
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "svg", "png", "pdf" };
-	int opt, rc = FIN_OK;
+	int opt, rc = fin_cli_init(&o->cli, "fin-plot", usage, SHARED, long_options, err);
 	size_t i;
+
+	if (rc != FIN_OK)
+		return rc;
 
 	/* the kind comes first; without one, the options are still parsed,
 	 * for --help and --version */
@@ -464,18 +476,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		argv++;
 		argc--;
 	}
-	while (rc == FIN_OK &&
-	       (opt = getopt_long(argc, argv, "c:k:o:d:nqhV", long_options, NULL)) != -1) {
+	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
-		case 'c':
-			rc = fin_cli_append(&o->cols, &o->ncols, optarg, err);
-			given(o, "-c", FOR_SERIES | FOR_BARS | FOR_SCATTER | FOR_ACF);
-			break;
-		case 'k':
-			o->key = optarg;
-			given(o, "-k", FOR_SERIES);
-			break;
-		case 'o': o->output = optarg; break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 3),
 					  &o->format, err);
@@ -532,24 +534,12 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			o->no_scale = 1;
 			given(o, "--no-scale", FOR_SCATTER);
 			break;
-		case FIN_OPT_NA_VALUES:
-			rc = fin_cli_na_values(optarg, err);
-			given(o, "--na-values", FOR_CSV);
-			break;
-		case 'd':
-			rc = fin_cli_delim(optarg, &o->csv.delim, err);
-			given(o, "-d", FOR_CSV);
-			break;
-		case 'n':
-			o->csv.no_header = 1;
-			given(o, "-n", FOR_NO_HEADER);
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': puts("fin-plot (fin) " FIN_VERSION); exit(0);
 		default:
-			fputs("Try 'fin-plot --help'.\n", stderr);
-			return err->code = FIN_EUSAGE;
+			for (i = 0; i < sizeof shared_of_kinds / sizeof *shared_of_kinds; i++)
+				if (shared_of_kinds[i].opt == opt)
+					given(o, shared_of_kinds[i].name, shared_of_kinds[i].kinds);
+			rc = fin_cli_option(&o->cli, opt, optarg, err);
+			break;
 		}
 	}
 	if (rc != FIN_OK)
@@ -563,6 +553,10 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 					kind_names[o->kind]);
 	if (o->no_scale && !o->pca)
 		return fin_fail(err, FIN_EUSAGE, "--no-scale goes with --pca");
+	if (o->cli.nkeys > 1)
+		return fin_fail(err, FIN_EUSAGE, "-k names one column, the x axis, not %zu",
+				o->cli.nkeys);
+	o->key = o->cli.nkeys ? o->cli.keys[0] : NULL;
 	return choose_format(o, err);
 }
 
@@ -596,6 +590,7 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	fin_input *in = NULL;
 	int rc = parse_options(argc, argv, &o, &err);
+	/* the kind, when there is one, took argv[1] out of getopt's sight */
 	int shift = o.kind >= 0;
 	char **files = argv + shift + optind;
 	size_t nfiles = (size_t)(argc - shift - optind);
@@ -603,9 +598,9 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && o.kind == LOSS) {
 		rc = loss(&o, files, nfiles, &err);
 	} else if (rc == FIN_OK) {
-		in = fin_input_open(files, nfiles, &o.csv, &err);
+		in = fin_input_open(files, nfiles, &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
-		if (rc == FIN_OK && !o.quiet && fin_input_is_tty(in))
+		if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 			fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 		if (rc == FIN_OK)
 			rc = o.kind == HIST ? hist(&o, in, &err)
@@ -613,12 +608,14 @@ int main(int argc, char **argv)
 			     : o.kind == ROC || o.kind == PR ? curves(&o, in, &err)
 			     : o.kind == SCATTER ? scatter(&o, in, &err)
 			     : o.kind == ACF ? acf(&o, in, &err)
-							     : series(&o, in, &err);
+			     : series(&o, in, &err);
 	}
-	if (rc != FIN_OK && err.msg[0])
+	if (rc == FIN_CLI_EXIT)
+		rc = FIN_OK;
+	else if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);
 	fin_input_close(in);
-	free(o.cols);
+	fin_cli_free(&o.cli);
 	free(o.scores);
 	return rc;
 }

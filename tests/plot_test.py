@@ -1325,6 +1325,9 @@ class ErrorTest(PlotCase):
         write_csv(path("semi.csv"), [["fact;a"], ["n;3"], ["acf_1;0.1"], ["acf_abs_1;0.2"]])
         self.svg("acf", "-d", ";", "--na-values", "-", "-q", path("semi.csv"))
         self.svg("scatter", "-n", "-c", "1,2", "--na-values", "-", "-q", stdin=b"1,2\n2,-\n3,5\n")
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-k", "t", "-k", "a",
+                                 path("small.csv"))
+        self.assertIn("-k names one column", message)
         message = self.run_fails(EXIT_USAGE, FIN_PLOT, "acf", "-n", path("semi.csv"))
         self.assertIn("-n does not go with acf", message)
         for args in (["scatter", "--bins", "5", "-c", "t,a"], ["hist", "--pca"],
