@@ -123,6 +123,10 @@ demo: deps
 		data/german_credit.csv
 	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
 		| cut -d, -f10,63- | head -n 4
+	@echo '== its ROC curve on the same rows, to $(BUILD)/credit-roc.svg:'
+	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
+		| $(BUILD)/bin/fin-plot roc --actual Class --positive Bad --score p_Bad \
+			--title 'German credit: logistic regression' -o $(BUILD)/credit-roc.svg
 	@echo '== anomaly screening: an isolation forest fitted on the first 700 applicants scores the rest:'
 	head -n 701 data/german_credit.csv > $(BUILD)/credit-history.csv
 	(head -n 1 data/german_credit.csv; tail -n 300 data/german_credit.csv) > $(BUILD)/credit-new.csv
@@ -141,6 +145,9 @@ demo: deps
 		> $(BUILD)/dax-oos.csv
 	$(BUILD)/bin/fin-eval --format table --actual y --pred prediction $(BUILD)/dax-oos.csv \
 		| grep -E '^(n|rmse|rmse_naive|mase|theil_u|dm\.statistic|dm\.p_value) '
+	@echo '== the out-of-sample forecasts against the realised returns, to $(BUILD)/dax-oos.svg:'
+	$(BUILD)/bin/fin-plot series -k t -c y,prediction --title 'DAX: walk-forward CNN forecasts' \
+		-o $(BUILD)/dax-oos.svg $(BUILD)/dax-oos.csv
 	@echo '== synthetic markets: a GAN on 20-day windows of S&P 500 returns, then the stylized facts:'
 	$(BUILD)/bin/fin-window -c ret -k day --size 20 --transform level --target none \
 		data/sp500dge_returns.csv > $(BUILD)/sp500-windows.csv
@@ -148,6 +155,11 @@ demo: deps
 	$(BUILD)/bin/fin-gen -m $(BUILD)/sp500-gan.json --samples 2000 --seed 7 --paths -q > $(BUILD)/sp500-synthetic.csv
 	$(BUILD)/bin/fin-gen --facts -c ret data/sp500dge_returns.csv $(BUILD)/sp500-synthetic.csv \
 		| grep -E '^(fact|sd|skew|excess|acf_1 |acf_abs_(1|5|10|20) |leverage_1 )'
+	@echo '== their autocorrelations by lag, real and synthetic, to $(BUILD)/sp500-facts.svg:'
+	$(BUILD)/bin/fin-gen --facts --format csv -c ret data/sp500dge_returns.csv \
+		$(BUILD)/sp500-synthetic.csv \
+		| $(BUILD)/bin/fin-plot acf --title 'S&P 500: real and GAN returns' \
+			-o $(BUILD)/sp500-facts.svg
 
 check: deps
 	$(MAKE) run-tests
@@ -175,6 +187,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gen_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/eval_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/plot_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_plots_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/backtest_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_order_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_key_test.py
