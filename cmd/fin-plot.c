@@ -25,7 +25,8 @@ static const char usage[] =
 	"Draw what the other tools write, as SVG (on standard output by default), PNG\n"
 	"or PDF. KIND is one of:\n"
 	"  series    columns as lines over a key, with dates on the axis when the key\n"
-	"            holds dates (-k, -c)\n"
+	"            holds dates (-k, -c); two or more files are tables of their own,\n"
+	"            on one frame\n"
 	"  loss      training and validation loss per epoch from fin-train's --log (JSON\n"
 	"            lines), the epoch of the lowest validation loss marked\n"
 	"  hist      the histogram of a score column, with the threshold of fin-anomaly's\n"
@@ -47,6 +48,9 @@ static const char usage[] =
 	"                         the features of --pca; acf: the series (default: all)\n"
 	"  -k, --key COL          series: the x axis, numbers or ISO dates (default: the\n"
 	"                         row number)\n"
+	"      --cumulate HOW     series: draw each column's running total from the\n"
+	"                         first row: sum (log returns to a log price) or\n"
+	"                         compound (the growth of 1: prod(1 + return))\n"
 	"  -o, --output FILE      write to FILE, in the format its extension names (.svg,\n"
 	"                         .png or .pdf), instead of SVG on standard output\n"
 	"      --format F         svg|png|pdf, whatever -o's extension (default: -o's\n"
@@ -84,7 +88,7 @@ static const char usage[] =
 
 enum { OPT_FORMAT = 256, OPT_TITLE, OPT_WIDTH, OPT_HEIGHT, OPT_LOG_SCALE, OPT_SCORE, OPT_LABEL,
        OPT_THRESHOLD, OPT_BINS, OPT_ERROR, OPT_TOP, OPT_ACTUAL, OPT_POSITIVE,
-       OPT_COLOR, OPT_PCA, OPT_NO_SCALE };
+       OPT_COLOR, OPT_PCA, OPT_NO_SCALE, OPT_CUMULATE };
 
 /* fin-plot's own options; the shared ones are lib/core/cli's. */
 static const struct option long_options[] = {
@@ -104,6 +108,7 @@ static const struct option long_options[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "pca", no_argument, NULL, OPT_PCA },
 	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
+	{ "cumulate", required_argument, NULL, OPT_CUMULATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -125,6 +130,7 @@ enum { FOR_SERIES = 1 << SERIES, FOR_LOSS = 1 << LOSS, FOR_HIST = 1 << HIST, FOR
 struct options {
 	fin_cli cli; /* -c, -k, -o, -d, -n, -q, --na-values */
 	int kind, format, log_scale, pca, no_scale;
+	int cumulate; /* series: an enum fin_series_total */
 	char **scores, *key, *label, *error, *actual, *positive, *colour;
 	size_t nscores, bins, top;
 	double threshold;
@@ -193,28 +199,53 @@ static int plot(const struct options *o, draw_fn draw, const void *data, fin_out
 
 /* ---- the kinds ---- */
 
+/* The tables of fin-plot series, one for each file (or one of every file
+ * read as one stream), with the files named in the legend when several. */
+struct series_tables {
+	fin_series *s;
+	char *const *files;
+	size_t n;
+};
+
 static int draw_series(const void *data, fin_plot *p, fin_err *err)
 {
-	return fin_series_draw(data, p, err);
+	const struct series_tables *t = data;
+
+	return t->n == 1 ? fin_series_draw(t->s, p, err)
+			 : fin_series_draw_files(t->s, t->files, t->n, p, err);
 }
 
-static int series(const struct options *o, fin_input *in, fin_err *err)
+/* Draws in[0..n): the input as one stream when n is 1, else one table
+ * for each of files[0..n). */
+static int series(const struct options *o, fin_input **in, char *const *files, size_t n,
+		  fin_err *err)
 {
-	fin_series s;
+	struct series_tables t = { calloc(n, sizeof *t.s), files, n };
 	fin_out_file *file = NULL;
-	int rc;
+	size_t f, missing = 0;
+	int rc = t.s ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
 
-	if ((rc = fin_series_columns(&s, in, o->key, o->cli.columns, o->cli.ncolumns, err)) == FIN_OK &&
-	    !(file = open_output(o, in, NULL, 0, err)))
+	for (f = 0; rc == FIN_OK && f < n; f++)
+		rc = fin_series_columns(&t.s[f], in[f], o->key, o->cli.columns, o->cli.ncolumns, err);
+	if (rc == FIN_OK && !(file = n == 1 ? open_output(o, in[0], NULL, 0, err)
+					   : open_output(o, NULL, files, n, err)))
 		rc = err->code;
-	if (rc == FIN_OK && (rc = fin_series_read(&s, in, err)) == FIN_OK) {
-		if (s.missing)
-			note(o, "%zu missing values break their lines", s.missing);
-		rc = plot(o, draw_series, &s, file, err);
+	for (f = 0; rc == FIN_OK && f < n; f++) {
+		if ((rc = fin_series_read(&t.s[f], in[f], err)) == FIN_OK) {
+			fin_series_cumulate(&t.s[f], (enum fin_series_total)o->cumulate);
+			missing += t.s[f].missing;
+		}
+	}
+	if (rc == FIN_OK) {
+		if (missing)
+			note(o, "%zu missing values break their lines", missing);
+		rc = plot(o, draw_series, &t, file, err);
 		file = NULL;
 	}
 	fin_out_file_discard(file);
-	fin_series_free(&s);
+	for (f = 0; t.s && f < n; f++)
+		fin_series_free(&t.s[f]);
+	free(t.s);
 	return rc;
 }
 
@@ -458,7 +489,9 @@ static int choose_format(struct options *o, fin_err *err)
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "svg", "png", "pdf" };
-	int opt, rc = fin_cli_init(&o->cli, "fin-plot", usage, SHARED, long_options, err);
+	/* --cumulate's words, in the order of enum fin_series_total */
+	static const char *const totals[] = { "sum", "compound" };
+	int opt, word, rc = fin_cli_init(&o->cli, "fin-plot", usage, SHARED, long_options, err);
 	size_t i;
 
 	if (rc != FIN_OK)
@@ -534,6 +567,12 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			o->no_scale = 1;
 			given(o, "--no-scale", FOR_SCATTER);
 			break;
+		case OPT_CUMULATE:
+			word = fin_word_index(optarg, totals, 2);
+			rc = fin_cli_word("--cumulate", optarg, word < 0 ? -1 : FIN_SERIES_SUM + word,
+					  &o->cumulate, err);
+			given(o, "--cumulate", FOR_SERIES);
+			break;
 		default:
 			for (i = 0; i < sizeof shared_of_kinds / sizeof *shared_of_kinds; i++)
 				if (shared_of_kinds[i].opt == opt)
@@ -588,15 +627,28 @@ int main(int argc, char **argv)
 			     .positive = "1",
 			     .page = { .width = FIN_PLOT_WIDTH, .height = FIN_PLOT_HEIGHT } };
 	fin_err err = { 0 };
-	fin_input *in = NULL;
+	fin_input *in = NULL, **ins = NULL; /* ins: series' tables, one a file */
 	int rc = parse_options(argc, argv, &o, &err);
 	/* the kind, when there is one, took argv[1] out of getopt's sight */
 	int shift = o.kind >= 0;
 	char **files = argv + shift + optind;
-	size_t nfiles = (size_t)(argc - shift - optind);
+	size_t nfiles = (size_t)(argc - shift - optind), f;
 
 	if (rc == FIN_OK && o.kind == LOSS) {
 		rc = loss(&o, files, nfiles, &err);
+	} else if (rc == FIN_OK && o.kind == SERIES && nfiles > 1) {
+		/* a table for each file, each with its own header */
+		if (!(ins = calloc(nfiles, sizeof *ins)))
+			rc = fin_fail(&err, FIN_EDATA, "out of memory");
+		for (f = 0; rc == FIN_OK && f < nfiles; f++) {
+			ins[f] = fin_input_open(files + f, 1, &o.cli.csv, &err);
+			rc = ins[f] ? FIN_OK : err.code;
+			if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(ins[f]))
+				fputs("fin-plot: reading CSV from the terminal (end with Ctrl-D)\n",
+				      stderr);
+		}
+		if (rc == FIN_OK)
+			rc = series(&o, ins, files, nfiles, &err);
 	} else if (rc == FIN_OK) {
 		in = fin_input_open(files, nfiles, &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
@@ -608,13 +660,16 @@ int main(int argc, char **argv)
 			     : o.kind == ROC || o.kind == PR ? curves(&o, in, &err)
 			     : o.kind == SCATTER ? scatter(&o, in, &err)
 			     : o.kind == ACF ? acf(&o, in, &err)
-			     : series(&o, in, &err);
+			     : series(&o, &in, NULL, 1, &err);
 	}
 	if (rc == FIN_CLI_EXIT)
 		rc = FIN_OK;
 	else if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-plot", err.msg);
 	fin_input_close(in);
+	for (f = 0; ins && f < nfiles; f++)
+		fin_input_close(ins[f]);
+	free(ins);
 	fin_cli_free(&o.cli);
 	free(o.scores);
 	return rc;
