@@ -371,6 +371,119 @@ class SeriesTest(PlotCase):
         self.assertIn("\ufffd\ufffdc", texts)
 
 
+def running(values, compound):
+    """The running total of fin-plot(1), --cumulate: from 0 (or 1), a
+    missing value (None) leaving it as it was and staying missing."""
+    total, out = (1.0 if compound else 0.0), []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        total = total * (1 + v) if compound else total + v
+        out.append(total)
+    return out
+
+
+class SeriesTotalsTest(PlotCase):
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(27)
+        cls.n = 300
+        cls.pnl = [rng.gauss(0.0005, 0.01) for _ in range(cls.n)]
+        cls.y = [rng.gauss(0.0003, 0.012) for _ in range(cls.n)]
+        # y misses row 150: its line breaks there, its total carries on
+        cls.y[150] = None
+        cls.t = [1995 + i / 260 for i in range(cls.n)]
+        write_csv(path("oos.csv"), [["t", "y", "prediction", "position", "pnl", "fold"]] +
+                  [[repr(t), "" if y is None else repr(y), "0", "1", repr(p), "1"]
+                   for t, y, p in zip(cls.t, cls.y, cls.pnl)])
+        cls.m = 120
+        cls.real = [rng.gauss(0, 0.01) for _ in range(200)]
+        cls.synthetic = [rng.gauss(0, 0.01) for _ in range(cls.m)]
+        write_csv(path("real.csv"), [["day", "ret", "volume"]] +
+                  [[f"d{i}", repr(r), "5"] for i, r in enumerate(cls.real)])
+        os.makedirs(path("gen"), exist_ok=True)
+        write_csv(path("gen/synthetic.csv"), [["t", "ret"]] +
+                  [[i + 1, repr(r)] for i, r in enumerate(cls.synthetic)])
+
+    def pieces(self, values):
+        """The points of values (None missing) as the unbroken runs drawn."""
+        runs, run_ = [], []
+        for i, v in enumerate(values):
+            if v is None:
+                if run_:
+                    runs.append(run_)
+                run_ = []
+            else:
+                run_.append((self.t[i], v))
+        return runs + ([run_] if run_ else [])
+
+    def test_compound(self):
+        result = run(FIN_PLOT, "series", "-k", "t", "-c", "pnl,y", "--cumulate", "compound",
+                     path("oos.csv"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, b"fin-plot: 1 missing values break their lines\n")
+        svg = Svg(result.stdout)
+        pnl = chains(svg.strokes(COLOURS[0]))
+        y = chains(svg.strokes(COLOURS[1]))
+        growth = running(self.pnl, True)
+        m = self.assert_map(list(zip(self.t, growth)), pnl[0])
+        self.assertEqual([len(c) for c in pnl], [self.n, 2])
+        runs = self.pieces(running(self.y, True))
+        self.assertEqual([len(c) for c in y], [150, 149, 2])
+        for want, drawn in zip(runs, y):
+            self.assert_drawn(m, want, drawn)
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        texts = svg.text()
+        self.assertIn("growth of 1", texts)
+        self.assertEqual([t for t in texts if t in ("pnl", "y")], ["pnl", "y"])
+
+    def test_sum(self):
+        svg = self.svg("series", "-k", "t", "-c", "pnl", "--cumulate", "sum", path("oos.csv"))
+        line = chains(svg.strokes(COLOURS[0]))
+        m = self.assert_map(list(zip(self.t, running(self.pnl, False))), line[0])
+        self.assert_ticks(svg, m, xs=3, ys=3)
+        self.assertIn("pnl, summed", svg.text())
+
+    def test_files_of_their_own(self):
+        args = ("series", "-c", "ret", "--cumulate", "sum", path("real.csv"),
+                path("gen/synthetic.csv"))
+        svg = self.svg(*args)
+        real = chains(svg.strokes(COLOURS[0]))
+        synthetic = chains(svg.strokes(COLOURS[1]))
+        self.assertEqual([len(c) for c in real], [len(self.real), 2])
+        self.assertEqual([len(c) for c in synthetic], [self.m, 2])
+        # each over its own row number, on one map
+        m = self.assert_map([(i + 1, v) for i, v in enumerate(running(self.real, False))],
+                            real[0])
+        self.assert_drawn(m, [(i + 1, v) for i, v in enumerate(running(self.synthetic, False))],
+                          synthetic[0])
+        texts = svg.text()
+        self.assertIn("ret, summed", texts)
+        self.assertEqual([t for t in texts if ": " in t],
+                         ["real.csv: ret", "synthetic.csv: ret"])
+        self.assertEqual(self.plot(*args), self.plot(*args))
+
+    def test_files_keep_their_names_when_base_names_clash(self):
+        shutil.copy(path("gen/synthetic.csv"), path("synthetic.csv"))
+        svg = self.svg("series", "-c", "ret", path("synthetic.csv"), path("gen/synthetic.csv"))
+        self.assertEqual([t for t in svg.text() if ": " in t],
+                         [path("synthetic.csv") + ": ret", path("gen/synthetic.csv") + ": ret"])
+
+    def test_errors(self):
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-c", "volume",
+                                 path("real.csv"), path("gen/synthetic.csv"))
+        self.assertIn("synthetic.csv", message)
+        self.assertIn("volume", message)
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "-k", "day", "-c", "ret",
+                                 path("real.csv"), path("gen/synthetic.csv"))
+        self.assertIn("synthetic.csv", message)
+        self.run_fails(EXIT_USAGE, FIN_PLOT, "hist", "--cumulate", "sum", path("oos.csv"))
+        message = self.run_fails(EXIT_USAGE, FIN_PLOT, "series", "--cumulate", "product",
+                                 path("oos.csv"))
+        self.assertIn("product", message)
+
+
 def write_log(name, lines):
     with open(path(name), "w") as f:
         f.writelines(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
