@@ -123,10 +123,19 @@ demo: deps
 		data/german_credit.csv
 	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
 		| cut -d, -f10,63- | head -n 4
-	@echo '== its ROC curve on the same rows, to $(BUILD)/credit-roc.svg:'
-	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json --keep data/german_credit.csv \
-		| $(BUILD)/bin/fin-plot roc --actual Class --positive Bad --score p_Bad \
-			--title 'German credit: logistic regression' -o $(BUILD)/credit-roc.svg
+	@echo '== ROC curves of it and of an MLP on the last 200 applicants, which neither was fitted on, to $(BUILD)/credit-roc.svg:'
+	head -n 801 data/german_credit.csv > $(BUILD)/credit-first800.csv
+	(head -n 1 data/german_credit.csv; tail -n 200 data/german_credit.csv) > $(BUILD)/credit-last200.csv
+	$(BUILD)/bin/fin-train -y Class -c '!Class' --model mlp --val 0 --epochs 20 -q \
+		-o $(BUILD)/credit-mlp.json $(BUILD)/credit-first800.csv
+	$(BUILD)/bin/fin-predict -m $(BUILD)/credit.json -k Class $(BUILD)/credit-last200.csv \
+		| cut -d, -f1,2 > $(BUILD)/credit-logistic.csv
+	$(BUILD)/bin/fin-predict -m $(BUILD)/credit-mlp.json -k Class $(BUILD)/credit-last200.csv \
+		| cut -d, -f2 | paste -d, $(BUILD)/credit-logistic.csv - \
+		| sed '1s/.*/Class,logistic,mlp/' > $(BUILD)/credit-scores.csv
+	$(BUILD)/bin/fin-plot roc --actual Class --positive Bad --score logistic,mlp \
+		--title 'German credit: the last 200 applicants' -o $(BUILD)/credit-roc.svg \
+		$(BUILD)/credit-scores.csv
 	@echo '== anomaly screening: an isolation forest fitted on the first 700 applicants scores the rest:'
 	head -n 701 data/german_credit.csv > $(BUILD)/credit-history.csv
 	(head -n 1 data/german_credit.csv; tail -n 300 data/german_credit.csv) > $(BUILD)/credit-new.csv
