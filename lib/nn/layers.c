@@ -1,5 +1,6 @@
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +114,7 @@ int fin_layer_reserve(fin_layer *l, size_t cap)
 	case FIN_L_CONV1D:
 		l->cols = malloc(cap * l->out_t * l->in_c * l->kernel * sizeof *l->cols);
 		l->dxw = malloc(cap * l->out_t * l->in_c * l->kernel * sizeof *l->dxw);
-		l->tmp = malloc(cap * l->out_t * l->units * sizeof *l->tmp);
-		return l->cols && l->dxw && l->tmp ? 0 : -1;
+		return l->cols && l->dxw ? 0 : -1;
 	case FIN_L_MAXPOOL:
 		l->arg = malloc(cap * l->out_c * l->out_t * sizeof *l->arg);
 		return l->arg ? 0 : -1;
@@ -149,43 +149,73 @@ static size_t conv_pad(const fin_layer *l)
 	return l->same ? (l->kernel - 1) / 2 : 0;
 }
 
-/* cols[s * out_t + t][c * kernel + j] = x[s][c][t + j - pad], 0 outside. */
-static void im2col(const fin_layer *l, const float *x, float *cols, size_t n)
+/* The time steps [lo, hi) at which row j of a conv1d's columns reads the
+ * input, t + j - pad in [0, in_t); the other steps read the padding. */
+static void conv_span(const fin_layer *l, size_t j, size_t *lo, size_t *hi)
 {
-	size_t ck = l->in_c * l->kernel, pad = conv_pad(l), s, t, c, j;
+	size_t pad = conv_pad(l);
 
-	for (s = 0; s < n; s++)
-		for (t = 0; t < l->out_t; t++) {
-			float *row = cols + (s * l->out_t + t) * ck;
-			for (c = 0; c < l->in_c; c++) {
-				const float *xc = x + (s * l->in_c + c) * l->in_t;
-				for (j = 0; j < l->kernel; j++) {
-					size_t at = t + j;
-					row[c * l->kernel + j] =
-						at >= pad && at - pad < l->in_t ? xc[at - pad] : 0;
-				}
-			}
-		}
+	*lo = j < pad ? pad - j : 0;
+	*hi = l->in_t + pad > j ? l->in_t + pad - j : 0;
+	*lo = *lo < l->out_t ? *lo : l->out_t;
+	*hi = *hi < l->out_t ? *hi : l->out_t;
+	*hi = *hi > *lo ? *hi : *lo;
 }
 
-/* The adjoint of im2col: dx[s][c][t + j - pad] += cols[...]. */
-static void col2im(const fin_layer *l, const float *cols, float *dx, size_t n)
+/* cols[s][c * kernel + j][t] = x[s][c][t + j - pad], 0 outside: each
+ * sample's columns as rows that are shifted copies of its input rows, so
+ * that the GEMMs take and give [c][t] samples as they are. */
+static void im2col(const fin_layer *l, const float *restrict x, float *restrict cols, size_t n)
 {
-	size_t ck = l->in_c * l->kernel, pad = conv_pad(l), s, t, c, j;
+	size_t ck = l->in_c * l->kernel, pad = conv_pad(l), s, c, j, lo, hi;
+
+	for (j = 0; j < l->kernel; j++) {
+		conv_span(l, j, &lo, &hi);
+		for (s = 0; s < n; s++)
+			for (c = 0; c < l->in_c; c++) {
+				const float *xc = x + (s * l->in_c + c) * l->in_t;
+				float *row = cols + (s * ck + c * l->kernel + j) * l->out_t;
+				memset(row, 0, lo * sizeof *row);
+				if (hi > lo)
+					memcpy(row + lo, xc + lo + j - pad, (hi - lo) * sizeof *row);
+				memset(row + hi, 0, (l->out_t - hi) * sizeof *row);
+			}
+	}
+}
+
+/* The adjoint of im2col: dx[s][c][t + j - pad] += cols[s][c * kernel + j][t]. */
+static void col2im(const fin_layer *l, const float *restrict cols, float *restrict dx, size_t n)
+{
+	size_t ck = l->in_c * l->kernel, pad = conv_pad(l), s, c, j, t, lo, hi;
 
 	memset(dx, 0, n * l->in_c * l->in_t * sizeof *dx);
-	for (s = 0; s < n; s++)
-		for (t = 0; t < l->out_t; t++) {
-			const float *row = cols + (s * l->out_t + t) * ck;
+	for (j = 0; j < l->kernel; j++) {
+		conv_span(l, j, &lo, &hi);
+		for (s = 0; s < n; s++)
 			for (c = 0; c < l->in_c; c++) {
-				float *xc = dx + (s * l->in_c + c) * l->in_t;
-				for (j = 0; j < l->kernel; j++) {
-					size_t at = t + j;
-					if (at >= pad && at - pad < l->in_t)
-						xc[at - pad] += row[c * l->kernel + j];
-				}
+				float *xc = dx + (s * l->in_c + c) * l->in_t + j - pad;
+				const float *row = cols + (s * ck + c * l->kernel + j) * l->out_t;
+				for (t = lo; t < hi; t++)
+					xc[t] += row[t];
 			}
-		}
+	}
+}
+
+/* The sum of v[0..n) in eight running sums, which the compiler keeps in
+ * vector registers. */
+static float sum_floats(const float *restrict v, size_t n)
+{
+	float lane[8] = { 0 }, sum = 0;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		for (j = 0; j < 8; j++)
+			lane[j] += v[i + j];
+	for (; i < n; i++)
+		sum += v[i];
+	for (j = 0; j < 8; j++)
+		sum += lane[j];
+	return sum;
 }
 
 static void dense_forward(const fin_layer *l, const float *p, const float *x, float *y, size_t n)
@@ -197,8 +227,8 @@ static void dense_forward(const fin_layer *l, const float *p, const float *x, fl
 	fin_gemm(0, 1, n, l->units, in, 1, x, in, p + l->w, in, 1, y, l->units);
 }
 
-static void dense_backward(const fin_layer *l, const float *p, float *g, const float *x,
-			   const float *dy, float *dx, size_t n)
+static void dense_backward(const fin_layer *l, const float *p, float *restrict g, const float *x,
+			   const float *restrict dy, float *dx, size_t n)
 {
 	size_t in = l->in_c * l->in_t, s, u;
 
@@ -210,83 +240,114 @@ static void dense_backward(const fin_layer *l, const float *p, float *g, const f
 		fin_gemm(0, 0, n, in, l->units, 1, dy, l->units, p + l->w, in, 0, dx, in);
 }
 
+/* One GEMM per sample writes its [units][out_t] output in place; bias and
+ * activation follow while it is still in cache. */
 static void conv_forward(fin_layer *l, const float *p, const float *x, float *y, size_t n)
 {
-	size_t ck = l->in_c * l->kernel, rows = n * l->out_t, s, f, t;
+	size_t ck = l->in_c * l->kernel, len = l->units * l->out_t, s, f, t;
 
 	im2col(l, x, l->cols, n);
-	fin_gemm(0, 1, rows, l->units, ck, 1, l->cols, ck, p + l->w, ck, 0, l->tmp, l->units);
-	for (s = 0; s < n; s++)
+	for (s = 0; s < n; s++) {
+		float *ys = y + s * len;
+		fin_gemm(0, 0, l->units, l->out_t, ck, 1, p + l->w, ck, l->cols + s * ck * l->out_t,
+			 l->out_t, 0, ys, l->out_t);
 		for (f = 0; f < l->units; f++) {
-			float *yr = y + (s * l->units + f) * l->out_t, bias = p[l->b + f];
-			const float *src = l->tmp + s * l->out_t * l->units + f;
+			float *restrict yr = ys + f * l->out_t;
+			const float bias = p[l->b + f];
 			for (t = 0; t < l->out_t; t++)
-				yr[t] = src[t * l->units] + bias;
+				yr[t] += bias;
 		}
+		fin_act_forward(l->act, ys, 1, len);
+	}
 }
 
 static void conv_backward(fin_layer *l, const float *p, float *g, const float *dy, float *dx,
 			  size_t n)
 {
-	size_t ck = l->in_c * l->kernel, rows = n * l->out_t, s, f, t;
+	size_t ck = l->in_c * l->kernel, len = l->units * l->out_t, s, f;
 
-	for (s = 0; s < n; s++)
-		for (f = 0; f < l->units; f++) {
-			const float *dr = dy + (s * l->units + f) * l->out_t;
-			float *dst = l->tmp + s * l->out_t * l->units + f, sum = 0;
-			for (t = 0; t < l->out_t; t++) {
-				dst[t * l->units] = dr[t];
-				sum += dr[t];
-			}
-			g[l->b + f] += sum;
-		}
-	fin_gemm(1, 0, l->units, ck, rows, 1, l->tmp, l->units, l->cols, ck, 1, g + l->w, ck);
-	if (dx) {
-		fin_gemm(0, 0, rows, ck, l->units, 1, l->tmp, l->units, p + l->w, ck, 0, l->dxw, ck);
-		col2im(l, l->dxw, dx, n);
+	for (s = 0; s < n; s++) {
+		const float *ds = dy + s * len, *cs = l->cols + s * ck * l->out_t;
+		for (f = 0; f < l->units; f++)
+			g[l->b + f] += sum_floats(ds + f * l->out_t, l->out_t);
+		fin_gemm(0, 1, l->units, ck, l->out_t, 1, ds, l->out_t, cs, l->out_t, 1, g + l->w,
+			 ck);
+		if (dx)
+			fin_gemm(1, 0, ck, l->out_t, l->units, 1, p + l->w, ck, ds, l->out_t, 0,
+				 l->dxw + s * ck * l->out_t, l->out_t);
 	}
+	if (dx)
+		col2im(l, l->dxw, dx, n);
 }
 
-static void pool_forward(fin_layer *l, const float *x, float *y, size_t n)
+/* Max pooling keeps, for each output, which of its window's inputs won
+ * (the first of equal ones, as PyTorch); a width of 2 has a loop of its
+ * own that the compiler vectorises. */
+static void pool_forward(fin_layer *l, const float *restrict x, float *restrict y, size_t n)
 {
-	size_t rows = n * l->in_c, r, t, j;
+	size_t rows = n * l->in_c, k = l->kernel, r, t, j;
 
 	for (r = 0; r < rows; r++) {
 		const float *xr = x + r * l->in_t;
 		float *yr = y + r * l->out_t;
-		for (t = 0; t < l->out_t; t++) {
-			const float *win = xr + t * l->kernel;
-			if (l->kind == FIN_L_MAXPOOL) {
+		uint16_t *restrict ar = l->arg + r * l->out_t;
+		if (l->kind == FIN_L_AVGPOOL) {
+			for (t = 0; t < l->out_t; t++) {
+				float sum = 0;
+				for (j = 0; j < k; j++)
+					sum += xr[t * k + j];
+				yr[t] = sum / (float)k;
+			}
+		} else if (k == 2) {
+			for (t = 0; t < l->out_t; t++) {
+				float a = xr[2 * t], b = xr[2 * t + 1];
+				int second = b > a;
+				yr[t] = second ? b : a;
+				ar[t] = (uint16_t)second;
+			}
+		} else {
+			for (t = 0; t < l->out_t; t++) {
+				const float *win = xr + t * k;
 				size_t best = 0;
-				for (j = 1; j < l->kernel; j++)
+				for (j = 1; j < k; j++)
 					if (win[j] > win[best])
 						best = j;
 				yr[t] = win[best];
-				l->arg[r * l->out_t + t] = r * l->in_t + t * l->kernel + best;
-			} else {
-				float sum = 0;
-				for (j = 0; j < l->kernel; j++)
-					sum += win[j];
-				yr[t] = sum / (float)l->kernel;
+				ar[t] = (uint16_t)best;
 			}
 		}
 	}
 }
 
-static void pool_backward(const fin_layer *l, const float *dy, float *dx, size_t n)
+/* Writes every input's gradient, the steps past the last window's 0. */
+static void pool_backward(const fin_layer *l, const float *restrict dy, float *restrict dx,
+			  size_t n)
 {
-	size_t rows = n * l->in_c, r, t, j;
+	size_t rows = n * l->in_c, k = l->kernel, r, t, j;
 
-	memset(dx, 0, rows * l->in_t * sizeof *dx);
-	for (r = 0; r < rows; r++)
-		for (t = 0; t < l->out_t; t++) {
-			float d = dy[r * l->out_t + t];
-			if (l->kind == FIN_L_MAXPOOL)
-				dx[l->arg[r * l->out_t + t]] += d;
-			else
-				for (j = 0; j < l->kernel; j++)
-					dx[r * l->in_t + t * l->kernel + j] += d / (float)l->kernel;
+	for (r = 0; r < rows; r++) {
+		const float *dyr = dy + r * l->out_t;
+		const uint16_t *restrict ar = l->arg + r * l->out_t;
+		float *dxr = dx + r * l->in_t;
+		if (l->kind == FIN_L_AVGPOOL) {
+			for (t = 0; t < l->out_t; t++)
+				for (j = 0; j < k; j++)
+					dxr[t * k + j] = dyr[t] / (float)k;
+		} else if (k == 2) {
+			for (t = 0; t < l->out_t; t++) {
+				float d = dyr[t];
+				int second = ar[t];
+				dxr[2 * t] = second ? 0 : d;
+				dxr[2 * t + 1] = second ? d : 0;
+			}
+		} else {
+			for (t = 0; t < l->out_t; t++)
+				for (j = 0; j < k; j++)
+					dxr[t * k + j] = j == ar[t] ? dyr[t] : 0;
 		}
+		for (t = l->out_t * k; t < l->in_t; t++)
+			dxr[t] = 0;
+	}
 }
 
 void fin_layer_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n,
@@ -327,7 +388,8 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
 		}
 		break;
 	}
-	fin_act_forward(l->act, y, n, l->out_c * l->out_t);
+	if (l->kind != FIN_L_CONV1D) /* conv_forward applied it sample by sample */
+		fin_act_forward(l->act, y, n, l->out_c * l->out_t);
 }
 
 void fin_layer_backward(fin_layer *l, const float *params, float *grads, const float *x,
@@ -397,17 +459,17 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 			sq[s] += (sum_sq(x + s * in, in) + 1) * sum_sq(dy + s * l->units, l->units);
 		break;
 	case FIN_L_CONV1D:
-		/* backward left the output gradients in tmp, [n * out_t][units],
-		 * next to the input columns of the forward pass in cols. */
+		/* Sample s's gradient is dy_s cols_s^T, from its output gradients
+		 * [units][out_t] and the forward pass's columns [in_c * kernel][out_t]. */
 		for (s = 0; s < n; s++) {
-			const float *ds = l->tmp + s * l->out_t * l->units;
+			const float *ds = dy + s * l->units * l->out_t;
 			double bias = 0;
-			fin_gemm(1, 0, l->units, ck, l->out_t, 1, ds, l->units,
-				 l->cols + s * l->out_t * ck, ck, 0, work, ck);
+			fin_gemm(0, 1, l->units, ck, l->out_t, 1, ds, l->out_t,
+				 l->cols + s * ck * l->out_t, l->out_t, 0, work, ck);
 			for (f = 0; f < l->units; f++) {
 				double b = 0;
 				for (t = 0; t < l->out_t; t++)
-					b += ds[t * l->units + f];
+					b += ds[f * l->out_t + t];
 				bias += b * b;
 			}
 			sq[s] += sum_sq(work, l->units * ck) + bias;

@@ -6,6 +6,7 @@
 
 #include <gsl/gsl_rng.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum fin_layer_kind {
 	FIN_L_DENSE,
@@ -45,9 +46,9 @@ typedef struct fin_layer {
 	size_t nweights, nbiases;
 
 	/* Work space for a batch of up to the network's capacity. */
-	float *cols;             /* conv1d: [n * out_t][in_c * kernel] */
-	float *tmp;              /* conv1d: [n * out_t][units] */
-	size_t *arg;             /* maxpool: input index of each output */
+	float *cols;             /* conv1d: [n][in_c * kernel][out_t] */
+	float *tmp;              /* lstm, gru: the gradients reaching h and c */
+	uint16_t *arg;           /* maxpool: the winner's place in each output's window */
 	float *mask;             /* dropout: kept / (1 - rate), or 0 */
 	int masked;              /* dropout: the last forward pass used mask */
 	/* lstm, gru, time-major: G gates (4 or 3), T steps, n samples */
