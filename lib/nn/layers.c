@@ -241,7 +241,7 @@ static void dense_backward(const fin_layer *l, const float *p, float *restrict g
 }
 
 /* One GEMM per sample writes its [units][out_t] output in place; bias and
- * activation follow while it is still in cache. */
+ * activation follow while it is still in cache, relu in the same pass. */
 static void conv_forward(fin_layer *l, const float *p, const float *x, float *y, size_t n)
 {
 	size_t ck = l->in_c * l->kernel, len = l->units * l->out_t, s, f, t;
@@ -254,10 +254,17 @@ static void conv_forward(fin_layer *l, const float *p, const float *x, float *y,
 		for (f = 0; f < l->units; f++) {
 			float *restrict yr = ys + f * l->out_t;
 			const float bias = p[l->b + f];
-			for (t = 0; t < l->out_t; t++)
-				yr[t] += bias;
+			if (l->act == FIN_ACT_RELU)
+				for (t = 0; t < l->out_t; t++) {
+					float v = yr[t] + bias;
+					yr[t] = v > 0 ? v : 0;
+				}
+			else
+				for (t = 0; t < l->out_t; t++)
+					yr[t] += bias;
 		}
-		fin_act_forward(l->act, ys, 1, len);
+		if (l->act != FIN_ACT_RELU)
+			fin_act_forward(l->act, ys, 1, len);
 	}
 }
 
