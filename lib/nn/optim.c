@@ -65,8 +65,9 @@ static void clip_norm(float *g, size_t n, float clip)
  * square roots bound it: a build for the baseline x86-64 also carries
  * AVX2 and AVX-512 versions, chosen when the program starts. Each lane
  * does the same IEEE operations (C11 keeps a * b + c unfused), so every
- * version gives the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX512F__)
+ * version gives the same bits. gcc only: clang 14 leaves the clones of a
+ * function in a static library without their resolver. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void fin_optim_step(fin_optim *o, float *restrict p, float *restrict g)
