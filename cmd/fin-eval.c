@@ -105,11 +105,7 @@ struct options {
 	fin_cli cli; /* -c, -s, -k, -o, --na, --na-values, -d, -n, -q */
 	char pred_default[512];
 	/* options of one task only, checked against the task once it is known */
-	struct {
-		const char *name;
-		unsigned tasks;
-	} given[16];
-	size_t ngiven;
+	fin_cli_scoped given;
 };
 
 /* The report as it is built: the JSON object, and the notes that also go
@@ -633,24 +629,10 @@ done:
 
 /* ---- options ---- */
 
-/* Remembers an option of some tasks only, once however often it is given
- * (there are fewer such options than places in o->given). */
-static void given(struct options *o, const char *name, unsigned tasks)
-{
-	size_t i;
-
-	for (i = 0; i < o->ngiven; i++)
-		if (o->given[i].name == name)
-			return;
-	o->given[o->ngiven].name = name;
-	o->given[o->ngiven++].tasks = tasks;
-}
-
 static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 {
 	static const char *const formats[] = { "json", "table" };
 	int opt, word;
-	size_t i;
 	int rc = fin_cli_init(&o->cli, "fin-eval", usage,
 			      FIN_CLI_COLUMNS | FIN_CLI_SEED | FIN_CLI_KEY | FIN_CLI_OUTPUT |
 				      FIN_CLI_NA_NO_FILL | FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER |
@@ -666,64 +648,64 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case OPT_ACTUAL:
 			o->actual = optarg;
-			given(o, "--actual", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--actual", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
 			break;
 		case OPT_PRED:
 			o->pred = optarg;
-			given(o, "--pred", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--pred", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
 			break;
 		case OPT_LAST:
 			o->last = optarg;
-			given(o, "--last", FOR_REGRESSION);
+			fin_cli_scoped_add(&o->given, "--last", FOR_REGRESSION);
 			break;
 		case OPT_NAIVE:
 			rc = fin_cli_word("--naive", optarg, fin_naive_parse(optarg), &word, err);
 			o->fc.naive = (enum fin_naive)word;
-			given(o, "--naive", FOR_REGRESSION);
+			fin_cli_scoped_add(&o->given, "--naive", FOR_REGRESSION);
 			break;
 		case OPT_HORIZON:
 			rc = fin_cli_size("--horizon", optarg, 1, 1000000, &o->fc.horizon, err);
-			given(o, "--horizon", FOR_REGRESSION);
+			fin_cli_scoped_add(&o->given, "--horizon", FOR_REGRESSION);
 			break;
 		case OPT_DM_LOSS:
 			rc = fin_cli_word("--dm-loss", optarg, fin_dm_loss_parse(optarg), &word, err);
 			o->fc.loss = (enum fin_dm_loss)word;
-			given(o, "--dm-loss", FOR_REGRESSION);
+			fin_cli_scoped_add(&o->given, "--dm-loss", FOR_REGRESSION);
 			break;
 		case OPT_POSITIVE:
 			o->positive = optarg;
-			given(o, "--positive", FOR_BINARY | FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--positive", FOR_BINARY | FOR_ANOMALY);
 			break;
 		case OPT_THRESHOLD:
 			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY, &o->threshold, err);
-			given(o, "--threshold", FOR_BINARY);
+			fin_cli_scoped_add(&o->given, "--threshold", FOR_BINARY);
 			break;
 		case OPT_TOP:
 			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 40, &o->k, err);
-			given(o, "--top", FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--top", FOR_ANOMALY);
 			break;
 		case OPT_ALERT_RATE:
 			rc = fin_cli_number("--alert-rate", optarg, 0, 1, &o->alert_rate, err);
 			if (rc == FIN_OK && o->alert_rate == 0)
 				rc = fin_fail(err, FIN_EUSAGE, "--alert-rate: expected a share above 0, "
 					      "not '%s'", optarg);
-			given(o, "--alert-rate", FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--alert-rate", FOR_ANOMALY);
 			break;
 		case OPT_CLUSTER:
 			o->cluster = optarg;
-			given(o, "--cluster", FOR_CLUSTER);
+			fin_cli_scoped_add(&o->given, "--cluster", FOR_CLUSTER);
 			break;
 		case 'c':
 			rc = fin_cli_option(&o->cli, opt, optarg, err);
-			given(o, "-c", FOR_CLUSTER);
+			fin_cli_scoped_add(&o->given, "-c", FOR_CLUSTER);
 			break;
 		case OPT_SAMPLE:
 			rc = fin_cli_size("--sample", optarg, 2, 1 << 20, &o->sample, err);
-			given(o, "--sample", FOR_CLUSTER);
+			fin_cli_scoped_add(&o->given, "--sample", FOR_CLUSTER);
 			break;
 		case 's':
 			rc = fin_cli_option(&o->cli, opt, optarg, err);
-			given(o, "--seed", FOR_CLUSTER);
+			fin_cli_scoped_add(&o->given, "--seed", FOR_CLUSTER);
 			break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->format,
@@ -743,10 +725,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		o->task = CLUSTER;
 	else
 		o->cluster = "cluster";
-	for (i = 0; i < o->ngiven; i++)
-		if (!(o->given[i].tasks & (1u << o->task)))
-			return fin_fail(err, FIN_EUSAGE, "%s does not go with --task %s",
-					o->given[i].name, task_names[o->task]);
+	if ((rc = fin_cli_scoped_check(&o->given, o->task, "--task ", task_names[o->task], err)) !=
+	    FIN_OK)
+		return rc;
 	if (!o->pred) {
 		if (o->task == BINARY)
 			snprintf(o->pred_default, sizeof o->pred_default, "p_%s", o->positive);

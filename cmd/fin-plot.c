@@ -135,13 +135,8 @@ struct options {
 	size_t nscores, bins, top;
 	double threshold;
 	fin_plot_page page;
-	/* options of some kinds only, checked against the kind: room for
-	 * each of them (17) */
-	struct {
-		const char *name;
-		unsigned kinds;
-	} given[24];
-	size_t ngiven;
+	/* options of some kinds only, checked against the kind */
+	fin_cli_scoped given;
 };
 
 static void note(const struct options *o, const char *fmt, ...)
@@ -447,19 +442,6 @@ static const struct {
 	{ FIN_OPT_NA_VALUES, "--na-values", FOR_CSV },
 };
 
-/* Remembers an option of some kinds only, once however often it is
- * given. */
-static void given(struct options *o, const char *name, unsigned kinds)
-{
-	size_t i;
-
-	for (i = 0; i < o->ngiven; i++)
-		if (o->given[i].name == name)
-			return;
-	o->given[o->ngiven].name = name;
-	o->given[o->ngiven++].kinds = kinds;
-}
-
 static int side(const char *opt, const char *arg, int *out, fin_err *err)
 {
 	size_t v;
@@ -520,63 +502,63 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_HEIGHT: rc = side("--height", optarg, &o->page.height, err); break;
 		case OPT_LOG_SCALE:
 			o->log_scale = 1;
-			given(o, "--log-scale", FOR_LOSS);
+			fin_cli_scoped_add(&o->given, "--log-scale", FOR_LOSS);
 			break;
 		case OPT_SCORE:
 			rc = fin_cli_append(&o->scores, &o->nscores, optarg, err);
-			given(o, "--score", FOR_HIST | FOR_CURVES);
+			fin_cli_scoped_add(&o->given, "--score", FOR_HIST | FOR_CURVES);
 			break;
 		case OPT_ACTUAL:
 			o->actual = optarg;
-			given(o, "--actual", FOR_CURVES);
+			fin_cli_scoped_add(&o->given, "--actual", FOR_CURVES);
 			break;
 		case OPT_POSITIVE:
 			o->positive = optarg;
-			given(o, "--positive", FOR_CURVES);
+			fin_cli_scoped_add(&o->given, "--positive", FOR_CURVES);
 			break;
 		case OPT_LABEL:
 			o->label = optarg;
-			given(o, "--label", FOR_HIST);
+			fin_cli_scoped_add(&o->given, "--label", FOR_HIST);
 			break;
 		case OPT_THRESHOLD:
 			rc = fin_cli_number("--threshold", optarg, -INFINITY, INFINITY, &o->threshold,
 					    err);
-			given(o, "--threshold", FOR_HIST);
+			fin_cli_scoped_add(&o->given, "--threshold", FOR_HIST);
 			break;
 		case OPT_BINS:
 			rc = fin_cli_size("--bins", optarg, 1, 10000, &o->bins, err);
-			given(o, "--bins", FOR_HIST);
+			fin_cli_scoped_add(&o->given, "--bins", FOR_HIST);
 			break;
 		case OPT_ERROR:
 			o->error = optarg;
-			given(o, "--error", FOR_BARS);
+			fin_cli_scoped_add(&o->given, "--error", FOR_BARS);
 			break;
 		case OPT_TOP:
 			rc = fin_cli_size("--top", optarg, 1, (size_t)1 << 30, &o->top, err);
-			given(o, "--top", FOR_BARS);
+			fin_cli_scoped_add(&o->given, "--top", FOR_BARS);
 			break;
 		case OPT_COLOR:
 			o->colour = optarg;
-			given(o, "--color", FOR_SCATTER);
+			fin_cli_scoped_add(&o->given, "--color", FOR_SCATTER);
 			break;
 		case OPT_PCA:
 			o->pca = 1;
-			given(o, "--pca", FOR_SCATTER);
+			fin_cli_scoped_add(&o->given, "--pca", FOR_SCATTER);
 			break;
 		case OPT_NO_SCALE:
 			o->no_scale = 1;
-			given(o, "--no-scale", FOR_SCATTER);
+			fin_cli_scoped_add(&o->given, "--no-scale", FOR_SCATTER);
 			break;
 		case OPT_CUMULATE:
 			word = fin_word_index(optarg, totals, 2);
 			rc = fin_cli_word("--cumulate", optarg, word < 0 ? -1 : FIN_SERIES_SUM + word,
 					  &o->cumulate, err);
-			given(o, "--cumulate", FOR_SERIES);
+			fin_cli_scoped_add(&o->given, "--cumulate", FOR_SERIES);
 			break;
 		default:
 			for (i = 0; i < sizeof shared_of_kinds / sizeof *shared_of_kinds; i++)
 				if (shared_of_kinds[i].opt == opt)
-					given(o, shared_of_kinds[i].name, shared_of_kinds[i].kinds);
+					fin_cli_scoped_add(&o->given, shared_of_kinds[i].name, shared_of_kinds[i].kinds);
 			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			break;
 		}
@@ -586,10 +568,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (o->kind < 0)
 		return fin_fail(err, FIN_EUSAGE, "which plot? the first argument is its kind: "
 				"series, loss, hist, bars, roc, pr, scatter or acf");
-	for (i = 0; i < o->ngiven; i++)
-		if (!(o->given[i].kinds & (1u << o->kind)))
-			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s", o->given[i].name,
-					kind_names[o->kind]);
+	if ((rc = fin_cli_scoped_check(&o->given, o->kind, "", kind_names[o->kind], err)) != FIN_OK)
+		return rc;
 	if (o->no_scale && !o->pca)
 		return fin_fail(err, FIN_EUSAGE, "--no-scale goes with --pca");
 	if (o->cli.nkeys > 1)

@@ -256,3 +256,28 @@ void fin_cli_free(fin_cli *c)
 	c->columns = c->keys = NULL;
 	c->ncolumns = c->nkeys = 0;
 }
+
+void fin_cli_scoped_add(fin_cli_scoped *s, const char *name, unsigned modes)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->opt[i].name == name)
+			return;
+	if (s->n < FIN_CLI_SCOPED_MAX) {
+		s->opt[s->n].name = name;
+		s->opt[s->n++].modes = modes;
+	}
+}
+
+int fin_cli_scoped_check(const fin_cli_scoped *s, int mode, const char *prefix,
+			 const char *mode_name, fin_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!(s->opt[i].modes & (1u << mode)))
+			return fin_fail(err, FIN_EUSAGE, "%s does not go with %s%s", s->opt[i].name,
+					prefix, mode_name);
+	return FIN_OK;
+}

@@ -171,4 +171,26 @@ int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err);
 /* Frees the lists of -c and -k. */
 void fin_cli_free(fin_cli *c);
 
+/* Options that go with some modes of a tool only (fin-eval's tasks,
+ * fin-plot's kinds): remembered as they are given, checked once the mode
+ * is known. Room for FIN_CLI_SCOPED_MAX distinct options. */
+enum { FIN_CLI_SCOPED_MAX = 32 };
+
+typedef struct fin_cli_scoped {
+	struct {
+		const char *name; /* compared by address: one string per option */
+		unsigned modes;   /* bits 1 << mode */
+	} opt[FIN_CLI_SCOPED_MAX];
+	size_t n;
+} fin_cli_scoped;
+
+/* Remembers option name, which goes with the modes whose bits are set,
+ * once however often it is given. */
+void fin_cli_scoped_add(fin_cli_scoped *s, const char *name, unsigned modes);
+
+/* FIN_EUSAGE "NAME does not go with PREFIXMODE" for the first option
+ * remembered that does not go with mode, named mode_name. */
+int fin_cli_scoped_check(const fin_cli_scoped *s, int mode, const char *prefix,
+			 const char *mode_name, fin_err *err);
+
 #endif

@@ -121,6 +121,26 @@ static void test_table_too_long(void **state)
 	assert_string_equal(err.msg, "fin-x: too many options");
 }
 
+/* Options of some modes only: each remembered once, the first that does
+ * not go with the mode named, and nothing refused that goes with it. */
+static void test_scoped_options(void **state)
+{
+	static const char a[] = "--a", b[] = "--b";
+	fin_cli_scoped s = { 0 };
+	fin_err err = { 0 };
+
+	(void)state;
+	fin_cli_scoped_add(&s, a, 1u << 0 | 1u << 2);
+	fin_cli_scoped_add(&s, b, 1u << 2);
+	fin_cli_scoped_add(&s, a, 1u << 1);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(fin_cli_scoped_check(&s, 2, "", "two", &err), FIN_OK);
+	assert_int_equal(fin_cli_scoped_check(&s, 0, "--task ", "zero", &err), FIN_EUSAGE);
+	assert_string_equal(err.msg, "--b does not go with --task zero");
+	assert_int_equal(fin_cli_scoped_check(&s, 1, "", "one", &err), FIN_EUSAGE);
+	assert_string_equal(err.msg, "--a does not go with one");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_values),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_table_too_long),
+		cmocka_unit_test(test_scoped_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
