@@ -465,8 +465,9 @@ static fin_category *learn(const struct fin_table_text *p, const struct column *
 
 	if (p->scan) {
 		/* every row read is a training row */
-		memcpy(count, c->count, (c->count_cap < c->dict.n ? c->count_cap : c->dict.n) *
-					       sizeof *count);
+		if (c->count)
+			memcpy(count, c->count,
+			       (c->count_cap < c->dict.n ? c->count_cap : c->dict.n) * sizeof *count);
 		nmissing = c->nmissing;
 		ntrain = 0;
 	}
