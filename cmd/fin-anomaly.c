@@ -386,8 +386,8 @@ static int score_rows(struct options *o, fin_input *in, fin_detector *d, size_t 
 
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model,
-				    err)) != FIN_OK)
+				    o->text.unseen_error && !fitted, fin_input_name(in),
+				    fitted ? "the fit" : o->cli.model, err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);

@@ -173,6 +173,15 @@ class StreamFit(FinCase):
                 apart = self.run_ok(FIN_ANOMALY, "score", "-q", "-m", path, TABLE).stdout
                 self.assertEqual(both, apart)
 
+    def test_pooled_levels_are_not_unseen(self):
+        """Fit and score with --unseen error: levels pooled into (other)
+        at the fit are training levels when the same rows are scored."""
+        out = self.run_ok(FIN_ANOMALY, "--method", "zscore", "-k", "t", "--label", "planted",
+                          "--max-levels", "2", "--unseen", "error", "-q", TABLE).stdout
+        header, rows = parse_csv(out)
+        self.assertEqual(header, ["t", "score", "anomaly"])
+        self.assertEqual(len(rows), 20000)
+
     def test_spool_goes_to_tmpdir(self):
         """A TMPDIR that cannot be written is a data error naming it."""
         with open(TABLE, "rb") as f:
