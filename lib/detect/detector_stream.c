@@ -115,11 +115,13 @@ static int by_row(const void *pa, const void *pb)
 }
 
 /* The rows of every tree's subsample, drawn from the row count the scan
- * found, copied out of one pass; then the trees grow from them. */
+ * found, copied out of one pass, each distinct row once (a row several
+ * trees draw, or every row when there are few); then the trees grow from
+ * them. */
 static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 		       fin_err *err)
 {
-	size_t w = d->nfeat, m, k = 0, at = 0, i;
+	size_t w = d->nfeat, m, k = 0, at = 0, distinct = 0, i;
 	fin_iforest_plan plan;
 	struct wanted *want = NULL;
 	float *gathered = NULL;
@@ -129,28 +131,37 @@ static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_
 					err)) != FIN_OK)
 		return rc;
 	m = plan.ntrees * plan.psi;
-	want = malloc(m * sizeof *want);
-	gathered = malloc(m * w * sizeof *gathered);
-	if (!want || !gathered) {
+	if (!(want = malloc(m * sizeof *want))) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 		goto done;
 	}
 	for (i = 0; i < m; i++)
 		want[i] = (struct wanted){ plan.rows[i], (uint32_t)i };
 	qsort(want, m, sizeof *want, by_row);
+	/* The plan's rows renumbered as the distinct rows come, in row order. */
+	for (i = 0; i < m; i++) {
+		distinct += i == 0 || want[i].row != want[i - 1].row;
+		plan.rows[want[i].slot] = (uint32_t)(distinct - 1);
+	}
+	if (!(gathered = malloc(distinct * w * sizeof *gathered))) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
+		goto done;
+	}
 	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
 		goto done;
 	while ((got = fin_feature_pass_next(p, err)) > 0) {
 		for (; k < m && want[k].row < at + p->n; k++)
-			memcpy(gathered + (size_t)want[k].slot * w, p->x + (want[k].row - at) * w,
-			       w * sizeof *gathered);
+			if (k == 0 || want[k].row != want[k - 1].row)
+				memcpy(gathered + plan.rows[want[k].slot] * w,
+				       p->x + (want[k].row - at) * w, w * sizeof *gathered);
 		at += p->n;
 	}
 	if (got < 0) {
 		rc = -got;
 		goto done;
 	}
-	rc = fin_iforest_grow(&d->forest, &plan, gathered, 1, err);
+	plan.n = distinct;
+	rc = fin_iforest_grow(&d->forest, &plan, gathered, err);
 done:
 	fin_iforest_plan_free(&plan);
 	free(want);

@@ -269,23 +269,18 @@ int fin_iforest_plan_draw(fin_iforest_plan *p, size_t n, size_t d, size_t ntrees
 	return FIN_OK;
 }
 
-int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, int gathered,
-		     fin_err *err)
+int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, fin_err *err)
 {
 	size_t d = p->d, psi = p->psi, cap = 0, t, i;
 	struct builder b = { x, d, height_limit(psi), NULL, p->rng, f };
-	size_t checked = gathered ? p->ntrees * psi * d : p->n * d;
 	uint32_t *rows;
 	int ok;
 
 	memset(f, 0, sizeof *f);
-	for (i = 0; i < checked; i++)
+	for (i = 0; i < p->n * d; i++)
 		if (!isfinite(x[i]))
-			return gathered ? fin_fail(err, FIN_EDATA, "feature %zu: not a finite number",
-						   i % d + 1)
-					: fin_fail(err, FIN_EDATA,
-						   "row %zu, feature %zu: not a finite number",
-						   i / d + 1, i % d + 1);
+			return fin_fail(err, FIN_EDATA, "row %zu, feature %zu: not a finite number",
+					i / d + 1, i % d + 1);
 	f->ntrees = p->ntrees;
 	f->sample = psi;
 	f->d = d;
@@ -298,15 +293,7 @@ int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, int ga
 	for (t = 0; ok && t < p->ntrees; t++) {
 		if (!(ok = reserve_tree(f, psi, &cap) == 0))
 			break;
-		/* Gathered, the tree's rows are its own block, in the order
-		 * drawn; the same rows in the same order grow the same tree. */
-		if (gathered) {
-			b.x = x + t * psi * d;
-			for (i = 0; i < psi; i++)
-				rows[i] = (uint32_t)i;
-		} else {
-			memcpy(rows, p->rows + t * psi, psi * sizeof *rows);
-		}
+		memcpy(rows, p->rows + t * psi, psi * sizeof *rows);
 		f->root[t] = f->nnodes++;
 		grow(&b, f->root[t], rows, psi, 0);
 	}
@@ -336,7 +323,7 @@ int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t n
 
 	memset(f, 0, sizeof *f);
 	if ((rc = fin_iforest_plan_draw(&p, n, d, ntrees, sample, seed, err)) == FIN_OK)
-		rc = fin_iforest_grow(f, &p, x, 0, err);
+		rc = fin_iforest_grow(f, &p, x, err);
 	fin_iforest_plan_free(&p);
 	return rc;
 }

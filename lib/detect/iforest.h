@@ -64,11 +64,12 @@ typedef struct fin_iforest_plan {
 int fin_iforest_plan_draw(fin_iforest_plan *p, size_t n, size_t d, size_t ntrees, size_t sample,
 			  unsigned long seed, fin_err *err);
 
-/* Grows the trees of plan p: from x [n][d] indexed by the plan's rows, or
- * with gathered from x [ntrees][psi][d], each tree's rows in the order
- * drawn (the same forest, bit for bit). A value not finite is FIN_EDATA. */
-int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, int gathered,
-		     fin_err *err);
+/* Grows the trees of plan p from x [p->n][d], indexed by the plan's rows.
+ * A pass over data not in memory gathers the distinct rows wanted, renumbers
+ * the plan's rows to index them and sets p->n to their count: the same
+ * values in the same order grow the same forest, bit for bit. A value not
+ * finite is FIN_EDATA. */
+int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, fin_err *err);
 void fin_iforest_plan_free(fin_iforest_plan *p);
 
 /* Anomaly scores s(x, psi) = 2^(-E[h(x)] / c(psi)) of the n rows of x

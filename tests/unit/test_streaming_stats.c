@@ -214,25 +214,36 @@ static void test_radix_select_doubles(void **state)
 	assert_true(fin_double_key(0.0) < fin_double_key(1e-300));
 }
 
-/* The rows of each tree copied out in the order drawn grow the forest
- * fin_iforest_fit grows from all rows. */
+/* The distinct rows the trees draw, copied out and the plan renumbered to
+ * index them, grow the forest fin_iforest_fit grows from all rows. */
 static void test_forest_from_gathered_rows(void **state)
 {
 	static float x[ROWS * P];
+	static long at[ROWS];
 	fin_iforest_plan plan;
 	fin_iforest a, b;
 	fin_err err = { 0 };
 	float *g;
-	size_t i;
+	size_t i, distinct = 0;
 
 	(void)state;
 	make_rows(x);
 	assert_int_equal(fin_iforest_fit(&a, x, ROWS, P, 20, 64, 7, &err), FIN_OK);
 	assert_int_equal(fin_iforest_plan_draw(&plan, ROWS, P, 20, 64, 7, &err), FIN_OK);
 	g = malloc(20 * 64 * P * sizeof *g);
-	for (i = 0; i < 20 * 64; i++)
-		memcpy(g + i * P, x + (size_t)plan.rows[i] * P, P * sizeof *g);
-	assert_int_equal(fin_iforest_grow(&b, &plan, g, 1, &err), FIN_OK);
+	for (i = 0; i < ROWS; i++)
+		at[i] = -1;
+	for (i = 0; i < 20 * 64; i++) {
+		uint32_t r = plan.rows[i];
+		if (at[r] < 0) {
+			at[r] = (long)distinct;
+			memcpy(g + distinct++ * P, x + (size_t)r * P, P * sizeof *g);
+		}
+		plan.rows[i] = (uint32_t)at[r];
+	}
+	assert_true(distinct < 20 * 64); /* some rows drawn twice */
+	plan.n = distinct;
+	assert_int_equal(fin_iforest_grow(&b, &plan, g, &err), FIN_OK);
 	assert_int_equal(a.nnodes, b.nnodes);
 	assert_memory_equal(a.root, b.root, a.ntrees * sizeof *a.root);
 	assert_memory_equal(a.nodes, b.nodes, a.nnodes * sizeof *a.nodes);
