@@ -118,7 +118,7 @@ int fin_input_rereadable(const fin_input *in)
 	size_t i;
 
 	for (i = 0; i < in->n; i++)
-		if (in->fds[i] == STDIN_FILENO || !S_ISREG(in->files[i].st_mode))
+		if (in->fds[i] == STDIN_FILENO || in->spooled[i] || !S_ISREG(in->files[i].st_mode))
 			return 0;
 	return 1;
 }
