@@ -616,6 +616,7 @@ int main(int argc, char **argv)
 		spec.target = cli.target;
 	spec.na = cli.na;
 	o.seed = cli.seed;
+	o.threads = cli.threads;
 	if (model_name && strcmp(model_name, "gan") == 0) {
 		if (task >= 0 && task != FIN_TASK_GAN) {
 			rc = fin_fail(&err, FIN_EUSAGE, "--model gan is the preset of --task gan");
@@ -681,7 +682,6 @@ int main(int argc, char **argv)
 		}
 		spec.target = NULL;
 	}
-	fin_gemm_threads((int)cli.threads);
 
 	if (init) {
 		if ((rc = fin_model_load(&m, init, &err)) != FIN_OK)
@@ -758,6 +758,7 @@ int main(int argc, char **argv)
 		gan.val = val;
 		gan.threads = (int)cli.threads;
 		gan.quiet = cli.quiet;
+		fin_gemm_threads((int)cli.threads);
 		rc = train_gan(&gan, &t, cli.keys, cli.nkeys, out, &prog, &err);
 		goto fail;
 	}
@@ -881,6 +882,9 @@ int main(int argc, char **argv)
 			if ((rc = dp_before(&o, &dp, ntrain, &err)) != FIN_OK)
 				goto fail;
 		}
+		/* Exact and private fits give --threads to the matrix products;
+		 * other training shares each batch out among threads instead. */
+		fin_gemm_threads(exact || o.dp_clip > 0 ? (int)cli.threads : 1);
 		if (exact)
 			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, cli.quiet, &facts, &err);
 		else

@@ -144,6 +144,15 @@ void fin_layer_release(fin_layer *l)
 	l->arg = NULL;
 }
 
+fin_layer fin_layer_shape(const fin_layer *l)
+{
+	fin_layer s = { .kind = l->kind, .act = l->act, .in_c = l->in_c, .in_t = l->in_t,
+			.out_c = l->out_c, .out_t = l->out_t, .units = l->units, .seq = l->seq,
+			.kernel = l->kernel, .same = l->same, .rate = l->rate, .w = l->w, .b = l->b,
+			.nweights = l->nweights, .nbiases = l->nbiases };
+	return s;
+}
+
 static size_t conv_pad(const fin_layer *l)
 {
 	return l->same ? (l->kernel - 1) / 2 : 0;

@@ -70,6 +70,10 @@ int fin_act_parse(const char *s);
 int fin_layer_reserve(fin_layer *l, size_t cap);
 void fin_layer_release(fin_layer *l);
 
+/* The layer as its architecture describes it (shapes, activation, places
+ * of its parameters), without work space. */
+fin_layer fin_layer_shape(const fin_layer *l);
+
 /* y = layer(x) for n samples. Dropout is active only when training. */
 void fin_layer_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n,
 		       int training, gsl_rng *rng);

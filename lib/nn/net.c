@@ -276,7 +276,8 @@ void fin_net_free(fin_net *net)
 			free((float *)net->act[i + 1]);
 	}
 	free(net->layers);
-	free(net->params);
+	if (!net->borrowed)
+		free(net->params);
 	free(net->grads);
 	free(net->act);
 	free(net->dbuf[0]);
@@ -417,6 +418,32 @@ int fin_net_init(fin_net *net, unsigned long seed)
 		for (j = 0; j < l->nbiases; j++)
 			net->params[l->b + j] = 0;
 	}
+	return 0;
+}
+
+int fin_net_replica(fin_net *rep, const fin_net *net, unsigned long seed)
+{
+	size_t i;
+
+	memset(rep, 0, sizeof *rep);
+	rep->in_c = net->in_c;
+	rep->in_t = net->in_t;
+	rep->out_size = net->out_size;
+	rep->nparams = net->nparams;
+	rep->params = net->params;
+	rep->borrowed = 1;
+	rep->layers = calloc(net->nlayers, sizeof *rep->layers);
+	rep->grads = calloc(net->nparams ? net->nparams : 1, sizeof *rep->grads);
+	rep->act = calloc(net->nlayers + 1, sizeof *rep->act);
+	rep->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rep->layers || !rep->grads || !rep->act || !rep->rng) {
+		fin_net_free(rep);
+		return -1;
+	}
+	rep->nlayers = net->nlayers;
+	for (i = 0; i < net->nlayers; i++)
+		rep->layers[i] = fin_layer_shape(&net->layers[i]);
+	gsl_rng_set(rep->rng, seed);
 	return 0;
 }
 
