@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -26,6 +27,7 @@ int fin_act_parse(const char *s)
 	return -1;
 }
 
+FIN_CLONES
 void fin_act_forward(enum fin_act a, float *y, size_t n, size_t d)
 {
 	size_t i, j, len = n * d;
@@ -63,6 +65,7 @@ void fin_act_forward(enum fin_act a, float *y, size_t n, size_t d)
 	}
 }
 
+FIN_CLONES
 void fin_act_backward(enum fin_act a, const float *y, float *dy, size_t n, size_t d)
 {
 	size_t i, j, len = n * d;
@@ -299,6 +302,7 @@ static void conv_backward(fin_layer *l, const float *p, float *g, const float *d
 /* Max pooling keeps, for each output, which of its window's inputs won
  * (the first of equal ones, as PyTorch); a width of 2 has a loop of its
  * own that the compiler vectorises. */
+FIN_CLONES
 static void pool_forward(fin_layer *l, const float *restrict x, float *restrict y, size_t n)
 {
 	size_t rows = n * l->in_c, k = l->kernel, r, t, j;
@@ -336,6 +340,7 @@ static void pool_forward(fin_layer *l, const float *restrict x, float *restrict 
 }
 
 /* Writes every input's gradient, the steps past the last window's 0. */
+FIN_CLONES
 static void pool_backward(const fin_layer *l, const float *restrict dy, float *restrict dx,
 			  size_t n)
 {

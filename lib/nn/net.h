@@ -19,6 +19,8 @@ typedef struct fin_net {
 
 	size_t cap;            /* batch capacity of the work buffers */
 	const float **act;     /* act[0] the input, act[i + 1] the output of layer i */
+	float **out;           /* out[i] the buffer of layer i's output; a flatten
+				* layer has none, its output is its input */
 	float *dbuf[2];        /* gradients flowing back, [cap][widest layer] */
 	gsl_rng *rng;          /* for dropout */
 	int borrowed;          /* params belong to another network (a replica) */

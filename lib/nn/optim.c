@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "nn/optim.h"
 
 static const char *const names[] = { "sgd", "adam", "adamw", "rmsprop" };
@@ -80,16 +81,8 @@ void fin_optim_count(fin_optim *o)
 }
 
 /* The update runs over every parameter at every step, and divisions and
- * square roots bound it: a build for the baseline x86-64 also carries
- * AVX2 and AVX-512 versions, chosen when the program starts. Each lane
- * does the same IEEE operations (C11 keeps a * b + c unfused), so every
- * version gives the same bits. gcc only: clang 14 leaves the clones of a
- * function in a static library without their resolver, and ThreadSanitizer
- * cannot run a resolver, which runs before it starts. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__) && \
-    !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+ * square roots bound it (see core/clones.h). */
+FIN_CLONES
 void fin_optim_update(const fin_optim *o, float *params, float *grads, size_t from, size_t to)
 {
 	/* Local restrict pointers and constants let the loops vectorise. */
