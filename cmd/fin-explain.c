@@ -90,7 +90,6 @@ static const struct option long_options[] = {
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "repeats", required_argument, NULL, OPT_REPEATS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -100,8 +99,7 @@ struct options {
 	int method, metric;  /* -1: what suits the file */
 	int by, json;
 	int steps_given, repeats_given;
-	fin_text_opts text;
-	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --threads, -d, -n, -o, -q */
+	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --unseen, --threads, -d, -n, -o, -q */
 };
 
 /* What is explained: a model or a detector. */
@@ -125,8 +123,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	int opt;
 	int rc = fin_cli_init(&o->cli, "fin-explain", usage,
 			      FIN_CLI_MODEL | FIN_CLI_TARGET | FIN_CLI_SEED | FIN_CLI_KEY | FIN_CLI_NA |
-				      FIN_CLI_NA_VALUES | FIN_CLI_THREADS | FIN_CLI_DELIMITER |
-				      FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+				      FIN_CLI_NA_VALUES | FIN_CLI_UNSEEN | FIN_CLI_THREADS |
+				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
+				      FIN_CLI_QUIET,
 			      long_options, err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
@@ -154,7 +153,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->json,
 					  err);
 			break;
-		case FIN_OPT_UNSEEN: rc = fin_cli_text_option(opt, optarg, &o->text, err); break;
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
@@ -356,7 +354,7 @@ static int read_baseline(const struct options *o, struct subject *s, fin_input *
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
 				.owner = o->cli.model, .encoding = s->enc, .na = o->cli.na,
-				.unseen_error = o->text.unseen_error };
+				.unseen_error = o->cli.text.unseen_error };
 	size_t i, j;
 	int rc;
 
@@ -557,7 +555,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	}
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    o->cli.text.unseen_error, fin_input_name(in), o->cli.model,
 				    err)) != FIN_OK ||
 	    (rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
 		    FIN_OK)
@@ -720,7 +718,7 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 				     : NULL;
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
 				.owner = o->cli.model, .encoding = s->enc, .target = target,
-				.na = o->cli.na, .unseen_error = o->text.unseen_error };
+				.na = o->cli.na, .unseen_error = o->cli.text.unseen_error };
 	fin_perm_scorer sc = { .m = s->detector ? NULL : &s->m, .d = s->detector ? &s->d : NULL,
 			       .metric = (enum fin_perm_metric)o->metric };
 	fin_feature_groups g = { 0 };
@@ -798,8 +796,7 @@ done:
 
 int main(int argc, char **argv)
 {
-	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5,
-			     .text = fin_text_opts_default() };
+	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5 };
 	struct subject s = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;

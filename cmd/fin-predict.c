@@ -52,7 +52,6 @@ static const struct option long_options[] = {
 	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "recon-error", no_argument, NULL, OPT_RECON },
 	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -134,7 +133,6 @@ int main(int argc, char **argv)
 	size_t nnames, *pass = NULL, npass = 0, batch = 256;
 	size_t i, j, k, rows = 0;
 	int keep = 0, embed = 0, recon = 0, opt, got;
-	fin_text_opts text = fin_text_opts_default();
 	fin_input *in = NULL;
 	fin_out_file *file = NULL;
 	fin_out *out;
@@ -148,8 +146,8 @@ int main(int argc, char **argv)
 	fin_cli cli;
 	int rc = fin_cli_init(&cli, "fin-predict", usage,
 			      FIN_CLI_MODEL | FIN_CLI_KEY | FIN_CLI_NA | FIN_CLI_NA_VALUES |
-				      FIN_CLI_THREADS | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
-				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+				      FIN_CLI_UNSEEN | FIN_CLI_THREADS | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT | FIN_CLI_QUIET,
 			      long_options, &err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
@@ -158,9 +156,6 @@ int main(int argc, char **argv)
 		case OPT_EMBED: embed = 1; break;
 		case OPT_RECON: recon = 1; break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 16, &batch, &err); break;
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &text, &err);
-			break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -190,7 +185,7 @@ int main(int argc, char **argv)
 
 	/* Features are found by name, wherever they are in the input. */
 	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, cli.na,
-				    text.unseen_error, fin_input_name(in), cli.model, &err)) != FIN_OK)
+				    cli.text.unseen_error, fin_input_name(in), cli.model, &err)) != FIN_OK)
 		goto fail;
 	if (!keep) {
 		/* Keys given by -k or by the model: then none is looked for. */

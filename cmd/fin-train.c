@@ -77,7 +77,8 @@ static const char usage[] =
 	"      --lr-g RATE        generator learning rate (default: --lr)\n"
 	"      --lr-d RATE        discriminator learning rate (default: --lr)\n"
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
-	FIN_HELP_THREADS
+	"      --threads N        threads sharing each batch (default 1; exact fits,\n"
+	"                         DP-SGD and GANs: BLAS threads)\n"
 	FIN_HELP_NA_LEVEL
 	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
@@ -128,7 +129,6 @@ static const struct option long_options[] = {
 	{ "smooth", required_argument, NULL, OPT_SMOOTH },
 	{ "lr-g", required_argument, NULL, OPT_LR_G },
 	{ "lr-d", required_argument, NULL, OPT_LR_D },
-	FIN_TEXT_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -516,14 +516,13 @@ int main(int argc, char **argv)
 	int stats_only = 0;
 	char *stats_file = NULL;
 	fin_stats pooled = { 0 };
-	fin_text_opts text = fin_text_opts_default();
 	char given[512] = { 0 };
 	fin_cli cli;
 	int rc = fin_cli_init(&cli, "fin-train", usage,
 			      FIN_CLI_TARGET | FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_SEED |
 				      FIN_CLI_THREADS | FIN_CLI_NA_LEVEL | FIN_CLI_NA_VALUES |
-				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
-				      FIN_CLI_QUIET,
+				      FIN_CLI_TEXT | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
 			      long_options, &err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
@@ -599,12 +598,6 @@ int main(int argc, char **argv)
 					  &err);
 			break;
 		}
-		case FIN_OPT_CATEGORICAL:
-		case FIN_OPT_MIN_COUNT:
-		case FIN_OPT_MAX_LEVELS:
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &text, &err);
-			break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -708,10 +701,10 @@ int main(int argc, char **argv)
 	spec.keys = cli.keys;
 	spec.nkeys = cli.nkeys;
 	spec.key_order = !unsorted;
-	spec.categorical = text.categorical;
-	spec.ncategorical = text.ncategorical;
-	spec.encode = text.enc;
-	spec.unseen_error = text.unseen_error;
+	spec.categorical = cli.text.categorical;
+	spec.ncategorical = cli.text.ncategorical;
+	spec.encode = cli.text.enc;
+	spec.unseen_error = cli.text.unseen_error;
 	/* A regression on every level of a text column and an intercept has
 	 * no unique solution: its first level is the reference instead. */
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
@@ -944,7 +937,6 @@ fail:
 	free(xva);
 	free(yva);
 	fin_cli_free(&cli);
-	free(text.categorical);
 	fin_stats_free(&pooled);
 	return rc;
 }
