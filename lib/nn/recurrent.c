@@ -1,4 +1,4 @@
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,16 +47,59 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 		       : -1;
 }
 
-static float sigmoid(float v)
+/* The element-wise work of a step runs over all its samples and units in
+ * one pass the compiler vectorises: a build for the baseline x86-64 also
+ * carries AVX2 and AVX-512 versions of each pass, chosen when the program
+ * starts. Each lane does the same IEEE operations (C11 keeps a * b + c
+ * unfused), so every version gives the same bits. gcc only, as for the
+ * optimiser (nn/optim.c). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+/* e^v within 1 ulp, in operations a vector lane has (libm's expf is a call
+ * per value): v = n ln2 + r with n whole and |r| <= ln2 / 2, e^r from
+ * Cephes' polynomial, 2^n put straight into a float's exponent bits. v is
+ * first held within [-87, 88], where 2^n is a normal float: e^v then stays
+ * finite and above 0, which the sigmoid and tanh below round to their
+ * limits. A NaN stays NaN. */
+static inline float exp_lane(float v)
 {
-	return 1 / (1 + expf(-v));
+	const float round = 0x1.8p23f; /* adding it rounds to a whole number */
+	float x = v < -87.0f ? -87.0f : v, k, n, r, p;
+	uint32_t bits;
+
+	x = x > 88.0f ? 88.0f : x;
+	k = x * 0x1.715476p0f + round; /* log2(e) */
+	n = k - round;
+	r = x - n * 0x1.63p-1f;     /* ln2 in two parts; n times the first is exact */
+	r = r - n * -0x1.bd0106p-13f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1;
+	/* k's low mantissa bits hold n: 127 + n in [1, 254] is 2^n's exponent. */
+	memcpy(&bits, &k, sizeof bits);
+	bits = ((bits + 127) & 0xff) << 23;
+	memcpy(&k, &bits, sizeof k);
+	return p * k;
 }
 
-/* tanh through expf, which is several times faster than tanhf here: the
- * absolute error stays below 2e-7, a little above an ulp of 1. */
-static float tanh_fast(float v)
+static inline float sigmoid(float v)
 {
-	return 2 / (1 + expf(-2 * v)) - 1;
+	return 1 / (1 + exp_lane(-v));
+}
+
+/* tanh through e^v: the absolute error stays below 2e-7, a little above an
+ * ulp of 1, as with libm's expf. */
+static inline float tanh_lane(float v)
+{
+	return 2 / (1 + exp_lane(-2 * v)) - 1;
 }
 
 /* rows [n][width] += bias */
@@ -79,39 +122,57 @@ static void sum_rows(float *sums, const float *rows, size_t n, size_t width)
 			sums[j] += rows[i * width + j];
 }
 
-static void lstm_step(const struct rnn_params *p, float *g, const float *c_prev, float *c,
-		      float *h, size_t n)
+/* One step of n samples: g holds x W_ih^T + b_ih + h W_hh^T, and b_hh is
+ * added here. g becomes the gates' values, then c and h the new states. */
+VECTOR_CLONES
+static void lstm_step(size_t n, size_t H, const float *restrict b_hh, float *g,
+		      const float *restrict c_prev, float *restrict c, float *restrict h)
 {
-	size_t s, j, H = p->H;
+	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		float *gi = g + s * p->GH, *gf = gi + H, *gg = gf + H, *go = gg + H;
+		float *restrict gi = g + s * 4 * H, *restrict gf = gi + H, *restrict gg = gf + H,
+				*restrict go = gg + H;
+		const float *restrict cp = c_prev + s * H;
+		float *restrict cs = c + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
-			gi[j] = sigmoid(gi[j]);
-			gf[j] = sigmoid(gf[j]);
-			gg[j] = tanh_fast(gg[j]);
-			go[j] = sigmoid(go[j]);
-			c[s * H + j] = gf[j] * c_prev[s * H + j] + gi[j] * gg[j];
-			h[s * H + j] = go[j] * tanh_fast(c[s * H + j]);
+			float i = sigmoid(gi[j] + b_hh[j]), f = sigmoid(gf[j] + b_hh[H + j]);
+			float v = tanh_lane(gg[j] + b_hh[2 * H + j]), o = sigmoid(go[j] + b_hh[3 * H + j]);
+			float cn = f * cp[j] + i * v;
+			gi[j] = i;
+			gf[j] = f;
+			gg[j] = v;
+			go[j] = o;
+			cs[j] = cn;
+			hs[j] = o * tanh_lane(cn);
 		}
 	}
 }
 
-/* hh holds W_hh h + b_hh for this step; its n part is kept for backward. */
-static void gru_step(const struct rnn_params *p, float *g, const float *hh, float *hn_keep,
-		     const float *h_prev, float *h, size_t n)
+/* hh holds h W_hh^T for this step; with b_hh added, its n part is kept in
+ * hn for backward. */
+VECTOR_CLONES
+static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
+		     const float *restrict hh, float *restrict hn, const float *restrict h_prev,
+		     float *restrict h)
 {
-	size_t s, j, H = p->H;
+	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		float *gr = g + s * p->GH, *gz = gr + H, *gn = gz + H;
-		const float *hr = hh + s * p->GH, *hz = hr + H, *hnn = hz + H;
+		float *restrict gr = g + s * 3 * H, *restrict gz = gr + H, *restrict gn = gz + H;
+		const float *restrict hr = hh + s * 3 * H, *restrict hz = hr + H, *restrict hnn = hz + H;
+		const float *restrict hp = h_prev + s * H;
+		float *restrict hns = hn + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
-			gr[j] = sigmoid(gr[j] + hr[j]);
-			gz[j] = sigmoid(gz[j] + hz[j]);
-			gn[j] = tanh_fast(gn[j] + gr[j] * hnn[j]);
-			hn_keep[s * H + j] = hnn[j];
-			h[s * H + j] = (1 - gz[j]) * gn[j] + gz[j] * h_prev[s * H + j];
+			float nh = hnn[j] + b_hh[2 * H + j];
+			float r = sigmoid(gr[j] + (hr[j] + b_hh[j]));
+			float z = sigmoid(gz[j] + (hz[j] + b_hh[H + j]));
+			float v = tanh_lane(gn[j] + r * nh);
+			gr[j] = r;
+			gz[j] = z;
+			gn[j] = v;
+			hns[j] = nh;
+			hs[j] = (1 - z) * v + z * hp[j];
 		}
 	}
 }
@@ -120,7 +181,7 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 {
 	struct rnn_params p = shape_of(l);
 	size_t t, s, j, N = n, H = p.H;
-	float *hh = l->dgx; /* free until backward: holds W_hh h for a step */
+	float *hh = l->dgx; /* free until backward: holds h W_hh^T for a step */
 
 	/* Time-major input, then every step's input projection in one GEMM. */
 	for (s = 0; s < N; s++)
@@ -136,12 +197,10 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 		float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H, *h = h_prev + N * H;
 		if (l->kind == FIN_L_LSTM) {
 			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 1, g, p.GH);
-			add_rows(g, params + p.b_hh, N, p.GH);
-			lstm_step(&p, g, l->c + t * N * H, l->c + (t + 1) * N * H, h, N);
+			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H, h);
 		} else {
 			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 0, hh, p.GH);
-			add_rows(hh, params + p.b_hh, N, p.GH);
-			gru_step(&p, g, hh, l->c + t * N * H, h_prev, h, N);
+			gru_step(N, H, params + p.b_hh, g, hh, l->c + t * N * H, h_prev, h);
 		}
 	}
 	/* Output as [n][H][T] (every step) or [n][H] (the last). */
@@ -154,6 +213,66 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 			for (t = 0; t < p.T; t++)
 				y[(s * H + j) * p.T + t] = l->h[((t + 1) * N + s) * H + j];
 		}
+}
+
+/* One step back: from dh and dc, the gradients reaching h[t+1] and c[t+1],
+ * the gradients at the gates' inputs into dg; dc becomes the gradient
+ * reaching c[t]. */
+VECTOR_CLONES
+static void lstm_step_back(size_t n, size_t H, const float *restrict g,
+			   const float *restrict c_prev, const float *restrict c,
+			   const float *restrict dh, float *restrict dc, float *restrict dg)
+{
+	size_t s, j;
+
+	for (s = 0; s < n; s++) {
+		const float *restrict gi = g + s * 4 * H, *restrict gf = gi + H, *restrict gg = gf + H,
+				      *restrict go = gg + H;
+		float *restrict di = dg + s * 4 * H, *restrict df = di + H, *restrict dv = df + H,
+				*restrict dout = dv + H;
+		const float *restrict cp = c_prev + s * H, *restrict cs = c + s * H,
+				      *restrict dhs = dh + s * H;
+		float *restrict dcs = dc + s * H;
+		for (j = 0; j < H; j++) {
+			float i = gi[j], f = gf[j], v = gg[j], o = go[j], tc = tanh_lane(cs[j]);
+			float d = dcs[j] + dhs[j] * o * (1 - tc * tc);
+			di[j] = d * v * i * (1 - i);
+			df[j] = d * cp[j] * f * (1 - f);
+			dv[j] = d * i * (1 - v * v);
+			dout[j] = dhs[j] * tc * o * (1 - o);
+			dcs[j] = d * f;
+		}
+	}
+}
+
+/* One step back: from dh, the gradient reaching h[t+1], the gradients at
+ * the gates' inputs into dgx (for W_ih) and dgh (for W_hh, which differ in
+ * the n gate); dh keeps the direct path h[t] -> h[t+1]. */
+VECTOR_CLONES
+static void gru_step_back(size_t n, size_t H, const float *restrict g, const float *restrict hn,
+			  const float *restrict h_prev, float *restrict dh, float *restrict dgx,
+			  float *restrict dgh)
+{
+	size_t s, j;
+
+	for (s = 0; s < n; s++) {
+		const float *restrict gr = g + s * 3 * H, *restrict gz = gr + H, *restrict gn = gz + H;
+		float *restrict xr = dgx + s * 3 * H, *restrict xz = xr + H, *restrict xn = xz + H;
+		float *restrict hr = dgh + s * 3 * H, *restrict hz = hr + H, *restrict hnd = hz + H;
+		const float *restrict hns = hn + s * H, *restrict hp = h_prev + s * H;
+		float *restrict dhs = dh + s * H;
+		for (j = 0; j < H; j++) {
+			float r = gr[j], z = gz[j], v = gn[j];
+			float dn = dhs[j] * (1 - z) * (1 - v * v);
+			float dz = dhs[j] * (hp[j] - v) * z * (1 - z);
+			float dr = dn * hns[j] * r * (1 - r);
+			xr[j] = hr[j] = dr;
+			xz[j] = hz[j] = dz;
+			xn[j] = dn;
+			hnd[j] = dn * r;
+			dhs[j] *= z;
+		}
+	}
 }
 
 void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const float *dy,
@@ -170,41 +289,18 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 		float *dgxt = l->dgx + t * N * p.GH, *dght = dgh + t * N * p.GH;
 
 		/* the gradient reaching h[t+1] from the output */
-		for (s = 0; s < N; s++)
-			for (j = 0; j < H; j++) {
-				if (l->seq)
+		if (l->seq)
+			for (s = 0; s < N; s++)
+				for (j = 0; j < H; j++)
 					dh[s * H + j] += dy[(s * H + j) * p.T + t];
-				else if (t + 1 == p.T)
-					dh[s * H + j] += dy[s * H + j];
-			}
-		for (s = 0; s < N; s++) {
-			const float *gs = g + s * p.GH;
-			float *dxs = dgxt + s * p.GH, *dhs = dght + s * p.GH;
-			for (j = 0; j < H; j++) {
-				size_t k = s * H + j;
-				if (l->kind == FIN_L_LSTM) {
-					float i = gs[j], f = gs[H + j], gg = gs[2 * H + j], o = gs[3 * H + j];
-					float c_new = l->c[(t + 1) * N * H + k], tc = tanh_fast(c_new);
-					float dcs = dc[k] + dh[k] * o * (1 - tc * tc);
-					dxs[j] = dcs * gg * i * (1 - i);
-					dxs[H + j] = dcs * l->c[t * N * H + k] * f * (1 - f);
-					dxs[2 * H + j] = dcs * i * (1 - gg * gg);
-					dxs[3 * H + j] = dh[k] * tc * o * (1 - o);
-					dc[k] = dcs * f;
-				} else {
-					float r = gs[j], z = gs[H + j], nn = gs[2 * H + j];
-					float hn = l->c[t * N * H + k], hp = h_prev[k];
-					float dn = dh[k] * (1 - z) * (1 - nn * nn);
-					float dz = dh[k] * (hp - nn) * z * (1 - z);
-					float dr = dn * hn * r * (1 - r);
-					dxs[j] = dhs[j] = dr;
-					dxs[H + j] = dhs[H + j] = dz;
-					dxs[2 * H + j] = dn;
-					dhs[2 * H + j] = dn * r;
-					dh[k] *= z; /* the direct path h[t] -> h[t+1] */
-				}
-			}
-		}
+		else if (t + 1 == p.T)
+			for (j = 0; j < N * H; j++)
+				dh[j] += dy[j];
+		if (l->kind == FIN_L_LSTM)
+			lstm_step_back(N, H, g, l->c + t * N * H, l->c + (t + 1) * N * H, dh, dc,
+				       dgxt);
+		else
+			gru_step_back(N, H, g, l->c + t * N * H, h_prev, dh, dgxt, dght);
 		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh) */
 		fin_gemm(0, 0, N, H, p.GH, 1, dght, p.GH, params + p.w_hh, H,
 			 l->kind == FIN_L_GRU ? 1 : 0, dh, H);
