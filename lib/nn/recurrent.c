@@ -41,7 +41,8 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 	l->dgh = l->kind == FIN_L_GRU ? malloc(steps * p.GH * sizeof *l->dgh) : NULL;
 	l->tmp = malloc(2 * cap * p.H * sizeof *l->tmp);
 	l->dxw = malloc(steps * p.C * sizeof *l->dxw);
-	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw &&
+	l->w_hh_t = malloc(p.H * p.GH * sizeof *l->w_hh_t);
+	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw && l->w_hh_t &&
 			       (l->kind == FIN_L_LSTM || l->dgh)
 		       ? 0
 		       : -1;
@@ -180,9 +181,16 @@ static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, N = n, H = p.H;
+	size_t t, s, j, r, N = n, H = p.H;
 	float *hh = l->dgx; /* free until backward: holds h W_hh^T for a step */
 
+	/* The steps' GEMMs read W_hh transposed, [H][GH], laid out once here:
+	 * OpenBLAS multiplies by a transposed operand of this size through its
+	 * general kernel, which packs W_hh again at every step, and by one as
+	 * stored through its kernel for small matrices, which is faster. */
+	for (r = 0; r < p.GH; r++)
+		for (j = 0; j < H; j++)
+			l->w_hh_t[j * p.GH + r] = params[p.w_hh + r * H + j];
 	/* Time-major input, then every step's input projection in one GEMM. */
 	for (s = 0; s < N; s++)
 		for (j = 0; j < p.C; j++)
@@ -196,10 +204,10 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 	for (t = 0; t < p.T; t++) {
 		float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H, *h = h_prev + N * H;
 		if (l->kind == FIN_L_LSTM) {
-			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 1, g, p.GH);
+			fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g, p.GH);
 			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H, h);
 		} else {
-			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 0, hh, p.GH);
+			fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh, p.GH);
 			gru_step(N, H, params + p.b_hh, g, hh, l->c + t * N * H, h_prev, h);
 		}
 	}
