@@ -47,7 +47,7 @@ typedef struct fin_layer {
 
 	/* Work space for a batch of up to the network's capacity. */
 	float *cols;             /* conv1d: [n][in_c * kernel][out_t] */
-	float *tmp;              /* lstm, gru: the gradients reaching h and c */
+	float *tmp;              /* lstm, gru: the gradients reaching h and c, and the biases' */
 	uint16_t *arg;           /* maxpool: the winner's place in each output's window */
 	float *mask;             /* dropout: kept / (1 - rate), or 0 */
 	int masked;              /* dropout: the last forward pass used mask */

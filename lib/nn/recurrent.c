@@ -39,7 +39,7 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 	l->c = malloc((steps + cap) * p.H * sizeof *l->c);
 	l->dgx = malloc(steps * p.GH * sizeof *l->dgx);
 	l->dgh = l->kind == FIN_L_GRU ? malloc(steps * p.GH * sizeof *l->dgh) : NULL;
-	l->tmp = malloc(2 * cap * p.H * sizeof *l->tmp);
+	l->tmp = malloc((2 * cap * p.H + 2 * p.GH) * sizeof *l->tmp);
 	l->dxw = malloc(steps * p.C * sizeof *l->dxw);
 	l->w_hh_t = malloc(p.H * p.GH * sizeof *l->w_hh_t);
 	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw && l->w_hh_t &&
@@ -103,18 +103,9 @@ static inline float tanh_lane(float v)
 	return 2 / (1 + exp_lane(-2 * v)) - 1;
 }
 
-/* rows [n][width] += bias */
-static void add_rows(float *rows, const float *bias, size_t n, size_t width)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < width; j++)
-			rows[i * width + j] += bias[j];
-}
-
 /* sums[width] += column sums of rows [n][width] */
-static void sum_rows(float *sums, const float *rows, size_t n, size_t width)
+VECTOR_CLONES
+static void sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width)
 {
 	size_t i, j;
 
@@ -191,23 +182,30 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 	for (r = 0; r < p.GH; r++)
 		for (j = 0; j < H; j++)
 			l->w_hh_t[j * p.GH + r] = params[p.w_hh + r * H + j];
-	/* Time-major input, then every step's input projection in one GEMM. */
+	/* Time-major input, then every step's input projection in one GEMM,
+	 * added to b_ih. */
 	for (s = 0; s < N; s++)
 		for (j = 0; j < p.C; j++)
 			for (t = 0; t < p.T; t++)
 				l->xt[(t * N + s) * p.C + j] = x[(s * p.C + j) * p.T + t];
-	fin_gemm(0, 1, p.T * N, p.GH, p.C, 1, l->xt, p.C, params + p.w_ih, p.C, 0, l->gates, p.GH);
-	add_rows(l->gates, params + p.b_ih, p.T * N, p.GH);
+	for (r = 0; r < p.T * N; r++)
+		memcpy(l->gates + r * p.GH, params + p.b_ih, p.GH * sizeof *l->gates);
+	fin_gemm(0, 1, p.T * N, p.GH, p.C, 1, l->xt, p.C, params + p.w_ih, p.C, 1, l->gates, p.GH);
 	memset(l->h, 0, N * H * sizeof *l->h);
 	if (l->kind == FIN_L_LSTM)
 		memset(l->c, 0, N * H * sizeof *l->c);
 	for (t = 0; t < p.T; t++) {
 		float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H, *h = h_prev + N * H;
+		/* h[0] = 0: the first step has no recurrent product. */
 		if (l->kind == FIN_L_LSTM) {
-			fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g, p.GH);
+			if (t > 0)
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g, p.GH);
 			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H, h);
 		} else {
-			fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh, p.GH);
+			if (t > 0)
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh, p.GH);
+			else
+				memset(hh, 0, N * p.GH * sizeof *hh);
 			gru_step(N, H, params + p.b_hh, g, hh, l->c + t * N * H, h_prev, h);
 		}
 	}
@@ -287,11 +285,12 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 		      float *dx, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, N = n, H = p.H;
+	size_t t, s, j, r, N = n, H = p.H;
 	float *dh = l->tmp, *dc = dh + N * H; /* gradients reaching h[t+1] and c[t+1] */
+	float *db_ih = dc + N * H, *db_hh = db_ih + p.GH; /* the biases' gradients */
 	float *dgh = l->kind == FIN_L_GRU ? l->dgh : l->dgx;
 
-	memset(dh, 0, 2 * N * H * sizeof *dh);
+	memset(dh, 0, (2 * N * H + 2 * p.GH) * sizeof *dh);
 	for (t = p.T; t-- > 0;) {
 		const float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H;
 		float *dgxt = l->dgx + t * N * p.GH, *dght = dgh + t * N * p.GH;
@@ -309,15 +308,27 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 				       dgxt);
 		else
 			gru_step_back(N, H, g, l->c + t * N * H, h_prev, dh, dgxt, dght);
-		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh) */
-		fin_gemm(0, 0, N, H, p.GH, 1, dght, p.GH, params + p.w_hh, H,
-			 l->kind == FIN_L_GRU ? 1 : 0, dh, H);
+		/* The biases' gradients while the step's are in cache; b_hh's are
+		 * b_ih's but in a GRU's n gate. */
+		sum_rows(db_ih, dgxt, N, p.GH);
+		if (l->kind == FIN_L_GRU)
+			sum_rows(db_hh, dght, N, p.GH);
+		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh); h[0] is
+		 * no parameter. */
+		if (t > 0)
+			fin_gemm(0, 0, N, H, p.GH, 1, dght, p.GH, params + p.w_hh, H,
+				 l->kind == FIN_L_GRU ? 1 : 0, dh, H);
 	}
-	/* Weight gradients of all steps at once. */
+	/* Weight gradients of all steps at once; h[0] = 0 adds nothing to
+	 * W_hh's. */
 	fin_gemm(1, 0, p.GH, p.C, p.T * N, 1, l->dgx, p.GH, l->xt, p.C, 1, grads + p.w_ih, p.C);
-	fin_gemm(1, 0, p.GH, H, p.T * N, 1, dgh, p.GH, l->h, H, 1, grads + p.w_hh, H);
-	sum_rows(grads + p.b_ih, l->dgx, p.T * N, p.GH);
-	sum_rows(grads + p.b_hh, dgh, p.T * N, p.GH);
+	if (p.T > 1)
+		fin_gemm(1, 0, p.GH, H, (p.T - 1) * N, 1, dgh + N * p.GH, p.GH, l->h + N * H, H, 1,
+			 grads + p.w_hh, H);
+	for (r = 0; r < p.GH; r++) {
+		grads[p.b_ih + r] += db_ih[r];
+		grads[p.b_hh + r] += l->kind == FIN_L_GRU ? db_hh[r] : db_ih[r];
+	}
 	if (dx) {
 		fin_gemm(0, 0, p.T * N, p.C, p.GH, 1, l->dgx, p.GH, params + p.w_ih, p.C, 0, l->dxw,
 			 p.C);
