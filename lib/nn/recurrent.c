@@ -12,6 +12,9 @@ struct rnn_params {
 	size_t w_ih, w_hh, b_ih, b_hh;
 };
 
+/* The gates of the steps the forward pass takes together: 256 KiB. */
+#define SPAN_FLOATS ((size_t)1 << 16)
+
 static struct rnn_params shape_of(const fin_layer *l)
 {
 	struct rnn_params p;
@@ -172,7 +175,7 @@ static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, r, N = n, H = p.H;
+	size_t t, s, j, r, N = n, H = p.H, span = SPAN_FLOATS / (N * p.GH) ? SPAN_FLOATS / (N * p.GH) : 1;
 	float *hh = l->dgx; /* free until backward: holds h W_hh^T for a step */
 
 	/* The steps' GEMMs read W_hh transposed, [H][GH], laid out once here:
@@ -182,20 +185,25 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 	for (r = 0; r < p.GH; r++)
 		for (j = 0; j < H; j++)
 			l->w_hh_t[j * p.GH + r] = params[p.w_hh + r * H + j];
-	/* Time-major input, then every step's input projection in one GEMM,
-	 * added to b_ih. */
+	/* The input, time-major. */
 	for (s = 0; s < N; s++)
 		for (j = 0; j < p.C; j++)
 			for (t = 0; t < p.T; t++)
 				l->xt[(t * N + s) * p.C + j] = x[(s * p.C + j) * p.T + t];
-	for (r = 0; r < p.T * N; r++)
-		memcpy(l->gates + r * p.GH, params + p.b_ih, p.GH * sizeof *l->gates);
-	fin_gemm(0, 1, p.T * N, p.GH, p.C, 1, l->xt, p.C, params + p.w_ih, p.C, 1, l->gates, p.GH);
 	memset(l->h, 0, N * H * sizeof *l->h);
 	if (l->kind == FIN_L_LSTM)
 		memset(l->c, 0, N * H * sizeof *l->c);
 	for (t = 0; t < p.T; t++) {
 		float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H, *h = h_prev + N * H;
+		/* The input projections of the next span steps, added to b_ih, in
+		 * one GEMM just before those steps, which then find them in cache. */
+		if (t % span == 0) {
+			size_t rows = (t + span < p.T ? span : p.T - t) * N;
+			for (r = 0; r < rows; r++)
+				memcpy(g + r * p.GH, params + p.b_ih, p.GH * sizeof *g);
+			fin_gemm(0, 1, rows, p.GH, p.C, 1, l->xt + t * N * p.C, p.C, params + p.w_ih,
+				 p.C, 1, g, p.GH);
+		}
 		/* h[0] = 0: the first step has no recurrent product. */
 		if (l->kind == FIN_L_LSTM) {
 			if (t > 0)
