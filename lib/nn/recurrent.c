@@ -12,9 +12,6 @@ struct rnn_params {
 	size_t w_ih, w_hh, b_ih, b_hh;
 };
 
-/* The gates of the steps the forward pass takes together: 256 KiB. */
-#define SPAN_FLOATS ((size_t)1 << 16)
-
 static struct rnn_params shape_of(const fin_layer *l)
 {
 	struct rnn_params p;
@@ -132,7 +129,8 @@ static void lstm_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 		float *restrict cs = c + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
 			float i = sigmoid(gi[j] + b_hh[j]), f = sigmoid(gf[j] + b_hh[H + j]);
-			float v = tanh_lane(gg[j] + b_hh[2 * H + j]), o = sigmoid(go[j] + b_hh[3 * H + j]);
+			float v = tanh_lane(gg[j] + b_hh[2 * H + j]);
+			float o = sigmoid(go[j] + b_hh[3 * H + j]);
 			float cn = f * cp[j] + i * v;
 			gi[j] = i;
 			gf[j] = f;
@@ -155,7 +153,8 @@ static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 
 	for (s = 0; s < n; s++) {
 		float *restrict gr = g + s * 3 * H, *restrict gz = gr + H, *restrict gn = gz + H;
-		const float *restrict hr = hh + s * 3 * H, *restrict hz = hr + H, *restrict hnn = hz + H;
+		const float *restrict hr = hh + s * 3 * H, *restrict hz = hr + H,
+				      *restrict hnn = hz + H;
 		const float *restrict hp = h_prev + s * H;
 		float *restrict hns = hn + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
@@ -172,10 +171,19 @@ static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 	}
 }
 
+/* The steps whose input projections the forward pass makes together: as
+ * many as have 256 KiB of gates for n samples, at least one. */
+static size_t span_steps(const struct rnn_params *p, size_t n)
+{
+	size_t span = ((size_t)1 << 16) / (n * p->GH);
+
+	return span ? span : 1;
+}
+
 void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, r, N = n, H = p.H, span = SPAN_FLOATS / (N * p.GH) ? SPAN_FLOATS / (N * p.GH) : 1;
+	size_t t, s, j, r, N = n, H = p.H, span = span_steps(&p, N);
 	float *hh = l->dgx; /* free until backward: holds h W_hh^T for a step */
 
 	/* The steps' GEMMs read W_hh transposed, [H][GH], laid out once here:
@@ -201,17 +209,20 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 			size_t rows = (t + span < p.T ? span : p.T - t) * N;
 			for (r = 0; r < rows; r++)
 				memcpy(g + r * p.GH, params + p.b_ih, p.GH * sizeof *g);
-			fin_gemm(0, 1, rows, p.GH, p.C, 1, l->xt + t * N * p.C, p.C, params + p.w_ih,
-				 p.C, 1, g, p.GH);
+			fin_gemm(0, 1, rows, p.GH, p.C, 1, l->xt + t * N * p.C, p.C,
+				 params + p.w_ih, p.C, 1, g, p.GH);
 		}
 		/* h[0] = 0: the first step has no recurrent product. */
 		if (l->kind == FIN_L_LSTM) {
 			if (t > 0)
-				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g, p.GH);
-			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H, h);
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g,
+					 p.GH);
+			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H,
+				  h);
 		} else {
 			if (t > 0)
-				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh, p.GH);
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh,
+					 p.GH);
 			else
 				memset(hh, 0, N * p.GH * sizeof *hh);
 			gru_step(N, H, params + p.b_hh, g, hh, l->c + t * N * H, h_prev, h);
@@ -240,8 +251,8 @@ static void lstm_step_back(size_t n, size_t H, const float *restrict g,
 	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		const float *restrict gi = g + s * 4 * H, *restrict gf = gi + H, *restrict gg = gf + H,
-				      *restrict go = gg + H;
+		const float *restrict gi = g + s * 4 * H, *restrict gf = gi + H,
+				      *restrict gg = gf + H, *restrict go = gg + H;
 		float *restrict di = dg + s * 4 * H, *restrict df = di + H, *restrict dv = df + H,
 				*restrict dout = dv + H;
 		const float *restrict cp = c_prev + s * H, *restrict cs = c + s * H,
@@ -270,7 +281,8 @@ static void gru_step_back(size_t n, size_t H, const float *restrict g, const flo
 	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		const float *restrict gr = g + s * 3 * H, *restrict gz = gr + H, *restrict gn = gz + H;
+		const float *restrict gr = g + s * 3 * H, *restrict gz = gr + H,
+				      *restrict gn = gz + H;
 		float *restrict xr = dgx + s * 3 * H, *restrict xz = xr + H, *restrict xn = xz + H;
 		float *restrict hr = dgh + s * 3 * H, *restrict hz = hr + H, *restrict hnd = hz + H;
 		const float *restrict hns = hn + s * H, *restrict hp = h_prev + s * H;
