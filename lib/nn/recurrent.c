@@ -175,7 +175,7 @@ static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
  * many as have 256 KiB of gates for n samples, at least one. */
 static size_t span_steps(const struct rnn_params *p, size_t n)
 {
-	size_t span = ((size_t)1 << 16) / (n * p->GH);
+	size_t step = n * p->GH, span = step ? ((size_t)1 << 16) / step : 1;
 
 	return span ? span : 1;
 }
