@@ -190,7 +190,9 @@ def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val
                  f"{n_train + n_val} input rows")
     return {"wall": wall, "loop": float(last["seconds"]),
             "pred_val": p[n_train:],
-            "own_val_loss": float(last["val_loss"]),
+            # The kept epoch's weights are the model's, so its val_loss,
+            # not the last epoch's, is the one fin-predict's output matches.
+            "own_val_loss": float(training["val_loss"]),
             "y_sd": float(facts["target_scaler"]["sd"])}
 
 

@@ -142,8 +142,9 @@ void fin_layer_release(fin_layer *l)
 	free(l->dgx);
 	free(l->dgh);
 	free(l->dxw);
+	free(l->w_hh_t);
 	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
-	l->dxw = NULL;
+	l->dxw = l->w_hh_t = NULL;
 	l->arg = NULL;
 }
 
