@@ -141,8 +141,8 @@ static const char two_digits[] = "0001020304050607080910111213141516171819"
 				 "6061626364656667686970717273747576777879"
 				 "8081828384858687888990919293949596979899";
 
-/* Writes the n digits of v, the last one just before end. */
-static void put_digits(char *end, uint64_t v, int n)
+/* Writes the n digits of v < 10^8, the last one just before end. */
+static void put_digits8(char *end, uint32_t v, int n)
 {
 	while (n >= 2) {
 		end -= 2;
@@ -152,6 +152,20 @@ static void put_digits(char *end, uint64_t v, int n)
 	}
 	if (n)
 		end[-1] = (char)('0' + v);
+}
+
+/* Writes the n digits of v, the last one just before end, in blocks of 8
+ * whose digits are found independently of each other: one long chain of
+ * divisions would cost as much as finding the digits. */
+static void put_digits(char *end, uint64_t v, int n)
+{
+	while (n > 8) {
+		put_digits8(end, (uint32_t)(v % 100000000), 8);
+		v /= 100000000;
+		end -= 8;
+		n -= 8;
+	}
+	put_digits8(end, (uint32_t)v, n);
 }
 
 /* Writes d as printf's %.{p}g does, p being its number of digits but at

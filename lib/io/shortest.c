@@ -63,14 +63,20 @@ static uint64_t mul_shift(uint64_t m, const uint64_t mul[2], int j)
 	return (uint64_t)(((lo >> 64) + hi) >> (j - 64));
 }
 
+/* The number of digits of v < 10^17 (the most a double needs): compares
+ * rather than divides, which would be a chain of 17 dependent steps, and
+ * from the top, where computed values are. */
 static int decimal_length(uint64_t v)
 {
-	int n = 1;
+	static const uint64_t ten[] = { 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+					1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+					10000000000ULL, 100000000000ULL, 1000000000000ULL,
+					10000000000000ULL, 100000000000000ULL,
+					1000000000000000ULL, 10000000000000000ULL };
+	int n = 17;
 
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
+	while (n > 1 && v < ten[n - 2])
+		n--;
 	return n;
 }
 
