@@ -108,8 +108,10 @@ static fin_decimal shortest(uint64_t m2, int e2, int symmetric)
 		vp = mul_shift(mp, pow5_inv[q], i);
 		vm = mul_shift(mm, pow5_inv[q], i);
 		/* Whether the digits cut off are all zeros: only when 5^q
-		 * divides the end or the centre (one of them at most). Beyond
-		 * q = 21, 5^q exceeds every mantissa. */
+		 * divides the end or the centre (one of them at most). 5^23
+		 * exceeds every mantissa; q = 22 is left out as in Ryu's own
+		 * code, where it does not change the digits (the unit test
+		 * has values that reach it). */
 		if (q <= 21) {
 			if (mv % 5 == 0)
 				vr_zeros = multiple_of_pow5(mv, q);
@@ -119,8 +121,8 @@ static fin_decimal shortest(uint64_t m2, int e2, int symmetric)
 				vp -= (uint64_t)multiple_of_pow5(mp, q);
 		}
 	} else {
-		/* vr = floor(mv * 2^e2 * 10^q') with q' = -e2 - q: times 5^i
-		 * and a shift. */
+		/* vr = floor(mv * 2^e2 / 10^e10), e10 < 0: times 5^-e10 and
+		 * a shift. */
 		int i, k, j;
 		q = log10_pow5(-e2) - (-e2 > 1);
 		e10 = q + e2;
