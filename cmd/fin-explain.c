@@ -1,5 +1,6 @@
 /* fin-explain: why a model predicts what it predicts, and why a detector
  * scores a row as it does. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,12 +473,24 @@ static int explain_batch(const struct options *o, struct subject *s, struct batc
 	return FIN_OK;
 }
 
+/* A value or an attribution. ig's come from the float32 network and its
+ * float32 gradients: written with float32's shortest digits, not 17.
+ * shap's and share's are exact computations in double, written as such. */
+static void write_value(fin_records *r, int float32, double v)
+{
+	if (float32 && fabs(v) <= FLT_MAX)
+		fin_records_float(r, (float)v);
+	else
+		fin_records_number(r, v);
+}
+
 /* The output rows of row i of a batch of n: one per class. */
 static void write_rows(const struct options *o, const struct subject *s,
 		       const fin_feature_groups *g, struct batch_work *w, const fin_row_batch *rb,
 		       size_t i, size_t n, fin_records *r)
 {
 	size_t d = s->nfeat, c, j, k, got;
+	int float32 = o->method == IG;
 
 	for (c = 0; c < s->ncls; c++) {
 		const double *attr = w->attr + (c * n + i) * d;
@@ -489,12 +502,12 @@ static void write_rows(const struct options *o, const struct subject *s,
 		}
 		if (!s->detector && s->m.task == FIN_TASK_MULTICLASS)
 			fin_records_text(r, s->m.labels[s->cls[c]], strlen(s->m.labels[s->cls[c]]));
-		fin_records_number(r, w->value[c * n + i]);
-		fin_records_number(r, w->base_value[c * n + i]);
+		write_value(r, float32, w->value[c * n + i]);
+		write_value(r, float32, w->base_value[c * n + i]);
 		if (!o->top) {
 			fin_feature_groups_sum(g, attr, 1, w->grouped);
 			for (k = 0; k < g->n; k++)
-				fin_records_number(r, w->grouped[k]);
+				write_value(r, float32, w->grouped[k]);
 			continue;
 		}
 		got = fin_explain_top(attr, d, o->top, 1, w->top);
@@ -502,7 +515,7 @@ static void write_rows(const struct options *o, const struct subject *s,
 			if (k < got) {
 				fin_records_text(r, s->feat[w->top[k]], strlen(s->feat[w->top[k]]));
 				fin_records_float(r, rb->x[i * d + w->top[k]]);
-				fin_records_number(r, attr[w->top[k]]);
+				write_value(r, float32, attr[w->top[k]]);
 			} else {
 				fin_records_missing(r);
 				fin_records_missing(r);

@@ -1,4 +1,6 @@
 /* fin-predict: apply a model from fin-train to CSV rows, streaming. */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,18 @@ static void write_result_header(fin_out *out, const struct results *r)
 	fin_out_char(out, '\n');
 }
 
+/* A value made from the network's float32 output: de-standardising it, or
+ * a logistic or softmax function of it, in double, adds no precision, so
+ * it is written with float32's shortest digits, not 17 (fin-predict(1)).
+ * Beyond float32's range, as a double. */
+static void write_prediction(fin_out *out, double v)
+{
+	if (fabs(v) <= FLT_MAX)
+		fin_out_float(out, (float)v);
+	else
+		fin_out_double(out, v);
+}
+
 /* Row i of a batch: pred holds predictions, or reconstruction errors; code
  * the autoencoder's bottleneck for the batch. */
 static void write_result(fin_out *out, const struct results *r, const double *pred,
@@ -109,13 +123,13 @@ static void write_result(fin_out *out, const struct results *r, const double *pr
 			if (c + 1 < width || r->recon)
 				fin_out_char(out, ',');
 		}
-		if (r->recon)
+		if (r->recon) /* a mean taken in double, as fin-anomaly's score */
 			fin_out_double(out, pred[i]);
 	} else if (m->task == FIN_TASK_REGRESSION) {
-		fin_out_double(out, pred[i]);
+		write_prediction(out, pred[i]);
 	} else {
 		for (c = 0; c < r->k; c++) {
-			fin_out_double(out, pred[i * r->k + c]);
+			write_prediction(out, pred[i * r->k + c]);
 			fin_out_char(out, ',');
 			if (pred[i * r->k + c] > pred[i * r->k + best])
 				best = c;
