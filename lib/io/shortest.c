@@ -210,6 +210,8 @@ fin_decimal fin_shortest_double(double v)
 	memcpy(&bits, &v, sizeof bits);
 	mantissa = bits & ((1ULL << 52) - 1);
 	exponent = (int)(bits >> 52 & 0x7ff);
+	if ((exponent == 0 && mantissa == 0) || exponent == 0x7ff)
+		return (fin_decimal){ .digits = 0, .exponent = 0, .ndigits = 1 };
 	if (exponent == 0) /* subnormal */
 		return shortest(mantissa, 1 - 1023 - 52, 1);
 	return shortest(mantissa | 1ULL << 52, exponent - 1023 - 52, mantissa != 0 || exponent == 1);
@@ -223,6 +225,8 @@ fin_decimal fin_shortest_float(float v)
 	memcpy(&bits, &v, sizeof bits);
 	mantissa = bits & ((1U << 23) - 1);
 	exponent = (int)(bits >> 23 & 0xff);
+	if ((exponent == 0 && mantissa == 0) || exponent == 0xff)
+		return (fin_decimal){ .digits = 0, .exponent = 0, .ndigits = 1 };
 	if (exponent == 0)
 		return shortest(mantissa, 1 - 127 - 23, 1);
 	return shortest(mantissa | 1U << 23, exponent - 127 - 23, mantissa != 0 || exponent == 1);

@@ -14,7 +14,8 @@ typedef struct fin_decimal {
 
 /* For a finite v other than 0, its sign ignored: of the decimals that
  * strtod reads back as |v|, one with the fewest digits, and of those the
- * closest to |v| (a tie to the even one). */
+ * closest to |v| (a tie to the even one). For 0, an infinity or a NaN,
+ * which have no such digits: the single digit 0. */
 fin_decimal fin_shortest_double(double v);
 
 /* The same for a float and strtof. */

@@ -417,6 +417,22 @@ static void check_float(float v, int shortest)
  * --all-floats.) */
 enum { RANDOM_COUNT = 2000000, SHORTEST_EVERY = 4, PRINTF_EVERY = 64 };
 
+/* Values without shortest digits come back as the digit 0, at once. */
+static void test_no_digits(void **state)
+{
+	const double doubles[] = { 0.0, -0.0, INFINITY, -INFINITY, NAN };
+	const float floats[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof doubles / sizeof *doubles; i++) {
+		fin_decimal d = fin_shortest_double(doubles[i]);
+		fin_decimal f = fin_shortest_float(floats[i]);
+		assert_true(d.digits == 0 && d.exponent == 0 && d.ndigits == 1);
+		assert_true(f.digits == 0 && f.exponent == 0 && f.ndigits == 1);
+	}
+}
+
 static void test_random_doubles(void **state)
 {
 	uint64_t x = 0x9E3779B97F4A7C15ULL;
@@ -499,6 +515,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_double_values),
 		cmocka_unit_test(test_float_values),
 		cmocka_unit_test(test_powers_of_two),
+		cmocka_unit_test(test_no_digits),
 		cmocka_unit_test(test_random_doubles),
 		cmocka_unit_test(test_random_floats),
 	};
