@@ -162,17 +162,19 @@ def mse(pred, y):
 
 
 def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val, key, size,
-                  batch):
-    """Train and predict with fin; return a dict of figures for one seed."""
+                  batch, threads=1):
+    """Train and predict with fin on `threads` threads; return a dict of
+    figures for one seed."""
     import numpy as np
     import pandas as pd
 
-    model = os.path.join(workdir, f"fin_{preset}_model_{seed}.json")
-    log = os.path.join(workdir, f"fin_{preset}_log_{seed}.jsonl")
-    pred = os.path.join(workdir, f"fin_{preset}_pred_{seed}.csv")
+    stem = f"fin_{preset}_{size}_t{threads}"
+    model = os.path.join(workdir, f"{stem}_model_{seed}.json")
+    log = os.path.join(workdir, f"{stem}_log_{seed}.jsonl")
+    pred = os.path.join(workdir, f"{stem}_pred_{seed}.csv")
     train_argv = [os.path.join(bindir, "fin-train"), "--model", preset,
                   "-k", key, "-y", "y", "--epochs", str(epochs),
-                  "--batch", str(batch), "--threads", "1", "--seed", str(seed),
+                  "--batch", str(batch), "--threads", str(threads), "--seed", str(seed),
                   "-q", "--log", log, "-o", model, windows]
     wall = run(train_argv, "fin-train")
     run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
@@ -198,7 +200,9 @@ def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val
                  f"{n_train + n_val} input rows")
     return {"wall": wall, "loop": float(last["seconds"]),
             "pred_val": p[n_train:],
-            "own_val_loss": float(last["val_loss"]),
+            # The kept epoch's weights are the model's, so its val_loss,
+            # not the last epoch's, is the one fin-predict's output matches.
+            "own_val_loss": float(training["val_loss"]),
             "y_sd": float(facts["target_scaler"]["sd"])}
 
 
@@ -254,7 +258,7 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
 
 
 def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_first,
-                         val_fraction):
+                         val_fraction, size_option=False):
     """What the training benchmarks share before they train: their options
     (--epochs, --bin, --workdir), the tools and PyTorch checked, the
     windows of `column` made by fin-window with the next log-return as
@@ -272,9 +276,16 @@ def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_fi
                          "repository root unless absolute (default build/bin)")
     ap.add_argument("--workdir", default=workdir,
                     help=f"where windows, models and logs go (default {workdir})")
+    if size_option:
+        ap.add_argument("--size", type=int, default=size,
+                        help=f"time steps of a window (default {size})")
     args = ap.parse_args()
     if args.epochs < 1:
         ap.error("--epochs must be at least 1")
+    if size_option:
+        if args.size < 4:
+            ap.error("--size must be at least 4")
+        size = args.size
 
     fin_window, fin_train, _ = fin_tools(args.bin, "fin-window", "fin-train", "fin-predict")
     require("torch", "python3-torch")
@@ -290,7 +301,7 @@ def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_fi
     return types.SimpleNamespace(
         args=args, bindir=os.path.dirname(fin_train), windows=windows,
         fin_version=tool_version(fin_train), x=x, y=y, n_train=n_train, n_val=n_val,
-        y_val=y[n_train:], samples=args.epochs * n_train)
+        y_val=y[n_train:], samples=args.epochs * n_train, size=size)
 
 
 def ensure_table(workdir, stem, rows):

@@ -83,7 +83,6 @@ static const struct option long_options[] = {
 	{ "bottleneck", required_argument, NULL, OPT_BOTTLENECK },
 	{ "epochs", required_argument, NULL, OPT_EPOCHS },
 	{ "gan", required_argument, NULL, OPT_GAN },
-	FIN_TEXT_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,8 +94,7 @@ struct options {
 	char *label, *positive, *metrics, *ae, *gan;
 	size_t bottleneck, epochs;
 	int fail_on_anomaly;
-	fin_text_opts text;
-	fin_cli cli; /* -c, -k, -m, -o, -s, --threads, --na, --na-values, -d, -n, -q */
+	fin_cli cli; /* -c, -k, -m, -o, -s, --threads, --na, --na-values, text options, -d, -n, -q */
 };
 
 /* The files a run writes, opened once its inputs are open and before the
@@ -228,9 +226,9 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 				.keys = o->cli.keys,
 				.nkeys = o->cli.nkeys, .target = o->label, .na = o->cli.na,
 				.keep_keys = o->mode == FIT_AND_SCORE && !stream,
-				.categorical = o->text.categorical,
-				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
-				.unseen_error = o->text.unseen_error, .scan = stream };
+				.categorical = o->cli.text.categorical,
+				.ncategorical = o->cli.text.ncategorical, .encode = o->cli.text.enc,
+				.unseen_error = o->cli.text.unseen_error, .scan = stream };
 	fin_feature_pass passes = { 0 };
 	fin_time_key tk;
 	const char *note = NULL;
@@ -386,7 +384,7 @@ static int score_rows(struct options *o, fin_input *in, fin_detector *d, size_t 
 
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error && !fitted, fin_input_name(in),
+				    o->cli.text.unseen_error && !fitted, fin_input_name(in),
 				    fitted ? "the fit" : o->cli.model, err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
@@ -503,8 +501,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	int rc = fin_cli_init(&o->cli, "fin-anomaly", usage,
 			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_MODEL | FIN_CLI_OUTPUT |
 				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
-				      FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
-				      FIN_CLI_QUIET,
+				      FIN_CLI_NA_VALUES | FIN_CLI_TEXT | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET,
 			      long_options, err);
 
 	if (argc > 1 && strcmp(argv[1], "fit") == 0)
@@ -545,12 +543,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_GAN: o->gan = optarg; break;
 		case OPT_BOTTLENECK: rc = fin_cli_size("--bottleneck", optarg, 1, 65536, &o->bottleneck, err); break;
 		case OPT_EPOCHS: rc = fin_cli_size("--epochs", optarg, 1, 1000000, &o->epochs, err); break;
-		case FIN_OPT_CATEGORICAL:
-		case FIN_OPT_MIN_COUNT:
-		case FIN_OPT_MAX_LEVELS:
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &o->text, err);
-			break;
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
@@ -578,8 +570,7 @@ int main(int argc, char **argv)
 	struct options o = { .det = { .method = FIN_DET_IFOREST, .contamination = 0.01,
 				      .threshold = NAN, .shrinkage = NAN, .trees = 100,
 				      .sample = 256 },
-			     .positive = "1", .bottleneck = 8, .epochs = 50,
-			     .text = fin_text_opts_default() };
+			     .positive = "1", .bottleneck = 8, .epochs = 50 };
 	struct evaluation ev = { 0 };
 	struct outputs w = { 0 };
 	fin_detector d = { 0 };
@@ -628,6 +619,5 @@ int main(int argc, char **argv)
 	free(ev.score);
 	free(ev.label);
 	fin_cli_free(&o.cli);
-	free(o.text.categorical);
 	return rc;
 }

@@ -71,7 +71,6 @@ static const struct option long_options[] = {
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "k-report", required_argument, NULL, OPT_K_REPORT },
 	{ "init-sample", required_argument, NULL, OPT_INIT_SAMPLE },
-	FIN_TEXT_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -80,8 +79,7 @@ struct options {
 	fin_kmeans_opts km;
 	char *embed, *k_report;
 	int keep, no_scale;
-	fin_text_opts text;
-	fin_cli cli; /* -c, -k, -o, -m, -s, --threads, --na, --na-values, -d, -n, -q */
+	fin_cli cli; /* -c, -k, -o, -m, -s, --threads, --na, --na-values, text options, -d, -n, -q */
 };
 
 static void write_header(fin_out *out, char *const *names, size_t n)
@@ -171,9 +169,9 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
 				.keys = o->cli.keys, .nkeys = o->cli.nkeys, .na = o->cli.na,
-				.categorical = o->text.categorical,
-				.ncategorical = o->text.ncategorical, .encode = o->text.enc,
-				.unseen_error = o->text.unseen_error, .scan = 1 };
+				.categorical = o->cli.text.categorical,
+				.ncategorical = o->cli.text.ncategorical, .encode = o->cli.text.enc,
+				.unseen_error = o->cli.text.unseen_error, .scan = 1 };
 	size_t nk = o->k_hi - o->k_lo + 1, best = 0, i;
 	fin_cluster_fit_opts fo = { .k_lo = o->k_lo, .k_hi = o->k_hi, .km = o->km,
 				    .silhouette = o->sample, .hold = o->hold,
@@ -319,7 +317,7 @@ static int assign_rows(struct options *o, fin_input *in, fin_clusterer *c,
 
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error && !fitted, fin_input_name(in),
+				    o->cli.text.unseen_error && !fitted, fin_input_name(in),
 				    fitted ? "the fit" : o->cli.model, err)) != FIN_OK)
 		goto done;
 	if (!o->keep) {
@@ -440,8 +438,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	int rc = fin_cli_init(&o->cli, "fin-cluster", usage,
 			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_OUTPUT | FIN_CLI_MODEL |
 				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
-				      FIN_CLI_NA_VALUES | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
-				      FIN_CLI_QUIET,
+				      FIN_CLI_NA_VALUES | FIN_CLI_TEXT | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET,
 			      long_options, err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
@@ -459,12 +457,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_K_REPORT: o->k_report = optarg; break;
 		case OPT_INIT_SAMPLE:
 			rc = fin_cli_size("--init-sample", optarg, 2, 1 << 26, &o->hold, err);
-			break;
-		case FIN_OPT_CATEGORICAL:
-		case FIN_OPT_MIN_COUNT:
-		case FIN_OPT_MAX_LEVELS:
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &o->text, err);
 			break;
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
@@ -486,8 +478,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 int main(int argc, char **argv)
 {
 	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .hold = 100000,
-			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4 },
-			     .text = fin_text_opts_default() };
+			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4 } };
 	fin_clusterer c = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
@@ -507,6 +498,5 @@ int main(int argc, char **argv)
 	fin_input_close(in);
 	fin_clusterer_free(&c);
 	fin_cli_free(&o.cli);
-	free(o.text.categorical);
 	return rc;
 }

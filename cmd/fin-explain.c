@@ -1,5 +1,6 @@
 /* fin-explain: why a model predicts what it predicts, and why a detector
  * scores a row as it does. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,6 @@ static const struct option long_options[] = {
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "repeats", required_argument, NULL, OPT_REPEATS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -100,8 +100,7 @@ struct options {
 	int method, metric;  /* -1: what suits the file */
 	int by, json;
 	int steps_given, repeats_given;
-	fin_text_opts text;
-	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --threads, -d, -n, -o, -q */
+	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --unseen, --threads, -d, -n, -o, -q */
 };
 
 /* What is explained: a model or a detector. */
@@ -125,8 +124,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	int opt;
 	int rc = fin_cli_init(&o->cli, "fin-explain", usage,
 			      FIN_CLI_MODEL | FIN_CLI_TARGET | FIN_CLI_SEED | FIN_CLI_KEY | FIN_CLI_NA |
-				      FIN_CLI_NA_VALUES | FIN_CLI_THREADS | FIN_CLI_DELIMITER |
-				      FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+				      FIN_CLI_NA_VALUES | FIN_CLI_UNSEEN | FIN_CLI_THREADS |
+				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
+				      FIN_CLI_QUIET,
 			      long_options, err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
@@ -154,7 +154,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->json,
 					  err);
 			break;
-		case FIN_OPT_UNSEEN: rc = fin_cli_text_option(opt, optarg, &o->text, err); break;
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
@@ -356,7 +355,7 @@ static int read_baseline(const struct options *o, struct subject *s, fin_input *
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
 				.owner = o->cli.model, .encoding = s->enc, .na = o->cli.na,
-				.unseen_error = o->text.unseen_error };
+				.unseen_error = o->cli.text.unseen_error };
 	size_t i, j;
 	int rc;
 
@@ -474,12 +473,24 @@ static int explain_batch(const struct options *o, struct subject *s, struct batc
 	return FIN_OK;
 }
 
+/* A value or an attribution. ig's come from the float32 network and its
+ * float32 gradients: written with float32's shortest digits, not 17.
+ * shap's and share's are exact computations in double, written as such. */
+static void write_value(fin_records *r, int float32, double v)
+{
+	if (float32 && fabs(v) <= FLT_MAX)
+		fin_records_float(r, (float)v);
+	else
+		fin_records_number(r, v);
+}
+
 /* The output rows of row i of a batch of n: one per class. */
 static void write_rows(const struct options *o, const struct subject *s,
 		       const fin_feature_groups *g, struct batch_work *w, const fin_row_batch *rb,
 		       size_t i, size_t n, fin_records *r)
 {
 	size_t d = s->nfeat, c, j, k, got;
+	int float32 = o->method == IG;
 
 	for (c = 0; c < s->ncls; c++) {
 		const double *attr = w->attr + (c * n + i) * d;
@@ -491,12 +502,12 @@ static void write_rows(const struct options *o, const struct subject *s,
 		}
 		if (!s->detector && s->m.task == FIN_TASK_MULTICLASS)
 			fin_records_text(r, s->m.labels[s->cls[c]], strlen(s->m.labels[s->cls[c]]));
-		fin_records_number(r, w->value[c * n + i]);
-		fin_records_number(r, w->base_value[c * n + i]);
+		write_value(r, float32, w->value[c * n + i]);
+		write_value(r, float32, w->base_value[c * n + i]);
 		if (!o->top) {
 			fin_feature_groups_sum(g, attr, 1, w->grouped);
 			for (k = 0; k < g->n; k++)
-				fin_records_number(r, w->grouped[k]);
+				write_value(r, float32, w->grouped[k]);
 			continue;
 		}
 		got = fin_explain_top(attr, d, o->top, 1, w->top);
@@ -504,7 +515,7 @@ static void write_rows(const struct options *o, const struct subject *s,
 			if (k < got) {
 				fin_records_text(r, s->feat[w->top[k]], strlen(s->feat[w->top[k]]));
 				fin_records_float(r, rb->x[i * d + w->top[k]]);
-				fin_records_number(r, attr[w->top[k]]);
+				write_value(r, float32, attr[w->top[k]]);
 			} else {
 				fin_records_missing(r);
 				fin_records_missing(r);
@@ -557,7 +568,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	}
 	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, s->feat, s->nfeat, s->enc, names, nnames, o->cli.na,
-				    o->text.unseen_error, fin_input_name(in), o->cli.model,
+				    o->cli.text.unseen_error, fin_input_name(in), o->cli.model,
 				    err)) != FIN_OK ||
 	    (rc = fin_feature_groups_make(&g, (enum fin_group_by)o->by, s->feat, s->nfeat, err)) !=
 		    FIN_OK)
@@ -720,7 +731,7 @@ static int explain_permutation(const struct options *o, struct subject *s, fin_i
 				     : NULL;
 	fin_table_spec spec = { .columns = s->feat, .ncolumns = s->nfeat, .exact = 1,
 				.owner = o->cli.model, .encoding = s->enc, .target = target,
-				.na = o->cli.na, .unseen_error = o->text.unseen_error };
+				.na = o->cli.na, .unseen_error = o->cli.text.unseen_error };
 	fin_perm_scorer sc = { .m = s->detector ? NULL : &s->m, .d = s->detector ? &s->d : NULL,
 			       .metric = (enum fin_perm_metric)o->metric };
 	fin_feature_groups g = { 0 };
@@ -798,8 +809,7 @@ done:
 
 int main(int argc, char **argv)
 {
-	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5,
-			     .text = fin_text_opts_default() };
+	struct options o = { .method = -1, .metric = -1, .steps = 128, .repeats = 5 };
 	struct subject s = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;

@@ -1,4 +1,6 @@
 /* fin-predict: apply a model from fin-train to CSV rows, streaming. */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +54,6 @@ static const struct option long_options[] = {
 	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "recon-error", no_argument, NULL, OPT_RECON },
 	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -93,6 +94,18 @@ static void write_result_header(fin_out *out, const struct results *r)
 	fin_out_char(out, '\n');
 }
 
+/* A value made from the network's float32 output: de-standardising it, or
+ * a logistic or softmax function of it, in double, adds no precision, so
+ * it is written with float32's shortest digits, not 17 (fin-predict(1)).
+ * Beyond float32's range, as a double. */
+static void write_prediction(fin_out *out, double v)
+{
+	if (fabs(v) <= FLT_MAX)
+		fin_out_float(out, (float)v);
+	else
+		fin_out_double(out, v);
+}
+
 /* Row i of a batch: pred holds predictions, or reconstruction errors; code
  * the autoencoder's bottleneck for the batch. */
 static void write_result(fin_out *out, const struct results *r, const double *pred,
@@ -110,13 +123,13 @@ static void write_result(fin_out *out, const struct results *r, const double *pr
 			if (c + 1 < width || r->recon)
 				fin_out_char(out, ',');
 		}
-		if (r->recon)
+		if (r->recon) /* a mean taken in double, as fin-anomaly's score */
 			fin_out_double(out, pred[i]);
 	} else if (m->task == FIN_TASK_REGRESSION) {
-		fin_out_double(out, pred[i]);
+		write_prediction(out, pred[i]);
 	} else {
 		for (c = 0; c < r->k; c++) {
-			fin_out_double(out, pred[i * r->k + c]);
+			write_prediction(out, pred[i * r->k + c]);
 			fin_out_char(out, ',');
 			if (pred[i * r->k + c] > pred[i * r->k + best])
 				best = c;
@@ -134,7 +147,6 @@ int main(int argc, char **argv)
 	size_t nnames, *pass = NULL, npass = 0, batch = 256;
 	size_t i, j, k, rows = 0;
 	int keep = 0, embed = 0, recon = 0, opt, got;
-	fin_text_opts text = fin_text_opts_default();
 	fin_input *in = NULL;
 	fin_out_file *file = NULL;
 	fin_out *out;
@@ -148,8 +160,8 @@ int main(int argc, char **argv)
 	fin_cli cli;
 	int rc = fin_cli_init(&cli, "fin-predict", usage,
 			      FIN_CLI_MODEL | FIN_CLI_KEY | FIN_CLI_NA | FIN_CLI_NA_VALUES |
-				      FIN_CLI_THREADS | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
-				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+				      FIN_CLI_UNSEEN | FIN_CLI_THREADS | FIN_CLI_DELIMITER |
+				      FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT | FIN_CLI_QUIET,
 			      long_options, &err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
@@ -158,9 +170,6 @@ int main(int argc, char **argv)
 		case OPT_EMBED: embed = 1; break;
 		case OPT_RECON: recon = 1; break;
 		case OPT_BATCH: rc = fin_cli_size("--batch", optarg, 1, 1 << 16, &batch, &err); break;
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &text, &err);
-			break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -190,7 +199,7 @@ int main(int argc, char **argv)
 
 	/* Features are found by name, wherever they are in the input. */
 	if ((rc = fin_features_bind(&feat, m.feat, m.nfeat, &m.enc, names, nnames, cli.na,
-				    text.unseen_error, fin_input_name(in), cli.model, &err)) != FIN_OK)
+				    cli.text.unseen_error, fin_input_name(in), cli.model, &err)) != FIN_OK)
 		goto fail;
 	if (!keep) {
 		/* Keys given by -k or by the model: then none is looked for. */

@@ -77,7 +77,8 @@ static const char usage[] =
 	"      --lr-g RATE        generator learning rate (default: --lr)\n"
 	"      --lr-d RATE        discriminator learning rate (default: --lr)\n"
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
-	FIN_HELP_THREADS
+	"      --threads N        threads sharing each batch (default 1; exact fits,\n"
+	"                         DP-SGD and GANs: BLAS threads)\n"
 	FIN_HELP_NA_LEVEL
 	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
@@ -128,7 +129,6 @@ static const struct option long_options[] = {
 	{ "smooth", required_argument, NULL, OPT_SMOOTH },
 	{ "lr-g", required_argument, NULL, OPT_LR_G },
 	{ "lr-d", required_argument, NULL, OPT_LR_D },
-	FIN_TEXT_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -516,14 +516,13 @@ int main(int argc, char **argv)
 	int stats_only = 0;
 	char *stats_file = NULL;
 	fin_stats pooled = { 0 };
-	fin_text_opts text = fin_text_opts_default();
 	char given[512] = { 0 };
 	fin_cli cli;
 	int rc = fin_cli_init(&cli, "fin-train", usage,
 			      FIN_CLI_TARGET | FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_SEED |
 				      FIN_CLI_THREADS | FIN_CLI_NA_LEVEL | FIN_CLI_NA_VALUES |
-				      FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER | FIN_CLI_OUTPUT |
-				      FIN_CLI_QUIET,
+				      FIN_CLI_TEXT | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
 			      long_options, &err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
@@ -599,12 +598,6 @@ int main(int argc, char **argv)
 					  &err);
 			break;
 		}
-		case FIN_OPT_CATEGORICAL:
-		case FIN_OPT_MIN_COUNT:
-		case FIN_OPT_MAX_LEVELS:
-		case FIN_OPT_UNSEEN:
-			rc = fin_cli_text_option(opt, optarg, &text, &err);
-			break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -616,6 +609,7 @@ int main(int argc, char **argv)
 		spec.target = cli.target;
 	spec.na = cli.na;
 	o.seed = cli.seed;
+	o.threads = cli.threads;
 	if (model_name && strcmp(model_name, "gan") == 0) {
 		if (task >= 0 && task != FIN_TASK_GAN) {
 			rc = fin_fail(&err, FIN_EUSAGE, "--model gan is the preset of --task gan");
@@ -681,7 +675,6 @@ int main(int argc, char **argv)
 		}
 		spec.target = NULL;
 	}
-	fin_gemm_threads((int)cli.threads);
 
 	if (init) {
 		if ((rc = fin_model_load(&m, init, &err)) != FIN_OK)
@@ -708,10 +701,10 @@ int main(int argc, char **argv)
 	spec.keys = cli.keys;
 	spec.nkeys = cli.nkeys;
 	spec.key_order = !unsorted;
-	spec.categorical = text.categorical;
-	spec.ncategorical = text.ncategorical;
-	spec.encode = text.enc;
-	spec.unseen_error = text.unseen_error;
+	spec.categorical = cli.text.categorical;
+	spec.ncategorical = cli.text.ncategorical;
+	spec.encode = cli.text.enc;
+	spec.unseen_error = cli.text.unseen_error;
 	/* A regression on every level of a text column and an intercept has
 	 * no unique solution: its first level is the reference instead. */
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
@@ -758,6 +751,7 @@ int main(int argc, char **argv)
 		gan.val = val;
 		gan.threads = (int)cli.threads;
 		gan.quiet = cli.quiet;
+		fin_gemm_threads((int)cli.threads);
 		rc = train_gan(&gan, &t, cli.keys, cli.nkeys, out, &prog, &err);
 		goto fail;
 	}
@@ -881,6 +875,9 @@ int main(int argc, char **argv)
 			if ((rc = dp_before(&o, &dp, ntrain, &err)) != FIN_OK)
 				goto fail;
 		}
+		/* Exact and private fits give --threads to the matrix products;
+		 * other training shares each batch out among threads instead. */
+		fin_gemm_threads(exact || o.dp_clip > 0 ? (int)cli.threads : 1);
 		if (exact)
 			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, cli.quiet, &facts, &err);
 		else
@@ -940,7 +937,6 @@ fail:
 	free(xva);
 	free(yva);
 	fin_cli_free(&cli);
-	free(text.categorical);
 	fin_stats_free(&pooled);
 	return rc;
 }

@@ -174,6 +174,51 @@ class ReproducibilityTest(FinTest):
         self.assertNotEqual(self.train_bytes(42), self.train_bytes(43))
 
 
+class ThreadsTest(FinTest):
+    """--threads N shares each batch out among N threads (fin-train(1)): the
+    same model on every run with the same N, and, as only the order of the
+    gradients' sums differs, the same training as on one thread to within
+    float32 rounding grown over a few epochs."""
+
+    def train_threads(self, threads, *extra):
+        args = ["-q", "--model", "cnn", "-k", "t", "--epochs", "3", "--threads", str(threads),
+                *extra, FILES["windows.csv"]]
+        return self.run_ok(FIN_TRAIN, *args).stdout
+
+    def test_same_threads_same_file(self):
+        for extra in ((), ("--dropout", "0.3")):
+            with self.subTest(extra=extra):
+                first = self.train_threads(2, *extra)
+                self.assertEqual(first, self.train_threads(2, *extra))
+                self.assertEqual(json.loads(first)["training"]["threads"], 2)
+
+    def test_threads_train_as_one(self):
+        one = json.loads(self.train_threads(1))
+        header, rows, ntrain = self.windows_split()
+        y = column(header, rows, "y")
+        sd = statistics.stdev(y[:ntrain])
+        for threads in (2, 3):
+            with self.subTest(threads=threads):
+                model = json.loads(self.train_threads(threads))
+                for key in ("train_loss", "val_loss"):
+                    self.assertTrue(rel_close(model["training"][key], one["training"][key], 1e-3),
+                                    f"{key}: {model['training'][key]!r} on {threads} threads, "
+                                    f"{one['training'][key]!r} on one")
+                # The facts are those of the weights saved.
+                path = os.path.join(scratch_dir(), f"t{threads}.json")
+                with open(path, "wb") as f:
+                    f.write(json.dumps(model).encode())
+                _, out = self.predict(path, FILES["windows.csv"])
+                pred = [float(r[1]) for r in out]
+                self.assertTrue(rel_close(model["training"]["val_loss"],
+                                          standardised_mse(pred[ntrain:], y[ntrain:], sd), 1e-5))
+
+    def test_more_threads_than_rows(self):
+        # Batches of 2 rows on 4 threads: two threads have nothing to do.
+        model = json.loads(self.train_threads(4, "--batch", "2"))
+        self.assertTrue(math.isfinite(model["training"]["val_loss"]))
+
+
 class ModelFileTest(FinTest):
     def setUp(self):
         self.model = load_model(FILES["cnn.json"])
@@ -335,7 +380,10 @@ class ClassificationTest(FinTest):
         for r in out:
             p = [float(v) for v in r[:-1]]
             self.assertTrue(all(0 <= v <= 1 for v in p), r)
-            self.assertAlmostEqual(sum(p), 1.0, delta=1e-12)
+            # Each is written rounded to float32 (fin-predict(1)), as the
+            # shortest text of that float32: each step within half a
+            # float32 ulp, at most 2^-24 in all for a number up to 1.
+            self.assertAlmostEqual(sum(p), 1.0, delta=len(p) * 2.0**-24 + 1e-12)
             self.assertEqual(r[-1], labels[p.index(max(p))], r)
 
     def test_logistic(self):

@@ -99,7 +99,7 @@ fin_text_opts fin_text_opts_default(void)
 	return (fin_text_opts){ .enc = { .min_count = 10, .max_levels = 100 } };
 }
 
-int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err)
+static int text_option(int opt, char *arg, fin_text_opts *t, fin_err *err)
 {
 	static const char *const unseen[] = { "other", "error" };
 
@@ -157,6 +157,10 @@ static const struct shared_option {
 	{ FIN_CLI_NA_VALUES, { "na-values", required_argument, NULL, FIN_OPT_NA_VALUES } },
 	{ FIN_CLI_NA | FIN_CLI_NA_LEVEL | FIN_CLI_NA_NO_FILL,
 	  { "na", required_argument, NULL, FIN_OPT_NA } },
+	{ FIN_CLI_TEXT, { "categorical", required_argument, NULL, FIN_OPT_CATEGORICAL } },
+	{ FIN_CLI_TEXT, { "min-count", required_argument, NULL, FIN_OPT_MIN_COUNT } },
+	{ FIN_CLI_TEXT, { "max-levels", required_argument, NULL, FIN_OPT_MAX_LEVELS } },
+	{ FIN_CLI_TEXT | FIN_CLI_UNSEEN, { "unseen", required_argument, NULL, FIN_OPT_UNSEEN } },
 	{ 0, { "help", no_argument, NULL, 'h' } },
 	{ 0, { "version", no_argument, NULL, 'V' } },
 };
@@ -184,7 +188,7 @@ int fin_cli_init(fin_cli *c, const char *prog, const char *usage, unsigned share
 	int rc = FIN_OK;
 
 	*c = (fin_cli){ .prog = prog, .usage = usage, .seed = 1, .threads = 1, .na = FIN_NA_ERROR,
-			.shared = shared };
+			.shared = shared, .text = fin_text_opts_default() };
 	for (i = 0; rc == FIN_OK && i < sizeof shared_options / sizeof *shared_options; i++)
 		if (!shared_options[i].bit || (shared_options[i].bit & shared))
 			rc = add_option(c, &n, &nletters, &shared_options[i].entry, err);
@@ -241,6 +245,11 @@ int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err)
 	case 'v': c->verbose = 1; return FIN_OK;
 	case FIN_OPT_NA_VALUES: return fin_cli_na_values(arg, err);
 	case FIN_OPT_NA: return na_option(c, arg, err);
+	case FIN_OPT_CATEGORICAL:
+	case FIN_OPT_MIN_COUNT:
+	case FIN_OPT_MAX_LEVELS:
+	case FIN_OPT_UNSEEN:
+		return text_option(opt, arg, &c->text, err);
 	case 'h': fputs(c->usage, stdout); return FIN_CLI_EXIT;
 	case 'V': printf("%s (fin) %s\n", c->prog, FIN_VERSION); return FIN_CLI_EXIT;
 	}
@@ -253,8 +262,9 @@ void fin_cli_free(fin_cli *c)
 {
 	free(c->columns);
 	free(c->keys);
-	c->columns = c->keys = NULL;
-	c->ncolumns = c->nkeys = 0;
+	free(c->text.categorical);
+	c->columns = c->keys = c->text.categorical = NULL;
+	c->ncolumns = c->nkeys = c->text.ncategorical = 0;
 }
 
 void fin_cli_scoped_add(fin_cli_scoped *s, const char *name, unsigned modes)

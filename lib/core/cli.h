@@ -35,7 +35,15 @@ int fin_cli_word(const char *opt, const char *arg, int index, int *out, fin_err 
 
 /* The getopt values of the shared options without a letter: above the
  * values of the tools' own options. */
-enum { FIN_OPT_NA_VALUES = 0x1000, FIN_OPT_NA, FIN_OPT_THREADS };
+enum {
+	FIN_OPT_NA_VALUES = 0x1000,
+	FIN_OPT_NA,
+	FIN_OPT_THREADS,
+	FIN_OPT_CATEGORICAL,
+	FIN_OPT_MIN_COUNT,
+	FIN_OPT_MAX_LEVELS,
+	FIN_OPT_UNSEEN,
+};
 
 /* Parses a --na-values list, comma-separated, and makes each spelling in
  * it (blanks around it trimmed) a missing value; see fin_na_add. An empty
@@ -46,15 +54,7 @@ int fin_cli_na_values(const char *arg, fin_err *err);
 int fin_cli_append(char ***list, size_t *n, char *arg, fin_err *err);
 
 /* The options of text (categorical) columns, for the tools that read
- * features: their option table entries, help lines and parsing. */
-enum { FIN_OPT_CATEGORICAL = 1000, FIN_OPT_MIN_COUNT, FIN_OPT_MAX_LEVELS, FIN_OPT_UNSEEN };
-
-#define FIN_TEXT_LONG_OPTIONS                                                     \
-	{ "categorical", required_argument, NULL, FIN_OPT_CATEGORICAL },          \
-	{ "min-count", required_argument, NULL, FIN_OPT_MIN_COUNT },              \
-	{ "max-levels", required_argument, NULL, FIN_OPT_MAX_LEVELS },            \
-	{ "unseen", required_argument, NULL, FIN_OPT_UNSEEN }
-
+ * features (FIN_CLI_TEXT below): their help lines, and their values. */
 #define FIN_TEXT_HELP                                                                       \
 	"      --categorical LIST text columns, one-hot encoded, even when they hold\n"     \
 	"                         numbers (a column holding any other text is one anyway)\n" \
@@ -74,10 +74,6 @@ typedef struct fin_text_opts {
 
 /* The defaults: --min-count 10, --max-levels 100, --unseen other. */
 fin_text_opts fin_text_opts_default(void);
-
-/* Parses opt when it is one of the options above (returning its status),
- * else returns -1. */
-int fin_cli_text_option(int opt, char *arg, fin_text_opts *t, fin_err *err);
 
 /* The options every tool shares. A tool names those it takes by these
  * bits; -h and -V it always takes. Its usage text lists them with the
@@ -100,6 +96,9 @@ enum fin_cli_shared {
 	FIN_CLI_NA = 1 << 12,         /* error|skip|ffill */
 	FIN_CLI_NA_LEVEL = 1 << 13,   /* error|skip|ffill|level */
 	FIN_CLI_NA_NO_FILL = 1 << 14, /* error|skip: filling would make up values */
+	/* --categorical LIST, --min-count N, --max-levels N, --unseen POLICY */
+	FIN_CLI_TEXT = 1 << 15,
+	FIN_CLI_UNSEEN = 1 << 16,     /* --unseen POLICY only (a model's levels) */
 };
 
 #define FIN_HELP_SEED "  -s, --seed N           seed (default 1)\n"
@@ -145,6 +144,7 @@ typedef struct fin_cli {
 	size_t threads;     /* --threads */
 	enum fin_na na;     /* --na */
 	int quiet, verbose; /* -q, -v */
+	fin_text_opts text; /* --categorical, --min-count, --max-levels, --unseen */
 } fin_cli;
 
 /* What fin_cli_option returns for -h and -V, once it has written the help
@@ -168,7 +168,7 @@ int fin_cli_next(fin_cli *c, int argc, char **argv);
  * has named: a usage error whose message is already written. */
 int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err);
 
-/* Frees the lists of -c and -k. */
+/* Frees the lists of -c, -k and --categorical. */
 void fin_cli_free(fin_cli *c);
 
 /* Options that go with some modes of a tool only (fin-eval's tasks,

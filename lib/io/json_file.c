@@ -67,26 +67,49 @@ cJSON *fin_json_doubles(const double *v, size_t n)
 	return a;
 }
 
+/* v in the fewest digits that a reader of JSON numbers, parsing a
+ * double and rounding it to float, takes back as v; its length. */
+static size_t json_float_text(char *buf, float v)
+{
+	size_t n = fin_format_float(buf, v);
+
+	/* Rounding twice (to double, then float) could in principle land a
+	 * shortest float decimal on the wrong neighbour. */
+	if ((float)strtod(buf, NULL) != v)
+		n = (size_t)snprintf(buf, FIN_NUM_MAX, "%.17g", (double)v);
+	return n;
+}
+
 cJSON *fin_json_float(float v)
 {
 	char buf[FIN_NUM_MAX];
 
-	fin_format_float(buf, v);
-	if ((float)strtod(buf, NULL) != v)
-		snprintf(buf, sizeof buf, "%.17g", (double)v);
+	json_float_text(buf, v);
 	return cJSON_CreateRaw(buf);
 }
 
+/* The array is written as one raw text: a model's weights would be a
+ * node of their own each. */
 cJSON *fin_json_floats(const float *v, size_t n)
 {
-	cJSON *a = cJSON_CreateArray();
-	size_t i;
+	size_t cap = n * (FIN_NUM_MAX + 1) + 3, len = 0, i;
+	char *text;
+	cJSON *a;
 
-	for (i = 0; a && i < n; i++)
-		if (!cJSON_AddItemToArray(a, fin_json_float(v[i]))) {
-			cJSON_Delete(a);
-			return NULL;
-		}
+	if (n == 0)
+		return cJSON_CreateArray();
+	if (n > (SIZE_MAX - 3) / (FIN_NUM_MAX + 1) || !(text = malloc(cap)))
+		return NULL;
+	text[len++] = '[';
+	for (i = 0; i < n; i++) {
+		if (i)
+			text[len++] = ',';
+		len += json_float_text(text + len, v[i]);
+	}
+	text[len++] = ']';
+	text[len] = '\0';
+	a = cJSON_CreateRaw(text);
+	free(text);
 	return a;
 }
 

@@ -1,9 +1,10 @@
 #include <math.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/numio.h"
+#include "io/shortest.h"
 
 static int is_blank(char c)
 {
@@ -133,11 +134,97 @@ static size_t format_integer(char *buf, long long v)
 	return len;
 }
 
+/* "00" to "99": digits are written two at a time. */
+static const char two_digits[] = "0001020304050607080910111213141516171819"
+				 "2021222324252627282930313233343536373839"
+				 "4041424344454647484950515253545556575859"
+				 "6061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
+
+/* Writes the n digits of v < 10^8, the last one just before end. */
+static void put_digits8(char *end, uint32_t v, int n)
+{
+	while (n >= 2) {
+		end -= 2;
+		memcpy(end, two_digits + 2 * (v % 100), 2);
+		v /= 100;
+		n -= 2;
+	}
+	if (n)
+		end[-1] = (char)('0' + v);
+}
+
+/* Writes the n digits of v, the last one just before end, in blocks of 8
+ * whose digits are found independently of each other: one long chain of
+ * divisions would cost as much as finding the digits. */
+static void put_digits(char *end, uint64_t v, int n)
+{
+	while (n > 8) {
+		put_digits8(end, (uint32_t)(v % 100000000), 8);
+		v /= 100000000;
+		end -= 8;
+		n -= 8;
+	}
+	put_digits8(end, (uint32_t)v, n);
+}
+
+/* Writes d as printf's %.{p}g does, p being its number of digits but at
+ * least min_p: plain when the power of ten of its first digit, x, is from
+ * -4 to p - 1 (123.45, 0.00012345), else one digit before the point and an
+ * exponent of at least two digits (1.2345e-05, 1e+15). */
+static size_t layout(char *buf, int negative, fin_decimal d, int min_p)
+{
+	char *p = buf + negative;
+	int n = d.ndigits, x = d.exponent + n - 1;
+
+	if (negative)
+		buf[0] = '-';
+	if (x < -4 || x >= (n > min_p ? n : min_p)) {
+		int e = x < 0 ? -x : x;
+		put_digits(p + 1 + n, d.digits, n);
+		p[0] = p[1];
+		if (n > 1) {
+			p[1] = '.';
+			p += n + 1;
+		} else {
+			p++;
+		}
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		if (e >= 100) {
+			*p++ = (char)('0' + e / 100);
+			e %= 100;
+		}
+		memcpy(p, two_digits + 2 * e, 2);
+		p += 2;
+	} else if (x < 0) {
+		p[0] = '0';
+		p[1] = '.';
+		memset(p + 2, '0', (size_t)(-x - 1));
+		p += 1 - x + n;
+		put_digits(p, d.digits, n);
+	} else if (n <= x + 1) {
+		put_digits(p + n, d.digits, n);
+		memset(p + n, '0', (size_t)(x + 1 - n));
+		p += x + 1;
+	} else {
+		put_digits(p + 1 + n, d.digits, n);
+		memmove(p, p + 1, (size_t)x + 1);
+		p[x + 1] = '.';
+		p += n + 1;
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
+}
+
+static size_t format_zero(char *buf, int negative)
+{
+	memcpy(buf, negative ? "-0" : "0", 3 - !negative);
+	return 2 - !negative;
+}
+
 size_t fin_format_double(char *buf, double v)
 {
-	char shorter[FIN_NUM_MAX];
-	int n, m;
-
 	if (!isfinite(v)) {
 		buf[0] = '\0';
 		return 0;
@@ -145,39 +232,20 @@ size_t fin_format_double(char *buf, double v)
 	/* Whole numbers (prices in cents, counts, labels) are common and cheap. */
 	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
 		return format_integer(buf, (long long)v);
-	/* 17 significant digits always read back; most computed values need
-	 * 16 or 17, so try 16 first, then 15 for short ones like 0.1. If p
-	 * digits suffice, %.{p}g yields the shortest form. Fixed formats keep
-	 * printf off its slower positional path. */
-	n = snprintf(buf, FIN_NUM_MAX, "%.16g", v);
-	if (strtod(buf, NULL) != v)
-		return (size_t)snprintf(buf, FIN_NUM_MAX, "%.17g", v);
-	m = snprintf(shorter, sizeof shorter, "%.15g", v);
-	if (strtod(shorter, NULL) == v) {
-		memcpy(buf, shorter, (size_t)m + 1);
-		return (size_t)m;
-	}
-	return (size_t)n;
-}
-
-/* Length of v written with format fmt, if that reads back as v; else 0. */
-static size_t float_if_exact(char *buf, const char *fmt, float v)
-{
-	int n = snprintf(buf, FIN_NUM_MAX, fmt, (double)v);
-	return strtof(buf, NULL) == v ? (size_t)n : 0;
+	if (v == 0)
+		return format_zero(buf, 1);
+	/* At least 15: numbers below 1e15 are written out in full. */
+	return layout(buf, signbit(v) != 0, fin_shortest_double(v), 15);
 }
 
 size_t fin_format_float(char *buf, float v)
 {
-	size_t n;
-
 	if (!isfinite(v)) {
 		buf[0] = '\0';
 		return 0;
 	}
-	/* As for doubles: if p digits suffice, %.{p}g is the shortest form. */
-	if ((n = float_if_exact(buf, "%.6g", v)) || (n = float_if_exact(buf, "%.7g", v)) ||
-	    (n = float_if_exact(buf, "%.8g", v)))
-		return n;
-	return (size_t)snprintf(buf, FIN_NUM_MAX, "%.9g", (double)v);
+	if (v == 0)
+		return format_zero(buf, signbit(v) != 0);
+	/* At least 6, as %g's default: plain below 1e6. */
+	return layout(buf, signbit(v) != 0, fin_shortest_float(v), 6);
 }

@@ -24,13 +24,16 @@ int fin_na_add(const char *s, size_t len);
  * allowed; infinities, NaN payloads and hexadecimal are not numbers. */
 enum fin_num fin_parse_double(const char *s, size_t len, double *out);
 
-/* Writes the shortest decimal that reads back as exactly v (for subnormal
- * values, one that reads back); a non-finite v is written as the empty
- * field (missing). Returns the length. */
+/* Writes the shortest decimal that strtod reads back as exactly v (of
+ * those, the closest to v), as printf's %.{p}g writes it with p its number
+ * of digits but at least 15: whole numbers below 1e15 in full, others plain
+ * from 1e-4 up to 10^p, and with an exponent (1e-05, 1.5e+300) beyond.
+ * -0 is "-0"; a non-finite v is the empty field (missing). Returns the
+ * length, at most FIN_NUM_MAX - 1. */
 size_t fin_format_double(char *buf, double v);
 
-/* The same for a float32 value: the shortest text that reads back (as a
- * float) to exactly v. */
+/* The same for a float32 value and strtof, p at least 6: 0.1, not
+ * 0.100000001; 1234567, 1e+06. */
 size_t fin_format_float(char *buf, float v);
 
 #endif

@@ -59,6 +59,13 @@ static inline void fin_out_double(fin_out *o, double v)
 	o->len += fin_format_double(o->buf + o->len, v);
 }
 
+static inline void fin_out_float(fin_out *o, float v)
+{
+	if (o->len + FIN_NUM_MAX > sizeof o->buf)
+		fin_out_drain(o);
+	o->len += fin_format_float(o->buf + o->len, v);
+}
+
 /* Writes a field, quoted as RFC 4180 asks when it holds a comma, a quote
  * or a line break. */
 void fin_out_field(fin_out *o, const char *s, size_t n);

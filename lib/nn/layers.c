@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -26,6 +27,7 @@ int fin_act_parse(const char *s)
 	return -1;
 }
 
+FIN_CLONES
 void fin_act_forward(enum fin_act a, float *y, size_t n, size_t d)
 {
 	size_t i, j, len = n * d;
@@ -63,6 +65,7 @@ void fin_act_forward(enum fin_act a, float *y, size_t n, size_t d)
 	}
 }
 
+FIN_CLONES
 void fin_act_backward(enum fin_act a, const float *y, float *dy, size_t n, size_t d)
 {
 	size_t i, j, len = n * d;
@@ -139,9 +142,19 @@ void fin_layer_release(fin_layer *l)
 	free(l->dgx);
 	free(l->dgh);
 	free(l->dxw);
+	free(l->w_hh_t);
 	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
-	l->dxw = NULL;
+	l->dxw = l->w_hh_t = NULL;
 	l->arg = NULL;
+}
+
+fin_layer fin_layer_shape(const fin_layer *l)
+{
+	fin_layer s = { .kind = l->kind, .act = l->act, .in_c = l->in_c, .in_t = l->in_t,
+			.out_c = l->out_c, .out_t = l->out_t, .units = l->units, .seq = l->seq,
+			.kernel = l->kernel, .same = l->same, .rate = l->rate, .w = l->w, .b = l->b,
+			.nweights = l->nweights, .nbiases = l->nbiases };
+	return s;
 }
 
 static size_t conv_pad(const fin_layer *l)
@@ -290,6 +303,7 @@ static void conv_backward(fin_layer *l, const float *p, float *g, const float *d
 /* Max pooling keeps, for each output, which of its window's inputs won
  * (the first of equal ones, as PyTorch); a width of 2 has a loop of its
  * own that the compiler vectorises. */
+FIN_CLONES
 static void pool_forward(fin_layer *l, const float *restrict x, float *restrict y, size_t n)
 {
 	size_t rows = n * l->in_c, k = l->kernel, r, t, j;
@@ -327,6 +341,7 @@ static void pool_forward(fin_layer *l, const float *restrict x, float *restrict 
 }
 
 /* Writes every input's gradient, the steps past the last window's 0. */
+FIN_CLONES
 static void pool_backward(const fin_layer *l, const float *restrict dy, float *restrict dx,
 			  size_t n)
 {

@@ -47,7 +47,7 @@ typedef struct fin_layer {
 
 	/* Work space for a batch of up to the network's capacity. */
 	float *cols;             /* conv1d: [n][in_c * kernel][out_t] */
-	float *tmp;              /* lstm, gru: the gradients reaching h and c */
+	float *tmp;              /* lstm, gru: the gradients reaching h and c, and the biases' */
 	uint16_t *arg;           /* maxpool: the winner's place in each output's window */
 	float *mask;             /* dropout: kept / (1 - rate), or 0 */
 	int masked;              /* dropout: the last forward pass used mask */
@@ -57,6 +57,7 @@ typedef struct fin_layer {
 	float *h;                /* [T+1][n][units] hidden states, h[0] = 0 */
 	float *c;                /* lstm: [T+1][n][units] cell states; gru: [T][n][units] W_hn h + b_hn */
 	float *dgx, *dgh;        /* [T][n][G*units] gradients at the gates' inputs */
+	float *w_hh_t;           /* [units][G*units] W_hh transposed, for the forward GEMMs */
 	float *dxw;              /* conv1d, lstm, gru: dLoss/dx before it is laid out, so
 				  * that backward leaves the forward pass's values as they
 				  * were and may run again (per-row clipping runs it twice) */
@@ -69,6 +70,10 @@ int fin_act_parse(const char *s);
 /* Allocates the work space for batches of up to cap samples; 0 or -1. */
 int fin_layer_reserve(fin_layer *l, size_t cap);
 void fin_layer_release(fin_layer *l);
+
+/* The layer as its architecture describes it (shapes, activation, places
+ * of its parameters), without work space. */
+fin_layer fin_layer_shape(const fin_layer *l);
 
 /* y = layer(x) for n samples. Dropout is active only when training. */
 void fin_layer_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n,

@@ -255,8 +255,9 @@ int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_
 	net->params = calloc(net->nparams ? net->nparams : 1, sizeof *net->params);
 	net->grads = calloc(net->nparams ? net->nparams : 1, sizeof *net->grads);
 	net->act = calloc(net->nlayers + 1, sizeof *net->act);
+	net->out = calloc(net->nlayers, sizeof *net->out);
 	net->rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!net->params || !net->grads || !net->act || !net->rng) {
+	if (!net->params || !net->grads || !net->act || !net->out || !net->rng) {
 		rc = fin_fail(err, FIN_EUSAGE, "out of memory");
 		goto fail;
 	}
@@ -272,11 +273,13 @@ void fin_net_free(fin_net *net)
 
 	for (i = 0; i < net->nlayers; i++) {
 		fin_layer_release(&net->layers[i]);
-		if (net->act && net->act[i + 1])
-			free((float *)net->act[i + 1]);
+		if (net->out)
+			free(net->out[i]);
 	}
+	free(net->out);
 	free(net->layers);
-	free(net->params);
+	if (!net->borrowed)
+		free(net->params);
 	free(net->grads);
 	free(net->act);
 	free(net->dbuf[0]);
@@ -420,6 +423,33 @@ int fin_net_init(fin_net *net, unsigned long seed)
 	return 0;
 }
 
+int fin_net_replica(fin_net *rep, const fin_net *net, unsigned long seed)
+{
+	size_t i;
+
+	memset(rep, 0, sizeof *rep);
+	rep->in_c = net->in_c;
+	rep->in_t = net->in_t;
+	rep->out_size = net->out_size;
+	rep->nparams = net->nparams;
+	rep->params = net->params;
+	rep->borrowed = 1;
+	rep->layers = calloc(net->nlayers, sizeof *rep->layers);
+	rep->grads = calloc(net->nparams ? net->nparams : 1, sizeof *rep->grads);
+	rep->act = calloc(net->nlayers + 1, sizeof *rep->act);
+	rep->out = calloc(net->nlayers, sizeof *rep->out);
+	rep->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rep->layers || !rep->grads || !rep->act || !rep->out || !rep->rng) {
+		fin_net_free(rep);
+		return -1;
+	}
+	rep->nlayers = net->nlayers;
+	for (i = 0; i < net->nlayers; i++)
+		rep->layers[i] = fin_layer_shape(&net->layers[i]);
+	gsl_rng_set(rep->rng, seed);
+	return 0;
+}
+
 int fin_net_reserve(fin_net *net, size_t cap)
 {
 	size_t i, widest = net->in_c * net->in_t;
@@ -429,10 +459,12 @@ int fin_net_reserve(fin_net *net, size_t cap)
 	for (i = 0; i < net->nlayers; i++) {
 		fin_layer *l = &net->layers[i];
 		size_t out = l->out_c * l->out_t;
-		float *a = realloc((float *)net->act[i + 1], cap * out * sizeof *a);
-		if (!a)
-			return -1;
-		net->act[i + 1] = a;
+		if (l->kind != FIN_L_FLATTEN) {
+			float *a = realloc(net->out[i], cap * out * sizeof *a);
+			if (!a)
+				return -1;
+			net->out[i] = a;
+		}
 		if (fin_layer_reserve(l, cap) != 0)
 			return -1;
 		widest = out > widest ? out : widest;
@@ -452,9 +484,16 @@ const float *fin_net_forward(fin_net *net, const float *x, size_t n, int trainin
 	size_t i;
 
 	net->act[0] = x;
-	for (i = 0; i < net->nlayers; i++)
-		fin_layer_forward(&net->layers[i], net->params, net->act[i], (float *)net->act[i + 1], n,
-				  training, net->rng);
+	for (i = 0; i < net->nlayers; i++) {
+		/* Flattening keeps every value where it is: [n][c][t] is [n][c * t]. */
+		if (net->layers[i].kind == FIN_L_FLATTEN) {
+			net->act[i + 1] = net->act[i];
+			continue;
+		}
+		fin_layer_forward(&net->layers[i], net->params, net->act[i], net->out[i], n, training,
+				  net->rng);
+		net->act[i + 1] = net->out[i];
+	}
 	return net->act[net->nlayers];
 }
 
@@ -466,6 +505,13 @@ void fin_net_backward(fin_net *net, const float *dout, float *dx, size_t n)
 	memcpy(dy, dout, n * net->out_size * sizeof *dy);
 	while (i-- > 0) {
 		float *dst = i ? next : dx, *swap;
+		/* Through a flatten layer the gradient stays as it is. */
+		if (net->layers[i].kind == FIN_L_FLATTEN) {
+			const fin_layer *l = &net->layers[i];
+			if (!i && dx)
+				memcpy(dx, dy, n * l->in_c * l->in_t * sizeof *dx);
+			continue;
+		}
 		fin_layer_backward(&net->layers[i], net->params, net->grads, net->act[i],
 				   net->act[i + 1], dy, dst, n);
 		swap = dy;
@@ -484,6 +530,8 @@ void fin_net_backward_rows(fin_net *net, const float *dout, size_t n, float *gra
 	while (i-- > 0) {
 		fin_layer *l = &net->layers[i];
 		float *swap;
+		if (l->kind == FIN_L_FLATTEN)
+			continue;
 		fin_layer_backward(l, net->params, grads, net->act[i], net->act[i + 1], dy,
 				   i ? next : NULL, n);
 		/* dy now holds the gradient at the layer's output before its

@@ -19,8 +19,11 @@ typedef struct fin_net {
 
 	size_t cap;            /* batch capacity of the work buffers */
 	const float **act;     /* act[0] the input, act[i + 1] the output of layer i */
+	float **out;           /* out[i] the buffer of layer i's output; a flatten
+				* layer has none, its output is its input */
 	float *dbuf[2];        /* gradients flowing back, [cap][widest layer] */
 	gsl_rng *rng;          /* for dropout */
+	int borrowed;          /* params belong to another network (a replica) */
 } fin_net;
 
 /* The largest network fin builds: its parameters, and the values one of
@@ -58,6 +61,12 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len);
  * U(-1/sqrt(units), 1/sqrt(units)). Drawn from GSL's MT19937 with seed,
  * which also drives dropout. */
 int fin_net_init(fin_net *net, unsigned long seed);
+
+/* Makes rep a replica of net for another thread: the same layers and
+ * parameters (net's, read while rep computes), its own gradients, work
+ * space and dropout generator, seeded with seed. Freed by fin_net_free,
+ * which leaves net's parameters alone. 0, or -1 without memory. */
+int fin_net_replica(fin_net *rep, const fin_net *net, unsigned long seed);
 
 /* Makes room for batches of up to cap samples: 0, or -1 without memory. */
 int fin_net_reserve(fin_net *net, size_t cap);

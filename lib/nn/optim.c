@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "nn/optim.h"
 
 static const char *const names[] = { "sgd", "adam", "adamw", "rmsprop" };
@@ -61,25 +62,35 @@ static void clip_norm(float *g, size_t n, float clip)
 			g[i] *= scale;
 }
 
-/* The update runs over every parameter at every step, and divisions and
- * square roots bound it: a build for the baseline x86-64 also carries
- * AVX2 and AVX-512 versions, chosen when the program starts. Each lane
- * does the same IEEE operations (C11 keeps a * b + c unfused), so every
- * version gives the same bits. gcc only: clang 14 leaves the clones of a
- * function in a static library without their resolver. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+void fin_optim_clip(const fin_optim *o, float *g)
+{
+	if (o->clip > 0)
+		clip_norm(g, o->n, o->clip);
+}
+
 void fin_optim_step(fin_optim *o, float *restrict p, float *restrict g)
 {
-	/* Local restrict pointers and constants let the loops vectorise. */
-	float *restrict m = o->m, *restrict v = o->v;
-	const float lr = o->lr, l2 = o->l2, eps = o->eps, b1 = o->beta1, b2 = o->beta2;
-	size_t i, n = o->n;
+	fin_optim_clip(o, g);
+	fin_optim_count(o);
+	fin_optim_update(o, p, g, 0, o->n);
+}
 
-	if (o->clip > 0)
-		clip_norm(g, n, o->clip);
+void fin_optim_count(fin_optim *o)
+{
 	o->step++;
+}
+
+/* The update runs over every parameter at every step, and divisions and
+ * square roots bound it (see core/clones.h). */
+FIN_CLONES
+void fin_optim_update(const fin_optim *o, float *params, float *grads, size_t from, size_t to)
+{
+	/* Local restrict pointers and constants let the loops vectorise. */
+	float *restrict p = params + from, *restrict g = grads + from;
+	float *restrict m = o->m + from, *restrict v = o->v + from;
+	const float lr = o->lr, l2 = o->l2, eps = o->eps, b1 = o->beta1, b2 = o->beta2;
+	size_t i, n = to - from;
+
 	switch (o->kind) {
 	case FIN_OPT_SGD: {
 		const float mu = o->step == 1 ? 0 : o->momentum;

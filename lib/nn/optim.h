@@ -31,4 +31,12 @@ void fin_optim_free(fin_optim *o);
 /* One update of params from grads (grads may be scaled by clipping). */
 void fin_optim_step(fin_optim *o, float *restrict params, float *restrict grads);
 
+/* The same in parts, for threads that share the parameters: the gradient
+ * clipped to its global norm (when clip is set), the step counted once,
+ * then the update of params[from, to) from grads[from, to), each part by
+ * any thread. The parts of a step give the same bits as the whole. */
+void fin_optim_clip(const fin_optim *o, float *grads);
+void fin_optim_count(fin_optim *o);
+void fin_optim_update(const fin_optim *o, float *params, float *grads, size_t from, size_t to);
+
 #endif

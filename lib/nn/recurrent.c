@@ -1,4 +1,4 @@
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,38 +39,73 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 	l->c = malloc((steps + cap) * p.H * sizeof *l->c);
 	l->dgx = malloc(steps * p.GH * sizeof *l->dgx);
 	l->dgh = l->kind == FIN_L_GRU ? malloc(steps * p.GH * sizeof *l->dgh) : NULL;
-	l->tmp = malloc(2 * cap * p.H * sizeof *l->tmp);
+	l->tmp = malloc((2 * cap * p.H + 2 * p.GH) * sizeof *l->tmp);
 	l->dxw = malloc(steps * p.C * sizeof *l->dxw);
-	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw &&
+	l->w_hh_t = malloc(p.H * p.GH * sizeof *l->w_hh_t);
+	return l->xt && l->gates && l->h && l->c && l->dgx && l->tmp && l->dxw && l->w_hh_t &&
 			       (l->kind == FIN_L_LSTM || l->dgh)
 		       ? 0
 		       : -1;
 }
 
-static float sigmoid(float v)
+/* The element-wise work of a step runs over all its samples and units in
+ * one pass the compiler vectorises: a build for the baseline x86-64 also
+ * carries AVX2 and AVX-512 versions of each pass, chosen when the program
+ * starts. Each lane does the same IEEE operations (C11 keeps a * b + c
+ * unfused), so every version gives the same bits. gcc only, as for the
+ * optimiser (nn/optim.c). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+/* e^v within 1 ulp, in operations a vector lane has (libm's expf is a call
+ * per value): v = n ln2 + r with n whole and |r| <= ln2 / 2, e^r from
+ * Cephes' polynomial, 2^n put straight into a float's exponent bits. v is
+ * first held within [-87, 88], where 2^n is a normal float: e^v then stays
+ * finite and above 0, which the sigmoid and tanh below round to their
+ * limits. A NaN stays NaN. */
+static inline float exp_lane(float v)
 {
-	return 1 / (1 + expf(-v));
+	const float round = 0x1.8p23f; /* adding it rounds to a whole number */
+	float x = v < -87.0f ? -87.0f : v, k, n, r, p;
+	uint32_t bits;
+
+	x = x > 88.0f ? 88.0f : x;
+	k = x * 0x1.715476p0f + round; /* log2(e) */
+	n = k - round;
+	r = x - n * 0x1.63p-1f;     /* ln2 in two parts; n times the first is exact */
+	r = r - n * -0x1.bd0106p-13f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1;
+	/* k's low mantissa bits hold n: 127 + n in [1, 254] is 2^n's exponent. */
+	memcpy(&bits, &k, sizeof bits);
+	bits = ((bits + 127) & 0xff) << 23;
+	memcpy(&k, &bits, sizeof k);
+	return p * k;
 }
 
-/* tanh through expf, which is several times faster than tanhf here: the
- * absolute error stays below 2e-7, a little above an ulp of 1. */
-static float tanh_fast(float v)
+static inline float sigmoid(float v)
 {
-	return 2 / (1 + expf(-2 * v)) - 1;
+	return 1 / (1 + exp_lane(-v));
 }
 
-/* rows [n][width] += bias */
-static void add_rows(float *rows, const float *bias, size_t n, size_t width)
+/* tanh through e^v: the absolute error stays below 2e-7, a little above an
+ * ulp of 1, as with libm's expf. */
+static inline float tanh_lane(float v)
 {
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < width; j++)
-			rows[i * width + j] += bias[j];
+	return 2 / (1 + exp_lane(-2 * v)) - 1;
 }
 
 /* sums[width] += column sums of rows [n][width] */
-static void sum_rows(float *sums, const float *rows, size_t n, size_t width)
+VECTOR_CLONES
+static void sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width)
 {
 	size_t i, j;
 
@@ -79,69 +114,118 @@ static void sum_rows(float *sums, const float *rows, size_t n, size_t width)
 			sums[j] += rows[i * width + j];
 }
 
-static void lstm_step(const struct rnn_params *p, float *g, const float *c_prev, float *c,
-		      float *h, size_t n)
+/* One step of n samples: g holds x W_ih^T + b_ih + h W_hh^T, and b_hh is
+ * added here. g becomes the gates' values, then c and h the new states. */
+VECTOR_CLONES
+static void lstm_step(size_t n, size_t H, const float *restrict b_hh, float *g,
+		      const float *restrict c_prev, float *restrict c, float *restrict h)
 {
-	size_t s, j, H = p->H;
+	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		float *gi = g + s * p->GH, *gf = gi + H, *gg = gf + H, *go = gg + H;
+		float *restrict gi = g + s * 4 * H, *restrict gf = gi + H, *restrict gg = gf + H,
+				*restrict go = gg + H;
+		const float *restrict cp = c_prev + s * H;
+		float *restrict cs = c + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
-			gi[j] = sigmoid(gi[j]);
-			gf[j] = sigmoid(gf[j]);
-			gg[j] = tanh_fast(gg[j]);
-			go[j] = sigmoid(go[j]);
-			c[s * H + j] = gf[j] * c_prev[s * H + j] + gi[j] * gg[j];
-			h[s * H + j] = go[j] * tanh_fast(c[s * H + j]);
+			float i = sigmoid(gi[j] + b_hh[j]), f = sigmoid(gf[j] + b_hh[H + j]);
+			float v = tanh_lane(gg[j] + b_hh[2 * H + j]);
+			float o = sigmoid(go[j] + b_hh[3 * H + j]);
+			float cn = f * cp[j] + i * v;
+			gi[j] = i;
+			gf[j] = f;
+			gg[j] = v;
+			go[j] = o;
+			cs[j] = cn;
+			hs[j] = o * tanh_lane(cn);
 		}
 	}
 }
 
-/* hh holds W_hh h + b_hh for this step; its n part is kept for backward. */
-static void gru_step(const struct rnn_params *p, float *g, const float *hh, float *hn_keep,
-		     const float *h_prev, float *h, size_t n)
+/* hh holds h W_hh^T for this step; with b_hh added, its n part is kept in
+ * hn for backward. */
+VECTOR_CLONES
+static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
+		     const float *restrict hh, float *restrict hn, const float *restrict h_prev,
+		     float *restrict h)
 {
-	size_t s, j, H = p->H;
+	size_t s, j;
 
 	for (s = 0; s < n; s++) {
-		float *gr = g + s * p->GH, *gz = gr + H, *gn = gz + H;
-		const float *hr = hh + s * p->GH, *hz = hr + H, *hnn = hz + H;
+		float *restrict gr = g + s * 3 * H, *restrict gz = gr + H, *restrict gn = gz + H;
+		const float *restrict hr = hh + s * 3 * H, *restrict hz = hr + H,
+				      *restrict hnn = hz + H;
+		const float *restrict hp = h_prev + s * H;
+		float *restrict hns = hn + s * H, *restrict hs = h + s * H;
 		for (j = 0; j < H; j++) {
-			gr[j] = sigmoid(gr[j] + hr[j]);
-			gz[j] = sigmoid(gz[j] + hz[j]);
-			gn[j] = tanh_fast(gn[j] + gr[j] * hnn[j]);
-			hn_keep[s * H + j] = hnn[j];
-			h[s * H + j] = (1 - gz[j]) * gn[j] + gz[j] * h_prev[s * H + j];
+			float nh = hnn[j] + b_hh[2 * H + j];
+			float r = sigmoid(gr[j] + (hr[j] + b_hh[j]));
+			float z = sigmoid(gz[j] + (hz[j] + b_hh[H + j]));
+			float v = tanh_lane(gn[j] + r * nh);
+			gr[j] = r;
+			gz[j] = z;
+			gn[j] = v;
+			hns[j] = nh;
+			hs[j] = (1 - z) * v + z * hp[j];
 		}
 	}
+}
+
+/* The steps whose input projections the forward pass makes together: as
+ * many as have 256 KiB of gates for n samples, at least one. */
+static size_t span_steps(const struct rnn_params *p, size_t n)
+{
+	size_t step = n * p->GH, span = step ? ((size_t)1 << 16) / step : 1;
+
+	return span ? span : 1;
 }
 
 void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, N = n, H = p.H;
-	float *hh = l->dgx; /* free until backward: holds W_hh h for a step */
+	size_t t, s, j, r, N = n, H = p.H, span = span_steps(&p, N);
+	float *hh = l->dgx; /* free until backward: holds h W_hh^T for a step */
 
-	/* Time-major input, then every step's input projection in one GEMM. */
+	/* The steps' GEMMs read W_hh transposed, [H][GH], laid out once here:
+	 * OpenBLAS multiplies by a transposed operand of this size through its
+	 * general kernel, which packs W_hh again at every step, and by one as
+	 * stored through its kernel for small matrices, which is faster. */
+	for (r = 0; r < p.GH; r++)
+		for (j = 0; j < H; j++)
+			l->w_hh_t[j * p.GH + r] = params[p.w_hh + r * H + j];
+	/* The input, time-major. */
 	for (s = 0; s < N; s++)
 		for (j = 0; j < p.C; j++)
 			for (t = 0; t < p.T; t++)
 				l->xt[(t * N + s) * p.C + j] = x[(s * p.C + j) * p.T + t];
-	fin_gemm(0, 1, p.T * N, p.GH, p.C, 1, l->xt, p.C, params + p.w_ih, p.C, 0, l->gates, p.GH);
-	add_rows(l->gates, params + p.b_ih, p.T * N, p.GH);
 	memset(l->h, 0, N * H * sizeof *l->h);
 	if (l->kind == FIN_L_LSTM)
 		memset(l->c, 0, N * H * sizeof *l->c);
 	for (t = 0; t < p.T; t++) {
 		float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H, *h = h_prev + N * H;
+		/* The input projections of the next span steps, added to b_ih, in
+		 * one GEMM just before those steps, which then find them in cache. */
+		if (t % span == 0) {
+			size_t rows = (t + span < p.T ? span : p.T - t) * N;
+			for (r = 0; r < rows; r++)
+				memcpy(g + r * p.GH, params + p.b_ih, p.GH * sizeof *g);
+			fin_gemm(0, 1, rows, p.GH, p.C, 1, l->xt + t * N * p.C, p.C,
+				 params + p.w_ih, p.C, 1, g, p.GH);
+		}
+		/* h[0] = 0: the first step has no recurrent product. */
 		if (l->kind == FIN_L_LSTM) {
-			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 1, g, p.GH);
-			add_rows(g, params + p.b_hh, N, p.GH);
-			lstm_step(&p, g, l->c + t * N * H, l->c + (t + 1) * N * H, h, N);
+			if (t > 0)
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 1, g,
+					 p.GH);
+			lstm_step(N, H, params + p.b_hh, g, l->c + t * N * H, l->c + (t + 1) * N * H,
+				  h);
 		} else {
-			fin_gemm(0, 1, N, p.GH, H, 1, h_prev, H, params + p.w_hh, H, 0, hh, p.GH);
-			add_rows(hh, params + p.b_hh, N, p.GH);
-			gru_step(&p, g, hh, l->c + t * N * H, h_prev, h, N);
+			if (t > 0)
+				fin_gemm(0, 0, N, p.GH, H, 1, h_prev, H, l->w_hh_t, p.GH, 0, hh,
+					 p.GH);
+			else
+				memset(hh, 0, N * p.GH * sizeof *hh);
+			gru_step(N, H, params + p.b_hh, g, hh, l->c + t * N * H, h_prev, h);
 		}
 	}
 	/* Output as [n][H][T] (every step) or [n][H] (the last). */
@@ -156,64 +240,115 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 		}
 }
 
+/* One step back: from dh and dc, the gradients reaching h[t+1] and c[t+1],
+ * the gradients at the gates' inputs into dg; dc becomes the gradient
+ * reaching c[t]. */
+VECTOR_CLONES
+static void lstm_step_back(size_t n, size_t H, const float *restrict g,
+			   const float *restrict c_prev, const float *restrict c,
+			   const float *restrict dh, float *restrict dc, float *restrict dg)
+{
+	size_t s, j;
+
+	for (s = 0; s < n; s++) {
+		const float *restrict gi = g + s * 4 * H, *restrict gf = gi + H,
+				      *restrict gg = gf + H, *restrict go = gg + H;
+		float *restrict di = dg + s * 4 * H, *restrict df = di + H, *restrict dv = df + H,
+				*restrict dout = dv + H;
+		const float *restrict cp = c_prev + s * H, *restrict cs = c + s * H,
+				      *restrict dhs = dh + s * H;
+		float *restrict dcs = dc + s * H;
+		for (j = 0; j < H; j++) {
+			float i = gi[j], f = gf[j], v = gg[j], o = go[j], tc = tanh_lane(cs[j]);
+			float d = dcs[j] + dhs[j] * o * (1 - tc * tc);
+			di[j] = d * v * i * (1 - i);
+			df[j] = d * cp[j] * f * (1 - f);
+			dv[j] = d * i * (1 - v * v);
+			dout[j] = dhs[j] * tc * o * (1 - o);
+			dcs[j] = d * f;
+		}
+	}
+}
+
+/* One step back: from dh, the gradient reaching h[t+1], the gradients at
+ * the gates' inputs into dgx (for W_ih) and dgh (for W_hh, which differ in
+ * the n gate); dh keeps the direct path h[t] -> h[t+1]. */
+VECTOR_CLONES
+static void gru_step_back(size_t n, size_t H, const float *restrict g, const float *restrict hn,
+			  const float *restrict h_prev, float *restrict dh, float *restrict dgx,
+			  float *restrict dgh)
+{
+	size_t s, j;
+
+	for (s = 0; s < n; s++) {
+		const float *restrict gr = g + s * 3 * H, *restrict gz = gr + H,
+				      *restrict gn = gz + H;
+		float *restrict xr = dgx + s * 3 * H, *restrict xz = xr + H, *restrict xn = xz + H;
+		float *restrict hr = dgh + s * 3 * H, *restrict hz = hr + H, *restrict hnd = hz + H;
+		const float *restrict hns = hn + s * H, *restrict hp = h_prev + s * H;
+		float *restrict dhs = dh + s * H;
+		for (j = 0; j < H; j++) {
+			float r = gr[j], z = gz[j], v = gn[j];
+			float dn = dhs[j] * (1 - z) * (1 - v * v);
+			float dz = dhs[j] * (hp[j] - v) * z * (1 - z);
+			float dr = dn * hns[j] * r * (1 - r);
+			xr[j] = hr[j] = dr;
+			xz[j] = hz[j] = dz;
+			xn[j] = dn;
+			hnd[j] = dn * r;
+			dhs[j] *= z;
+		}
+	}
+}
+
 void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const float *dy,
 		      float *dx, size_t n)
 {
 	struct rnn_params p = shape_of(l);
-	size_t t, s, j, N = n, H = p.H;
+	size_t t, s, j, r, N = n, H = p.H;
 	float *dh = l->tmp, *dc = dh + N * H; /* gradients reaching h[t+1] and c[t+1] */
+	float *db_ih = dc + N * H, *db_hh = db_ih + p.GH; /* the biases' gradients */
 	float *dgh = l->kind == FIN_L_GRU ? l->dgh : l->dgx;
 
-	memset(dh, 0, 2 * N * H * sizeof *dh);
+	memset(dh, 0, (2 * N * H + 2 * p.GH) * sizeof *dh);
 	for (t = p.T; t-- > 0;) {
 		const float *g = l->gates + t * N * p.GH, *h_prev = l->h + t * N * H;
 		float *dgxt = l->dgx + t * N * p.GH, *dght = dgh + t * N * p.GH;
 
 		/* the gradient reaching h[t+1] from the output */
-		for (s = 0; s < N; s++)
-			for (j = 0; j < H; j++) {
-				if (l->seq)
+		if (l->seq)
+			for (s = 0; s < N; s++)
+				for (j = 0; j < H; j++)
 					dh[s * H + j] += dy[(s * H + j) * p.T + t];
-				else if (t + 1 == p.T)
-					dh[s * H + j] += dy[s * H + j];
-			}
-		for (s = 0; s < N; s++) {
-			const float *gs = g + s * p.GH;
-			float *dxs = dgxt + s * p.GH, *dhs = dght + s * p.GH;
-			for (j = 0; j < H; j++) {
-				size_t k = s * H + j;
-				if (l->kind == FIN_L_LSTM) {
-					float i = gs[j], f = gs[H + j], gg = gs[2 * H + j], o = gs[3 * H + j];
-					float c_new = l->c[(t + 1) * N * H + k], tc = tanh_fast(c_new);
-					float dcs = dc[k] + dh[k] * o * (1 - tc * tc);
-					dxs[j] = dcs * gg * i * (1 - i);
-					dxs[H + j] = dcs * l->c[t * N * H + k] * f * (1 - f);
-					dxs[2 * H + j] = dcs * i * (1 - gg * gg);
-					dxs[3 * H + j] = dh[k] * tc * o * (1 - o);
-					dc[k] = dcs * f;
-				} else {
-					float r = gs[j], z = gs[H + j], nn = gs[2 * H + j];
-					float hn = l->c[t * N * H + k], hp = h_prev[k];
-					float dn = dh[k] * (1 - z) * (1 - nn * nn);
-					float dz = dh[k] * (hp - nn) * z * (1 - z);
-					float dr = dn * hn * r * (1 - r);
-					dxs[j] = dhs[j] = dr;
-					dxs[H + j] = dhs[H + j] = dz;
-					dxs[2 * H + j] = dn;
-					dhs[2 * H + j] = dn * r;
-					dh[k] *= z; /* the direct path h[t] -> h[t+1] */
-				}
-			}
-		}
-		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh) */
-		fin_gemm(0, 0, N, H, p.GH, 1, dght, p.GH, params + p.w_hh, H,
-			 l->kind == FIN_L_GRU ? 1 : 0, dh, H);
+		else if (t + 1 == p.T)
+			for (j = 0; j < N * H; j++)
+				dh[j] += dy[j];
+		if (l->kind == FIN_L_LSTM)
+			lstm_step_back(N, H, g, l->c + t * N * H, l->c + (t + 1) * N * H, dh, dc,
+				       dgxt);
+		else
+			gru_step_back(N, H, g, l->c + t * N * H, h_prev, dh, dgxt, dght);
+		/* The biases' gradients while the step's are in cache; b_hh's are
+		 * b_ih's but in a GRU's n gate. */
+		sum_rows(db_ih, dgxt, N, p.GH);
+		if (l->kind == FIN_L_GRU)
+			sum_rows(db_hh, dght, N, p.GH);
+		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh); h[0] is
+		 * no parameter. */
+		if (t > 0)
+			fin_gemm(0, 0, N, H, p.GH, 1, dght, p.GH, params + p.w_hh, H,
+				 l->kind == FIN_L_GRU ? 1 : 0, dh, H);
 	}
-	/* Weight gradients of all steps at once. */
+	/* Weight gradients of all steps at once; h[0] = 0 adds nothing to
+	 * W_hh's. */
 	fin_gemm(1, 0, p.GH, p.C, p.T * N, 1, l->dgx, p.GH, l->xt, p.C, 1, grads + p.w_ih, p.C);
-	fin_gemm(1, 0, p.GH, H, p.T * N, 1, dgh, p.GH, l->h, H, 1, grads + p.w_hh, H);
-	sum_rows(grads + p.b_ih, l->dgx, p.T * N, p.GH);
-	sum_rows(grads + p.b_hh, dgh, p.T * N, p.GH);
+	if (p.T > 1)
+		fin_gemm(1, 0, p.GH, H, (p.T - 1) * N, 1, dgh + N * p.GH, p.GH, l->h + N * H, H, 1,
+			 grads + p.w_hh, H);
+	for (r = 0; r < p.GH; r++) {
+		grads[p.b_ih + r] += db_ih[r];
+		grads[p.b_hh + r] += l->kind == FIN_L_GRU ? db_hh[r] : db_ih[r];
+	}
 	if (dx) {
 		fin_gemm(0, 0, p.T * N, p.C, p.GH, 1, l->dgx, p.GH, params + p.w_ih, p.C, 0, l->dxw,
 			 p.C);

@@ -1,6 +1,10 @@
 /* LSTM and GRU layers, as PyTorch's nn.LSTM and nn.GRU define them (gate
  * order i, f, g, o and r, z, n; two bias vectors), with backpropagation
- * through time. Every step's matrix work is one GEMM over the batch. */
+ * through time. The input projections of many steps are one GEMM, each
+ * step's recurrent product is one GEMM over the batch, and its gate
+ * activations and state update one vectorised pass; backward, each step
+ * is one pass and one GEMM, and the weight gradients of all steps one
+ * GEMM each. */
 #ifndef FIN_RECURRENT_H
 #define FIN_RECURRENT_H
 

@@ -7,6 +7,8 @@
 
 #include "features/table.h"
 #include "nn/dp_sgd.h"
+#include "nn/gemm.h"
+#include "nn/team.h"
 #include "nn/train.h"
 
 static double now(void)
@@ -37,6 +39,16 @@ double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, s
 	return total / (double)data->n;
 }
 
+/* The same, with the rows shared out among a team's threads. */
+static double team_evaluate(fin_net *net, fin_team *team, enum fin_loss loss,
+			    const fin_dataset *data, size_t batch)
+{
+	if (!team)
+		return fin_evaluate(net, loss, data, batch);
+	return data->n ? fin_team_loss(team, loss, data->x, data->y, data->n) / (double)data->n
+		       : NAN;
+}
+
 /* Copies rows idx[0..n) of data into x and y. */
 static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t n, float *x,
 		   float *y)
@@ -52,7 +64,7 @@ static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t
 /* One epoch of plain minibatch SGD over a shuffled order: the mean loss. */
 static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const fin_train_opts *o, size_t *order, float *xb, float *yb, float *dout,
-			fin_optim *opt)
+			fin_optim *opt, fin_team *team)
 {
 	double total = 0;
 	size_t at;
@@ -64,6 +76,10 @@ static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 		size_t n = train->n - at < o->batch ? train->n - at : o->batch;
 		const float *out;
 		gather(train, kw, order + at, n, xb, yb);
+		if (team) {
+			total += fin_team_step(team, loss, xb, yb, n, opt);
+			continue;
+		}
 		memset(net->grads, 0, net->nparams * sizeof *net->grads);
 		out = fin_net_forward(net, xb, n, 1);
 		total += fin_loss(loss, out, yb, n, net->out_size, dout) * (double)n;
@@ -118,6 +134,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	int validating = val && val->n, keep_best = validating || o->patience;
 	fin_optim opt = { 0 };
 	fin_dp_sgd dp = { 0 };
+	fin_team *team = NULL;
 	size_t cap = o->batch;
 	int rc = FIN_OK, private = o->dp_clip > 0;
 
@@ -130,6 +147,16 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	}
 	opt.l2 = o->l2;
 	opt.clip = o->clip;
+	if (o->threads > 1 && !private) {
+		/* The threads share each batch; a matrix product of a share is
+		 * small, and BLAS threads of their own would only compete. */
+		if (!(team = fin_team_start(net, o->threads, o->batch, kw, o->seed))) {
+			rc = fin_fail(err, FIN_EDATA, "cannot start %zu threads for training",
+				      o->threads);
+			goto done;
+		}
+		fin_gemm_threads(1);
+	}
 	for (i = 0; i < train->n; i++)
 		order[i] = i;
 	gsl_rng_set(net->rng, o->seed);
@@ -149,9 +176,10 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 				goto done;
 			}
 		} else {
-			e.train_loss = sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt);
+			e.train_loss =
+				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team);
 		}
-		e.val_loss = val && val->n ? fin_evaluate(net, loss, val, o->batch) : NAN;
+		e.val_loss = val && val->n ? team_evaluate(net, team, loss, val, o->batch) : NAN;
 		if (!isfinite(e.train_loss)) {
 			rc = fin_fail(err, FIN_EDATA,
 				      "epoch %zu: the loss is no longer finite (try a lower --lr or --clip)",
@@ -191,13 +219,14 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 			facts->overfits &= recent[i] > FIN_OVERFIT_RATIO * best_loss;
 	}
 	/* The losses of the weights kept, not the running mean of an epoch. */
-	facts->train_loss = fin_evaluate(net, loss, train, o->batch);
-	facts->val_loss = validating ? fin_evaluate(net, loss, val, o->batch) : NAN;
+	facts->train_loss = team_evaluate(net, team, loss, train, o->batch);
+	facts->val_loss = validating ? team_evaluate(net, team, loss, val, o->batch) : NAN;
 	if (private) {
 		facts->dp_steps = facts->epochs_run * fin_dp_steps_per_epoch(train->n, o->batch);
 		facts->dp_clipped = dp.rows_seen ? (double)dp.clipped / (double)dp.rows_seen : 0;
 	}
 done:
+	fin_team_stop(team);
 	fin_dp_sgd_free(&dp);
 	fin_optim_free(&opt);
 	free(order);

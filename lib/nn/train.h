@@ -24,6 +24,10 @@ typedef struct fin_train_opts {
 	enum fin_optim_kind optimizer;
 	float lr, l2, clip;
 	unsigned long seed;     /* drives shuffling and dropout */
+	size_t threads;         /* > 1: each batch shared out among this many
+				 * threads (nn/team.h), the matrix products on
+				 * one thread each (BLAS is left on one thread);
+				 * not with DP-SGD */
 	/* DP-SGD (nn/dp_sgd.h) when dp_clip > 0: Poisson batches of expected
 	 * size batch, each row's gradient clipped to dp_clip, Gaussian noise
 	 * of dp_noise * dp_clip. */

@@ -282,6 +282,13 @@ static void test_conv1d(void **state)
 	/* A kernel wider than the input: every window reaches the padding. */
 	check_grads("conv1d(2,5,same)", 2, 3, 2, 0, LINEAR_STEP);
 	check_grads("conv1d(3,4)", 1, 9, 2, 0, LINEAR_STEP);
+	/* Many channels under each output, a kernel wider than the input,
+	 * and one conv1d on another. */
+	check_grads("conv1d(3,5,tanh,same)", 4, 7, 2, 0, SMOOTH_STEP);
+	check_grads("conv1d(2,3)", 6, 5, 2, 0, LINEAR_STEP);
+	check_grads("conv1d(2,17,same)", 1, 4, 2, 0, LINEAR_STEP);
+	check_grads("conv1d(8,3,tanh) conv1d(3,3,same) flatten dense(2)", 2, 8, 3, 0,
+		    SMOOTH_STEP);
 }
 
 /* Odd lengths: the last values reach no window and get no gradient. */

@@ -34,6 +34,24 @@ static int save(const fin_model *m, const char *path, fin_err *err)
 	return rc;
 }
 
+/* The bytes of the file at path, NUL-ended; *len their count. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	text = malloc(*len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, *len, f), *len);
+	text[*len] = '\0';
+	fclose(f);
+	return text;
+}
+
 /* A regression model on 2 channels of 3 steps, with awkward weights. */
 static void make_model(fin_model *m)
 {
@@ -194,6 +212,23 @@ static void test_round_trip_bit_exact(void **state)
 	memcpy(keep, ya, sizeof keep);
 	yb = fin_net_forward(&b.net, x, 4, 0);
 	assert_memory_equal(keep, yb, sizeof keep);
+	/* written again, the model read back gives the same bytes */
+	{
+		char again[] = "/tmp/fin-model-XXXXXX";
+		char *first, *second;
+		size_t n1, n2;
+		fd = mkstemp(again);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(save(&b, again, &err), FIN_OK);
+		first = slurp(path, &n1);
+		second = slurp(again, &n2);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(first, second, n1);
+		free(first);
+		free(second);
+		unlink(again);
+	}
 	fin_model_free(&a);
 	fin_model_free(&b);
 	unlink(path);

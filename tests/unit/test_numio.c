@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/numio.h"
+#include "io/shortest.h"
 
 static enum fin_num parse(const char *s, double *v)
 {
@@ -116,6 +118,63 @@ static void test_format_shortest(void **state)
 	expect_text(123456789012345678.0, "1.2345678901234568e+17");
 	expect_text(NAN, "");
 	expect_text(INFINITY, "");
+	/* the layout: plain from 1e-4 up to 10^max(15, digits) */
+	expect_text(0.0001234, "0.0001234");
+	expect_text(-0.0001, "-0.0001");
+	expect_text(1.5e-5, "1.5e-05");
+	expect_text(123.456, "123.456");
+	expect_text(-2.5, "-2.5");
+	expect_text(1e15, "1e+15");
+	expect_text(-1e15, "-1e+15");
+	expect_text(1.5e15, "1.5e+15");
+	expect_text(1234567890123456.0, "1234567890123456");
+	expect_text(12345678901234567.0, "12345678901234568");
+	expect_text(999999999999999.9, "999999999999999.9");
+	expect_text(0.00012345678901234567, "0.00012345678901234567");
+	expect_text(5e-324, "5e-324");
+	expect_text(-1.7976931348623157e308, "-1.7976931348623157e+308");
+	expect_text(2.2250738585072014e-308, "2.2250738585072014e-308");
+	expect_text(1e100, "1e+100");
+	expect_text(1e-100, "1e-100");
+	expect_text(4.35, "4.35");
+}
+
+/* The layout rule against printf: fin_format_double writes what
+ * %.{p}g does with p = max(15, its digits), for normal doubles (for
+ * subnormals, 15 digits of printf can be more than the shortest). */
+static void test_format_like_printf(void **state)
+{
+	uint64_t x = 0x853C49E6748FEA9BULL;
+	char buf[FIN_NUM_MAX], want[64];
+	int i;
+	(void)state;
+	for (i = 0; i < 100000; i++) {
+		double v;
+		float f;
+		int p;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* all exponents, then the everyday ones: around 1e-6 to 1e16 */
+		memcpy(&v, &x, sizeof v);
+		if (i % 2)
+			v = ldexp((double)(x >> 11), (int)(x % 74) - 73);
+		if (!isfinite(v) || fabs(v) < DBL_MIN)
+			continue;
+		fin_format_double(buf, v);
+		p = fin_shortest_double(v).ndigits;
+		snprintf(want, sizeof want, "%.*g", p > 15 ? p : 15, v);
+		if (strcmp(buf, want) != 0 && strtod(want, NULL) == v)
+			fail_msg("%s, not %s", buf, want);
+		f = (float)v;
+		if (!isfinite(f) || fabsf(f) < FLT_MIN)
+			continue;
+		fin_format_float(buf, f);
+		p = fin_shortest_float(f).ndigits;
+		snprintf(want, sizeof want, "%.*g", p > 6 ? p : 6, (double)f);
+		if (strcmp(buf, want) != 0 && strtof(want, NULL) == f)
+			fail_msg("%s, not %s", buf, want);
+	}
 }
 
 /* A fixed xorshift stream of bit patterns: any finite double must read back. */
@@ -154,6 +213,26 @@ static void test_format_float(void **state)
 	assert_string_equal(buf, "16777216");
 	fin_format_float(buf, 1.0f / 3.0f);
 	assert_string_equal(buf, "0.33333334");
+	fin_format_float(buf, 1e6f);
+	assert_string_equal(buf, "1e+06");
+	fin_format_float(buf, 123456.0f);
+	assert_string_equal(buf, "123456");
+	fin_format_float(buf, 1234567.0f);
+	assert_string_equal(buf, "1234567");
+	fin_format_float(buf, 0.001f);
+	assert_string_equal(buf, "0.001");
+	fin_format_float(buf, 1e-5f);
+	assert_string_equal(buf, "1e-05");
+	fin_format_float(buf, -0.0f);
+	assert_string_equal(buf, "-0");
+	fin_format_float(buf, 0.0f);
+	assert_string_equal(buf, "0");
+	fin_format_float(buf, FLT_MAX);
+	assert_string_equal(buf, "3.4028235e+38");
+	fin_format_float(buf, 1e-45f);
+	assert_string_equal(buf, "1e-45");
+	assert_int_equal(fin_format_float(buf, NAN), 0);
+	assert_string_equal(buf, "");
 }
 
 int main(void)
@@ -164,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_format_shortest),
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_format_like_printf),
 		cmocka_unit_test(test_format_float),
 		cmocka_unit_test(test_added_spellings),
 	};
