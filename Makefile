@@ -214,8 +214,10 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_stream_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/explain_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/cluster_stream_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mask_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/fedavg_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/dp_cli_test.py

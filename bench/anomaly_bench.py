@@ -23,6 +23,16 @@ from the scores each wrote, with sklearn.metrics.roc_auc_score. A single
 forest's ROC-AUC depends on its seed, so each tool runs with several seeds
 (fin-anomaly -s, random_state) and the report gives the mean and range.
 
+Then fitting in constant memory: `fin-anomaly fit` with the isolation
+forest and with Mahalanobis distances reads the transaction table from a
+pipe (`cat table | fin-anomaly fit ...`, so it must spool standard input
+to read it in passes) at two sizes, --stream-rows (4,000,000 by default)
+and a tenth of it, with its peak RSS measured by GNU time; the detectors
+fitted on the large table then score it (`fin-anomaly score`), and the
+ROC-AUC of those scores against is_fraud is set next to scikit-learn's
+IsolationForest (same seeds) and LedoitWolf().mahalanobis, fitted on the
+same rows held in memory. --stream-only runs this part alone.
+
 This is a benchmark, not a test: missed targets are reported, not fatal.
 It exits non-zero only when a tool fails.
 """
@@ -45,6 +55,9 @@ TX_KEY, TX_LABEL, TX_POSITIVE = "id", "is_fraud", "1"
 SPEEDUP_TARGET = 1.0     # fin-anomaly at least as fast as scikit-learn
 TREES = 100              # fin-anomaly's and scikit-learn's default
 AUC_CHECK_TOL = 1e-5     # --metrics prints 6 significant digits
+STREAM_RSS_TARGET = 64   # MiB: fin-anomaly fit on --stream-rows from a pipe
+STREAM_AUC_TOL = 0.005   # iforest: fin's mean ROC-AUC at least sklearn's minus this
+STREAM_MAHALANOBIS_TOL = 0.001  # the same method: the same ROC-AUC within this
 
 
 # ---------------------------------------------------------------- sklearn job
@@ -88,6 +101,41 @@ def sklearn_job(inp, out, drop, seed):
         "n_estimators": forest.n_estimators,
         "max_samples": int(forest.max_samples_),
         "features": int(x.shape[1])}) + "\n")
+
+
+def sklearn_stream_job(inp, seeds, out):
+    """The scikit-learn side of the constant-memory part, in a child
+    process: read_csv, then for each seed IsolationForest(random_state=seed)
+    fitted on every row and scored on them, and LedoitWolf's Mahalanobis
+    distances (in float64, of the float32 values fin reads); ROC-AUC of
+    each against is_fraud, with seconds, as JSON to out."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.covariance import LedoitWolf
+    from sklearn.ensemble import IsolationForest
+    from sklearn.metrics import roc_auc_score
+
+    t0 = time.perf_counter()
+    df = pd.read_csv(inp)
+    y = (df[TX_LABEL] == int(TX_POSITIVE)).to_numpy()
+    x = df.drop(columns=[TX_KEY, TX_LABEL]).to_numpy(dtype=np.float32)
+    del df
+    res = {"read": time.perf_counter() - t0, "iforest": []}
+    for seed in seeds:
+        t0 = time.perf_counter()
+        forest = IsolationForest(random_state=seed).fit(x)
+        score = -forest.score_samples(x)
+        res["iforest"].append({"seed": seed, "seconds": time.perf_counter() - t0,
+                               "auc": float(roc_auc_score(y, score))})
+    t0 = time.perf_counter()
+    x64 = x.astype(np.float64)
+    lw = LedoitWolf().fit(x64)
+    score = lw.mahalanobis(x64)   # squared: the same order as the distance
+    res["mahalanobis"] = {"seconds": time.perf_counter() - t0,
+                          "auc": float(roc_auc_score(y, score)),
+                          "shrinkage": float(lw.shrinkage_)}
+    with open(out, "w") as f:
+        json.dump(res, f)
 
 
 # ---------------------------------------------------------------- measuring
@@ -297,6 +345,106 @@ def report(res, features):
             "auc": (diff >= 0, f"{diff:+.4f}")}
 
 
+# ---------------------------------------------------------------- streaming
+
+def stream_bench(rows, seeds, bindir, workdir):
+    """fin-anomaly fit from a pipe at rows and rows // 10; the large fits
+    then score the large table. Returns the raw figures."""
+    fin_anomaly = os.path.join(bindir, "fin-anomaly")
+    res = {"rows": rows, "fits": [], "scores": {}}
+    sizes = [rows // 10, rows]
+    paths = {n: ensure_table(workdir, "transactions", n) for n in sizes}
+
+    def work(f):
+        return os.path.join(workdir, f"stream_{f}")
+
+    for n in sizes:
+        for method in ("iforest", "mahalanobis"):
+            for seed in (seeds if method == "iforest" and n == rows else seeds[:1]):
+                tag = f"{method}_{n}_{seed}"
+                print(f"stream: fin-anomaly fit --method {method} -s {seed}, "
+                      f"{n:,} rows from a pipe ...", flush=True)
+                det = work(f"{tag}.json")
+                s, rss = run_measured(
+                    [fin_anomaly, "fit", "--method", method, "-k", TX_KEY, "--label",
+                     TX_LABEL, "-s", str(seed), "-o", det],
+                    os.devnull, work(f"{tag}_err.txt"), stdin_path=paths[n], pipe=True)
+                res["fits"].append({"rows": n, "method": method, "seed": seed,
+                                    "wall": s, "rss": rss})
+                if n == rows:
+                    out = work(f"{tag}_scores.csv")
+                    s2, rss2 = run_measured([fin_anomaly, "score", "-q", "-m", det, paths[n]],
+                                            out, work(f"{tag}_score_err.txt"))
+                    res["scores"][(method, seed)] = {"out": out, "wall": s2, "rss": rss2}
+    print(f"stream: scikit-learn on {rows:,} rows held in memory ...", flush=True)
+    sk_out = work("sklearn.json")
+    s, rss = run_measured([sys.executable, os.path.abspath(__file__), "--sklearn-stream-job",
+                           paths[rows], ",".join(map(str, seeds)), sk_out],
+                          os.devnull, work("sklearn_err.txt"))
+    with open(sk_out) as f:
+        res["sk"] = json.load(f)
+    res["sk"]["wall"], res["sk"]["rss"] = s, rss
+    res["path"] = paths[rows]
+    return res
+
+
+def stream_report(res):
+    """Prints the constant-memory part; returns its targets."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    rows = res["rows"]
+    y = (pd.read_csv(res["path"], usecols=[TX_LABEL])[TX_LABEL]
+         == int(TX_POSITIVE)).to_numpy()
+    auc = {}
+    for key, r in res["scores"].items():
+        scores = pd.read_csv(r["out"], usecols=["score"])["score"].to_numpy()
+        if len(scores) != len(y):
+            sys.exit(f"error: {r['out']}: {len(scores)} scores for {len(y)} rows")
+        auc[key] = float(roc_auc_score(y, scores))
+    print()
+    print(f"fitting in constant memory: fin-anomaly fit from a pipe "
+          f"(cat table | fin-anomaly fit ...), transactions table, 8 features, "
+          f"{int(y.sum()):,} anomalies in {rows:,} rows")
+    print(f"{'rows':>10} {'method':<12} {'seed':>4} {'seconds':>8} {'peak RSS MiB':>13}")
+    for f in res["fits"]:
+        print(f"{f['rows']:>10,} {f['method']:<12} {f['seed']:>4} {f['wall']:>8.2f} "
+              f"{f['rss']:>13.1f}")
+    sk = res["sk"]
+    print(f"  scikit-learn (read_csv, then each fit and score on the rows in memory): "
+          f"peak RSS {sk['rss']:.0f} MiB, read_csv {sk['read']:.1f} s, IsolationForest "
+          + ", ".join(f"{r['seconds']:.1f}" for r in sk["iforest"])
+          + f" s, LedoitWolf {sk['mahalanobis']['seconds']:.1f} s")
+    fin_if = [auc[("iforest", r["seed"])] for r in sk["iforest"]]
+    sk_if = [r["auc"] for r in sk["iforest"]]
+    fin_m = [v for (m, _), v in auc.items() if m == "mahalanobis"][0]
+    sk_m = sk["mahalanobis"]["auc"]
+    print(f"ROC-AUC at {rows:,} rows, scored by fin-anomaly score with the detector "
+          f"fitted from the pipe:")
+    print(f"  iforest      fin-anomaly {statistics.mean(fin_if):.4f} "
+          f"({' '.join(f'{a:.4f}' for a in fin_if)}), scikit-learn IsolationForest "
+          f"{statistics.mean(sk_if):.4f} ({' '.join(f'{a:.4f}' for a in sk_if)}), "
+          f"seeds {seed_list(sk['iforest'])}")
+    print(f"  mahalanobis  fin-anomaly {fin_m:.6f}, scikit-learn LedoitWolf "
+          f"{sk_m:.6f} (shrinkage {sk['mahalanobis']['shrinkage']:.3g})")
+    big = [f for f in res["fits"] if f["rows"] == rows]
+    small = [f for f in res["fits"] if f["rows"] == rows // 10]
+    worst = max(f["rss"] for f in big)
+    growth = max(f["rss"] for f in big) - max(f["rss"] for f in small)
+    print(f"  peak RSS at {rows // 10:,} rows {max(f['rss'] for f in small):.1f} MiB, "
+          f"at {rows:,} rows {worst:.1f} MiB: {growth:+.1f} MiB for ten times the rows")
+    d_if = statistics.mean(fin_if) - statistics.mean(sk_if)
+    d_m = fin_m - sk_m
+    return {"memory": (worst < STREAM_RSS_TARGET,
+                       f"{worst:.1f} MiB at {rows:,} rows, target < {STREAM_RSS_TARGET}"),
+            "iforest_auc": (d_if >= -STREAM_AUC_TOL,
+                            f"{d_if:+.4f} against scikit-learn, target >= "
+                            f"-{STREAM_AUC_TOL}"),
+            "mahalanobis_auc": (abs(d_m) <= STREAM_MAHALANOBIS_TOL,
+                                f"{d_m:+.6f} against scikit-learn, target within "
+                                f"{STREAM_MAHALANOBIS_TOL}")}
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -317,8 +465,19 @@ def main():
     ap.add_argument("--big-seeds", type=int, default=10,
                     help="seeds per tool on the transaction table "
                          "(default 10)")
+    ap.add_argument("--stream-rows", type=int, default=4_000_000,
+                    help="rows of the constant-memory fits from a pipe "
+                         "(default 4000000; 0 leaves that part out)")
+    ap.add_argument("--stream-seeds", type=int, default=3,
+                    help="isolation forest seeds per tool at --stream-rows "
+                         "(default 3)")
+    ap.add_argument("--stream-only", action="store_true",
+                    help="run the constant-memory part alone")
     ap.add_argument("--sklearn-job", nargs=4,
                     metavar=("IN", "OUT", "DROP", "SEED"),
+                    help=argparse.SUPPRESS)   # internal: the child process
+    ap.add_argument("--sklearn-stream-job", nargs=3,
+                    metavar=("IN", "SEEDS", "OUT"),
                     help=argparse.SUPPRESS)   # internal: the child process
     args = ap.parse_args()
 
@@ -326,6 +485,12 @@ def main():
         inp, out, drop, seed = args.sklearn_job
         sklearn_job(inp, out, drop, int(seed))
         return 0
+    if args.sklearn_stream_job:
+        inp, seeds, out = args.sklearn_stream_job
+        sklearn_stream_job(inp, [int(s) for s in seeds.split(",")], out)
+        return 0
+    if args.stream_only and args.stream_rows < 20:
+        ap.error("--stream-only needs --stream-rows of at least 20")
 
     if args.rows < 2:
         ap.error("--rows must be at least 2")
@@ -336,6 +501,12 @@ def main():
     require("sklearn, pandas", "python3-sklearn python3-pandas")
     os.makedirs(args.workdir, exist_ok=True)
     fin_version = tool_version(fin_anomaly)
+    stream_seeds = list(range(1, args.stream_seeds + 1))
+    if args.stream_only:
+        res = stream_bench(args.stream_rows, stream_seeds, bindir, args.workdir)
+        print(f"\nversions: {fin_version}")
+        stream_targets(stream_report(res))
+        return 0
 
     german = bench_data_set(
         "german", GERMAN, [GERMAN_LABEL],
@@ -351,6 +522,8 @@ def main():
 
     # pandas and scikit-learn are imported only now, after every measured
     # run, so that this script's own peak stays small (see run_measured).
+    stream = (stream_bench(args.stream_rows, stream_seeds, bindir, args.workdir)
+              if args.stream_rows >= 20 else None)
     evaluate(german, GERMAN_LABEL, GERMAN_POSITIVE, None)
     evaluate(tx, TX_LABEL, TX_POSITIVE, TX_KEY)
 
@@ -369,13 +542,24 @@ def main():
               f"to {launcher_floor_mib():.1f} MiB are only an upper bound "
               f"(install the `time` package)")
 
+    stream_results = stream_report(stream) if stream else None
     print()
     for res, ok in zip((german, tx), results):
         for what, label in (("speed", "speed"), ("auc", "ROC-AUC")):
             met, figure = ok[what]
             print(f"{res['name']} {label} ({figure}): "
                   f"{'met' if met else 'NOT met'}")
+    if stream_results:
+        stream_targets(stream_results)
     return 0
+
+
+def stream_targets(ok):
+    for what, label in (("memory", "fit from a pipe, peak RSS"),
+                        ("iforest_auc", "fit from a pipe, iforest ROC-AUC"),
+                        ("mahalanobis_auc", "fit from a pipe, mahalanobis ROC-AUC")):
+        met, figure = ok[what]
+        print(f"{label} ({figure}): {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

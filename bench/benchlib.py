@@ -47,8 +47,10 @@ def tool_version(path):
     return (out.stdout.strip().splitlines() or ["?"])[0]
 
 
-def run_measured(argv, stdout_path, stderr_path, stdin_path=None):
-    """Run argv with files as stdin (or nothing), stdout and stderr.
+def run_measured(argv, stdout_path, stderr_path, stdin_path=None, pipe=False):
+    """Run argv with files as stdin (or nothing), stdout and stderr; with
+    pipe, stdin is a pipe that `cat stdin_path` writes, as from a program
+    upstream, so that the tool cannot seek or read it twice.
 
     Returns (seconds, peak RSS in MiB); exits if the tool fails.
 
@@ -65,15 +67,23 @@ def run_measured(argv, stdout_path, stderr_path, stdin_path=None):
     rss_path = stderr_path + ".maxrss"
     use_time = os.access(GNU_TIME, os.X_OK)
     full = [GNU_TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
-    fin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    cat = None
+    fin = open(stdin_path, "rb") if stdin_path and not pipe else subprocess.DEVNULL
     try:
         with open(stdout_path, "wb") as fout, open(stderr_path, "wb") as ferr:
             t0 = time.perf_counter()
+            if pipe:
+                cat = subprocess.Popen(["cat", stdin_path], stdout=subprocess.PIPE)
+                fin = cat.stdout
             proc = subprocess.Popen(full, stdin=fin, stdout=fout, stderr=ferr)
+            if cat:
+                cat.stdout.close()   # the tool holds the only read end
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - t0
     finally:
-        if stdin_path:
+        if cat:
+            cat.wait()
+        elif stdin_path:
             fin.close()
     # Tell Popen the child is reaped, so it does not try to wait again.
     proc.returncode = os.waitstatus_to_exitcode(status)

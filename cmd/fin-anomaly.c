@@ -6,7 +6,9 @@
 
 #include "core/cli.h"
 #include "detect/detector.h"
+#include "detect/detector_stream.h"
 #include "eval/metrics.h"
+#include "features/feature_pass.h"
 #include "features/feature_reader.h"
 #include "features/row_batch.h"
 #include "features/table.h"
@@ -107,23 +109,14 @@ static int open_outputs(const struct options *o, const fin_input *in, struct out
 {
 	char *const models[] = { o->cli.model, o->ae, o->gan };
 
+	if (w->main)
+		return FIN_OK; /* opened by the fit, before the rows it scores */
 	if (!(w->main = fin_out_file_open(o->cli.output, in, models, 3, err)))
 		return err->code;
 	if (o->metrics && o->label && o->mode != FIT &&
 	    !(w->metrics = fin_out_file_open(o->metrics, in, models, 3, err)))
 		return err->code;
 	return FIN_OK;
-}
-
-/* Without keys from -k or a model, a column of dates becomes the key. */
-static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
-{
-	fin_time_key tk;
-	int rc = fin_time_key_take(in, spec, &o->cli.keys, &o->cli.nkeys, &tk, err);
-
-	if (rc == FIN_OK && tk.name && !o->cli.quiet)
-		fin_report("fin-anomaly", tk.note);
-	return rc;
 }
 
 /* Scores and labels kept for the metrics. */
@@ -216,18 +209,29 @@ static void write_result(fin_out *out, double score, int flagged)
 	fin_out_char(out, '\n');
 }
 
-/* fit, or fit and score: every row is read into memory, as fitting needs. */
+static int score_rows(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
+		      struct evaluation *ev, struct outputs *w, int fitted, fin_err *err);
+
+/* fit, or fit and score. zscore, mahalanobis and iforest read the rows in
+ * passes, holding none (standard input is spooled to a file for them):
+ * one pass learns the columns, the fit makes its own, one more scores the
+ * rows for the threshold, and fit and score scores them once more for
+ * the output. The autoencoder and the GAN hold every row in memory. */
 static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
 	       struct evaluation *ev, struct outputs *w, fin_err *err)
 {
+	int stream = fin_detector_streams(o->det.method);
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
 				.keys = o->cli.keys,
 				.nkeys = o->cli.nkeys, .target = o->label, .na = o->cli.na,
-				.keep_keys = o->mode == FIT_AND_SCORE,
+				.keep_keys = o->mode == FIT_AND_SCORE && !stream,
 				.categorical = o->cli.text.categorical,
 				.ncategorical = o->cli.text.ncategorical, .encode = o->cli.text.enc,
-				.unseen_error = o->cli.text.unseen_error };
+				.unseen_error = o->cli.text.unseen_error, .scan = stream };
+	fin_feature_pass passes = { 0 };
+	fin_time_key tk;
+	const char *note = NULL;
 	double *score = NULL;
 	fin_out *out;
 	size_t i, j;
@@ -270,8 +274,12 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		}
 	}
 	if ((rc = open_outputs(o, in, w, err)) != FIN_OK ||
-	    (rc = take_time_key(o, in, &spec, err)) != FIN_OK ||
-	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	    (stream && (rc = fin_input_spool(in, err)) != FIN_OK) ||
+	    (rc = fin_time_key_take_cli(in, &spec, &o->cli, &tk, &note, err)) != FIN_OK)
+		return rc;
+	if (note)
+		fin_report(o->cli.prog, note);
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
 	if (!o->cli.quiet && t.skipped)
@@ -302,13 +310,26 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		d->feat[j] = strdup(t.feat[j]);
 	for (j = 0; j < t.nkeys; j++)
 		d->keys[j] = strdup(t.key_names[j]);
-	if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK)
+	if (stream) {
+		enum { BATCH = 4096 };
+		if ((rc = fin_feature_pass_init(&passes, in, d->feat, d->nfeat, &d->enc, t.rows,
+						o->cli.na, BATCH, err)) != FIN_OK ||
+		    (rc = fin_detector_fit_passes(d, &passes, &o->det, err)) != FIN_OK)
+			goto done;
+	} else if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK) {
 		goto done;
+	}
 	if (!o->cli.quiet)
 		fprintf(stderr, "fin-anomaly: %s fitted on %zu rows of %zu features; threshold %.6g\n",
 			fin_method_name(d->method), t.rows, t.nfeat, d->threshold);
 	if (o->mode == FIT) {
 		rc = fin_detector_save(d, w->main, err);
+		goto done;
+	}
+	if (stream) {
+		/* The rows fitted are scored in one more pass over them. */
+		if ((rc = fin_input_rewind(in, err)) == FIN_OK)
+			rc = score_rows(o, in, d, flagged, ev, w, 1, err);
 		goto done;
 	}
 	/* The rows fitted are the rows scored: fitting has their scores. */
@@ -329,6 +350,7 @@ done:
 	/* Notes of the columns, once the fit succeeded: a failure is one line. */
 	if (rc == FIN_OK && !o->cli.quiet)
 		fin_notes_print("fin-anomaly", t.notes, t.nnotes);
+	fin_feature_pass_free(&passes);
 	fin_table_free(&t);
 	return rc;
 }
@@ -337,6 +359,16 @@ done:
  * the scores kept for --label). */
 static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
 		 struct evaluation *ev, struct outputs *w, fin_err *err)
+{
+	int rc = fin_detector_load(d, o->cli.model, err);
+
+	return rc == FIN_OK ? score_rows(o, in, d, flagged, ev, w, 0, err) : rc;
+}
+
+/* Scores the rows of in with d and writes them. fitted: d was fitted on
+ * these rows just now, which said what there is to say about them. */
+static int score_rows(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
+		      struct evaluation *ev, struct outputs *w, int fitted, fin_err *err)
 {
 	enum { BATCH = 4096 };
 	char **names, **key_names = NULL;
@@ -350,11 +382,10 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 	fin_row *row;
 	int rc, got;
 
-	if ((rc = fin_detector_load(d, o->cli.model, err)) != FIN_OK ||
-	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
+	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, d->feat, d->nfeat, &d->enc, names, nnames, o->cli.na,
-				    o->cli.text.unseen_error, fin_input_name(in), o->cli.model,
-				    err)) != FIN_OK)
+				    o->cli.text.unseen_error && !fitted, fin_input_name(in),
+				    fitted ? "the fit" : o->cli.model, err)) != FIN_OK)
 		goto done;
 	if (o->label && (label_col = fin_column_find(names, nnames, o->label)) < 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "--label: no column '%s' in the input", o->label);
@@ -364,8 +395,12 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 		/* Keys given by -k or by the detector: then none is looked for. */
 		fin_table_spec chosen = { .columns = d->feat, .ncolumns = d->nfeat, .exact = 1,
 					  .target = o->label, .nkeys = o->cli.nkeys + d->nkeys };
-		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
+		fin_time_key tk;
+		const char *note;
+		if ((rc = fin_time_key_take_cli(in, &chosen, &o->cli, &tk, &note, err)) != FIN_OK)
 			goto done;
+		if (note)
+			fin_report(o->cli.prog, note);
 	}
 	if (o->cli.nkeys) {
 		if ((rc = fin_columns_select(o->cli.keys, o->cli.nkeys, names, nnames, &pass, &npass,
@@ -431,9 +466,9 @@ static int score(struct options *o, fin_input *in, fin_detector *d, size_t *flag
 			fin_row_batch_clear(&rb);
 		}
 	} while (got > 0 && rc == FIN_OK);
-	if (rc == FIN_OK && !o->cli.quiet && feat.skipped)
+	if (rc == FIN_OK && !o->cli.quiet && !fitted && feat.skipped)
 		fprintf(stderr, "fin-anomaly: %zu rows with missing values left out\n", feat.skipped);
-	if (rc == FIN_OK && !o->cli.quiet) {
+	if (rc == FIN_OK && !o->cli.quiet && !fitted) {
 		char **notes;
 		size_t nnotes, *used = malloc((npass + 1) * sizeof *used);
 		/* The label is used too, though not a feature. */

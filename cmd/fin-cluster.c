@@ -5,8 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/cluster_stream.h"
 #include "cluster/clusterer.h"
 #include "core/cli.h"
+#include "features/feature_pass.h"
 #include "features/feature_reader.h"
 #include "features/row_batch.h"
 #include "features/table.h"
@@ -37,6 +39,10 @@ static const char usage[] =
 	"      --max-iter N       Lloyd iterations per start (default 300)\n"
 	"      --tol T            convergence, relative to the mean variance (default 1e-4)\n"
 	"      --sample N         rows the silhouette is computed on (default 10000)\n"
+	"      --init-sample N    rows held in memory: with more, k-means++ starts and\n"
+	"                         the choice of k use a sample of N rows, and Lloyd's\n"
+	"                         iterations go on over every row, a pass each\n"
+	"                         (default 100000)\n"
 	"      --k-report FILE    the table of k, inertia and silhouette as JSON\n"
 	FIN_HELP_SEED
 	FIN_HELP_THREADS
@@ -52,7 +58,7 @@ static const char usage[] =
 	"4 no input rows. See fin-cluster(1).\n";
 
 enum { OPT_CLUSTERS = 256, OPT_KEEP, OPT_EMBED, OPT_NO_SCALE, OPT_RESTARTS, OPT_MAX_ITER, OPT_TOL,
-       OPT_SAMPLE, OPT_K_REPORT };
+       OPT_SAMPLE, OPT_K_REPORT, OPT_INIT_SAMPLE };
 
 static const struct option long_options[] = {
 	{ "clusters", required_argument, NULL, OPT_CLUSTERS },
@@ -64,11 +70,12 @@ static const struct option long_options[] = {
 	{ "tol", required_argument, NULL, OPT_TOL },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "k-report", required_argument, NULL, OPT_K_REPORT },
+	{ "init-sample", required_argument, NULL, OPT_INIT_SAMPLE },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct options {
-	size_t k_lo, k_hi, sample;
+	size_t k_lo, k_hi, sample, hold;
 	fin_kmeans_opts km;
 	char *embed, *k_report;
 	int keep, no_scale;
@@ -96,13 +103,8 @@ static void write_result(fin_out *out, int cluster, double distance)
 	fin_out_char(out, '\n');
 }
 
-/* One line of the k table, and its JSON twin. */
-struct k_result {
-	size_t k;
-	double inertia, silhouette;
-};
-
-static int write_k_report(fin_out_file *f, const struct k_result *r, size_t n, size_t best,
+/* The k table as JSON. */
+static int write_k_report(fin_out_file *f, const fin_k_result *r, size_t n, size_t best,
 			  fin_err *err)
 {
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
@@ -126,17 +128,6 @@ static int write_k_report(fin_out_file *f, const struct k_result *r, size_t n, s
 	}
 	rc = fin_json_save(o, f, err);
 	cJSON_Delete(o);
-	return rc;
-}
-
-/* Without keys from -k or a model, a column of dates becomes the key. */
-static int take_time_key(struct options *o, fin_input *in, fin_table_spec *spec, fin_err *err)
-{
-	fin_time_key tk;
-	int rc = fin_time_key_take(in, spec, &o->cli.keys, &o->cli.nkeys, &tk, err);
-
-	if (rc == FIN_OK && tk.name && !o->cli.quiet)
-		fin_report("fin-cluster", tk.note);
 	return rc;
 }
 
@@ -165,27 +156,35 @@ static int remember_keys(const struct options *o, fin_input *in, fin_clusterer *
 	return c->keys && c->nkeys == nkey ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
 }
 
-/* Fits every k of the range on the rows of in; keeps the best silhouette
- * (the only k when there is one), writes assignments and the model. */
+static int assign_rows(struct options *o, fin_input *in, fin_clusterer *c,
+		       fin_cluster_tally *tally, int fitted, fin_err *err);
+
+/* Fits every k of the range on the rows of in, in passes that hold at
+ * most --init-sample of them (standard input is spooled to a file); keeps
+ * the best silhouette (the only k when there is one), writes assignments
+ * in one more pass, then the model. */
 static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 {
+	enum { BATCH = 4096 };
 	fin_table t = { 0 };
 	fin_table_spec spec = { .columns = o->cli.columns, .ncolumns = o->cli.ncolumns,
 				.keys = o->cli.keys, .nkeys = o->cli.nkeys, .na = o->cli.na,
-				.keep_keys = 1, .keep_all = o->keep,
 				.categorical = o->cli.text.categorical,
 				.ncategorical = o->cli.text.ncategorical, .encode = o->cli.text.enc,
-				.unseen_error = o->cli.text.unseen_error };
+				.unseen_error = o->cli.text.unseen_error, .scan = 1 };
 	size_t nk = o->k_hi - o->k_lo + 1, best = 0, i;
-	struct k_result *res = calloc(nk, sizeof *res);
-	int *assign = NULL, *cluster = NULL, rc;
-	double *dist = NULL;
-	float *space = NULL;
-	fin_kmeans trial = { 0 };
-	fin_out *out = malloc(sizeof *out);
+	fin_cluster_fit_opts fo = { .k_lo = o->k_lo, .k_hi = o->k_hi, .km = o->km,
+				    .silhouette = o->sample, .hold = o->hold,
+				    .scale = !o->no_scale, .report = o->k_report != NULL };
+	fin_k_result *res = calloc(nk, sizeof *res);
+	fin_feature_pass passes = { 0 };
+	fin_cluster_tally tally = { 0 };
 	fin_out_file *model_file = NULL, *report_file = NULL;
+	fin_time_key tk;
+	const char *note;
+	int rc, described = 0;
 
-	if (!res || !out) {
+	if (!res) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -212,8 +211,12 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		rc = err->code;
 		goto done;
 	}
-	if ((rc = take_time_key(o, in, &spec, err)) != FIN_OK ||
-	    (rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
+	if ((rc = fin_input_spool(in, err)) != FIN_OK ||
+	    (rc = fin_time_key_take_cli(in, &spec, &o->cli, &tk, &note, err)) != FIN_OK)
+		goto done;
+	if (note)
+		fin_report(o->cli.prog, note);
+	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		goto done;
 	if (!o->cli.quiet && t.skipped)
@@ -224,73 +227,40 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	}
 	c->nfeat = t.nfeat;
 	c->feat = t.feat;
+	t.feat = NULL;
+	t.nfeat = 0;
 	/* The segmentation reads the input columns as the table did. */
 	if (fin_encoding_has_text(&t.enc)) {
 		c->enc = t.enc;
 		memset(&t.enc, 0, sizeof t.enc);
 	} else if (spec.encoding && fin_encoding_copy(&c->enc, spec.encoding) != 0) {
-		t.feat = NULL;
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	if ((rc = fin_clusterer_prepare(c, t.x, t.rows, !o->no_scale, &space, err)) != FIN_OK)
+	if ((rc = fin_feature_pass_init(&passes, in, c->feat, c->nfeat, &c->enc, t.rows, o->cli.na,
+					BATCH, err)) != FIN_OK ||
+	    (rc = fin_clusterer_fit_passes(c, &passes, &fo, res, &best, &described, err)) != FIN_OK)
 		goto done;
-	assign = malloc(t.rows * sizeof *assign);
-	cluster = malloc(t.rows * sizeof *cluster);
-	dist = malloc(t.rows * sizeof *dist);
-	if (!assign || !cluster || !dist) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	if (nk > 1 && !o->cli.quiet)
+	if (nk > 1 && !o->cli.quiet) {
 		fprintf(stderr, "fin-cluster:  k      inertia  silhouette\n");
-	for (i = 0; i < nk; i++) {
-		fin_kmeans_opts ko = o->km;
-		ko.k = o->k_lo + i;
-		if ((rc = fin_kmeans_fit(&trial, space, t.rows, c->dim, &ko, assign, err)) != FIN_OK)
-			goto done;
-		res[i].k = ko.k;
-		res[i].inertia = trial.inertia;
-		/* On a seeded sample for large inputs: the full silhouette is
-		 * quadratic in the rows. */
-		res[i].silhouette = nk > 1 || o->k_report
-					    ? fin_silhouette(space, t.rows, c->dim, assign, ko.k,
-							     o->sample, o->km.seed)
-					    : NAN;
-		if (nk > 1 && !o->cli.quiet)
-			fprintf(stderr, "fin-cluster: %2zu %12.6g  %10.4f\n", ko.k, trial.inertia,
+		for (i = 0; i < nk; i++)
+			fprintf(stderr, "fin-cluster: %2zu %12.6g  %10.4f\n", res[i].k, res[i].inertia,
 				res[i].silhouette);
-		if (i == 0 || res[i].silhouette > res[best].silhouette) {
-			best = i;
-			fin_kmeans_free(&c->km);
-			c->km = trial;
-			memset(&trial, 0, sizeof trial);
-			c->opts = ko;
-			c->silhouette = res[i].silhouette;
-		} else {
-			fin_kmeans_free(&trial);
-		}
-	}
-	if (nk > 1 && !o->cli.quiet)
 		fprintf(stderr, "fin-cluster: k = %zu has the best silhouette\n", res[best].k);
-	fin_kmeans_assign(&c->km, space, t.rows, cluster, dist);
-	if ((rc = fin_clusterer_describe(c, t.x, t.rows, cluster, err)) != FIN_OK)
-		goto done;
-	fin_out_init(out, STDOUT_FILENO);
-	write_header(out, t.key_names, t.nkeys);
-	for (i = 0; i < t.rows; i++) {
-		if (t.nkeys)
-			fin_out_fields(out, t.keys + t.key_at[i], t.nkeys);
-		write_result(out, cluster[i], dist[i]);
 	}
+	/* The rows fitted are assigned in one more pass over them. */
+	if ((!described && (rc = fin_cluster_tally_init(&tally, c, err)) != FIN_OK) ||
+	    (rc = fin_input_rewind(in, err)) != FIN_OK ||
+	    (rc = assign_rows(o, in, c, described ? NULL : &tally, 1, err)) != FIN_OK)
+		goto done;
+	if (!described)
+		fin_cluster_tally_finish(&tally, c);
 	if (!o->keep) {
 		c->keys = t.key_names;
 		c->nkeys = t.nkeys;
 		t.key_names = NULL;
 		t.nkeys = 0;
 	}
-	if ((rc = fin_out_finish(out, "<stdout>", err)) != FIN_OK)
-		goto done;
 	if (o->keep && (rc = remember_keys(o, in, c, err)) != FIN_OK)
 		goto done;
 	if ((report_file && (rc = write_k_report(report_file, res, nk, best, err)) != FIN_OK) ||
@@ -311,26 +281,28 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		fprintf(stderr, "fin-cluster: %zu rows in %zu clusters, inertia %.6g\n", t.rows,
 			c->km.k, c->km.inertia);
 done:
-	if (c->feat == t.feat) {
-		/* owned by c now */
-		t.feat = NULL;
-		t.nfeat = 0;
-	}
 	fin_out_file_discard(report_file);
 	fin_out_file_discard(model_file);
+	fin_cluster_tally_free(&tally);
+	fin_feature_pass_free(&passes);
 	fin_table_free(&t);
-	fin_kmeans_free(&trial);
-	free(space);
-	free(assign);
-	free(cluster);
-	free(dist);
 	free(res);
-	free(out);
 	return rc;
 }
 
 /* Assigns streamed rows to the clusters of a saved model. */
 static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
+{
+	int rc = fin_clusterer_load(c, o->cli.model, err);
+
+	return rc == FIN_OK ? assign_rows(o, in, c, NULL, 0, err) : rc;
+}
+
+/* Assigns the rows of in to the clusters of c and writes them, adding
+ * them to tally unless it is NULL. fitted: c was fitted on these rows just
+ * now, which said what there is to say about them. */
+static int assign_rows(struct options *o, fin_input *in, fin_clusterer *c,
+		       fin_cluster_tally *tally, int fitted, fin_err *err)
 {
 	enum { BATCH = 4096 };
 	char **names, **pass_names = NULL;
@@ -343,18 +315,21 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	fin_out *out = malloc(sizeof *out);
 	fin_row *row;
 
-	if ((rc = fin_clusterer_load(c, o->cli.model, err)) != FIN_OK ||
-	    (rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
+	if ((rc = fin_input_header(in, &names, &nnames, err)) != FIN_OK ||
 	    (rc = fin_features_bind(&feat, c->feat, c->nfeat, &c->enc, names, nnames, o->cli.na,
-				    o->cli.text.unseen_error, fin_input_name(in), o->cli.model,
-				    err)) != FIN_OK)
+				    o->cli.text.unseen_error && !fitted, fin_input_name(in),
+				    fitted ? "the fit" : o->cli.model, err)) != FIN_OK)
 		goto done;
 	if (!o->keep) {
 		/* Keys given by -k or by the model: then none is looked for. */
 		fin_table_spec chosen = { .columns = c->feat, .ncolumns = c->nfeat, .exact = 1,
 					  .nkeys = o->cli.nkeys + c->nkeys };
-		if ((rc = take_time_key(o, in, &chosen, err)) != FIN_OK)
+		fin_time_key tk;
+		const char *note;
+		if ((rc = fin_time_key_take_cli(in, &chosen, &o->cli, &tk, &note, err)) != FIN_OK)
 			goto done;
+		if (note)
+			fin_report(o->cli.prog, note);
 	}
 	if (o->keep || o->cli.nkeys) {
 		if (o->keep) {
@@ -406,6 +381,8 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 			if ((rc = fin_clusterer_map(c, rb.x, rb.n, space, err)) != FIN_OK)
 				break;
 			fin_kmeans_assign(&c->km, space, rb.n, cluster, dist);
+			if (tally)
+				fin_cluster_tally_add(tally, c, rb.x, rb.n, cluster, dist);
 			for (i = 0; i < rb.n; i++) {
 				fin_row_batch_write_pass(&rb, i, out);
 				write_result(out, cluster[i], dist[i]);
@@ -415,9 +392,9 @@ static int assign(struct options *o, fin_input *in, fin_clusterer *c, fin_err *e
 	} while (got > 0 && rc == FIN_OK);
 	if (fin_out_finish(out, "<stdout>", rc == FIN_OK ? err : NULL) != FIN_OK && rc == FIN_OK)
 		rc = FIN_EDATA;
-	if (rc == FIN_OK && !o->cli.quiet && feat.skipped)
+	if (rc == FIN_OK && !o->cli.quiet && !fitted && feat.skipped)
 		fprintf(stderr, "fin-cluster: %zu rows with missing values left out\n", feat.skipped);
-	if (rc == FIN_OK && !o->cli.quiet) {
+	if (rc == FIN_OK && !o->cli.quiet && !fitted) {
 		char **notes;
 		size_t nnotes;
 		if (fin_features_notes(&feat, nnames, pass, npass, NULL, fin_input_name(in), &notes,
@@ -478,6 +455,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			break;
 		case OPT_SAMPLE: rc = fin_cli_size("--sample", optarg, 2, 1 << 20, &o->sample, err); break;
 		case OPT_K_REPORT: o->k_report = optarg; break;
+		case OPT_INIT_SAMPLE:
+			rc = fin_cli_size("--init-sample", optarg, 2, 1 << 26, &o->hold, err);
+			break;
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
@@ -486,6 +466,9 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	if (rc != FIN_OK)
 		return rc;
 	o->km.seed = o->cli.seed;
+	if (o->hold < o->k_hi)
+		return fin_fail(err, FIN_EUSAGE, "--init-sample %zu: fewer rows than the %zu clusters",
+				o->hold, o->k_hi);
 	if (o->cli.model && (o->embed || o->cli.output || o->k_report))
 		return fin_fail(err, FIN_EUSAGE, "-m assigns with a saved model: no --embed, -o or "
 				"--k-report");
@@ -494,7 +477,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000,
+	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .hold = 100000,
 			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4 } };
 	fin_clusterer c = { 0 };
 	fin_err err = { 0 };

@@ -50,18 +50,27 @@ static void standardise(const fin_clusterer *c, float *v, size_t n)
 			v[i * c->dim + j] = (float)((v[i * c->dim + j] - c->mean[j]) / c->sd[j]);
 }
 
+int fin_clusterer_space(fin_clusterer *c, fin_err *err)
+{
+	c->dim = c->embedded ? code_width(&c->ae) : c->nfeat;
+	c->scaled = 0;
+	free(c->mean);
+	free(c->sd);
+	c->mean = calloc(c->dim, sizeof *c->mean);
+	c->sd = calloc(c->dim, sizeof *c->sd);
+	return c->mean && c->sd ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
+}
+
 int fin_clusterer_prepare(fin_clusterer *c, const float *x, size_t n, int scale, float **space,
 			  fin_err *err)
 {
 	size_t i, j;
 	int rc;
 
-	c->dim = c->embedded ? code_width(&c->ae) : c->nfeat;
+	if ((rc = fin_clusterer_space(c, err)) != FIN_OK)
+		return rc;
 	c->scaled = scale;
-	*space = malloc((n ? n : 1) * c->dim * sizeof **space);
-	c->mean = calloc(c->dim, sizeof *c->mean);
-	c->sd = calloc(c->dim, sizeof *c->sd);
-	if (!*space || !c->mean || !c->sd)
+	if (!(*space = malloc((n ? n : 1) * c->dim * sizeof **space)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	if ((rc = raw_space(c, x, n, *space, err)) != FIN_OK)
 		return rc;
@@ -113,6 +122,50 @@ int fin_clusterer_describe(fin_clusterer *c, const float *x, size_t n, const int
 			c->centroid_raw[i * c->nfeat + j] /= count[i] ? (double)count[i] : 1;
 	free(count);
 	return FIN_OK;
+}
+
+int fin_cluster_tally_init(fin_cluster_tally *t, const fin_clusterer *c, fin_err *err)
+{
+	memset(t, 0, sizeof *t);
+	t->raw = calloc(c->km.k * c->nfeat, sizeof *t->raw);
+	t->count = calloc(c->km.k, sizeof *t->count);
+	return t->raw && t->count ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
+}
+
+void fin_cluster_tally_add(fin_cluster_tally *t, const fin_clusterer *c, const float *x, size_t n,
+			   const int *cluster, const double *distance)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		t->count[cluster[i]]++;
+		t->inertia += distance[i] * distance[i];
+		for (j = 0; j < c->nfeat; j++)
+			t->raw[(size_t)cluster[i] * c->nfeat + j] += x[i * c->nfeat + j];
+	}
+}
+
+void fin_cluster_tally_finish(fin_cluster_tally *t, fin_clusterer *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->km.k; i++) {
+		for (j = 0; j < c->nfeat; j++)
+			t->raw[i * c->nfeat + j] /= t->count[i] ? (double)t->count[i] : 1;
+		c->km.sizes[i] = t->count[i];
+	}
+	free(c->centroid_raw);
+	c->centroid_raw = t->raw;
+	c->km.inertia = t->inertia;
+	t->raw = NULL;
+	fin_cluster_tally_free(t);
+}
+
+void fin_cluster_tally_free(fin_cluster_tally *t)
+{
+	free(t->raw);
+	free(t->count);
+	memset(t, 0, sizeof *t);
 }
 
 void fin_clusterer_free(fin_clusterer *c)

@@ -33,6 +33,11 @@ typedef struct fin_clusterer {
 	size_t work_rows;
 } fin_clusterer;
 
+/* Sets the width of the clustered space (dim) and makes room for its
+ * standardisation, unscaled for now: fin_clusterer_map then gives the
+ * rows, or their code, as they are. */
+int fin_clusterer_space(fin_clusterer *c, fin_err *err);
+
 /* Sets up the space for n raw rows x [n][nfeat] (c->feat, embedded and ae
  * set): fits the standardisation when scale is set, and writes the rows in
  * that space to *space ([n][dim], a new buffer). */
@@ -45,6 +50,22 @@ int fin_clusterer_map(fin_clusterer *c, const float *x, size_t n, float *out, fi
 /* After fitting, the mean raw input of each cluster's rows. */
 int fin_clusterer_describe(fin_clusterer *c, const float *x, size_t n, const int *assign,
 			   fin_err *err);
+
+/* The description fin_clusterer_describe makes, from rows that come in
+ * batches with their clusters and distances (fitting in passes): the mean
+ * raw input, size and inertia of each cluster. */
+typedef struct fin_cluster_tally {
+	double *raw;   /* [k][nfeat] sums */
+	size_t *count; /* [k] */
+	double inertia;
+} fin_cluster_tally;
+
+int fin_cluster_tally_init(fin_cluster_tally *t, const fin_clusterer *c, fin_err *err);
+void fin_cluster_tally_add(fin_cluster_tally *t, const fin_clusterer *c, const float *x, size_t n,
+			   const int *cluster, const double *distance);
+/* Sets c's centroid_raw, km.sizes and km.inertia, and frees t. */
+void fin_cluster_tally_finish(fin_cluster_tally *t, fin_clusterer *c);
+void fin_cluster_tally_free(fin_cluster_tally *t);
 
 void fin_clusterer_free(fin_clusterer *c);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/order_stats.h"
 #include "detect/detector.h"
 #include "nn/gemm.h"
 
@@ -33,6 +34,11 @@ int fin_method_parse(const char *s)
 /* sqrt(pi / 2): the same for the mean absolute deviation. */
 #define MEANAD_TO_SD 1.2533141373155003
 
+double fin_zscore_scale(double mad, double deviations, size_t n)
+{
+	return mad > 0 ? MAD_TO_SD * mad : deviations > 0 ? MEANAD_TO_SD * deviations / (double)n : 1;
+}
+
 /* Median and robust scale of every column. Where more than half the
  * values are equal (indicator columns) the MAD is 0: the mean absolute
  * deviation from the median takes its place, and a constant column keeps a
@@ -57,39 +63,32 @@ static int fit_zscore(fin_detector *d, const float *x, size_t n)
 		gsl_sort(col, 1, n);
 		mad = gsl_stats_median_from_sorted_data(col, 1, n);
 		d->center[j] = med;
-		d->scale[j] = mad > 0 ? MAD_TO_SD * mad
-			      : meanad > 0 ? MEANAD_TO_SD * meanad / (double)n
-					   : 1;
+		d->scale[j] = fin_zscore_scale(mad, meanad, n);
 	}
 	free(col);
 	return 0;
 }
 
-/* Ledoit and Wolf's (2004) shrinkage towards mu I for the covariance emp of
- * centred rows xc [n][p], as scikit-learn computes it. */
-static double ledoit_wolf(const gsl_matrix *xc, const gsl_matrix *emp)
+/* Ledoit and Wolf's (2004) shrinkage towards mu I for the covariance emp
+ * [p][p] of n rows, as scikit-learn computes it; s4 is the sum over the
+ * rows of |x - mean|^4. */
+static double ledoit_wolf(const double *emp, size_t p, size_t n, double s4)
 {
-	size_t n = xc->size1, p = xc->size2, i, j, k;
-	double mu = 0, beta = 0, delta = 0, sq = 0;
+	double mu = 0, beta, delta = 0, sq = 0;
+	size_t i, j;
 
 	for (j = 0; j < p; j++)
-		mu += gsl_matrix_get(emp, j, j);
+		mu += emp[j * p + j];
 	mu /= (double)p;
 	for (i = 0; i < p; i++)
 		for (j = 0; j < p; j++) {
-			double e = gsl_matrix_get(emp, i, j) - (i == j ? mu : 0);
+			double e = emp[i * p + j] - (i == j ? mu : 0);
 			delta += e * e;
-			sq += gsl_matrix_get(emp, i, j) * gsl_matrix_get(emp, i, j);
+			sq += emp[i * p + j] * emp[i * p + j];
 		}
 	delta /= (double)p;
-	for (k = 0; k < n; k++) {
-		double r2 = 0;
-		for (j = 0; j < p; j++)
-			r2 += gsl_matrix_get(xc, k, j) * gsl_matrix_get(xc, k, j);
-		beta += r2 * r2;
-	}
 	/* beta: the spread of the rows' outer products around emp */
-	beta = (beta / (double)n - sq) / ((double)p * (double)n);
+	beta = (s4 / (double)n - sq) / ((double)p * (double)n);
 	if (beta > delta)
 		beta = delta;
 	return delta > 0 ? beta / delta : 0;
@@ -137,14 +136,37 @@ int fin_detector_whiten(fin_detector *d)
 	return rc;
 }
 
+int fin_detector_set_covariance(fin_detector *d, const double *comoment, size_t n, double s4,
+				double shrinkage)
+{
+	size_t p = d->nfeat, i, j;
+	double mu = 0;
+
+	free(d->cov);
+	if (!(d->cov = malloc(p * p * sizeof *d->cov)))
+		return -1;
+	/* emp = comoment / n, the maximum-likelihood covariance LW shrinks */
+	for (i = 0; i < p * p; i++)
+		d->cov[i] = comoment[i] / (double)n;
+	d->shrinkage = isnan(shrinkage) ? ledoit_wolf(d->cov, p, n, s4) : shrinkage;
+	for (j = 0; j < p; j++)
+		mu += d->cov[j * p + j];
+	mu /= (double)p;
+	for (i = 0; i < p; i++)
+		for (j = 0; j < p; j++)
+			d->cov[i * p + j] = (1 - d->shrinkage) * d->cov[i * p + j] +
+					    (i == j ? d->shrinkage * mu : 0);
+	return fin_detector_whiten(d);
+}
+
 static int fit_mahalanobis(fin_detector *d, const float *x, size_t n, double shrinkage)
 {
 	size_t p = d->nfeat, i, j;
-	gsl_matrix *xc = gsl_matrix_alloc(n, p), *emp = gsl_matrix_alloc(p, p);
+	gsl_matrix *xc = gsl_matrix_alloc(n, p), *c = gsl_matrix_alloc(p, p);
+	double s4 = 0;
 	int rc = -1;
 
-	d->cov = malloc(p * p * sizeof *d->cov);
-	if (!xc || !emp || !d->cov)
+	if (!xc || !c)
 		goto done;
 	for (j = 0; j < p; j++) {
 		double mean = 0;
@@ -154,26 +176,20 @@ static int fit_mahalanobis(fin_detector *d, const float *x, size_t n, double shr
 		for (i = 0; i < n; i++)
 			gsl_matrix_set(xc, i, j, x[i * p + j] - d->center[j]);
 	}
-	/* emp = xc^T xc / n, the maximum-likelihood covariance LW shrinks */
-	gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0 / (double)n, xc, 0, emp);
+	gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0, xc, 0, c);
 	for (i = 0; i < p; i++)
 		for (j = i + 1; j < p; j++)
-			gsl_matrix_set(emp, i, j, gsl_matrix_get(emp, j, i));
-	d->shrinkage = isnan(shrinkage) ? ledoit_wolf(xc, emp) : shrinkage;
-	{
-		double mu = 0;
+			gsl_matrix_set(c, i, j, gsl_matrix_get(c, j, i));
+	for (i = 0; i < n; i++) {
+		double r2 = 0;
 		for (j = 0; j < p; j++)
-			mu += gsl_matrix_get(emp, j, j);
-		mu /= (double)p;
-		for (i = 0; i < p; i++)
-			for (j = 0; j < p; j++)
-				d->cov[i * p + j] = (1 - d->shrinkage) * gsl_matrix_get(emp, i, j) +
-						    (i == j ? d->shrinkage * mu : 0);
+			r2 += gsl_matrix_get(xc, i, j) * gsl_matrix_get(xc, i, j);
+		s4 += r2 * r2;
 	}
-	rc = fin_detector_whiten(d);
+	rc = fin_detector_set_covariance(d, c->data, n, s4, shrinkage);
 done:
 	gsl_matrix_free(xc);
-	gsl_matrix_free(emp);
+	gsl_matrix_free(c);
 	return rc;
 }
 
@@ -306,19 +322,23 @@ int fin_detector_fit(fin_detector *d, const float *x, size_t n, const fin_detect
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
 	if ((rc = fin_detector_score(d, x, n, d->fit_scores, err)) == FIN_OK) {
-		d->contamination = isnan(o->threshold) ? o->contamination : NAN;
-		if (isnan(o->threshold)) {
-			/* The (1 - contamination) quantile of the fitted rows' scores. */
-			memcpy(scores, d->fit_scores, n * sizeof *scores);
-			gsl_sort(scores, 1, n);
-			d->threshold =
-				gsl_stats_quantile_from_sorted_data(scores, 1, n, 1 - o->contamination);
-		} else {
-			d->threshold = o->threshold;
-		}
+		size_t r = fin_quantile_rank(1 - o->contamination, n);
+		memcpy(scores, d->fit_scores, n * sizeof *scores);
+		gsl_sort(scores, 1, n);
+		fin_detector_set_threshold(d, scores[r], scores[r + 1 < n ? r + 1 : r], n, o);
 	}
 	free(scores);
 	return rc;
+}
+
+void fin_detector_set_threshold(fin_detector *d, double at_r, double next, size_t n,
+				const fin_detector_opts *o)
+{
+	/* The (1 - contamination) quantile of the fitted rows' scores. */
+	d->contamination = isnan(o->threshold) ? o->contamination : NAN;
+	d->threshold = isnan(o->threshold)
+			       ? fin_quantile_value(1 - o->contamination, n, at_r, next)
+			       : o->threshold;
 }
 
 void fin_detector_free(fin_detector *d)

@@ -68,6 +68,23 @@ void fin_detector_free(fin_detector *d);
  * scoring; -1 unless cov is positive definite. */
 int fin_detector_whiten(fin_detector *d);
 
+/* zscore: a column's robust scale from the median absolute deviation
+ * from its median, or when that is 0 from the sum of those deviations over
+ * its n rows (more than half the values equal), or 1 (all equal). */
+double fin_zscore_scale(double mad, double deviations, size_t n);
+
+/* Mahalanobis: the covariance from the co-moments [nfeat][nfeat] (sums of
+ * (x - mean)(x - mean)^T) of n rows, whose |x - mean|^4 sum to s4, shrunk
+ * by shrinkage (NaN: the Ledoit-Wolf estimate), then factored; -1 unless
+ * it is positive definite (or out of memory). d->center is the caller's. */
+int fin_detector_set_covariance(fin_detector *d, const double *comoment, size_t n, double s4,
+				double shrinkage);
+
+/* Sets the threshold from the fitted rows' scores: the (1 - contamination)
+ * quantile of score[n], unless o gives one. */
+void fin_detector_set_threshold(fin_detector *d, double at_r, double next, size_t n,
+				const fin_detector_opts *o);
+
 /* Writes the detector as JSON to f (fin_out_file_commit makes it final). */
 int fin_detector_save(const fin_detector *d, fin_out_file *f, fin_err *err);
 /* Reads and checks a detector file; anything unusable is FIN_EMODEL. */

@@ -177,11 +177,8 @@ static void draw_rows(gsl_rng *rng, struct rowset *s, size_t n, size_t psi, uint
 	}
 }
 
-static int fit_checks(const float *x, size_t n, size_t d, size_t ntrees, size_t sample,
-		      fin_err *err)
+static int plan_checks(size_t n, size_t d, size_t ntrees, size_t sample, fin_err *err)
 {
-	size_t i;
-
 	if (n == 0)
 		return fin_fail(err, FIN_ENOROWS, "no rows to fit the isolation forest on");
 	if (n == 1)
@@ -202,10 +199,6 @@ static int fit_checks(const float *x, size_t n, size_t d, size_t ntrees, size_t 
 	if (ntrees * (2 * (sample < n ? sample : n) - 1) > UINT32_MAX)
 		return fin_fail(err, FIN_EUSAGE, "%zu trees of %zu rows are too many nodes",
 				ntrees, sample < n ? sample : n);
-	for (i = 0; i < n * d; i++)
-		if (!isfinite(x[i]))
-			return fin_fail(err, FIN_EDATA, "row %zu, feature %zu: not a finite number",
-					i / d + 1, i % d + 1);
 	return FIN_OK;
 }
 
@@ -231,44 +224,76 @@ static int reserve_tree(fin_iforest *f, size_t psi, size_t *cap)
 	return 0;
 }
 
-int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t ntrees,
-		    size_t sample, unsigned long seed, fin_err *err)
+void fin_iforest_plan_free(fin_iforest_plan *p)
 {
-	struct builder b = { x, d, 0, NULL, NULL, f };
-	struct rowset set = { NULL, 0 };
-	uint32_t *rows;
-	size_t psi, cap = 0, t, i;
-	int rc, ok;
+	free(p->rows);
+	if (p->rng)
+		gsl_rng_free(p->rng);
+	memset(p, 0, sizeof *p);
+}
 
-	memset(f, 0, sizeof *f);
-	if ((rc = fit_checks(x, n, d, ntrees, sample, err)) != FIN_OK)
+int fin_iforest_plan_draw(fin_iforest_plan *p, size_t n, size_t d, size_t ntrees, size_t sample,
+			  unsigned long seed, fin_err *err)
+{
+	struct rowset set = { NULL, 0 };
+	size_t t, i;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if ((rc = plan_checks(n, d, ntrees, sample, err)) != FIN_OK)
 		return rc;
-	psi = sample < n ? sample : n;
-	b.limit = height_limit(psi);
-	set.bits = height_limit(psi) + 1;
-	f->ntrees = ntrees;
-	f->sample = psi;
-	f->d = d;
-	f->root = malloc(ntrees * sizeof *f->root);
-	rows = malloc(psi * sizeof *rows);
-	b.feat = malloc(d * sizeof *b.feat);
-	set.slot = psi < n ? malloc(((size_t)1 << set.bits) * sizeof *set.slot) : NULL;
-	b.rng = gsl_rng_alloc(gsl_rng_mt19937);
-	ok = f->root && rows && b.feat && (psi == n || set.slot) && b.rng;
-	if (ok) {
-		gsl_rng_set(b.rng, seed);
-		for (i = 0; i < d; i++)
-			b.feat[i] = (uint32_t)i;
+	p->n = n;
+	p->d = d;
+	p->ntrees = ntrees;
+	p->psi = sample < n ? sample : n;
+	set.bits = height_limit(p->psi) + 1;
+	p->rows = malloc(ntrees * p->psi * sizeof *p->rows);
+	set.slot = p->psi < n ? malloc(((size_t)1 << set.bits) * sizeof *set.slot) : NULL;
+	p->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!p->rows || (p->psi < n && !set.slot) || !p->rng) {
+		free(set.slot);
+		fin_iforest_plan_free(p);
+		return fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 	}
-	for (t = 0; ok && t < ntrees; t++) {
-		if (!(ok = reserve_tree(f, psi, &cap) == 0))
-			break;
-		if (psi < n) {
-			draw_rows(b.rng, &set, n, psi, rows);
+	gsl_rng_set(p->rng, seed);
+	for (t = 0; t < ntrees; t++) {
+		uint32_t *rows = p->rows + t * p->psi;
+		if (p->psi < n) {
+			draw_rows(p->rng, &set, n, p->psi, rows);
 		} else {
 			for (i = 0; i < n; i++)
 				rows[i] = (uint32_t)i;
 		}
+	}
+	free(set.slot);
+	return FIN_OK;
+}
+
+int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, fin_err *err)
+{
+	size_t d = p->d, psi = p->psi, cap = 0, t, i;
+	struct builder b = { x, d, height_limit(psi), NULL, p->rng, f };
+	uint32_t *rows;
+	int ok;
+
+	memset(f, 0, sizeof *f);
+	for (i = 0; i < p->n * d; i++)
+		if (!isfinite(x[i]))
+			return fin_fail(err, FIN_EDATA, "row %zu, feature %zu: not a finite number",
+					i / d + 1, i % d + 1);
+	f->ntrees = p->ntrees;
+	f->sample = psi;
+	f->d = d;
+	f->root = malloc(p->ntrees * sizeof *f->root);
+	rows = malloc(psi * sizeof *rows);
+	b.feat = malloc(d * sizeof *b.feat);
+	ok = f->root && rows && b.feat;
+	for (i = 0; ok && i < d; i++)
+		b.feat[i] = (uint32_t)i;
+	for (t = 0; ok && t < p->ntrees; t++) {
+		if (!(ok = reserve_tree(f, psi, &cap) == 0))
+			break;
+		memcpy(rows, p->rows + t * psi, psi * sizeof *rows);
 		f->root[t] = f->nnodes++;
 		grow(&b, f->root[t], rows, psi, 0);
 	}
@@ -281,8 +306,6 @@ int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t n
 		if (path)
 			f->path = path;
 	}
-	gsl_rng_free(b.rng);
-	free(set.slot);
 	free(b.feat);
 	free(rows);
 	if (!ok) {
@@ -290,6 +313,19 @@ int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t n
 		return fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 	}
 	return FIN_OK;
+}
+
+int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t ntrees,
+		    size_t sample, unsigned long seed, fin_err *err)
+{
+	fin_iforest_plan p;
+	int rc;
+
+	memset(f, 0, sizeof *f);
+	if ((rc = fin_iforest_plan_draw(&p, n, d, ntrees, sample, seed, err)) == FIN_OK)
+		rc = fin_iforest_grow(f, &p, x, err);
+	fin_iforest_plan_free(&p);
+	return rc;
 }
 
 /* ---- scoring ---- */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <gsl/gsl_rng.h>
 
 #include "core/err.h"
 
@@ -40,12 +41,36 @@ typedef struct fin_iforest {
 /* Fits ntrees trees on x [n][d] (float32, row-major, finite), each on a
  * subsample of min(sample, n) rows drawn without replacement, height limit
  * ceil(log2(psi)), from GSL's MT19937 seeded with seed (bit-identical
- * forests for the same seed). Needs n >= 2 and sample >= 2: one row cannot
+ * forests for the same seed): every tree's rows are drawn first, then the
+ * trees are grown (fin_iforest_plan_draw, fin_iforest_grow). Needs n >= 2 and sample >= 2: one row cannot
  * be told apart from anything. Returns FIN_OK, FIN_ENOROWS (n = 0),
  * FIN_EDATA (one row, a value not finite, out of memory) or FIN_EUSAGE (a
  * size out of range); f is then left empty. */
 int fin_iforest_fit(fin_iforest *f, const float *x, size_t n, size_t d, size_t ntrees,
 		    size_t sample, unsigned long seed, fin_err *err);
+
+/* The rows of each tree's subsample, drawn before any tree is grown: the
+ * trees then grow from rows gathered in one pass over the data, which need
+ * not be in memory (detect/detector_stream.c). */
+typedef struct fin_iforest_plan {
+	size_t n, d, ntrees, psi;
+	uint32_t *rows;          /* [ntrees][psi] row indices, in the order drawn */
+	gsl_rng *rng;            /* where the draws left MT19937: the splits go on */
+} fin_iforest_plan;
+
+/* Draws the subsample of each of ntrees trees, min(sample, n) rows of n
+ * without replacement (Floyd's algorithm), from MT19937 seeded with seed.
+ * The checks and errors of fin_iforest_fit, but for the values. */
+int fin_iforest_plan_draw(fin_iforest_plan *p, size_t n, size_t d, size_t ntrees, size_t sample,
+			  unsigned long seed, fin_err *err);
+
+/* Grows the trees of plan p from x [p->n][d], indexed by the plan's rows.
+ * A pass over data not in memory gathers the distinct rows wanted, renumbers
+ * the plan's rows to index them and sets p->n to their count: the same
+ * values in the same order grow the same forest, bit for bit. A value not
+ * finite is FIN_EDATA. */
+int fin_iforest_grow(fin_iforest *f, fin_iforest_plan *p, const float *x, fin_err *err);
+void fin_iforest_plan_free(fin_iforest_plan *p);
 
 /* Anomaly scores s(x, psi) = 2^(-E[h(x)] / c(psi)) of the n rows of x
  * [n][d] into score[n], in (0, 1]: higher is more anomalous; near 1 marks

@@ -139,6 +139,8 @@ struct column {
 	const fin_category *cat;  /* the model's, when the table follows one */
 	fin_dict dict;
 	uint32_t *code;           /* [rows] */
+	size_t *count;            /* scanning: rows of each code, [count_cap] */
+	size_t count_cap, nmissing; /* and rows with a missing value */
 	uint32_t last;            /* the last code, for ffill */
 	long na_line;             /* the first missing value seen, and where */
 	char *na_file;
@@ -155,6 +157,7 @@ struct fin_table_text {
 	fin_encoding_opts o;
 	int unseen_error;
 	int exact;                /* the columns are a model's: no layout */
+	int scan;                 /* rows are counted, not kept */
 	int na_error;             /* --na error: a missing value in a column used
 				   * stops the run (named once the column is
 				   * known to be used) */
@@ -170,6 +173,7 @@ static void text_free(struct fin_table_text *p)
 		free(p->names[i]);
 		fin_dict_free(&p->col[i].dict);
 		free(p->col[i].code);
+		free(p->col[i].count);
 		free(p->col[i].na_file);
 	}
 	free(p->names);
@@ -270,8 +274,31 @@ static void stop_tracking(struct column *c, enum col_state state)
 {
 	fin_dict_free(&c->dict);
 	free(c->code);
+	free(c->count);
 	c->code = NULL;
+	c->count = NULL;
+	c->count_cap = c->nmissing = 0;
 	c->state = state;
+}
+
+/* Scanning: one more kept row holds code in column c. */
+static int count_code(struct column *c, uint32_t code)
+{
+	if (code == CODE_MISSING) {
+		c->nmissing++;
+		return 0;
+	}
+	if (code >= c->count_cap) {
+		size_t cap = 2 * (size_t)code + 64;
+		size_t *count = realloc(c->count, cap * sizeof *count);
+		if (!count)
+			return -1;
+		memset(count + c->count_cap, 0, (cap - c->count_cap) * sizeof *count);
+		c->count = count;
+		c->count_cap = cap;
+	}
+	c->count[code]++;
+	return 0;
 }
 
 /* One field of a text (or still tracked) column: its code in *code, or
@@ -376,8 +403,8 @@ static int numbers_only(fin_table *t, struct fin_table_text *p, fin_err *err)
 		return fin_fail(err, FIN_EUSAGE, "no numeric feature columns");
 	order = malloc(n * sizeof *order);
 	t->feat = calloc(n ? n : 1, sizeof *t->feat);
-	t->x = malloc(t->rows * n * sizeof *t->x);
-	if (!order || !t->feat || !t->x) {
+	t->x = p->scan ? NULL : malloc(t->rows * n * sizeof *t->x);
+	if (!order || !t->feat || (!p->scan && !t->x)) {
 		free(order);
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	}
@@ -394,7 +421,7 @@ static int numbers_only(fin_table *t, struct fin_table_text *p, fin_err *err)
 		p->names[order[i]] = NULL;
 	}
 	t->nfeat = n;
-	for (i = 0; i < t->rows; i++)
+	for (i = 0; !p->scan && i < t->rows; i++)
 		for (j = 0; j < n; j++)
 			t->x[i * n + j] = (float)p->v[i * n + order[j]];
 	free(order);
@@ -436,6 +463,14 @@ static fin_category *learn(const struct fin_table_text *p, const struct column *
 	size_t r, nmissing = 0;
 	fin_category *cat;
 
+	if (p->scan) {
+		/* every row read is a training row */
+		if (c->count)
+			memcpy(count, c->count,
+			       (c->count_cap < c->dict.n ? c->count_cap : c->dict.n) * sizeof *count);
+		nmissing = c->nmissing;
+		ntrain = 0;
+	}
 	for (r = 0; r < ntrain; r++) {
 		if (c->code[r] == CODE_MISSING)
 			nmissing++;
@@ -561,12 +596,13 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 		goto done;
 	}
 	e.nfeat = nfeat;
-	t->x = calloc(t->rows * nfeat, sizeof *t->x);
-	if (!t->x) {
+	t->x = p->scan ? NULL : calloc(t->rows * nfeat, sizeof *t->x);
+	if (!p->scan && !t->x) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
-	for (r = 0; r < t->rows; r++) {
+	/* Scanned, every value is a training row's: none is unseen. */
+	for (r = 0; !p->scan && r < t->rows; r++) {
 		float *x = t->x + r * nfeat;
 		size_t at = 0;
 		for (i = 0; i < p->ncand; i++) {
@@ -717,6 +753,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	p->o.na_level = spec->na == FIN_NA_LEVEL;
 	p->unseen_error = spec->unseen_error;
 	p->exact = spec->exact;
+	p->scan = spec->scan;
 	p->na_error = spec->na == FIN_NA_ERROR;
 	for (i = 0; i < ncand; i++) {
 		struct column *c = &p->col[i];
@@ -760,17 +797,19 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	while ((got = fin_input_next(in, &row, err)) > 0) {
 		double *v;
 		int gap = 0;
+		/* scanning, each row takes the place of the one before */
+		size_t at = spec->scan ? 0 : p->rows;
 
 		file = fin_input_name(in);
 		if (spec->key_order && nkey &&
 		    (rc = fin_key_order_next(&key_order, file, row->line, row->fields[key[0]],
 					     row->lens[key[0]], err)) != FIN_OK)
 			goto done;
-		if (p->rows == p->cap && (rc = grow_rows(p, &y, &label, err)) != FIN_OK)
+		if (at == p->cap && (rc = grow_rows(p, &y, &label, err)) != FIN_OK)
 			goto done;
-		label[p->rows] = NULL;
-		v = p->v + p->rows * ncand;
-		y[p->rows] = NAN;
+		label[at] = NULL;
+		v = p->v + at * ncand;
+		y[at] = NAN;
 		for (i = 0; i < ncand + (target >= 0); i++) {
 			int is_target = i == ncand;
 			struct column *c = is_target ? NULL : &p->col[i];
@@ -795,7 +834,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 					continue;
 				}
 				/* kept as text too, for class labels */
-				if (!(label[p->rows] = strdup(field))) {
+				if (!(label[at] = strdup(field))) {
 					rc = fin_fail(err, FIN_EDATA, "out of memory");
 					goto done;
 				}
@@ -809,7 +848,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 					fin_quote_field(t->y_text, sizeof t->y_text, field, len);
 				}
 				t->y_numbers += kind == FIN_NUM_OK;
-				y[p->rows] = kind == FIN_NUM_OK ? d : NAN;
+				y[at] = kind == FIN_NUM_OK ? d : NAN;
 				continue;
 			}
 			rowcode[i] = CODE_MISSING;
@@ -895,14 +934,24 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			else if (c->state == COL_TEXT && !c->cat && c->dict.n > TEXT_MAX)
 				stop_tracking(c, COL_WIDE);
 		}
+		if (gap || spec->scan) {
+			free(label[at]);
+			label[at] = NULL;
+		}
 		if (gap) {
-			free(label[p->rows]);
 			t->skipped++;
 			continue;
 		}
-		for (i = 0; i < ncand; i++)
-			if (p->col[i].code)
-				p->col[i].code[p->rows] = rowcode[i];
+		for (i = 0; i < ncand; i++) {
+			struct column *c = &p->col[i];
+			if (spec->scan && (c->state == COL_TRACKED || c->state == COL_TEXT) &&
+			    count_code(c, rowcode[i]) != 0) {
+				rc = fin_fail(err, FIN_EDATA, "out of memory");
+				goto done;
+			}
+			if (c->code && !spec->scan)
+				c->code[p->rows] = rowcode[i];
+		}
 		if ((spec->keep_keys || spec->keep_all) &&
 		    (rc = keep_row_keys(t, p->rows, row, pass, npass, err)) != FIN_OK)
 			goto done;
@@ -951,10 +1000,12 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		}
 	}
 	t->rows = p->rows;
-	t->y = y;
-	t->ylabel = label;
-	y = NULL;
-	label = NULL;
+	if (!spec->scan) {
+		t->y = y;
+		t->ylabel = label;
+		y = NULL;
+		label = NULL;
+	}
 	t->text = p;
 	p = NULL;
 	rc = FIN_OK;
@@ -969,7 +1020,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		rc = encode(t, t->rows, enc, err);
 done:
 	if (label)
-		for (i = 0; i < (p ? p->rows : 0); i++)
+		for (i = 0; i < (p ? (spec->scan ? (p->cap > 0) : p->rows) : 0); i++)
 			free(label[i]);
 	free(label);
 	free(y);

@@ -59,6 +59,11 @@ typedef struct fin_table_spec {
 	size_t ncategorical;
 	fin_encoding_opts encode;     /* how levels are learned */
 	int unseen_error;             /* --unseen error */
+	int scan;                     /* keep no row: learn the columns, their
+				       * levels and the number of rows only, as
+				       * reading them all would (t->x, t->y and
+				       * t->ylabel stay NULL); the features are then
+				       * read in passes, see features/feature_pass.h */
 } fin_table_spec;
 
 /* Reads every row of in. Features are the chosen columns (or every column

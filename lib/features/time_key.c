@@ -114,3 +114,12 @@ int fin_time_key_take(fin_input *in, fin_table_spec *spec, char ***keys, size_t 
 	spec->nkeys = *nkeys;
 	return FIN_OK;
 }
+
+int fin_time_key_take_cli(fin_input *in, fin_table_spec *spec, fin_cli *cli, fin_time_key *k,
+			  const char **note, fin_err *err)
+{
+	int rc = fin_time_key_take(in, spec, &cli->keys, &cli->nkeys, k, err);
+
+	*note = rc == FIN_OK && k->name && !cli->quiet ? k->note : NULL;
+	return rc;
+}

@@ -36,4 +36,11 @@ int fin_time_key_find(fin_input *in, const fin_table_spec *spec, fin_time_key *k
 int fin_time_key_take(fin_input *in, fin_table_spec *spec, char ***keys, size_t *nkeys,
 		      fin_time_key *k, fin_err *err);
 
+/* fin_time_key_take on a tool's own -k lists (cli->keys): *note is then
+ * the note the tool reports (fin_report(cli->prog, *note)), held in k, or
+ * NULL when no column was taken or -q was given. */
+struct fin_cli;
+int fin_time_key_take_cli(fin_input *in, fin_table_spec *spec, struct fin_cli *cli,
+			  fin_time_key *k, const char **note, fin_err *err);
+
 #endif

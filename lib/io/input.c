@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,10 @@ struct fin_input {
 	fin_csv **csv;
 	int *fds;
 	struct stat *files; /* of each fd, for fin_input_has_file */
+	char **paths;       /* as given, to open a file again for another pass */
+	unsigned char *spooled; /* [n] the fd is a copy in $TMPDIR (fin_input_spool) */
+	fin_csv_opts opts;  /* the options it was opened with, */
+	int has_opts;       /* unless they were the defaults (NULL) */
 	size_t n, cur;
 	char **names;
 	size_t nnames;
@@ -35,7 +40,9 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 	}
 	if (!in || !(in->csv = calloc(npaths, sizeof *in->csv)) ||
 	    !(in->fds = malloc(npaths * sizeof *in->fds)) ||
-	    !(in->files = calloc(npaths, sizeof *in->files))) {
+	    !(in->files = calloc(npaths, sizeof *in->files)) ||
+	    !(in->paths = calloc(npaths, sizeof *in->paths)) ||
+	    !(in->spooled = calloc(npaths, 1))) {
 		fin_input_close(in);
 		fin_fail(err, FIN_EUSAGE, "out of memory");
 		return NULL;
@@ -43,8 +50,16 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 	for (i = 0; i < npaths; i++)
 		in->fds[i] = -1;
 	in->n = npaths;
+	if ((in->has_opts = opts != NULL))
+		in->opts = *opts;
 	for (i = 0; i < npaths; i++) {
-		int fd = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY);
+		int fd;
+		if (!(in->paths[i] = strdup(paths[i]))) {
+			fin_fail(err, FIN_EUSAGE, "out of memory");
+			fin_input_close(in);
+			return NULL;
+		}
+		fd = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY);
 		if (fd < 0) {
 			fin_fail(err, FIN_EUSAGE, "%s: %s", paths[i], strerror(errno));
 			fin_input_close(in);
@@ -73,7 +88,14 @@ void fin_input_close(fin_input *in)
 		fin_csv_close(in->csv[i]);
 		if (in->fds && in->fds[i] > STDIN_FILENO)
 			close(in->fds[i]);
+		if (in->paths)
+			free(in->paths[i]);
 	}
+	free(in->paths);
+	free(in->spooled);
+	for (i = 0; in->names && i < in->nnames; i++)
+		free(in->names[i]);
+	free(in->names);
 	free(in->csv);
 	free(in->fds);
 	free(in->files);
@@ -96,9 +118,16 @@ int fin_input_rereadable(const fin_input *in)
 	size_t i;
 
 	for (i = 0; i < in->n; i++)
-		if (in->fds[i] == STDIN_FILENO || !S_ISREG(in->files[i].st_mode))
+		if (in->fds[i] == STDIN_FILENO || in->spooled[i] || !S_ISREG(in->files[i].st_mode))
 			return 0;
 	return 1;
+}
+
+/* The same file, unchanged: device and inode, size and modification time. */
+static int same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino && x->st_size == y->st_size &&
+	       x->st_mtim.tv_sec == y->st_mtim.tv_sec && x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
 }
 
 int fin_input_same_files(const fin_input *a, const fin_input *b)
@@ -107,13 +136,148 @@ int fin_input_same_files(const fin_input *a, const fin_input *b)
 
 	if (a->n != b->n)
 		return 0;
-	for (i = 0; i < a->n; i++) {
-		const struct stat *x = &a->files[i], *y = &b->files[i];
-		if (x->st_dev != y->st_dev || x->st_ino != y->st_ino || x->st_size != y->st_size ||
-		    x->st_mtim.tv_sec != y->st_mtim.tv_sec || x->st_mtim.tv_nsec != y->st_mtim.tv_nsec)
+	for (i = 0; i < a->n; i++)
+		if (!same_file(&a->files[i], &b->files[i]))
 			return 0;
-	}
 	return 1;
+}
+
+/* Copies what is left of fd to an unlinked file in $TMPDIR (or /tmp) and
+ * gives that file's descriptor, at its start; -1 with err filled. */
+static int spool(int fd, const char *name, fin_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096], buf[1 << 16];
+	int out;
+	ssize_t got;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/fin-spool-XXXXXX", dir) >= sizeof path) {
+		fin_fail(err, FIN_EUSAGE, "TMPDIR is too long");
+		return -1;
+	}
+	if ((out = mkstemp(path)) < 0) {
+		fin_fail(err, FIN_EDATA, "%s: %s (set TMPDIR to a writable directory)", path,
+			 strerror(errno));
+		return -1;
+	}
+	unlink(path);
+	while ((got = read(fd, buf, sizeof buf)) != 0) {
+		ssize_t put = 0, w;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			fin_fail(err, FIN_EDATA, "%s: %s", name, strerror(errno));
+			close(out);
+			return -1;
+		}
+		while (put < got) {
+			if ((w = write(out, buf + put, (size_t)(got - put))) >= 0) {
+				put += w;
+			} else if (errno != EINTR) {
+				fin_fail(err, FIN_EDATA, "copying %s to %s: %s", name, dir,
+					 strerror(errno));
+				close(out);
+				return -1;
+			}
+		}
+	}
+	if (lseek(out, 0, SEEK_SET) != 0) {
+		fin_fail(err, FIN_EDATA, "%s: %s", dir, strerror(errno));
+		close(out);
+		return -1;
+	}
+	return out;
+}
+
+int fin_input_spool(fin_input *in, fin_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		fin_csv *csv;
+		int fd;
+		if (S_ISREG(in->files[i].st_mode) && in->fds[i] != STDIN_FILENO)
+			continue;
+		if ((fd = spool(in->fds[i], in->paths[i], err)) < 0)
+			return err->code;
+		if (!(csv = fin_csv_open(fd, fin_csv_name(in->csv[i]), in->has_opts ? &in->opts : NULL))) {
+			close(fd);
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		}
+		fin_csv_close(in->csv[i]);
+		if (in->fds[i] > STDIN_FILENO)
+			close(in->fds[i]);
+		in->csv[i] = csv;
+		in->fds[i] = fd;
+		in->spooled[i] = 1;
+		if (fstat(fd, &in->files[i]) != 0)
+			in->files[i].st_mode = 0;
+	}
+	return FIN_OK;
+}
+
+int fin_input_rewind(fin_input *in, fin_err *err)
+{
+	size_t i, n;
+	char **names;
+	int rc;
+
+	for (i = 0; i < in->n; i++) {
+		const char *name = fin_csv_name(in->csv[i]);
+		struct stat st;
+		fin_csv *csv;
+		int fd;
+		if (in->spooled[i]) {
+			fd = in->fds[i];
+			if (lseek(fd, 0, SEEK_SET) != 0)
+				return fin_fail(err, FIN_EDATA, "%s: %s", name, strerror(errno));
+		} else {
+			if (in->fds[i] == STDIN_FILENO || !S_ISREG(in->files[i].st_mode))
+				return fin_fail(err, FIN_EUSAGE, "%s: cannot be read twice", name);
+			if ((fd = open(in->paths[i], O_RDONLY)) < 0)
+				return fin_fail(err, FIN_EDATA, "%s: %s", name, strerror(errno));
+			if (fstat(fd, &st) != 0 || !same_file(&st, &in->files[i])) {
+				close(fd);
+				return fin_fail(err, FIN_EDATA,
+						"%s: the input changed since the first pass over it",
+						name);
+			}
+		}
+		if (!(csv = fin_csv_open(fd, name, in->has_opts ? &in->opts : NULL))) {
+			if (!in->spooled[i])
+				close(fd);
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		}
+		/* The first file's header again, compared with the one kept,
+		 * before the reader that holds it is closed. */
+		if (i == 0 && in->names) {
+			size_t j;
+			rc = fin_csv_header(csv, &names, &n, err);
+			for (j = 0; rc == FIN_OK && j < n && j < in->nnames &&
+				    strcmp(names[j], in->names[j]) == 0; j++)
+				;
+			if (rc == FIN_OK && (n != in->nnames || j < n))
+				rc = fin_fail(err, FIN_EDATA,
+					      "%s: the input changed since the first pass over it",
+					      name);
+			if (rc != FIN_OK) {
+				fin_csv_close(csv);
+				if (!in->spooled[i])
+					close(fd);
+				return rc;
+			}
+		}
+		fin_csv_close(in->csv[i]);
+		if (!in->spooled[i])
+			close(in->fds[i]);
+		in->csv[i] = csv;
+		in->fds[i] = fd;
+	}
+	in->cur = 0;
+	in->peeked = 0;
+	return FIN_OK;
 }
 
 int fin_input_is_tty(const fin_input *in)
@@ -128,7 +292,20 @@ int fin_input_is_tty(const fin_input *in)
 
 int fin_input_header(fin_input *in, char ***names, size_t *n, fin_err *err)
 {
-	int rc = in->names ? FIN_OK : fin_csv_header(in->csv[0], &in->names, &in->nnames, err);
+	char **read;
+	size_t nread, i;
+	int rc = FIN_OK;
+
+	/* A copy of its own, which outlives the reader: a pass after the
+	 * first reads the header again (fin_input_rewind). */
+	if (!in->names && (rc = fin_csv_header(in->csv[0], &read, &nread, err)) == FIN_OK) {
+		if (!(in->names = calloc(nread ? nread : 1, sizeof *in->names)))
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		in->nnames = nread;
+		for (i = 0; i < nread; i++)
+			if (!(in->names[i] = strdup(read[i])))
+				return fin_fail(err, FIN_EDATA, "out of memory");
+	}
 
 	if (rc == FIN_OK)
 		rc = fin_columns_check_unique(in->names, in->nnames, fin_csv_name(in->csv[0]), err);

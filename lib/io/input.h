@@ -30,6 +30,22 @@ int fin_input_rereadable(const fin_input *in);
  * same device and inode, size and modification time, in the same order. */
 int fin_input_same_files(const fin_input *a, const fin_input *b);
 
+/* Makes every input that is not a regular file (standard input, a pipe)
+ * readable more than once, as sort(1) does: what is left of it is copied
+ * to an unlinked temporary file in $TMPDIR (/tmp when unset), which goes
+ * away with the process. Call before reading any row. FIN_OK, or FIN_EDATA
+ * when the copy fails (no space left, say). */
+int fin_input_spool(fin_input *in, fin_err *err);
+
+/* Starts in over from its first data row, for another pass: a named file
+ * is opened again and must be the file it was, unchanged (see
+ * fin_input_same_files), and a spooled one is read from its start; the
+ * header must be the one read before. FIN_EDATA "the input changed since
+ * the first pass over it" otherwise, FIN_EUSAGE for an input that was
+ * neither (standard input not spooled). The names fin_input_header gave
+ * stay valid. */
+int fin_input_rewind(fin_input *in, fin_err *err);
+
 /* True when input comes from a terminal on standard input. */
 int fin_input_is_tty(const fin_input *in);
 
