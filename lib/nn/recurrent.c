@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "nn/gemm.h"
 #include "nn/recurrent.h"
 
@@ -49,17 +50,8 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 }
 
 /* The element-wise work of a step runs over all its samples and units in
- * one pass the compiler vectorises: a build for the baseline x86-64 also
- * carries AVX2 and AVX-512 versions of each pass, chosen when the program
- * starts. Each lane does the same IEEE operations (C11 keeps a * b + c
- * unfused), so every version gives the same bits. gcc only, as for the
- * optimiser (nn/optim.c). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
+ * one pass the compiler vectorises, with AVX2 and AVX-512 versions chosen
+ * when the program starts (core/clones.h). */
 /* e^v within 1 ulp, in operations a vector lane has (libm's expf is a call
  * per value): v = n ln2 + r with n whole and |r| <= ln2 / 2, e^r from
  * Cephes' polynomial, 2^n put straight into a float's exponent bits. v is
@@ -104,7 +96,7 @@ static inline float tanh_lane(float v)
 }
 
 /* sums[width] += column sums of rows [n][width] */
-VECTOR_CLONES
+FIN_CLONES
 static void sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width)
 {
 	size_t i, j;
@@ -116,7 +108,7 @@ static void sum_rows(float *restrict sums, const float *restrict rows, size_t n,
 
 /* One step of n samples: g holds x W_ih^T + b_ih + h W_hh^T, and b_hh is
  * added here. g becomes the gates' values, then c and h the new states. */
-VECTOR_CLONES
+FIN_CLONES
 static void lstm_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 		      const float *restrict c_prev, float *restrict c, float *restrict h)
 {
@@ -144,7 +136,7 @@ static void lstm_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 
 /* hh holds h W_hh^T for this step; with b_hh added, its n part is kept in
  * hn for backward. */
-VECTOR_CLONES
+FIN_CLONES
 static void gru_step(size_t n, size_t H, const float *restrict b_hh, float *g,
 		     const float *restrict hh, float *restrict hn, const float *restrict h_prev,
 		     float *restrict h)
@@ -243,7 +235,7 @@ void fin_rnn_forward(fin_layer *l, const float *params, const float *x, float *y
 /* One step back: from dh and dc, the gradients reaching h[t+1] and c[t+1],
  * the gradients at the gates' inputs into dg; dc becomes the gradient
  * reaching c[t]. */
-VECTOR_CLONES
+FIN_CLONES
 static void lstm_step_back(size_t n, size_t H, const float *restrict g,
 			   const float *restrict c_prev, const float *restrict c,
 			   const float *restrict dh, float *restrict dc, float *restrict dg)
@@ -273,7 +265,7 @@ static void lstm_step_back(size_t n, size_t H, const float *restrict g,
 /* One step back: from dh, the gradient reaching h[t+1], the gradients at
  * the gates' inputs into dgx (for W_ih) and dgh (for W_hh, which differ in
  * the n gate); dh keeps the direct path h[t] -> h[t+1]. */
-VECTOR_CLONES
+FIN_CLONES
 static void gru_step_back(size_t n, size_t H, const float *restrict g, const float *restrict hn,
 			  const float *restrict h_prev, float *restrict dh, float *restrict dgx,
 			  float *restrict dgh)

@@ -1,10 +1,58 @@
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "nn/team.h"
 
 enum job { JOB_STEP, JOB_LOSS, JOB_QUIT };
+
+/* A barrier for the few threads of a team, met three times a batch: a
+ * thread that arrives early spins a while, as the others are usually a
+ * few microseconds behind, then sleeps on a futex. (A pthread barrier
+ * always sleeps, and waking costs tens of microseconds on some systems,
+ * as much as a small batch's share of work.) */
+struct barrier {
+	atomic_uint arrived;  /* threads at the barrier in this round */
+	atomic_uint round;    /* rounds completed; the futex word */
+	atomic_uint sleeping; /* threads asleep on round */
+	unsigned n;
+};
+
+enum { SPINS = 4000 };
+
+static long futex(atomic_uint *word, int op, unsigned val)
+{
+	return syscall(SYS_futex, (unsigned *)word, op, val, NULL, NULL, 0);
+}
+
+static void barrier_wait(struct barrier *b)
+{
+	unsigned round = atomic_load(&b->round);
+	int i;
+
+	if (atomic_fetch_add(&b->arrived, 1) + 1 == b->n) {
+		atomic_store(&b->arrived, 0);
+		atomic_fetch_add(&b->round, 1);
+		if (atomic_load(&b->sleeping))
+			futex(&b->round, FUTEX_WAKE_PRIVATE, INT_MAX);
+		return;
+	}
+	for (i = 0; i < SPINS; i++) {
+		if (atomic_load_explicit(&b->round, memory_order_acquire) != round)
+			return;
+		__builtin_ia32_pause();
+	}
+	atomic_fetch_add(&b->sleeping, 1);
+	/* Returns at once when the round has moved on since it was read. */
+	while (atomic_load(&b->round) == round)
+		futex(&b->round, FUTEX_WAIT_PRIVATE, round);
+	atomic_fetch_sub(&b->sleeping, 1);
+}
 
 struct member {
 	struct fin_team *team;
@@ -20,7 +68,7 @@ struct fin_team {
 	fin_net *net;
 	size_t threads, cap, kw;
 	struct member *m;
-	pthread_barrier_t start, mid, done;
+	struct barrier start, mid, done;
 	/* Threads wait here until every one of them has been created, or
 	 * leave when one could not be. */
 	pthread_mutex_t gate;
@@ -115,7 +163,7 @@ static int member_work(struct member *me)
 	switch (t->job) {
 	case JOB_STEP:
 		member_gradient(me);
-		pthread_barrier_wait(&t->mid);
+		barrier_wait(&t->mid);
 		member_update(me);
 		break;
 	case JOB_LOSS:
@@ -124,7 +172,7 @@ static int member_work(struct member *me)
 	case JOB_QUIT:
 		return 0;
 	}
-	pthread_barrier_wait(&t->done);
+	barrier_wait(&t->done);
 	return 1;
 }
 
@@ -142,7 +190,7 @@ static void *member_main(void *arg)
 	if (abandoned)
 		return NULL;
 	do
-		pthread_barrier_wait(&me->team->start);
+		barrier_wait(&me->team->start);
 	while (member_work(me));
 	return NULL;
 }
@@ -199,12 +247,7 @@ fin_team *fin_team_start(fin_net *net, size_t threads, size_t cap, size_t kw,
 		goto fail;
 	if (pthread_cond_init(&t->opened, NULL) != 0)
 		goto fail_mutex;
-	if (pthread_barrier_init(&t->start, NULL, (unsigned)threads) != 0)
-		goto fail_cond;
-	if (pthread_barrier_init(&t->mid, NULL, (unsigned)threads) != 0)
-		goto fail_start;
-	if (pthread_barrier_init(&t->done, NULL, (unsigned)threads) != 0)
-		goto fail_mid;
+	t->start.n = t->mid.n = t->done.n = (unsigned)threads;
 	for (created = 1; created < threads; created++)
 		if (pthread_create(&t->m[created].thread, NULL, member_main, &t->m[created]) != 0)
 			break;
@@ -213,12 +256,6 @@ fin_team *fin_team_start(fin_net *net, size_t threads, size_t cap, size_t kw,
 		return t;
 	for (k = 1; k < created; k++)
 		pthread_join(t->m[k].thread, NULL);
-	pthread_barrier_destroy(&t->done);
-fail_mid:
-	pthread_barrier_destroy(&t->mid);
-fail_start:
-	pthread_barrier_destroy(&t->start);
-fail_cond:
 	pthread_cond_destroy(&t->opened);
 fail_mutex:
 	pthread_mutex_destroy(&t->gate);
@@ -235,12 +272,9 @@ void fin_team_stop(fin_team *t)
 	if (!t)
 		return;
 	t->job = JOB_QUIT;
-	pthread_barrier_wait(&t->start);
+	barrier_wait(&t->start);
 	for (k = 1; k < t->threads; k++)
 		pthread_join(t->m[k].thread, NULL);
-	pthread_barrier_destroy(&t->start);
-	pthread_barrier_destroy(&t->mid);
-	pthread_barrier_destroy(&t->done);
 	pthread_cond_destroy(&t->opened);
 	pthread_mutex_destroy(&t->gate);
 	free_members(t);
@@ -267,7 +301,7 @@ double fin_team_step(fin_team *t, enum fin_loss loss, const float *x, const floa
 	t->n = n;
 	t->opt = opt;
 	fin_optim_count(opt);
-	pthread_barrier_wait(&t->start);
+	barrier_wait(&t->start);
 	member_work(&t->m[0]);
 	if (opt->clip > 0) {
 		fin_optim_clip(opt, t->net->grads);
@@ -283,7 +317,7 @@ double fin_team_loss(fin_team *t, enum fin_loss loss, const float *x, const floa
 	t->x = x;
 	t->y = y;
 	t->n = n;
-	pthread_barrier_wait(&t->start);
+	barrier_wait(&t->start);
 	member_work(&t->m[0]);
 	return sum_totals(t);
 }
