@@ -270,6 +270,7 @@ bench:
 	$(MAKE) all
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/train_bench.py --size 20 --bin $(BUILD)/bin
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
