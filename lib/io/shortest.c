@@ -202,32 +202,34 @@ static fin_decimal shortest(uint64_t m2, int e2, int symmetric)
 	return d;
 }
 
-fin_decimal fin_shortest_double(double v)
+/* An IEEE binary number of mbits stored mantissa bits and ebits exponent
+ * bits, its sign left out, taken apart for shortest(). */
+static fin_decimal decode(uint64_t bits, int mbits, int ebits)
 {
-	uint64_t bits, mantissa;
-	int exponent;
+	uint64_t mantissa = bits & ((1ULL << mbits) - 1);
+	int exponent = (int)(bits >> mbits & ((1U << ebits) - 1));
+	int bias = (1 << (ebits - 1)) - 1;
 
-	memcpy(&bits, &v, sizeof bits);
-	mantissa = bits & ((1ULL << 52) - 1);
-	exponent = (int)(bits >> 52 & 0x7ff);
-	if ((exponent == 0 && mantissa == 0) || exponent == 0x7ff)
+	if ((exponent == 0 && mantissa == 0) || exponent == (1 << ebits) - 1)
 		return (fin_decimal){ .digits = 0, .exponent = 0, .ndigits = 1 };
 	if (exponent == 0) /* subnormal */
-		return shortest(mantissa, 1 - 1023 - 52, 1);
-	return shortest(mantissa | 1ULL << 52, exponent - 1023 - 52, mantissa != 0 || exponent == 1);
+		return shortest(mantissa, 1 - bias - mbits, 1);
+	return shortest(mantissa | 1ULL << mbits, exponent - bias - mbits,
+			mantissa != 0 || exponent == 1);
+}
+
+fin_decimal fin_shortest_double(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof bits);
+	return decode(bits, 52, 11);
 }
 
 fin_decimal fin_shortest_float(float v)
 {
-	uint32_t bits, mantissa;
-	int exponent;
+	uint32_t bits;
 
 	memcpy(&bits, &v, sizeof bits);
-	mantissa = bits & ((1U << 23) - 1);
-	exponent = (int)(bits >> 23 & 0xff);
-	if ((exponent == 0 && mantissa == 0) || exponent == 0xff)
-		return (fin_decimal){ .digits = 0, .exponent = 0, .ndigits = 1 };
-	if (exponent == 0)
-		return shortest(mantissa, 1 - 127 - 23, 1);
-	return shortest(mantissa | 1U << 23, exponent - 127 - 23, mantissa != 0 || exponent == 1);
+	return decode(bits, 23, 8);
 }

@@ -19,19 +19,10 @@
 #include "features/table.h"
 #include "nn/model.h"
 #include "privacy/pooled_stats.h"
+#include "xorshift.h"
 
 #define ROWS 101
 #define NFEAT 3
-
-static uint64_t rng_state = 88172645463325252ULL;
-
-static double uniform(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (double)(rng_state >> 11) / 9007199254740992.0;
-}
 
 static char *names[NFEAT] = { "amount", "rate", "age" };
 static float x[ROWS * NFEAT];

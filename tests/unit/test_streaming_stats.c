@@ -17,16 +17,7 @@
 #include "core/radix_select.h"
 #include "detect/iforest.h"
 #include "features/moments.h"
-
-static uint64_t rng_state = 88172645463325252ULL;
-
-static double uniform(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (double)(rng_state >> 11) / 9007199254740992.0;
-}
+#include "xorshift.h"
 
 static double normal(void)
 {
