@@ -145,6 +145,11 @@ struct column {
 	long na_line;             /* the first missing value seen, and where */
 	char *na_file;
 	size_t unseen_at;         /* dictionary codes already checked against cat */
+	/* With a model's category: what each code becomes, looked up once as
+	 * the value first appears, [slot_cap] */
+	long *slot;
+	unsigned char *unseen;
+	size_t slot_cap;
 };
 
 /* The rows read, until the text columns are encoded. */
@@ -175,6 +180,8 @@ static void text_free(struct fin_table_text *p)
 		free(p->col[i].code);
 		free(p->col[i].count);
 		free(p->col[i].na_file);
+		free(p->col[i].slot);
+		free(p->col[i].unseen);
 	}
 	free(p->names);
 	free(p->col);
@@ -231,15 +238,15 @@ static int list_add(struct listing *l, const char *name, const char *why)
 	return 0;
 }
 
-/* " and N more" when the listing left names out. */
-static const char *more_text(const struct listing *l)
-{
-	static char text[48];
+/* " and N more" in buf when the listing left names out. */
+enum { MORE_TEXT_MAX = 48 };
 
+static const char *more_text(const struct listing *l, char buf[MORE_TEXT_MAX])
+{
 	if (!l->more)
 		return "";
-	snprintf(text, sizeof text, " and %zu more", l->more);
-	return text;
+	snprintf(buf, MORE_TEXT_MAX, " and %zu more", l->more);
+	return buf;
 }
 
 static int grow_rows(struct fin_table_text *p, double **y, char ***label, fin_err *err)
@@ -268,6 +275,29 @@ static int grow_rows(struct fin_table_text *p, double **y, char ***label, fin_er
 	}
 	p->cap = cap;
 	return FIN_OK;
+}
+
+/* What the newest value of c's dictionary, field, becomes in its model's
+ * category: recorded once, for reading and for encoding. 0, or -1
+ * without memory. */
+static int look_up(struct column *c, const char *field, size_t len)
+{
+	size_t d = c->dict.n - 1;
+
+	if (c->dict.n > c->slot_cap) {
+		size_t cap = 2 * c->dict.n + 16;
+		long *slot = realloc(c->slot, cap * sizeof *slot);
+		unsigned char *unseen = slot ? realloc(c->unseen, cap) : NULL;
+		if (slot)
+			c->slot = slot;
+		if (!unseen)
+			return -1;
+		c->unseen = unseen;
+		c->slot_cap = cap;
+	}
+	c->unseen[d] = fin_category_slot(c->cat, field, len, 0, &c->slot[d]) == FIN_LEVEL_UNSEEN;
+	c->unseen_at = c->dict.n;
+	return 0;
 }
 
 static void stop_tracking(struct column *c, enum col_state state)
@@ -438,11 +468,19 @@ struct value_slots {
 /* With trained (the training rows' count of each value, when the levels
  * were learned here), a value pooled into (other) at training is not
  * unseen: only one no training row holds. */
-static int value_slots(const struct column *c, const fin_category *cat, const size_t *trained,
+static int value_slots(struct column *c, const fin_category *cat, const size_t *trained,
 		       struct value_slots *vs)
 {
 	size_t d;
 
+	/* Looked up while the rows were read (a model's category): taken over. */
+	if (cat == c->cat && c->slot && c->unseen_at == c->dict.n) {
+		vs->slot = c->slot;
+		vs->unseen = c->unseen;
+		c->slot = NULL;
+		c->unseen = NULL;
+		return 0;
+	}
 	vs->slot = malloc((c->dict.n ? c->dict.n : 1) * sizeof *vs->slot);
 	vs->unseen = malloc(c->dict.n ? c->dict.n : 1);
 	if (!vs->slot || !vs->unseen)
@@ -503,6 +541,7 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 	size_t *width = NULL, *unseen = NULL, *trained = NULL, i, r, nfeat = 0, k = 0;
 	fin_encoding e = { 0 };
 	struct listing dropped = { 0 };
+	char more[MORE_TEXT_MAX];
 	int rc = FIN_OK;
 
 	if (!has_text(p)) {
@@ -520,7 +559,7 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 		goto done;
 	}
 	for (i = 0; i < p->ncand; i++) {
-		const struct column *c = &p->col[i];
+		struct column *c = &p->col[i];
 		const char *why = NULL;
 		size_t pooled = 0;
 
@@ -587,7 +626,7 @@ static int encode(fin_table *t, size_t ntrain, const fin_encoding *given, fin_er
 		nfeat += width[i];
 	}
 	if (dropped.n && table_note(t, "%s: not used: %s%s", p->input, dropped.s,
-				    more_text(&dropped)) != 0) {
+				    more_text(&dropped, more)) != 0) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -677,6 +716,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	uint32_t *rowcode = NULL;
 	struct fin_table_text *p = NULL;
 	struct listing unused = { 0 };
+	char more[MORE_TEXT_MAX];
 	unsigned char *used = NULL;
 	fin_key_order key_order;
 	fin_row *row;
@@ -917,10 +957,11 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 			}
 			c->last = rowcode[i];
 			if (c->cat && c->dict.n > c->unseen_at) {
-				long slot;
-				c->unseen_at = c->dict.n;
-				if (p->unseen_error &&
-				    fin_category_slot(c->cat, field, len, 0, &slot) == FIN_LEVEL_UNSEEN) {
+				if (look_up(c, field, len) != 0) {
+					rc = fin_fail(err, FIN_EDATA, "out of memory");
+					goto done;
+				}
+				if (p->unseen_error && c->unseen[c->dict.n - 1]) {
 					rc = fin_fail(err, FIN_EDATA,
 						      "%s:%ld: column '%s': level '%s' was not seen in "
 						      "training (see --unseen)", file, row->line,
@@ -1011,7 +1052,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	rc = FIN_OK;
 	if (unused.n)
 		rc = table_note(t, "%s: not used: %s%s", fin_input_name(in), unused.s,
-				more_text(&unused)) == 0
+				more_text(&unused, more)) == 0
 			     ? FIN_OK : fin_fail(err, FIN_EDATA, "out of memory");
 	/* A table with no text column, or one that follows a model's
 	 * encoding, is ready now; the others wait for fin_table_encode to
