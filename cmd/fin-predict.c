@@ -205,10 +205,11 @@ int main(int argc, char **argv)
 		/* Keys given by -k or by the model: then none is looked for. */
 		fin_table_spec chosen = { .columns = m.feat, .ncolumns = m.nfeat, .exact = 1,
 					  .target = m.target, .nkeys = cli.nkeys + m.nkeys };
-		if ((rc = fin_time_key_take(in, &chosen, &cli.keys, &cli.nkeys, &tk, &err)) != FIN_OK)
+		const char *note;
+		if ((rc = fin_time_key_take_cli(in, &chosen, &cli, &tk, &note, &err)) != FIN_OK)
 			goto fail;
-		if (tk.name && !cli.quiet)
-			fin_report("fin-predict", tk.note);
+		if (note)
+			fin_report(cli.prog, note);
 	}
 	if (keep) {
 		pass = malloc(nnames * sizeof *pass);

@@ -496,6 +496,7 @@ int main(int argc, char **argv)
 	fin_train_facts facts = { 0 };
 	struct progress prog = { 0 };
 	fin_time_key tk;
+	const char *note;
 	char *val_file = NULL, *init = NULL;
 	char *log_path = NULL, archbuf[4096], dropbuf[4096];
 	const char *model_name = NULL, *arch = NULL;
@@ -724,10 +725,10 @@ int main(int argc, char **argv)
 	}
 	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
-	if ((rc = fin_time_key_take(in, &spec, &cli.keys, &cli.nkeys, &tk, &err)) != FIN_OK)
+	if ((rc = fin_time_key_take_cli(in, &spec, &cli, &tk, &note, &err)) != FIN_OK)
 		goto fail;
-	if (tk.name && !cli.quiet)
-		fin_report("fin-train", tk.note);
+	if (note)
+		fin_report(cli.prog, note);
 	if ((rc = fin_table_read(&t, in, &spec, &err)) != FIN_OK)
 		goto fail;
 	if (!cli.quiet && t.skipped)

@@ -116,10 +116,11 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK) {
 		fin_table_spec chosen = { .columns = cli.columns, .ncolumns = cli.ncolumns,
 					   .nkeys = cli.nkeys };
-		rc = fin_time_key_take(in, &chosen, &cli.keys, &cli.nkeys, &tk, &err);
+		const char *note;
+		rc = fin_time_key_take_cli(in, &chosen, &cli, &tk, &note, &err);
+		if (rc == FIN_OK && note)
+			fin_report(cli.prog, note);
 	}
-	if (rc == FIN_OK && tk.name && !cli.quiet)
-		fin_report("fin-window", tk.note);
 	if (rc == FIN_OK && cli.nkeys)
 		rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &key, &nkey, &err);
 	if (rc == FIN_OK)
