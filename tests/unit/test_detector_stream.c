@@ -157,7 +157,11 @@ static void check(const char *path, const char *target, enum fin_na na)
 		assert_true(fabs(a.d.cov[i] - b.d.cov[i]) <= 1e-10 * scale);
 	}
 	assert_true(fabs(a.d.shrinkage - b.d.shrinkage) <= 1e-9 * a.d.shrinkage + 1e-15);
-	assert_true(fabs(a.d.threshold - b.d.threshold) <= 1e-7 * a.d.threshold);
+	/* The distances go through the inverse of a covariance that German
+	 * credit's one-hot groups leave nearly singular: the sums' rounding
+	 * differences (1e-10 above) grow to about 1e-7 of a distance on some
+	 * BLAS kernels (Haswell's on two threads), a few float32 ulps. */
+	assert_true(fabs(a.d.threshold - b.d.threshold) <= 1e-6 * a.d.threshold);
 	free_fit(&a);
 	free_fit(&b);
 }
