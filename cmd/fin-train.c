@@ -9,6 +9,7 @@
 #include "features/table.h"
 #include "features/time_key.h"
 #include "io/input.h"
+#include "io/numio.h"
 #include "io/out_file.h"
 #include "nn/gan.h"
 #include "nn/gemm.h"
@@ -148,20 +149,29 @@ static void log_line(fin_out_file *log, const char *line, int n)
 	fin_out_drain(out);
 }
 
+/* A loss in the log: its shortest digits that read back exactly, or null
+ * when there is none (no validation rows). */
+static const char *log_number(char buf[FIN_NUM_MAX], double v)
+{
+	if (!isfinite(v))
+		return "null";
+	fin_format_double(buf, v);
+	return buf;
+}
+
 static void on_epoch(void *ctx, const fin_epoch *e)
 {
 	struct progress *p = ctx;
 	double eta = e->seconds / (double)e->epoch * (double)(e->epochs - e->epoch);
 
 	if (p->log) {
-		char line[256], val[32] = "null";
-		if (!isnan(e->val_loss))
-			snprintf(val, sizeof val, "%.9g", e->val_loss);
+		char line[256], train[FIN_NUM_MAX], val[FIN_NUM_MAX];
 		log_line(p->log, line,
 			 snprintf(line, sizeof line,
-				  "{\"epoch\":%zu,\"train_loss\":%.9g,\"val_loss\":%s,"
+				  "{\"epoch\":%zu,\"train_loss\":%s,\"val_loss\":%s,"
 				  "\"seconds\":%.3f}\n",
-				  e->epoch, e->train_loss, val, e->seconds));
+				  e->epoch, log_number(train, e->train_loss),
+				  log_number(val, e->val_loss), e->seconds));
 	}
 	if (p->quiet)
 		return;
@@ -190,11 +200,12 @@ static void on_gan_epoch(void *ctx, const fin_gan_epoch *e)
 	struct progress *p = ctx;
 
 	if (p->log) {
-		char line[256];
+		char line[256], d[FIN_NUM_MAX], g[FIN_NUM_MAX];
 		log_line(p->log, line,
 			 snprintf(line, sizeof line,
-				  "{\"epoch\":%zu,\"loss_d\":%.9g,\"loss_g\":%.9g,\"seconds\":%.3f}\n",
-				  e->epoch, e->loss_d, e->loss_g, e->seconds));
+				  "{\"epoch\":%zu,\"loss_d\":%s,\"loss_g\":%s,\"seconds\":%.3f}\n",
+				  e->epoch, log_number(d, e->loss_d), log_number(g, e->loss_g),
+				  e->seconds));
 	}
 	if (p->quiet)
 		return;
