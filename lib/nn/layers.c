@@ -124,6 +124,10 @@ int fin_layer_reserve(fin_layer *l, size_t cap)
 	case FIN_L_DROPOUT:
 		l->mask = malloc(cap * l->in_c * l->in_t * sizeof *l->mask);
 		return l->mask ? 0 : -1;
+	case FIN_L_LAYERNORM:
+		l->xhat = malloc(cap * l->in_c * l->in_t * sizeof *l->xhat);
+		l->rstd = malloc(cap * l->in_t * sizeof *l->rstd);
+		return l->xhat && l->rstd ? 0 : -1;
 	default:
 		return 0;
 	}
@@ -143,6 +147,9 @@ void fin_layer_release(fin_layer *l)
 	free(l->dgh);
 	free(l->dxw);
 	free(l->w_hh_t);
+	free(l->xhat);
+	free(l->rstd);
+	l->xhat = l->rstd = NULL;
 	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
 	l->dxw = l->w_hh_t = NULL;
 	l->arg = NULL;
@@ -372,6 +379,105 @@ static void pool_backward(const fin_layer *l, const float *restrict dy, float *r
 	}
 }
 
+/* Layer normalisation over the channels at each time step, as PyTorch's
+ * LayerNorm(channels) over a sequence of [t][c] tokens: y = gamma *
+ * (x - mean) / sqrt(var + eps) + beta, var the biased variance. Sums run
+ * over the channels with the steps in the inner loop, so they vectorise. */
+#define LAYERNORM_EPS 1e-5f
+
+FIN_CLONES
+static void layernorm_forward(fin_layer *l, const float *p, const float *restrict x,
+			      float *restrict y, size_t n)
+{
+	size_t C = l->in_c, T = l->in_t, s, c, t, t0;
+	const float *gamma = p + l->w, *beta = p + l->b;
+	/* Means and variances summed in double, 64 steps at a time: a window
+	 * of prices near 1000 that move by cents keeps its digits. */
+	double mean[64], var[64];
+
+	for (s = 0; s < n; s++) {
+		const float *xs = x + s * C * T;
+		float *restrict xh = l->xhat + s * C * T, *restrict rs = l->rstd + s * T;
+		for (t0 = 0; t0 < T; t0 += 64) {
+			size_t tn = T - t0 < 64 ? T - t0 : 64;
+			for (t = 0; t < tn; t++)
+				mean[t] = var[t] = 0;
+			for (c = 0; c < C; c++)
+				for (t = 0; t < tn; t++)
+					mean[t] += xs[c * T + t0 + t];
+			for (t = 0; t < tn; t++)
+				mean[t] /= (double)C;
+			for (c = 0; c < C; c++)
+				for (t = 0; t < tn; t++) {
+					double d = xs[c * T + t0 + t] - mean[t];
+					var[t] += d * d;
+				}
+			for (t = 0; t < tn; t++)
+				rs[t0 + t] = (float)(1 / sqrt(var[t] / (double)C + LAYERNORM_EPS));
+			for (c = 0; c < C; c++) {
+				float *restrict ys = y + s * C * T + c * T + t0;
+				float *restrict xc = xh + c * T + t0;
+				for (t = 0; t < tn; t++) {
+					xc[t] = (float)((xs[c * T + t0 + t] - mean[t]) * rs[t0 + t]);
+					ys[t] = gamma[c] * xc[t] + beta[c];
+				}
+			}
+		}
+	}
+}
+
+/* dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)) with g = gamma * dy,
+ * per step; gamma's gradient is the sum of dy * xhat, beta's of dy. */
+FIN_CLONES
+static void layernorm_backward(const fin_layer *l, const float *p, float *restrict grads,
+			       const float *restrict dy, float *restrict dx, size_t n)
+{
+	size_t C = l->in_c, T = l->in_t, s, c, t;
+	const float *gamma = p + l->w;
+
+	for (s = 0; s < n; s++) {
+		const float *ds = dy + s * C * T, *xh = l->xhat + s * C * T, *rs = l->rstd + s * T;
+		for (c = 0; c < C; c++) {
+			float gw = 0, gb = 0;
+			for (t = 0; t < T; t++) {
+				gw += ds[c * T + t] * xh[c * T + t];
+				gb += ds[c * T + t];
+			}
+			grads[l->w + c] += gw;
+			grads[l->b + c] += gb;
+		}
+		if (!dx)
+			continue;
+		{
+			/* The two means over the channels, 64 steps at a time. */
+			float *restrict dxs = dx + s * C * T;
+			float mean_g[64], mean_gx[64];
+			size_t t0;
+			for (t0 = 0; t0 < T; t0 += 64) {
+				size_t tn = T - t0 < 64 ? T - t0 : 64;
+				for (t = 0; t < tn; t++)
+					mean_g[t] = mean_gx[t] = 0;
+				for (c = 0; c < C; c++)
+					for (t = 0; t < tn; t++) {
+						float g = gamma[c] * ds[c * T + t0 + t];
+						mean_g[t] += g;
+						mean_gx[t] += g * xh[c * T + t0 + t];
+					}
+				for (t = 0; t < tn; t++) {
+					mean_g[t] /= (float)C;
+					mean_gx[t] /= (float)C;
+				}
+				for (c = 0; c < C; c++)
+					for (t = 0; t < tn; t++) {
+						size_t i = c * T + t0 + t;
+						dxs[i] = rs[t0 + t] * (gamma[c] * ds[i] - mean_g[t] -
+								       xh[i] * mean_gx[t]);
+					}
+			}
+		}
+	}
+}
+
 void fin_layer_forward(fin_layer *l, const float *params, const float *x, float *y, size_t n,
 		       int training, gsl_rng *rng)
 {
@@ -391,6 +497,9 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
 	case FIN_L_MAXPOOL:
 	case FIN_L_AVGPOOL:
 		pool_forward(l, x, y, n);
+		break;
+	case FIN_L_LAYERNORM:
+		layernorm_forward(l, params, x, y, n);
 		break;
 	case FIN_L_FLATTEN:
 	case FIN_L_ACT:
@@ -435,6 +544,9 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 	case FIN_L_AVGPOOL:
 		if (dx)
 			pool_backward(l, dy, dx, n);
+		break;
+	case FIN_L_LAYERNORM:
+		layernorm_backward(l, params, grads, dy, dx, n);
 		break;
 	case FIN_L_FLATTEN:
 	case FIN_L_ACT:
@@ -500,6 +612,21 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 	case FIN_L_LSTM:
 	case FIN_L_GRU:
 		fin_rnn_row_sq_norms(l, n, work, sq);
+		break;
+	case FIN_L_LAYERNORM:
+		/* Sample s's gradient of gamma[c] is the sum over the steps of
+		 * dy * xhat, of beta[c] the sum of dy. */
+		for (s = 0; s < n; s++)
+			for (f = 0; f < l->in_c; f++) {
+				const float *d = dy + (s * l->in_c + f) * l->in_t;
+				const float *xh = l->xhat + (s * l->in_c + f) * l->in_t;
+				double gw = 0, gb = 0;
+				for (t = 0; t < l->in_t; t++) {
+					gw += (double)d[t] * xh[t];
+					gb += d[t];
+				}
+				sq[s] += gw * gw + gb * gb;
+			}
 		break;
 	default:
 		break;

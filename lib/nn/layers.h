@@ -18,6 +18,7 @@ enum fin_layer_kind {
 	FIN_L_ACT,
 	FIN_L_LSTM,
 	FIN_L_GRU,
+	FIN_L_LAYERNORM,
 };
 
 enum fin_act {
@@ -57,6 +58,8 @@ typedef struct fin_layer {
 	float *h;                /* [T+1][n][units] hidden states, h[0] = 0 */
 	float *c;                /* lstm: [T+1][n][units] cell states; gru: [T][n][units] W_hn h + b_hn */
 	float *dgx, *dgh;        /* [T][n][G*units] gradients at the gates' inputs */
+	float *xhat;             /* layernorm: [n][c][t] the input normalised at each step */
+	float *rstd;             /* layernorm: [n][t] 1 / sd over the channels at each step */
 	float *w_hh_t;           /* [units][G*units] W_hh transposed, for the forward GEMMs */
 	float *dxw;              /* conv1d, lstm, gru: dLoss/dx before it is laid out, so
 				  * that backward leaves the forward pass's values as they

@@ -178,6 +178,14 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 			return BAD("flatten takes no arguments", index, s->text);
 		l->out_c = c * t;
 		l->out_t = 1;
+	} else if (strcmp(s->name, "layernorm") == 0) {
+		/* Over the channels at each step: a weight (gamma) and a bias
+		 * (beta) per channel. */
+		l->kind = FIN_L_LAYERNORM;
+		if (s->nargs)
+			return BAD("layernorm takes no arguments", index, s->text);
+		l->nweights = c;
+		l->nbiases = c;
 	} else if (strcmp(s->name, "dropout") == 0) {
 		char *end;
 		l->kind = FIN_L_DROPOUT;
@@ -376,6 +384,9 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len)
 		case FIN_L_FLATTEN:
 			n = snprintf(buf + at, len - at, "%sflatten", sep);
 			break;
+		case FIN_L_LAYERNORM:
+			n = snprintf(buf + at, len - at, "%slayernorm", sep);
+			break;
 		case FIN_L_DROPOUT: {
 			char rate[FIN_NUM_MAX];
 			fin_format_float(rate, l->rate);
@@ -405,6 +416,14 @@ int fin_net_init(fin_net *net, unsigned long seed)
 		double fan_out = (double)l->units * (l->kind == FIN_L_CONV1D ? (double)l->kernel : 1);
 		int he = l->act == FIN_ACT_RELU || l->act == FIN_ACT_LEAKY_RELU;
 
+		if (l->kind == FIN_L_LAYERNORM) {
+			/* As PyTorch: gamma 1, beta 0. */
+			for (j = 0; j < l->nweights; j++)
+				net->params[l->w + j] = 1;
+			for (j = 0; j < l->nbiases; j++)
+				net->params[l->b + j] = 0;
+			continue;
+		}
 		if (fin_layer_gates(l)) {
 			/* As PyTorch: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)). */
 			double a = 1 / sqrt((double)l->units);

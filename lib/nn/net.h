@@ -36,7 +36,7 @@ typedef struct fin_net {
  * shape [in_c][in_t], checking every layer's shape. Layers are separated by
  * blanks: dense(units[,act]), conv1d(filters,kernel[,act][,same|valid]),
  * lstm(units[,seq]), gru(units[,seq]),
- * maxpool(k), avgpool(k), flatten, dropout(p), and the activations relu,
+ * maxpool(k), avgpool(k), flatten, layernorm, dropout(p), and the activations relu,
  * leaky_relu, tanh, sigmoid, linear, softmax. Parameters start at zero.
  * A bad architecture, or one beyond the limits above (checked before
  * anything is allocated), is FIN_EUSAGE, naming the layer. */

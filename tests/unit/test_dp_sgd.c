@@ -40,6 +40,7 @@ static const struct arch archs[] = {
 	{ "conv1d(3,3,tanh,same) maxpool(2) flatten dropout(0.3) dense(1)", 2, 8, 1,
 	  FIN_LOSS_BCE },
 	{ "conv1d(3,5,tanh,same) conv1d(2,3) flatten dense(1)", 4, 7, 1, FIN_LOSS_MSE },
+	{ "conv1d(3,3,tanh,same) layernorm flatten dense(1)", 2, 6, 1, FIN_LOSS_MSE },
 	{ "lstm(4) dense(1)", 3, 5, 1, FIN_LOSS_MSE },
 	{ "gru(4) dense(1)", 3, 5, 1, FIN_LOSS_MSE },
 	{ "lstm(3,seq) gru(2) dense(3)", 2, 4, 3, FIN_LOSS_SOFTMAX_CE },

@@ -164,9 +164,14 @@ static void set_up(fin_net *net, gsl_rng *rng, unsigned long seed, float *x, siz
 
 	assert_int_equal(fin_net_init(net, seed), 0);
 	gsl_rng_set(rng, seed);
-	for (i = 0; i < net->nlayers; i++)
+	for (i = 0; i < net->nlayers; i++) {
 		for (j = 0; j < net->layers[i].nbiases; j++)
 			net->params[net->layers[i].b + j] = (float)(gsl_rng_uniform(rng) - 0.5);
+		/* A layer norm's gamma starts at 1, which would hide its use. */
+		if (net->layers[i].kind == FIN_L_LAYERNORM)
+			for (j = 0; j < net->layers[i].nweights; j++)
+				net->params[net->layers[i].w + j] = (float)(0.5 + gsl_rng_uniform(rng));
+	}
 	fill(rng, x, nx);
 	fill(rng, r, ny);
 }
@@ -289,6 +294,19 @@ static void test_conv1d(void **state)
 	check_grads("conv1d(2,17,same)", 1, 4, 2, 0, LINEAR_STEP);
 	check_grads("conv1d(8,3,tanh) conv1d(3,3,same) flatten dense(2)", 2, 8, 3, 0,
 		    SMOOTH_STEP);
+}
+
+/* Over the channels at each step: alone, after a dense layer (one step)
+ * and between convolutions (many steps). */
+static void test_layernorm(void **state)
+{
+	(void)state;
+	check_grads("layernorm", 4, 3, 2, 0, SMOOTH_STEP);
+	check_grads("dense(5,tanh) layernorm dense(2)", 3, 1, 3, 0, SMOOTH_STEP);
+	check_grads("conv1d(4,3,tanh,same) layernorm conv1d(2,3) flatten dense(1)", 2, 7, 2, 0,
+		    SMOOTH_STEP);
+	/* more than the 64 steps the backward pass takes at a time */
+	check_grads("layernorm", 8, 70, 1, 0, SMOOTH_STEP);
 }
 
 /* Odd lengths: the last values reach no window and get no gradient. */
@@ -491,6 +509,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dense),
 		cmocka_unit_test(test_conv1d),
+		cmocka_unit_test(test_layernorm),
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_flatten),
 		cmocka_unit_test(test_activations),

@@ -36,7 +36,7 @@ struct arch {
 static const struct arch archs[] = {
 	{ "dense(5,tanh) dense(3)", 4, 1, 3, FIN_LOSS_MSE },
 	{ "conv1d(4,3,relu) maxpool(2) flatten dense(8,relu) dense(1)", 2, 9, 1, FIN_LOSS_MSE },
-	{ "conv1d(3,3,tanh,same) flatten dense(1)", 2, 8, 1, FIN_LOSS_BCE },
+	{ "conv1d(3,3,tanh,same) layernorm flatten dense(1)", 2, 8, 1, FIN_LOSS_BCE },
 	{ "lstm(4) dense(1)", 3, 5, 1, FIN_LOSS_HUBER },
 	{ "gru(4) dense(2)", 3, 5, 2, FIN_LOSS_MAE },
 	{ "lstm(3,seq) gru(2) dense(3)", 2, 4, 3, FIN_LOSS_SOFTMAX_CE },

@@ -114,6 +114,11 @@ static size_t layer_sums(const fin_net *net, size_t n)
 		case FIN_L_ACT:
 			k += l->act == FIN_ACT_SOFTMAX ? l->out_c * l->out_t + 4 : 4;
 			break;
+		case FIN_L_LAYERNORM:
+			/* the mean and the variance over the channels forward,
+			 * two means back, and gamma's sum over samples and steps */
+			k += 4 * l->in_c + n * l->in_t + 4;
+			break;
 		default:
 			break;
 		}
@@ -603,6 +608,45 @@ static void check_layer(const cJSON *doc, const char *key, const char *arch)
 	free(got);
 }
 
+/* nn.LayerNorm over the channels at each step, with its gamma and beta:
+ * the output, the input's gradient and the parameters' gradients. */
+static void check_layernorm(const cJSON *doc)
+{
+	const cJSON *ref = get(doc, "layernorm"), *shape = get(ref, "shape");
+	size_t n = (size_t)cJSON_GetArrayItem(shape, 0)->valueint;
+	size_t c = (size_t)cJSON_GetArrayItem(shape, 1)->valueint;
+	size_t t = (size_t)cJSON_GetArrayItem(shape, 2)->valueint, len;
+	float *x = floats(get(ref, "x"), &len), *y = floats(get(ref, "y"), NULL);
+	float *dy = floats(get(ref, "dy"), NULL), *dx = floats(get(ref, "dx"), NULL);
+	float *gamma = floats(get(ref, "gamma"), NULL), *beta = floats(get(ref, "beta"), NULL);
+	float *dgamma = floats(get(ref, "dgamma"), NULL), *dbeta = floats(get(ref, "dbeta"), NULL);
+	float *got = malloc(len * sizeof *got);
+	fin_net net;
+	fin_err err = { 0 };
+
+	assert_int_equal(fin_net_build(&net, "layernorm", c, t, &err), FIN_OK);
+	assert_int_equal(net.nparams, 2 * c);
+	assert_int_equal(fin_net_reserve(&net, n), 0);
+	memcpy(net.params + net.layers[0].w, gamma, c * sizeof *gamma);
+	memcpy(net.params + net.layers[0].b, beta, c * sizeof *beta);
+	expect_close(fin_net_forward(&net, x, n, 0), y, len, layer_sums(&net, n), "layernorm y");
+	fin_net_backward(&net, dy, got, n);
+	expect_close(got, dx, len, layer_sums(&net, n), "layernorm dx");
+	expect_close(net.grads + net.layers[0].w, dgamma, c, layer_sums(&net, n),
+		     "layernorm dgamma");
+	expect_close(net.grads + net.layers[0].b, dbeta, c, layer_sums(&net, n), "layernorm dbeta");
+	fin_net_free(&net);
+	free(x);
+	free(y);
+	free(dy);
+	free(dx);
+	free(gamma);
+	free(beta);
+	free(dgamma);
+	free(dbeta);
+	free(got);
+}
+
 static void test_layers(void **state)
 {
 	cJSON *doc = load("torch_layers.json");
@@ -614,6 +658,7 @@ static void test_layers(void **state)
 	check_layer(doc, "softmax", "softmax");
 	check_layer(doc, "maxpool1d", "maxpool(2)");
 	check_layer(doc, "avgpool1d", "avgpool(2)");
+	check_layernorm(doc);
 	cJSON_Delete(doc);
 }
 
