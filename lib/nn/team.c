@@ -25,6 +25,14 @@ struct barrier {
 
 enum { SPINS = 4000 };
 
+/* Tells the core that this is a spin loop (x86's pause), where there is one. */
+static void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 static long futex(atomic_uint *word, int op, unsigned val)
 {
 	return syscall(SYS_futex, (unsigned *)word, op, val, NULL, NULL, 0);
@@ -45,7 +53,7 @@ static void barrier_wait(struct barrier *b)
 	for (i = 0; i < SPINS; i++) {
 		if (atomic_load_explicit(&b->round, memory_order_acquire) != round)
 			return;
-		__builtin_ia32_pause();
+		spin_pause();
 	}
 	atomic_fetch_add(&b->sleeping, 1);
 	/* Returns at once when the round has moved on since it was read. */
