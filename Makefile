@@ -78,7 +78,7 @@ $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 # The recurrent layers' element-wise passes: gcc vectorises them only when it
 # may evaluate float operations that a clamp in exp_lane would skip, which
 # could raise an exception flag no code here reads. Values are unchanged.
-$(BUILD)/lib/nn/recurrent.o: CFLAGS += -fno-trapping-math
+$(BUILD)/lib/nn/recurrent.o $(BUILD)/lib/nn/attention.o: CFLAGS += -fno-trapping-math
 
 # PLplot: only the plotting core includes it, and only fin-plot links it.
 $(BUILD)/lib/plot/%.o: CFLAGS += $(shell pkg-config --cflags plplot)

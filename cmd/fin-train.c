@@ -33,7 +33,7 @@ static const char usage[] =
 	"                         (default: the first column, neither the target nor chosen by\n"
 	"                         -c, holding an ISO date in the first row)\n"
 	"      --unsorted         take the rows as they come: no check of the time order\n"
-	"      --model NAME       cnn|mlp|lstm|gru|linear|logistic|softmax|autoencoder|gan\n"
+	"      --model NAME       cnn|mlp|lstm|gru|transformer|patchtst|linear|logistic|softmax|autoencoder|gan\n"
 	"                         (default mlp); linear, logistic and softmax are fitted\n"
 	"                         exactly, by least squares and Newton's method\n"
 	"      --bottleneck N     width of the autoencoder preset's code (default 8)\n"

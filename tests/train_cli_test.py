@@ -898,7 +898,7 @@ class UsageTest(FinTest):
     def test_usage_errors(self):
         windows = FILES["windows.csv"]
         cases = {
-            "unknown model": (["--model", "transformer"], "transformer"),
+            "unknown model": (["--model", "bert"], "bert"),
             "model and arch": (["--model", "cnn", "--arch", "dense(1)"], "--arch"),
             "bad arch": (["--arch", "conv1d(64,30,relu)"], "conv1d(64,30,relu)"),
             "missing target": (["-y", "close"], "close"),

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "core/clones.h"
+#include "nn/attention.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
+#include "nn/lanes.h"
 #include "nn/recurrent.h"
 
 static const char *const act_names[] = { "linear", "relu", "leaky_relu", "tanh", "sigmoid",
@@ -128,6 +130,10 @@ int fin_layer_reserve(fin_layer *l, size_t cap)
 		l->xhat = malloc(cap * l->in_c * l->in_t * sizeof *l->xhat);
 		l->rstd = malloc(cap * l->in_t * sizeof *l->rstd);
 		return l->xhat && l->rstd ? 0 : -1;
+	case FIN_L_ATTENTION:
+	case FIN_L_FF:
+	case FIN_L_POSENC:
+		return fin_tf_reserve(l, cap);
 	default:
 		return 0;
 	}
@@ -149,7 +155,22 @@ void fin_layer_release(fin_layer *l)
 	free(l->w_hh_t);
 	free(l->xhat);
 	free(l->rstd);
+	free(l->tok);
+	free(l->q);
+	free(l->dq);
+	free(l->kv);
+	free(l->dkv);
+	free(l->probs);
+	free(l->ctx);
+	free(l->dtok);
+	free(l->dmid);
+	free(l->dctx);
+	free(l->normed);
+	free(l->dnormed);
+	free(l->pe);
 	l->xhat = l->rstd = NULL;
+	l->tok = l->q = l->dq = l->kv = l->dkv = l->probs = l->ctx = l->dtok = l->dmid = l->dctx = NULL;
+	l->normed = l->dnormed = l->pe = NULL;
 	l->cols = l->tmp = l->mask = l->xt = l->gates = l->h = l->c = l->dgx = l->dgh = NULL;
 	l->dxw = l->w_hh_t = NULL;
 	l->arg = NULL;
@@ -160,7 +181,10 @@ fin_layer fin_layer_shape(const fin_layer *l)
 	fin_layer s = { .kind = l->kind, .act = l->act, .in_c = l->in_c, .in_t = l->in_t,
 			.out_c = l->out_c, .out_t = l->out_t, .units = l->units, .seq = l->seq,
 			.kernel = l->kernel, .same = l->same, .rate = l->rate, .w = l->w, .b = l->b,
-			.nweights = l->nweights, .nbiases = l->nbiases };
+			.nweights = l->nweights, .nbiases = l->nbiases, .stride = l->stride,
+			.step = l->step, .heads = l->heads, .causal = l->causal, .last = l->last,
+			.residual = l->residual, .norm = l->norm, .learned = l->learned,
+			.mean = l->mean };
 	return s;
 }
 
@@ -386,18 +410,18 @@ static void pool_backward(const fin_layer *l, const float *restrict dy, float *r
 #define LAYERNORM_EPS 1e-5f
 
 FIN_CLONES
-static void layernorm_forward(fin_layer *l, const float *p, const float *restrict x,
-			      float *restrict y, size_t n)
+void fin_layernorm_forward(size_t C, size_t T, const float *gamma, const float *beta,
+			   float *xhat, float *rstd, const float *restrict x, float *restrict y,
+			   size_t n)
 {
-	size_t C = l->in_c, T = l->in_t, s, c, t, t0;
-	const float *gamma = p + l->w, *beta = p + l->b;
+	size_t s, c, t, t0;
 	/* Means and variances summed in double, 64 steps at a time: a window
 	 * of prices near 1000 that move by cents keeps its digits. */
 	double mean[64], var[64];
 
 	for (s = 0; s < n; s++) {
 		const float *xs = x + s * C * T;
-		float *restrict xh = l->xhat + s * C * T, *restrict rs = l->rstd + s * T;
+		float *restrict xh = xhat + s * C * T, *restrict rs = rstd + s * T;
 		for (t0 = 0; t0 < T; t0 += 64) {
 			size_t tn = T - t0 < 64 ? T - t0 : 64;
 			for (t = 0; t < tn; t++)
@@ -429,22 +453,22 @@ static void layernorm_forward(fin_layer *l, const float *p, const float *restric
 /* dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)) with g = gamma * dy,
  * per step; gamma's gradient is the sum of dy * xhat, beta's of dy. */
 FIN_CLONES
-static void layernorm_backward(const fin_layer *l, const float *p, float *restrict grads,
-			       const float *restrict dy, float *restrict dx, size_t n)
+void fin_layernorm_backward(size_t C, size_t T, const float *gamma, float *restrict ggamma,
+			    float *restrict gbeta, const float *xhat, const float *rstd,
+			    const float *restrict dy, float *restrict dx, size_t n)
 {
-	size_t C = l->in_c, T = l->in_t, s, c, t;
-	const float *gamma = p + l->w;
+	size_t s, c, t;
 
 	for (s = 0; s < n; s++) {
-		const float *ds = dy + s * C * T, *xh = l->xhat + s * C * T, *rs = l->rstd + s * T;
+		const float *ds = dy + s * C * T, *xh = xhat + s * C * T, *rs = rstd + s * T;
 		for (c = 0; c < C; c++) {
 			float gw = 0, gb = 0;
 			for (t = 0; t < T; t++) {
 				gw += ds[c * T + t] * xh[c * T + t];
 				gb += ds[c * T + t];
 			}
-			grads[l->w + c] += gw;
-			grads[l->b + c] += gb;
+			ggamma[c] += gw;
+			gbeta[c] += gb;
 		}
 		if (!dx)
 			continue;
@@ -499,7 +523,23 @@ void fin_layer_forward(fin_layer *l, const float *params, const float *x, float 
 		pool_forward(l, x, y, n);
 		break;
 	case FIN_L_LAYERNORM:
-		layernorm_forward(l, params, x, y, n);
+		fin_layernorm_forward(l->in_c, l->in_t, params + l->w, params + l->b, l->xhat,
+				      l->rstd, x, y, n);
+		break;
+	case FIN_L_ATTENTION:
+		fin_attention_forward(l, params, x, y, n);
+		break;
+	case FIN_L_FF:
+		fin_ff_forward(l, params, x, y, n);
+		return; /* its activation is inside */
+	case FIN_L_POSENC:
+		fin_posenc_forward(l, params, x, y, n);
+		break;
+	case FIN_L_PATCH:
+		fin_patch_forward(l, x, y, n);
+		break;
+	case FIN_L_SEQPOOL:
+		fin_seqpool_forward(l, x, y, n);
 		break;
 	case FIN_L_FLATTEN:
 	case FIN_L_ACT:
@@ -528,7 +568,8 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 {
 	size_t d = l->in_c * l->in_t, i;
 
-	fin_act_backward(l->act, y, dy, n, l->out_c * l->out_t);
+	if (l->kind != FIN_L_FF) /* its activation is inside */
+		fin_act_backward(l->act, y, dy, n, l->out_c * l->out_t);
 	switch (l->kind) {
 	case FIN_L_DENSE:
 		dense_backward(l, params, grads, x, dy, dx, n);
@@ -546,7 +587,25 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 			pool_backward(l, dy, dx, n);
 		break;
 	case FIN_L_LAYERNORM:
-		layernorm_backward(l, params, grads, dy, dx, n);
+		fin_layernorm_backward(l->in_c, l->in_t, params + l->w, grads + l->w, grads + l->b,
+				       l->xhat, l->rstd, dy, dx, n);
+		break;
+	case FIN_L_ATTENTION:
+		fin_attention_backward(l, params, grads, dy, dx, n);
+		break;
+	case FIN_L_FF:
+		fin_ff_backward(l, params, grads, dy, dx, n);
+		break;
+	case FIN_L_POSENC:
+		fin_posenc_backward(l, grads, dy, dx, n);
+		break;
+	case FIN_L_PATCH:
+		if (dx)
+			fin_patch_backward(l, dy, dx, n);
+		break;
+	case FIN_L_SEQPOOL:
+		if (dx)
+			fin_seqpool_backward(l, dy, dx, n);
 		break;
 	case FIN_L_FLATTEN:
 	case FIN_L_ACT:
@@ -577,7 +636,7 @@ size_t fin_layer_row_work(const fin_layer *l)
 		return l->units * l->in_c * l->kernel;
 	if (l->kind == FIN_L_LSTM || l->kind == FIN_L_GRU)
 		return fin_rnn_row_work(l);
-	return 0;
+	return fin_tf_row_work(l);
 }
 
 void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy, size_t n,
@@ -613,6 +672,11 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 	case FIN_L_GRU:
 		fin_rnn_row_sq_norms(l, n, work, sq);
 		break;
+	case FIN_L_ATTENTION:
+	case FIN_L_FF:
+	case FIN_L_POSENC:
+		fin_tf_row_sq_norms(l, dy, n, work, sq);
+		break;
 	case FIN_L_LAYERNORM:
 		/* Sample s's gradient of gamma[c] is the sum over the steps of
 		 * dy * xhat, of beta[c] the sum of dy. */
@@ -631,4 +695,14 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 	default:
 		break;
 	}
+}
+
+FIN_CLONES
+void fin_sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < width; j++)
+			sums[j] += rows[i * width + j];
 }

@@ -19,6 +19,11 @@ enum fin_layer_kind {
 	FIN_L_LSTM,
 	FIN_L_GRU,
 	FIN_L_LAYERNORM,
+	FIN_L_ATTENTION,
+	FIN_L_FF,
+	FIN_L_POSENC,
+	FIN_L_PATCH,
+	FIN_L_SEQPOOL,
 };
 
 enum fin_act {
@@ -38,9 +43,22 @@ typedef struct fin_layer {
 	enum fin_act act;        /* applied to the output (dense, conv1d, act) */
 	size_t in_c, in_t;       /* per-sample input shape */
 	size_t out_c, out_t;     /* per-sample output shape */
-	size_t units;            /* dense outputs, conv1d filters, recurrent hidden size */
+	size_t units;            /* dense outputs, conv1d filters, recurrent hidden size,
+				  * ff hidden width */
 	int seq;                 /* lstm, gru: output every step, not just the last */
-	size_t kernel;           /* conv1d kernel width, pool width */
+	size_t kernel;           /* conv1d kernel width, pool width, patch length */
+	size_t stride;           /* patch: steps between patches */
+	int step;                /* dense applied at each step (a conv1d of kernel 1) */
+	size_t heads;            /* attention heads */
+	int causal;              /* attention: a step sees no later step */
+	int last;                /* attention: only the newest step's output is read
+				  * (a pool(last) follows through per-step layers),
+				  * so only its query is computed: output [c][1] */
+	int residual;            /* attention, ff: the input added to the output */
+	int norm;                /* attention, ff: layer normalisation of the input
+				  * before the branch (pre-norm) */
+	int learned;             /* posenc: learned, not sinusoidal */
+	int mean;                /* pool: the mean of the steps, not the last */
 	int same;                /* conv1d: pad to keep the length */
 	float rate;              /* dropout probability */
 	size_t w, b;             /* offsets of weights and biases in the parameters */
@@ -58,8 +76,22 @@ typedef struct fin_layer {
 	float *h;                /* [T+1][n][units] hidden states, h[0] = 0 */
 	float *c;                /* lstm: [T+1][n][units] cell states; gru: [T][n][units] W_hn h + b_hn */
 	float *dgx, *dgh;        /* [T][n][G*units] gradients at the gates' inputs */
-	float *xhat;             /* layernorm: [n][c][t] the input normalised at each step */
-	float *rstd;             /* layernorm: [n][t] 1 / sd over the channels at each step */
+	float *xhat;             /* layernorm, norm: [n][c][t] the input normalised at each step */
+	float *rstd;             /* layernorm, norm: [n][t] 1 / sd over the channels at each step */
+	/* attention, ff: token-major [n][t][c] copies for the GEMMs */
+	float *tok;              /* [n][t][in_c] the input (normalised with norm) */
+	/* attention: tq query steps, t or with last 1 */
+	float *q, *dq;           /* attention: [n][tq][c] queries, their gradient */
+	float *kv, *dkv;         /* attention: [n][t][2c] keys and values, their gradient */
+	float *probs;            /* attention: [n][heads][tq][t] attention weights */
+	float *ctx;              /* attention: [n][tq][c] the heads' outputs;
+				  * ff: [n][t][units] the hidden values */
+	float *dtok;             /* [n][tq][c] the gradient at the output */
+	float *dmid;             /* ff: the gradient at the hidden values */
+	float *dctx;             /* [n][t][c] the gradient at ctx (attention), then at
+				  * tok; in forward the output's tokens */
+	float *normed, *dnormed; /* norm: [n][c][t] the normalised input, its gradient */
+	float *pe;               /* posenc(sin): [t][c] the encodings */
 	float *w_hh_t;           /* [units][G*units] W_hh transposed, for the forward GEMMs */
 	float *dxw;              /* conv1d, lstm, gru: dLoss/dx before it is laid out, so
 				  * that backward leaves the forward pass's values as they
@@ -100,6 +132,16 @@ size_t fin_layer_row_work(const fin_layer *l);
 
 /* Gates per unit of a recurrent layer: 4 for lstm, 3 for gru. */
 size_t fin_layer_gates(const fin_layer *l);
+
+/* Layer normalisation over the channels of [n][c][t] at each step, with
+ * gamma and beta per channel; xhat [n][c][t] and rstd [n][t] kept for the
+ * backward pass, which adds into ggamma and gbeta and writes dx unless
+ * it is NULL. */
+void fin_layernorm_forward(size_t c, size_t t, const float *gamma, const float *beta,
+			   float *xhat, float *rstd, const float *x, float *y, size_t n);
+void fin_layernorm_backward(size_t c, size_t t, const float *gamma, float *ggamma, float *gbeta,
+			    const float *xhat, const float *rstd, const float *dy, float *dx,
+			    size_t n);
 
 /* Applies an activation in place to n rows of width d, and its backward:
  * dy *= act'(.) given the activation's output y. */

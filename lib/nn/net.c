@@ -9,7 +9,7 @@
 #include "io/numio.h"
 #include "nn/net.h"
 
-enum { MAX_ARGS = 4, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
+enum { MAX_ARGS = 6, MAX_UNITS = 1 << 16, MAX_KERNEL = 4096 };
 
 /* One layer of an architecture string: name(arg,...). */
 struct spec {
@@ -94,6 +94,14 @@ static size_t layer_width(const fin_layer *l)
 		width = l->out_t * l->in_c * l->kernel;
 	if (fin_layer_gates(l) && l->in_t * fin_layer_gates(l) * l->units > width)
 		width = l->in_t * fin_layer_gates(l) * l->units;
+	if (l->kind == FIN_L_ATTENTION) {
+		if (3 * l->in_c * l->in_t > width)
+			width = 3 * l->in_c * l->in_t;
+		if (l->heads * l->in_t * l->in_t > width)
+			width = l->heads * l->in_t * l->in_t;
+	}
+	if (l->kind == FIN_L_FF && l->units * l->in_t > width)
+		width = l->units * l->in_t;
 	return width;
 }
 
@@ -113,17 +121,29 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 	l->out_t = t;
 	if (strcmp(s->name, "dense") == 0) {
 		l->kind = FIN_L_DENSE;
-		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_UNITS, &l->units))
-			return BAD("expected dense(units[,activation]) with 1 to %d units", index,
-				   s->text, MAX_UNITS);
-		if (s->nargs == 2 && (a = fin_act_parse(s->args[1])) < 0)
-			return BAD("unknown activation '%s'", index, s->text,
-				   shown(arg, sizeof arg, s->args[1]));
-		l->act = s->nargs == 2 ? (enum fin_act)a : FIN_ACT_LINEAR;
+		if (s->nargs < 1 || s->nargs > 3 || parse_count(s->args[0], MAX_UNITS, &l->units))
+			return BAD("expected dense(units[,activation][,step]) with 1 to %d units",
+				   index, s->text, MAX_UNITS);
+		for (i = 1; i < s->nargs; i++) {
+			if (strcmp(s->args[i], "step") == 0)
+				l->step = 1;
+			else if ((a = fin_act_parse(s->args[i])) >= 0)
+				l->act = (enum fin_act)a;
+			else
+				return BAD("unknown activation '%s'", index, s->text,
+					   shown(arg, sizeof arg, s->args[i]));
+		}
 		l->out_c = l->units;
 		l->out_t = 1;
 		l->nweights = l->units * c * t;
 		l->nbiases = l->units;
+		if (l->step) {
+			/* The same weights at every step: a convolution of width 1. */
+			l->kind = FIN_L_CONV1D;
+			l->kernel = 1;
+			l->out_t = t;
+			l->nweights = l->units * c;
+		}
 	} else if (strcmp(s->name, "conv1d") == 0) {
 		l->kind = FIN_L_CONV1D;
 		if (s->nargs < 2 || parse_count(s->args[0], MAX_UNITS, &l->units) ||
@@ -186,6 +206,59 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 			return BAD("layernorm takes no arguments", index, s->text);
 		l->nweights = c;
 		l->nbiases = c;
+	} else if (strcmp(s->name, "attention") == 0 || strcmp(s->name, "ff") == 0) {
+		int att = s->name[0] == 'a';
+		l->kind = att ? FIN_L_ATTENTION : FIN_L_FF;
+		l->act = att ? FIN_ACT_LINEAR : FIN_ACT_RELU;
+		if (s->nargs < 1 || parse_count(s->args[0], MAX_UNITS, att ? &l->heads : &l->units)) {
+			if (att)
+				return BAD("expected attention(heads[,causal][,residual][,norm]) "
+					   "with 1 to %d heads", index, s->text, MAX_UNITS);
+			return BAD("expected ff(units[,activation][,residual][,norm]) with 1 to %d "
+				   "units", index, s->text, MAX_UNITS);
+		}
+		for (i = 1; i < s->nargs; i++) {
+			if (strcmp(s->args[i], "residual") == 0)
+				l->residual = 1;
+			else if (strcmp(s->args[i], "norm") == 0)
+				l->norm = 1;
+			else if (att && strcmp(s->args[i], "causal") == 0)
+				l->causal = 1;
+			else if (!att && (a = fin_act_parse(s->args[i])) >= 0)
+				l->act = (enum fin_act)a;
+			else
+				return BAD("unknown option '%s'", index, s->text,
+					   shown(arg, sizeof arg, s->args[i]));
+		}
+		if (att && c % l->heads)
+			return BAD("%zu channels do not split into %zu heads", index, s->text, c,
+				   l->heads);
+		l->nweights = (l->norm ? c : 0) + (att ? 4 * c * c : 2 * l->units * c);
+		l->nbiases = (l->norm ? c : 0) + (att ? 4 * c : l->units + c);
+	} else if (strcmp(s->name, "posenc") == 0) {
+		l->kind = FIN_L_POSENC;
+		if (s->nargs != 1 ||
+		    (strcmp(s->args[0], "sin") != 0 && strcmp(s->args[0], "learned") != 0))
+			return BAD("expected posenc(sin) or posenc(learned)", index, s->text);
+		l->learned = s->args[0][0] == 'l';
+		l->nweights = l->learned ? c * t : 0;
+	} else if (strcmp(s->name, "patch") == 0) {
+		l->kind = FIN_L_PATCH;
+		if (s->nargs < 1 || s->nargs > 2 || parse_count(s->args[0], MAX_KERNEL, &l->kernel) ||
+		    parse_count(s->args[s->nargs - 1], MAX_KERNEL, &l->stride))
+			return BAD("expected patch(length[,stride]) with a length and stride of 1 to %d",
+				   index, s->text, MAX_KERNEL);
+		if (l->kernel > t)
+			return BAD("a patch of %zu steps needs at least %zu time steps, and it gets %zu",
+				   index, s->text, l->kernel, l->kernel, t);
+		l->out_c = c * l->kernel;
+		l->out_t = (t - l->kernel) / l->stride + 1;
+	} else if (strcmp(s->name, "pool") == 0) {
+		l->kind = FIN_L_SEQPOOL;
+		if (s->nargs != 1 || (strcmp(s->args[0], "last") != 0 && strcmp(s->args[0], "mean") != 0))
+			return BAD("expected pool(last) or pool(mean)", index, s->text);
+		l->mean = s->args[0][0] == 'm';
+		l->out_t = 1;
 	} else if (strcmp(s->name, "dropout") == 0) {
 		char *end;
 		l->kind = FIN_L_DROPOUT;
@@ -200,7 +273,7 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 	} else {
 		return BAD("unknown layer", index, s->text);
 	}
-	if (l->act == FIN_ACT_SOFTMAX && l->out_t != 1)
+	if (l->act == FIN_ACT_SOFTMAX && l->kind != FIN_L_FF && l->out_t != 1)
 		return BAD("softmax needs a flat input (add flatten before it)", index, s->text);
 	if (layer_width(l) > FIN_NET_MAX_WIDTH)
 		return BAD("%zu values per sample, more than %zu", index, s->text, layer_width(l),
@@ -209,10 +282,98 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 	return FIN_OK;
 }
 
+/* encoder(heads,ff[,activation][,norm_first][,causal]) is PyTorch's
+ * TransformerEncoderLayer in fin's layers: post-norm, the default,
+ * attention(heads,residual) layernorm ff(ff,activation,residual) layernorm;
+ * norm_first, attention(heads,residual,norm) ff(ff,activation,residual,norm).
+ * Any other spec is itself. */
+static int expand(const struct spec *s, struct spec *out, size_t *count, size_t index,
+		  fin_err *err)
+{
+	const char *act = "relu";
+	int norm_first = 0, causal = 0;
+	size_t i, k = 0;
+	char arg[200];
+
+	if (strcmp(s->name, "encoder") != 0) {
+		out[0] = *s;
+		*count = 1;
+		return FIN_OK;
+	}
+	if (s->nargs < 2)
+		return fin_fail(err, FIN_EUSAGE,
+				"layer %zu '%s': expected encoder(heads,ff[,activation][,norm_first]"
+				"[,causal])",
+				index, s->text);
+	for (i = 2; i < s->nargs; i++) {
+		if (strcmp(s->args[i], "norm_first") == 0)
+			norm_first = 1;
+		else if (strcmp(s->args[i], "causal") == 0)
+			causal = 1;
+		else if (fin_act_parse(s->args[i]) >= 0)
+			act = s->args[i];
+		else
+			return fin_fail(err, FIN_EUSAGE, "layer %zu '%s': unknown option '%s'",
+					index, s->text, shown(arg, sizeof arg, s->args[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		memcpy(out[i].text, s->text, sizeof s->text);
+	}
+	strcpy(out[k].name, "attention");
+	strcpy(out[k].args[out[k].nargs++], s->args[0]);
+	strcpy(out[k].args[out[k].nargs++], "residual");
+	if (norm_first)
+		strcpy(out[k].args[out[k].nargs++], "norm");
+	if (causal)
+		strcpy(out[k].args[out[k].nargs++], "causal");
+	if (!norm_first)
+		strcpy(out[++k].name, "layernorm");
+	strcpy(out[++k].name, "ff");
+	strcpy(out[k].args[out[k].nargs++], s->args[1]);
+	strcpy(out[k].args[out[k].nargs++], act);
+	strcpy(out[k].args[out[k].nargs++], "residual");
+	if (norm_first)
+		strcpy(out[k].args[out[k].nargs++], "norm");
+	else
+		strcpy(out[++k].name, "layernorm");
+	*count = k + 1;
+	return FIN_OK;
+}
+
+/* An attention layer whose output reaches a pool(last) through layers
+ * that work at each step on its own (layernorm, ff, dense at each step,
+ * activations, dropout) gives the network only its newest step: it computes
+ * that step's query alone, and the layers after it work on one step. The
+ * outputs are those of the whole computation; a transformer's last layer
+ * costs about a quarter as much. */
+static void read_last_step_only(fin_net *net)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < net->nlayers; i++) {
+		if (net->layers[i].kind != FIN_L_ATTENTION)
+			continue;
+		for (j = i + 1; j < net->nlayers; j++) {
+			const fin_layer *l = &net->layers[j];
+			if (l->kind != FIN_L_LAYERNORM && l->kind != FIN_L_FF &&
+			    l->kind != FIN_L_ACT && l->kind != FIN_L_DROPOUT &&
+			    !(l->kind == FIN_L_CONV1D && l->step))
+				break;
+		}
+		if (j == net->nlayers || net->layers[j].kind != FIN_L_SEQPOOL || net->layers[j].mean)
+			continue;
+		net->layers[i].last = 1;
+		net->layers[i].out_t = 1;
+		for (k = i + 1; k <= j; k++)
+			net->layers[k].in_t = net->layers[k].out_t = 1;
+	}
+}
+
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err)
 {
 	const char *p = arch;
-	size_t c = in_c, t = in_t, cap = 0;
+	size_t c = in_c, t = in_t, cap = 0, written = 0, nsub = 0, k;
 	int rc;
 
 	memset(net, 0, sizeof *net);
@@ -222,43 +383,48 @@ int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_
 	net->in_c = in_c;
 	net->in_t = in_t;
 	for (;;) {
-		struct spec s;
+		struct spec s, sub[4];
 		fin_layer *l;
 
 		while (isspace((unsigned char)*p))
 			p++;
 		if (!*p)
 			break;
-		if ((rc = parse_spec(&p, &s, net->nlayers + 1, err)) != FIN_OK)
+		if ((rc = parse_spec(&p, &s, ++written, err)) != FIN_OK ||
+		    (rc = expand(&s, sub, &nsub, written, err)) != FIN_OK)
 			goto fail;
-		if (net->nlayers == cap) {
-			fin_layer *grown = realloc(net->layers, (cap = cap ? 2 * cap : 8) * sizeof *grown);
-			if (!grown) {
-				rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+		for (k = 0; k < nsub; k++) {
+			if (net->nlayers == cap) {
+				fin_layer *grown =
+					realloc(net->layers, (cap = cap ? 2 * cap : 8) * sizeof *grown);
+				if (!grown) {
+					rc = fin_fail(err, FIN_EUSAGE, "out of memory");
+					goto fail;
+				}
+				net->layers = grown;
+			}
+			l = &net->layers[net->nlayers];
+			if ((rc = make_layer(l, &sub[k], written, c, t, err)) != FIN_OK)
+				goto fail;
+			net->nlayers++;
+			if (l->nweights + l->nbiases > FIN_NET_MAX_PARAMS - net->nparams) {
+				rc = fin_fail(err, FIN_EUSAGE,
+					      "layer %zu '%s': the network has more than %zu parameters",
+					      written, s.text, FIN_NET_MAX_PARAMS);
 				goto fail;
 			}
-			net->layers = grown;
+			l->w = net->nparams;
+			l->b = l->w + l->nweights;
+			net->nparams += l->nweights + l->nbiases;
+			c = l->out_c;
+			t = l->out_t;
 		}
-		l = &net->layers[net->nlayers];
-		if ((rc = make_layer(l, &s, net->nlayers + 1, c, t, err)) != FIN_OK)
-			goto fail;
-		net->nlayers++;
-		if (l->nweights + l->nbiases > FIN_NET_MAX_PARAMS - net->nparams) {
-			rc = fin_fail(err, FIN_EUSAGE,
-				      "layer %zu '%s': the network has more than %zu parameters",
-				      net->nlayers, s.text, FIN_NET_MAX_PARAMS);
-			goto fail;
-		}
-		l->w = net->nparams;
-		l->b = l->w + l->nweights;
-		net->nparams += l->nweights + l->nbiases;
-		c = l->out_c;
-		t = l->out_t;
 	}
 	if (net->nlayers == 0) {
 		rc = fin_fail(err, FIN_EUSAGE, "the architecture has no layers");
 		goto fail;
 	}
+	read_last_step_only(net);
 	net->out_size = c * t;
 	net->params = calloc(net->nparams ? net->nparams : 1, sizeof *net->params);
 	net->grads = calloc(net->nparams ? net->nparams : 1, sizeof *net->grads);
@@ -307,6 +473,16 @@ const char *fin_net_preset(const char *name, size_t outputs, size_t bottleneck, 
 		snprintf(buf, len, "conv1d(64,3,relu) maxpool(2) flatten dense(64,relu) dense(%zu)", outputs);
 	else if (strcmp(name, "mlp") == 0)
 		snprintf(buf, len, "dense(64,relu) dense(64,relu) dense(%zu)", outputs);
+	else if (strcmp(name, "transformer") == 0)
+		snprintf(buf, len,
+			 "dense(64,linear,step) posenc(sin) encoder(4,128) encoder(4,128) pool(last) "
+			 "dense(%zu)",
+			 outputs);
+	else if (strcmp(name, "patchtst") == 0)
+		snprintf(buf, len,
+			 "patch(8,4) dense(64,linear,step) posenc(learned) encoder(4,128) "
+			 "encoder(4,128) encoder(4,128) flatten dense(%zu)",
+			 outputs);
 	else if (strcmp(name, "lstm") == 0 || strcmp(name, "gru") == 0)
 		snprintf(buf, len, "%s(64) dense(%zu)", name, outputs);
 	else if (strcmp(name, "linear") == 0 || strcmp(name, "logistic") == 0 ||
@@ -368,8 +544,33 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len)
 				     fin_act_name(l->act));
 			break;
 		case FIN_L_CONV1D:
-			n = snprintf(buf + at, len - at, "%sconv1d(%zu,%zu,%s,%s)", sep, l->units,
-				     l->kernel, fin_act_name(l->act), l->same ? "same" : "valid");
+			if (l->step)
+				n = snprintf(buf + at, len - at, "%sdense(%zu,%s,step)", sep, l->units,
+					     fin_act_name(l->act));
+			else
+				n = snprintf(buf + at, len - at, "%sconv1d(%zu,%zu,%s,%s)", sep,
+					     l->units, l->kernel, fin_act_name(l->act),
+					     l->same ? "same" : "valid");
+			break;
+		case FIN_L_ATTENTION:
+			n = snprintf(buf + at, len - at, "%sattention(%zu%s%s%s)", sep, l->heads,
+				     l->causal ? ",causal" : "", l->residual ? ",residual" : "",
+				     l->norm ? ",norm" : "");
+			break;
+		case FIN_L_FF:
+			n = snprintf(buf + at, len - at, "%sff(%zu,%s%s%s)", sep, l->units,
+				     fin_act_name(l->act), l->residual ? ",residual" : "",
+				     l->norm ? ",norm" : "");
+			break;
+		case FIN_L_POSENC:
+			n = snprintf(buf + at, len - at, "%sposenc(%s)", sep,
+				     l->learned ? "learned" : "sin");
+			break;
+		case FIN_L_PATCH:
+			n = snprintf(buf + at, len - at, "%spatch(%zu,%zu)", sep, l->kernel, l->stride);
+			break;
+		case FIN_L_SEQPOOL:
+			n = snprintf(buf + at, len - at, "%spool(%s)", sep, l->mean ? "mean" : "last");
 			break;
 		case FIN_L_MAXPOOL:
 		case FIN_L_AVGPOOL:
@@ -404,6 +605,42 @@ int fin_net_arch(const fin_net *net, char *buf, size_t len)
 	return 0;
 }
 
+/* v[0..n) from U(-a, a) */
+static void uniform(fin_net *net, float *v, size_t n, double a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = (float)gsl_ran_flat(net->rng, -a, a);
+}
+
+/* As PyTorch's TransformerEncoderLayer: attention's input projection
+ * Glorot-uniform with zero biases, its output projection U(+-1/sqrt(C))
+ * with a zero bias; ff's two linear layers, weights and biases, from
+ * U(+-1/sqrt(fan-in)); a normalisation's gamma 1 and beta 0. */
+static void init_transformer(fin_net *net, const fin_layer *l)
+{
+	size_t C = l->in_c, pre = l->norm ? C : 0, j;
+	float *w = net->params + l->w, *b = net->params + l->b;
+
+	for (j = 0; j < pre; j++) {
+		w[j] = 1;
+		b[j] = 0;
+	}
+	w += pre;
+	b += pre;
+	if (l->kind == FIN_L_ATTENTION) {
+		uniform(net, w, 3 * C * C, sqrt(6.0 / (double)(4 * C)));
+		uniform(net, w + 3 * C * C, C * C, 1 / sqrt((double)C));
+		memset(b, 0, 4 * C * sizeof *b);
+	} else {
+		uniform(net, w, l->units * C, 1 / sqrt((double)C));
+		uniform(net, w + l->units * C, C * l->units, 1 / sqrt((double)l->units));
+		uniform(net, b, l->units, 1 / sqrt((double)C));
+		uniform(net, b + l->units, C, 1 / sqrt((double)l->units));
+	}
+}
+
 int fin_net_init(fin_net *net, unsigned long seed)
 {
 	size_t i, j;
@@ -416,6 +653,15 @@ int fin_net_init(fin_net *net, unsigned long seed)
 		double fan_out = (double)l->units * (l->kind == FIN_L_CONV1D ? (double)l->kernel : 1);
 		int he = l->act == FIN_ACT_RELU || l->act == FIN_ACT_LEAKY_RELU;
 
+		if (l->kind == FIN_L_ATTENTION || l->kind == FIN_L_FF) {
+			init_transformer(net, l);
+			continue;
+		}
+		if (l->kind == FIN_L_POSENC) {
+			for (j = 0; j < l->nweights; j++)
+				net->params[l->w + j] = (float)gsl_ran_flat(net->rng, -0.02, 0.02);
+			continue;
+		}
 		if (l->kind == FIN_L_LAYERNORM) {
 			/* As PyTorch: gamma 1, beta 0. */
 			for (j = 0; j < l->nweights; j++)

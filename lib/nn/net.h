@@ -34,16 +34,20 @@ typedef struct fin_net {
 
 /* Builds the network an architecture string describes, for samples of
  * shape [in_c][in_t], checking every layer's shape. Layers are separated by
- * blanks: dense(units[,act]), conv1d(filters,kernel[,act][,same|valid]),
- * lstm(units[,seq]), gru(units[,seq]),
- * maxpool(k), avgpool(k), flatten, layernorm, dropout(p), and the activations relu,
+ * blanks: dense(units[,act][,step]), conv1d(filters,kernel[,act][,same|valid]),
+ * lstm(units[,seq]), gru(units[,seq]), maxpool(k), avgpool(k), flatten,
+ * layernorm, dropout(p), attention(heads[,causal][,residual][,norm]),
+ * ff(units[,act][,residual][,norm]), encoder(heads,ff[,act][,norm_first]
+ * [,causal]) (expanded into the layers it stands for), posenc(sin|learned),
+ * patch(len[,stride]), pool(last|mean), and the activations relu,
  * leaky_relu, tanh, sigmoid, linear, softmax. Parameters start at zero.
  * A bad architecture, or one beyond the limits above (checked before
  * anything is allocated), is FIN_EUSAGE, naming the layer. */
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err);
 void fin_net_free(fin_net *net);
 
-/* The architecture of a named preset (cnn, mlp, lstm, gru, linear,
+/* The architecture of a named preset (cnn, mlp, lstm, gru, transformer,
+ * patchtst, linear,
  * logistic, softmax, autoencoder with a bottleneck of that width) ending
  * in outputs units, in buf; NULL for an unknown name. */
 const char *fin_net_preset(const char *name, size_t outputs, size_t bottleneck, char *buf,

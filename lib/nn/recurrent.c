@@ -4,6 +4,7 @@
 
 #include "core/clones.h"
 #include "nn/gemm.h"
+#include "nn/lanes.h"
 #include "nn/recurrent.h"
 
 /* Parameters, as PyTorch orders them: weight_ih [G*H][C], weight_hh
@@ -52,58 +53,16 @@ int fin_rnn_reserve(fin_layer *l, size_t cap)
 /* The element-wise work of a step runs over all its samples and units in
  * one pass the compiler vectorises, with AVX2 and AVX-512 versions chosen
  * when the program starts (core/clones.h). */
-/* e^v within 1 ulp, in operations a vector lane has (libm's expf is a call
- * per value): v = n ln2 + r with n whole and |r| <= ln2 / 2, e^r from
- * Cephes' polynomial, 2^n put straight into a float's exponent bits. v is
- * first held within [-87, 88], where 2^n is a normal float: e^v then stays
- * finite and above 0, which the sigmoid and tanh below round to their
- * limits. A NaN stays NaN. */
-static inline float exp_lane(float v)
-{
-	const float round = 0x1.8p23f; /* adding it rounds to a whole number */
-	float x = v < -87.0f ? -87.0f : v, k, n, r, p;
-	uint32_t bits;
-
-	x = x > 88.0f ? 88.0f : x;
-	k = x * 0x1.715476p0f + round; /* log2(e) */
-	n = k - round;
-	r = x - n * 0x1.63p-1f;     /* ln2 in two parts; n times the first is exact */
-	r = r - n * -0x1.bd0106p-13f;
-	p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1;
-	/* k's low mantissa bits hold n: 127 + n in [1, 254] is 2^n's exponent. */
-	memcpy(&bits, &k, sizeof bits);
-	bits = ((bits + 127) & 0xff) << 23;
-	memcpy(&k, &bits, sizeof k);
-	return p * k;
-}
-
 static inline float sigmoid(float v)
 {
-	return 1 / (1 + exp_lane(-v));
+	return 1 / (1 + fin_exp_lane(-v));
 }
 
 /* tanh through e^v: the absolute error stays below 2e-7, a little above an
  * ulp of 1, as with libm's expf. */
 static inline float tanh_lane(float v)
 {
-	return 2 / (1 + exp_lane(-2 * v)) - 1;
-}
-
-/* sums[width] += column sums of rows [n][width] */
-FIN_CLONES
-static void sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < width; j++)
-			sums[j] += rows[i * width + j];
+	return 2 / (1 + fin_exp_lane(-2 * v)) - 1;
 }
 
 /* One step of n samples: g holds x W_ih^T + b_ih + h W_hh^T, and b_hh is
@@ -322,9 +281,9 @@ void fin_rnn_backward(fin_layer *l, const float *params, float *grads, const flo
 			gru_step_back(N, H, g, l->c + t * N * H, h_prev, dh, dgxt, dght);
 		/* The biases' gradients while the step's are in cache; b_hh's are
 		 * b_ih's but in a GRU's n gate. */
-		sum_rows(db_ih, dgxt, N, p.GH);
+		fin_sum_rows(db_ih, dgxt, N, p.GH);
 		if (l->kind == FIN_L_GRU)
-			sum_rows(db_hh, dght, N, p.GH);
+			fin_sum_rows(db_hh, dght, N, p.GH);
 		/* dh[t] = dgh W_hh (+ the direct GRU path already in dh); h[0] is
 		 * no parameter. */
 		if (t > 0)

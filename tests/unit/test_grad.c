@@ -115,7 +115,7 @@ static void expect_match(double analytic, double numeric, double rtol, double at
 }
 
 /* The distance of a pass from the nearest kink: the least |pre-activation|
- * of a relu or leaky_relu, and the least gap between the largest value of a
+ * of a relu or leaky_relu (in ff, of its hidden values), and the least gap between the largest value of a
  * max-pool window and the runner-up. pre has room for any layer's output. */
 static double kink_margin(fin_net *net, const float *x, size_t n, int training, float *pre)
 {
@@ -131,8 +131,14 @@ static double kink_margin(fin_net *net, const float *x, size_t n, int training, 
 			fin_layer linear = *l;
 			linear.act = FIN_ACT_LINEAR;
 			fin_layer_forward(&linear, net->params, in, pre, n, 0, NULL);
-			for (j = 0; j < n * l->out_c * l->out_t; j++)
-				margin = fmin(margin, fabs((double)pre[j]));
+			/* ff's activation is inside it, on its hidden values,
+			 * which the linear copy left in the work space */
+			if (l->kind == FIN_L_FF)
+				for (j = 0; j < n * l->in_t * l->units; j++)
+					margin = fmin(margin, fabs((double)l->ctx[j]));
+			else
+				for (j = 0; j < n * l->out_c * l->out_t; j++)
+					margin = fmin(margin, fabs((double)pre[j]));
 		}
 		if (l->kind != FIN_L_MAXPOOL)
 			continue;
@@ -167,9 +173,14 @@ static void set_up(fin_net *net, gsl_rng *rng, unsigned long seed, float *x, siz
 	for (i = 0; i < net->nlayers; i++) {
 		for (j = 0; j < net->layers[i].nbiases; j++)
 			net->params[net->layers[i].b + j] = (float)(gsl_rng_uniform(rng) - 0.5);
-		/* A layer norm's gamma starts at 1, which would hide its use. */
+		/* A layer norm's gamma starts at 1, which would hide its use; so
+		 * does the pre-norm's inside attention and ff (their first
+		 * weights). */
 		if (net->layers[i].kind == FIN_L_LAYERNORM)
 			for (j = 0; j < net->layers[i].nweights; j++)
+				net->params[net->layers[i].w + j] = (float)(0.5 + gsl_rng_uniform(rng));
+		if (net->layers[i].norm)
+			for (j = 0; j < net->layers[i].in_c; j++)
 				net->params[net->layers[i].w + j] = (float)(0.5 + gsl_rng_uniform(rng));
 	}
 	fill(rng, x, nx);
@@ -241,7 +252,8 @@ static void check_grads(const char *arch, size_t c, size_t t, size_t n, int trai
 		snprintf(what, sizeof what, "layer %zu weights", i + 1);
 		expect_nonzero(net.grads + l->w, l->nweights, arch, what, &bad);
 		snprintf(what, sizeof what, "layer %zu biases", i + 1);
-		expect_nonzero(net.grads + l->b, l->nbiases, arch, what, &bad);
+		if (l->nbiases)
+			expect_nonzero(net.grads + l->b, l->nbiases, arch, what, &bad);
 	}
 	expect_nonzero(dx, nx, arch, "dx", &bad);
 	for (i = 0; i < net.nparams; i++)
@@ -307,6 +319,136 @@ static void test_layernorm(void **state)
 		    SMOOTH_STEP);
 	/* more than the 64 steps the backward pass takes at a time */
 	check_grads("layernorm", 8, 70, 1, 0, SMOOTH_STEP);
+}
+
+/* Self-attention over the steps: several heads, one head, one channel a
+ * head; a causal mask; the residual path; the pre-norm inside. */
+static void test_attention(void **state)
+{
+	(void)state;
+	check_grads("attention(2)", 4, 5, 2, 0, SMOOTH_STEP);
+	check_grads("attention(2,causal)", 4, 5, 2, 0, SMOOTH_STEP);
+	check_grads("attention(1,residual)", 3, 4, 2, 0, SMOOTH_STEP);
+	check_grads("attention(4,causal,residual)", 4, 6, 2, 0, SMOOTH_STEP);
+	check_grads("attention(2,residual,norm)", 4, 5, 2, 0, SMOOTH_STEP);
+	check_grads("attention(2,causal,residual,norm)", 4, 5, 3, 0, SMOOTH_STEP);
+	/* one step: attention to itself only */
+	check_grads("attention(2,causal) flatten dense(2)", 4, 1, 2, 0, SMOOTH_STEP);
+	/* read at the newest step only (check_last_step) */
+	check_grads("attention(2,causal,residual,norm) layernorm pool(last)", 4, 5, 2, 0,
+		    SMOOTH_STEP);
+	check_grads("attention(2) pool(last)", 4, 5, 2, 0, SMOOTH_STEP);
+}
+
+/* A network that reads only the newest step of its last attention layer
+ * (through per-step layers to pool(last)) computes that step alone: its
+ * outputs and gradients are those of the full computation, here the same
+ * layers flattened, read at the newest step. */
+static void check_last_step(const char *layers, size_t c, size_t t, size_t n)
+{
+	char last[256], full[256];
+	fin_net a, b;
+	fin_err err = { 0 };
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	size_t nx = n * c * t, i, s, k, out;
+	float *x = malloc(nx * sizeof *x), *da = malloc(nx * sizeof *da), *db = malloc(nx * sizeof *db);
+	float *ra, *rb;
+	const float *ya, *yb;
+
+	snprintf(last, sizeof last, "%s pool(last)", layers);
+	snprintf(full, sizeof full, "%s flatten", layers);
+	assert_int_equal(fin_net_build(&a, last, c, t, &err), FIN_OK);
+	assert_int_equal(fin_net_build(&b, full, c, t, &err), FIN_OK);
+	for (i = a.nlayers; i-- > 0;)
+		if (a.layers[i].kind == FIN_L_ATTENTION)
+			break;
+	assert_true(i < a.nlayers && a.layers[i].last);
+	while (i-- > 0)
+		assert_false(a.layers[i].last);
+	assert_int_equal(a.nparams, b.nparams);
+	assert_int_equal(fin_net_reserve(&a, n), 0);
+	assert_int_equal(fin_net_reserve(&b, n), 0);
+	out = a.out_size;
+	ra = calloc(n * out, sizeof *ra);
+	rb = calloc(n * b.out_size, sizeof *rb);
+	set_up(&a, rng, 7, x, nx, ra, n * out);
+	memcpy(b.params, a.params, a.nparams * sizeof *a.params);
+	/* b's loss weights: a's at the newest step, 0 elsewhere */
+	for (s = 0; s < n; s++)
+		for (k = 0; k < out; k++)
+			rb[s * b.out_size + k * t + t - 1] = ra[s * out + k];
+	ya = fin_net_forward(&a, x, n, 0);
+	yb = fin_net_forward(&b, x, n, 0);
+	for (s = 0; s < n; s++)
+		for (k = 0; k < out; k++)
+			assert_float_equal(ya[s * out + k], yb[s * b.out_size + k * t + t - 1],
+					   1e-5 * (1 + fabs((double)ya[s * out + k])));
+	memset(a.grads, 0, a.nparams * sizeof *a.grads);
+	memset(b.grads, 0, b.nparams * sizeof *b.grads);
+	fin_net_backward(&a, ra, da, n);
+	fin_net_backward(&b, rb, db, n);
+	for (i = 0; i < a.nparams; i++)
+		assert_float_equal(a.grads[i], b.grads[i], 1e-5 * (1 + fabs((double)b.grads[i])));
+	for (i = 0; i < nx; i++)
+		assert_float_equal(da[i], db[i], 1e-5 * (1 + fabs((double)db[i])));
+	fin_net_free(&a);
+	fin_net_free(&b);
+	gsl_rng_free(rng);
+	free(x);
+	free(da);
+	free(db);
+	free(ra);
+	free(rb);
+}
+
+static void test_last_step(void **state)
+{
+	(void)state;
+	check_last_step("attention(2)", 4, 5, 3);
+	check_last_step("attention(2,causal,residual,norm)", 4, 6, 2);
+	check_last_step("dense(4,step) encoder(2,6,tanh) encoder(2,5,causal)", 2, 7, 3);
+	check_last_step("encoder(1,3,norm_first) relu dropout(0.5) dense(3,tanh,step)", 2, 4, 2);
+}
+
+/* The position-wise feed-forward block, with and without its residual
+ * path and pre-norm. */
+static void test_ff(void **state)
+{
+	(void)state;
+	check_grads("ff(3)", 3, 2, 2, 0, LINEAR_STEP);
+	check_grads("ff(5,tanh,residual)", 3, 4, 2, 0, SMOOTH_STEP);
+	check_grads("ff(5,tanh,residual,norm)", 4, 3, 2, 0, SMOOTH_STEP);
+	check_grads("ff(2,sigmoid,norm)", 4, 2, 2, 0, SMOOTH_STEP);
+}
+
+/* A dense layer at each step, positional encodings, patches and pooling
+ * of the steps. */
+static void test_sequence_layers(void **state)
+{
+	(void)state;
+	check_grads("dense(3,step)", 2, 4, 2, 0, LINEAR_STEP);
+	check_grads("dense(3,tanh,step) dense(2)", 2, 4, 2, 0, SMOOTH_STEP);
+	check_grads("posenc(sin) dense(2,tanh)", 3, 4, 2, 0, SMOOTH_STEP);
+	check_grads("posenc(learned) dense(2,tanh)", 3, 4, 2, 0, SMOOTH_STEP);
+	/* 8 steps into patches of 3 every 2: 3 patches, the oldest step left out */
+	check_grads("patch(3,2)", 2, 8, 2, 0, LINEAR_STEP);
+	check_grads("patch(2)", 2, 5, 2, 0, LINEAR_STEP);
+	check_grads("patch(3,1) dense(2,tanh,step)", 1, 6, 2, 0, SMOOTH_STEP);
+	check_grads("pool(last)", 3, 4, 2, 0, LINEAR_STEP);
+	check_grads("pool(mean)", 3, 4, 2, 0, LINEAR_STEP);
+}
+
+/* Whole encoder blocks, as the presets stack them. */
+static void test_encoder(void **state)
+{
+	(void)state;
+	check_grads("dense(4,linear,step) posenc(sin) encoder(2,6) pool(last) dense(1)", 2, 5, 2, 0,
+		    SMOOTH_STEP);
+	check_grads("encoder(2,6,tanh,norm_first,causal) pool(mean) dense(2)", 4, 5, 3, 0,
+		    SMOOTH_STEP);
+	check_grads("patch(2,1) dense(4,step) posenc(learned) encoder(2,5,causal) encoder(1,3) "
+		    "flatten dense(1)",
+		    1, 6, 2, 0, SMOOTH_STEP);
 }
 
 /* Odd lengths: the last values reach no window and get no gradient. */
@@ -502,6 +644,15 @@ static void test_shape_errors(void **state)
 	expect_usage("dense(4,swish)", 3, 4, "layer 1", "swish");
 	expect_usage("conv1d(4)", 3, 4, "layer 1", "conv1d(4)");
 	expect_usage("dense(4, relu)", 3, 4, "layer 1", "dense");
+	expect_usage("attention(3)", 4, 5, "layer 1", "attention(3)");
+	expect_usage("dense(6,step) attention(4,sideways)", 1, 5, "layer 2", "sideways");
+	expect_usage("ff(0)", 3, 4, "layer 1", "ff(0)");
+	expect_usage("posenc(cos)", 3, 4, "layer 1", "posenc(cos)");
+	expect_usage("patch(6,2)", 1, 5, "layer 1", "patch(6,2)");
+	expect_usage("pool(max)", 3, 4, "layer 1", "pool(max)");
+	expect_usage("encoder(2)", 4, 4, "layer 1", "encoder(2)");
+	expect_usage("dense(4,step) encoder(3,8)", 1, 4, "layer 2", "encoder(3,8)");
+	expect_usage("dense(4,step) encoder(2,8,gelu)", 1, 4, "layer 2", "gelu");
 }
 
 int main(void)
@@ -510,6 +661,11 @@ int main(void)
 		cmocka_unit_test(test_dense),
 		cmocka_unit_test(test_conv1d),
 		cmocka_unit_test(test_layernorm),
+		cmocka_unit_test(test_attention),
+		cmocka_unit_test(test_last_step),
+		cmocka_unit_test(test_ff),
+		cmocka_unit_test(test_sequence_layers),
+		cmocka_unit_test(test_encoder),
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_flatten),
 		cmocka_unit_test(test_activations),

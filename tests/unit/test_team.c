@@ -40,6 +40,10 @@ static const struct arch archs[] = {
 	{ "lstm(4) dense(1)", 3, 5, 1, FIN_LOSS_HUBER },
 	{ "gru(4) dense(2)", 3, 5, 2, FIN_LOSS_MAE },
 	{ "lstm(3,seq) gru(2) dense(3)", 2, 4, 3, FIN_LOSS_SOFTMAX_CE },
+	{ "dense(4,step) posenc(learned) encoder(2,6) encoder(2,5,norm_first,causal) pool(last) "
+	  "dense(1)", 2, 5, 1, FIN_LOSS_MSE },
+	{ "patch(3,2) dense(4,step) posenc(sin) encoder(2,6,tanh,causal) flatten dense(2)", 1, 8, 2,
+	  FIN_LOSS_SOFTMAX_CE },
 };
 
 struct data {
