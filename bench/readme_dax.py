@@ -4,8 +4,8 @@ walk-forward forecasts of the DAX", and the figures its prose quotes.
 
 Usage: readme_dax.py [--bin build/bin] [--workdir /tmp/fin-readme-dax]
 
-Runs the section's commands as displayed there: fin-window, then for the cnn
-and the gru preset fin-backtest (nine folds, each retraining fin-train on
+Runs the section's commands as displayed there: fin-window, then for the cnn,
+gru, transformer and patchtst presets fin-backtest (nine folds, each retraining fin-train on
 every earlier day) and fin-eval --format table on its out-of-sample rows.
 OpenBLAS is pinned to its Haswell kernels on one thread, as for the GAN
 table (see readme_gan.py): a network trained nine times can round
@@ -32,7 +32,8 @@ from benchlib import REPO, fin_tools, tool_version
 from readme_gan import PIN, cpu_flags, markdown_row, openblas_kernel, openblas_of
 
 DATA = "data/eustockmarkets.csv"     # relative to REPO, as in the README
-MODELS = ("cnn", "gru")
+MODELS = ("cnn", "gru", "transformer", "patchtst")
+TITLES = {"cnn": "CNN", "gru": "GRU", "transformer": "Transformer", "patchtst": "PatchTST"}
 WINDOW = ["-c", "DAX", "-k", "t", "--size", "20", "--transform", "logret"]
 BACKTEST = ["--train-size", "1000", "--test-size", "100", "--trade", "--cost", "5",
             "--periods-per-year", "260"]
@@ -87,6 +88,8 @@ def walk_forward(tools, env, workdir, windows, model):
 
 
 def p_text(p):
+    if p < 0.0005:
+        return "< 0.001"
     return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
@@ -114,7 +117,7 @@ def table(runs):
 
     n = len(first["rows"])
     lines = [
-        ["out of sample, %d days" % n, *(m.upper() for m in MODELS), "baseline"],
+        ["out of sample, %d days" % n, *(TITLES[m] for m in MODELS), "baseline"],
         ["---"] + ["---:"] * (len(MODELS) + 1),
         ["RMSE", *each(num(6), "rmse"), f"{float(ev['cnn']['rmse_naive']):.6f} (forecast 0)"],
         ["MAE", *each(num(6), "mae"), f"{float(ev['cnn']['mae_naive']):.6f} (forecast 0)"],
