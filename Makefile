@@ -272,6 +272,7 @@ bench:
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --size 20 --bin $(BUILD)/bin
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/transformer_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/anomaly_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/cluster_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/gan_bench.py --bin $(BUILD)/bin
