@@ -95,13 +95,55 @@ static size_t layer_sums(const fin_net *net, size_t n)
 	for (i = 0; i < net->nlayers; i++) {
 		const fin_layer *l = &net->layers[i];
 		size_t gh = fin_layer_gates(l) * l->units;
+		/* a pre-norm's normalisation, as the layernorm layer's below */
+		size_t norm = l->norm ? 4 * l->in_c + n * l->in_t + 4 : 0;
 
 		switch (l->kind) {
 		case FIN_L_DENSE:
 			k += l->in_c * l->in_t + n + l->units + 4;
 			break;
 		case FIN_L_CONV1D:
+			/* dense(U,ACT,step) too, a kernel of 1: C terms at each
+			 * step forward, U back, and the weights' sum over n T */
 			k += l->in_c * l->kernel + n * l->out_t + l->units * l->kernel + 4;
+			break;
+		case FIN_L_ATTENTION: {
+			/* Forward, along the longest chain: a query, key or value
+			 * sums C inputs, a score dh products, the softmax's
+			 * normaliser T exponentials (4 for expf), a head's output
+			 * T weighted values, the output projection C. Back: C
+			 * through the output projection, dh for an attention
+			 * weight's gradient (a head's output gradient times a
+			 * value), T for the softmax's (the sum of P dP over the
+			 * keys), T for a query's, key's or value's (over the keys
+			 * or the queries), and 3C into the input from the three
+			 * projections. The projections' weight gradients sum over
+			 * the n T tokens; 2 for the residual's add, both ways. */
+			size_t dh = l->in_c / l->heads;
+			k += 2 * l->in_c + dh + 2 * l->in_t + 4 + 4 * l->in_c + dh + 2 * l->in_t +
+			     n * l->in_t + 2 + norm;
+			break;
+		}
+		case FIN_L_FF:
+			/* C then U forward, C then U back (the two products
+			 * transposed), the weights' sum over the n T tokens, 4 for
+			 * the activation and 1 for the residual's add */
+			k += 2 * l->in_c + 2 * l->units + n * l->in_t + 4 + 1 + norm;
+			break;
+		case FIN_L_POSENC:
+			/* one add (the sine table is rounded once from double);
+			 * a learned table's gradient sums over the batch */
+			k += 1 + (l->learned ? n : 0);
+			break;
+		case FIN_L_PATCH:
+			/* copies forward; back, a step's gradient gathers the
+			 * patches overlapping it, ceil(LEN / STRIDE) of them */
+			k += (l->kernel + l->stride - 1) / l->stride;
+			break;
+		case FIN_L_SEQPOOL:
+			/* the last step is a copy; the mean sums T steps and
+			 * divides, and its gradient is divided back */
+			k += l->mean ? l->in_t + 2 : 0;
 			break;
 		case FIN_L_LSTM:
 		case FIN_L_GRU:
@@ -549,6 +591,65 @@ static void test_rnn_stack_seq(void **state)
 	check_optimizers("torch_rnn_stack.json");
 }
 
+/* The transformer layers are to agree with PyTorch within 1e-4: every
+ * tolerance the checks above derive for the output, the loss of each of the
+ * ten steps of every optimizer, each gradient tensor and the input's
+ * gradient is within bar. (The parameters after ten Adam steps are held to
+ * what each one's gradient decides, expect_adam_params().) */
+static void expect_tolerances_within(const char *file, double bar)
+{
+	struct model_case c;
+	const cJSON *p;
+	size_t r, s, n;
+	float *v;
+
+	open_case(&c, file);
+	v = floats(get(c.doc, "output"), &n);
+	assert_true(rounding(c.chain, largest(v, n)) <= bar);
+	free(v);
+	v = floats(get(c.doc, "input_grad"), &n);
+	assert_true(rounding(c.chain, largest(v, n)) <= bar);
+	free(v);
+	cJSON_ArrayForEach(p, get(c.doc, "grads"))
+	{
+		v = floats(get(p, "data"), &n);
+		assert_true(rounding(c.chain, largest(v, n)) <= bar);
+		free(v);
+	}
+	for (r = 0; r < NRUNS; r++) {
+		v = floats(get(get(c.doc, "steps"), runs[r].name), &n);
+		for (s = 0; s < n; s++)
+			assert_true(rounding((s + 1) * c.chain, fabs((double)v[s])) <= bar);
+		free(v);
+	}
+	close_case(&c);
+}
+
+/* The transformer preset's shape, small: a dense layer at each step, the
+ * sinusoidal encoding, two post-norm encoders (attention, layernorm, ff,
+ * layernorm each) and the last step into a dense layer, so that the second
+ * encoder's attention computes the newest step's query alone. */
+static void test_transformer(void **state)
+{
+	(void)state;
+	check_forward_backward("torch_transformer.json");
+	check_steps("torch_transformer.json");
+	check_optimizers("torch_transformer.json");
+	expect_tolerances_within("torch_transformer.json", 1e-4);
+}
+
+/* Patches aligned to the newest step (the oldest step left out, its
+ * gradient 0), a learned encoding, two pre-norm causal encoders and the
+ * mean over the patches into three classes. */
+static void test_transformer_pre(void **state)
+{
+	(void)state;
+	check_forward_backward("torch_transformer_pre.json");
+	check_steps("torch_transformer_pre.json");
+	check_optimizers("torch_transformer_pre.json");
+	expect_tolerances_within("torch_transformer_pre.json", 1e-4);
+}
+
 static void check_loss(const cJSON *doc, enum fin_loss l, const char *key, const char *in,
 		       const char *target, size_t k)
 {
@@ -673,6 +774,8 @@ int main(void)
 		cmocka_unit_test(test_lstm_preset),
 		cmocka_unit_test(test_gru_preset),
 		cmocka_unit_test(test_rnn_stack_seq),
+		cmocka_unit_test(test_transformer),
+		cmocka_unit_test(test_transformer_pre),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
