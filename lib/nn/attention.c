@@ -286,7 +286,11 @@ void fin_attention_backward(fin_layer *l, const float *p, float *g, const float 
 	fin_gemm(1, 0, C, C, nq, 1, l->dq, C, tokq, ld, 1, g + q.w1, C);
 	fin_sum_rows(g + q.b1, l->dq, nq, C);
 	fin_gemm(1, 0, C2, C, n * T, 1, l->dkv, C2, l->tok, C, 1, g + q.w1 + C * C, C);
-	fin_sum_rows(g + q.b1 + C, l->dkv, n * T, C2);
+	/* The keys' bias adds the same amount to every score of a query,
+	 * which its softmax ignores: its gradient is exactly zero, and summing
+	 * dK's rounding instead would let an optimizer walk it about. */
+	for (s = 0; s < n * T; s++)
+		fin_sum_rows(g + q.b1 + C2, l->dkv + s * C2 + C, 1, C);
 	if (!dx && !l->norm)
 		return;
 	fin_gemm(0, 0, n * T, C, C2, 1, l->dkv, C2, wkv, C, 0, l->dctx, C);
@@ -455,23 +459,33 @@ static double col_sums_sq(const float *rows, size_t T, size_t w)
 	return total;
 }
 
+/* A projection's gradient [m][k] and its output gradient's rows [t][m]. */
 size_t fin_tf_row_work(const fin_layer *l)
 {
+	size_t C = l->in_c, T = l->in_t;
+
 	if (l->kind == FIN_L_ATTENTION)
-		return 2 * l->in_c * l->in_c;
+		return 2 * C * C + T * 2 * C;
 	if (l->kind == FIN_L_FF)
-		return l->units * l->in_c;
+		return l->units * C + T * (l->units > C ? l->units : C);
 	return 0;
 }
 
 /* Sample s's gradient of a projection: d^T a, from its rows d [t][m]
  * (ld m) and a [t][k] (ld lda), into work [m][k]: its squared norm and its
- * bias's, the column sums of d. */
+ * bias's, the column sums of d from column b on (the attention keys' bias
+ * has no gradient). */
 static double projection_sq(const float *d, size_t m, const float *a, size_t k, size_t lda,
-			    size_t t, float *work)
+			    size_t t, size_t b, float *work)
 {
+	double bias = 0;
+	size_t i;
+
 	fin_gemm(1, 0, m, k, t, 1, d, m, a, lda, 0, work, k);
-	return sum_sq(work, m * k) + col_sums_sq(d, t, m);
+	for (i = 0; i < t; i++)
+		memcpy(work + m * k + i * (m - b), d + i * m + b, (m - b) * sizeof *work);
+	bias = col_sums_sq(work + m * k, t, m - b);
+	return sum_sq(work, m * k) + bias;
 }
 
 void fin_tf_row_sq_norms(const fin_layer *l, const float *dy, size_t n, float *work, double *sq)
@@ -492,13 +506,13 @@ void fin_tf_row_sq_norms(const fin_layer *l, const float *dy, size_t n, float *w
 			size_t tq = query_steps(l), ld;
 			const float *tokq = query_tokens(l, &ld) + s * T * C;
 			sq[s] += projection_sq(l->dtok + s * tq * C, C, l->ctx + s * tq * C, C, C,
-					       tq, work);
-			sq[s] += projection_sq(l->dq + s * tq * C, C, tokq, C, ld, tq, work);
-			sq[s] += projection_sq(l->dkv + s * T * 2 * C, 2 * C, tok, C, C, T, work);
+					       tq, 0, work);
+			sq[s] += projection_sq(l->dq + s * tq * C, C, tokq, C, ld, tq, 0, work);
+			sq[s] += projection_sq(l->dkv + s * T * 2 * C, 2 * C, tok, C, C, T, C, work);
 		} else {
 			sq[s] += projection_sq(l->dtok + s * T * C, C, l->ctx + s * T * l->units,
-					       l->units, l->units, T, work);
-			sq[s] += projection_sq(l->dmid + s * T * l->units, l->units, tok, C, C, T,
+					       l->units, l->units, T, 0, work);
+			sq[s] += projection_sq(l->dmid + s * T * l->units, l->units, tok, C, C, T, 0,
 					       work);
 		}
 		if (l->norm)
