@@ -616,20 +616,15 @@ class UsageErrorTest(FinTest):
         # fin-train(1): windows shorter than 8 steps are refused.
         self.check_refused(FILES["short.csv"], "--model", "patchtst", named="'patch(8,4)'")
 
-    # DISAGREEMENT, left in on purpose: the design of the transformer layers
-    # says that attention's and ff's norm requires residual (pre-norm is
-    # y = x + branch(LayerNorm(x))), but fin-train accepts attention(2,norm)
-    # and ff(16,norm) without residual and trains them (exit 0, arch
-    # "... attention(2,norm) ff(16,relu,norm) ..."). Remove expectedFailure
-    # once fin-train refuses them, or this test if the design changes.
-    @unittest.expectedFailure
-    def test_norm_needs_residual(self):
-        for arch, named in (("dense(8,step) attention(2,norm) pool(last) dense(1)",
-                             "layer 2 'attention(2,norm)'"),
-                            ("dense(8,step) ff(16,norm) pool(last) dense(1)",
-                             "layer 2 'ff(16,norm)'")):
-            with self.subTest(arch=arch):
-                self.check_refused(FILES["dax.csv"], "--arch", arch, named=named)
+    def test_norm_without_residual(self):
+        # fin-train(1): with norm but no residual, attention and ff are a
+        # layernorm and the branch in one layer, nothing added back.
+        arch = "dense(8,step) attention(2,norm) ff(16,tanh,norm) pool(last) dense(1)"
+        train_file("norm-only.json", "--arch", arch, "-k", "t", "--epochs", "1",
+                   FILES["dax.csv"])
+        self.assertIn("attention(2,norm) ff(16,tanh,norm)", MODELS["norm-only.json"]["arch"])
+        out, _ = self.window_predictions("norm-only.json", FILES["dax.csv"])
+        self.check_forward("norm-only.json", FILES["dax.csv"], out, "prediction")
 
 
 class ReproducibilityTest(FinTest):

@@ -231,8 +231,8 @@ static int make_layer(fin_layer *l, const struct spec *s, size_t index, size_t c
 					   shown(arg, sizeof arg, s->args[i]));
 		}
 		if (att && c % l->heads)
-			return BAD("%zu channels do not split into %zu heads", index, s->text, c,
-				   l->heads);
+			return BAD("the heads (%zu) do not divide the channels (%zu)", index, s->text,
+				   l->heads, c);
 		l->nweights = (l->norm ? c : 0) + (att ? 4 * c * c : 2 * l->units * c);
 		l->nbiases = (l->norm ? c : 0) + (att ? 4 * c : l->units + c);
 	} else if (strcmp(s->name, "posenc") == 0) {
@@ -300,11 +300,12 @@ static int expand(const struct spec *s, struct spec *out, size_t *count, size_t 
 		*count = 1;
 		return FIN_OK;
 	}
-	if (s->nargs < 2)
+	if (s->nargs < 2 || parse_count(s->args[0], MAX_UNITS, &i) ||
+	    parse_count(s->args[1], MAX_UNITS, &i))
 		return fin_fail(err, FIN_EUSAGE,
 				"layer %zu '%s': expected encoder(heads,ff[,activation][,norm_first]"
-				"[,causal])",
-				index, s->text);
+				"[,causal]) with 1 to %d heads and feed-forward units",
+				index, s->text, MAX_UNITS);
 	for (i = 2; i < s->nargs; i++) {
 		if (strcmp(s->args[i], "norm_first") == 0)
 			norm_first = 1;
