@@ -9,6 +9,7 @@
 #include "core/cli.h"
 #include "detect/detector.h"
 #include "detect/detector_shares.h"
+#include "explain/attention_weights.h"
 #include "explain/explain.h"
 #include "explain/feature_groups.h"
 #include "explain/perm_loss.h"
@@ -30,10 +31,10 @@ static const char usage[] =
 	"inputs it leans on, and why a detector (fin-anomaly) scores a row as it does.\n"
 	"\n"
 	"  -m, --model FILE       the model or detector (required)\n"
-	"      --method M         ig|shap|share|permutation (default: shap for a linear,\n"
-	"                         logistic or softmax model, ig for other networks,\n"
-	"                         share for a zscore, mahalanobis or autoencoder\n"
-	"                         detector, permutation for the others)\n"
+	"      --method M         ig|shap|share|permutation|attention (default: shap for\n"
+	"                         a linear, logistic or softmax model, ig for other\n"
+	"                         networks, share for a zscore, mahalanobis or\n"
+	"                         autoencoder detector, permutation for the others)\n"
 	"      --steps N          ig: points of the midpoint rule (default 128)\n"
 	"      --baseline FILE    ig, shap: the baseline is the mean of FILE's rows\n"
 	"                         (default: the training mean)\n"
@@ -49,6 +50,8 @@ static const char usage[] =
 	"                         (classification), recon (autoencoder), score|auc\n"
 	"                         (detector) (default: mse, logloss, recon, score)\n"
 	"      --repeats N        permutation: shuffles of each feature (default 5)\n"
+	"      --query Q          attention: last|mean|all, the newest step's query, the\n"
+	"                         mean of every step's, or each step's (default last)\n"
 	"  -y, --target COL       permutation: the target (default: the model's), or a\n"
 	"                         detector's label for --metric auc\n"
 	"  -s, --seed N           permutation: seed of the shuffles (default 1)\n"
@@ -71,15 +74,17 @@ static const char usage[] =
 	"'recon_error', or a detector's 'score'), 'baseline' (the same at the\n"
 	"baseline), then one column per feature, in the units of the prediction, adding\n"
 	"up to prediction - baseline; with --top K, reason_k, value_k, attribution_k\n"
-	"for k = 1..K instead. Permutation: feature, importance, sd.\n"
+	"for k = 1..K instead. Permutation: feature, importance, sd. Attention: the\n"
+	"keys, layer, head ('query' with --query all), then one column per key step,\n"
+	"the newest (0) first: one row per input row, attention layer and head.\n"
 	"Exit status: 0 success, 1 data error, 2 usage error, 3 unusable model or\n"
 	"detector, 4 no input rows. See fin-explain(1).\n";
 
-enum method { IG, SHAP, SHARE, PERMUTATION };
-static const char *const method_names[] = { "ig", "shap", "share", "permutation" };
+enum method { IG, SHAP, SHARE, PERMUTATION, ATTENTION };
+static const char *const method_names[] = { "ig", "shap", "share", "permutation", "attention" };
 
 enum { OPT_METHOD = 256, OPT_STEPS, OPT_BASELINE, OPT_POSITIVE, OPT_TOP, OPT_BY, OPT_METRIC,
-       OPT_REPEATS, OPT_FORMAT };
+       OPT_REPEATS, OPT_FORMAT, OPT_QUERY };
 
 static const struct option long_options[] = {
 	{ "method", required_argument, NULL, OPT_METHOD },
@@ -91,6 +96,7 @@ static const struct option long_options[] = {
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "repeats", required_argument, NULL, OPT_REPEATS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "query", required_argument, NULL, OPT_QUERY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,8 +104,8 @@ struct options {
 	char *baseline, *positive;
 	size_t steps, repeats, top;
 	int method, metric;  /* -1: what suits the file */
-	int by, json;
-	int steps_given, repeats_given;
+	int by, json, query;
+	int steps_given, repeats_given, query_given;
 	fin_cli cli; /* -m, -y, -s, -k, --na, --na-values, --unseen, --threads, -d, -n, -o, -q */
 };
 
@@ -132,7 +138,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_METHOD:
-			rc = fin_cli_word("--method", optarg, fin_word_index(optarg, method_names, 4),
+			rc = fin_cli_word("--method", optarg, fin_word_index(optarg, method_names, 5),
 					  &o->method, err);
 			break;
 		case OPT_STEPS:
@@ -149,6 +155,10 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		case OPT_REPEATS:
 			rc = fin_cli_size("--repeats", optarg, 1, 10000, &o->repeats, err);
 			o->repeats_given = 1;
+			break;
+		case OPT_QUERY:
+			rc = fin_cli_word("--query", optarg, fin_query_parse(optarg), &o->query, err);
+			o->query_given = 1;
 			break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->json,
@@ -247,7 +257,26 @@ static int choose_method(struct options *o, struct subject *s, fin_err *err)
 		break;
 	case PERMUTATION:
 		break;
+	case ATTENTION:
+		if (!s->net)
+			return fin_fail(err, FIN_EUSAGE, "--method attention: a %s detector has no "
+					"network: use --method permutation",
+					fin_method_name(s->d.method));
+		if (fin_attention_layers(&s->net->net) == 0) {
+			fin_net_arch(&s->net->net, arch, sizeof arch);
+			return fin_fail(err, FIN_EUSAGE,
+					"--method attention is for networks with attention layers, "
+					"and this %s is %s: use --method ig",
+					s->detector ? "detector's autoencoder" : "model", arch);
+		}
+		if (o->top || o->by != FIN_BY_FEATURE || o->positive)
+			return fin_fail(err, FIN_EUSAGE, "--top, --by and --positive do not go with "
+					"--method attention: its rows are the weights of every "
+					"layer and head over the steps");
+		break;
 	}
+	if (o->method != ATTENTION && o->query_given)
+		return fin_fail(err, FIN_EUSAGE, "--query goes with --method attention, not %s", name);
 	if (o->method != IG && o->steps_given)
 		return fin_fail(err, FIN_EUSAGE, "--steps goes with --method ig, not %s", name);
 	if (o->baseline && o->method != IG && o->method != SHAP)
@@ -348,6 +377,21 @@ static void units_note(const struct options *o, const struct subject *s)
 	}
 }
 
+/* The note that states what attention weights are. */
+static void attention_note(const fin_attention_weights *a)
+{
+	static const char *const queries[] = { "the newest step's query",
+						"every step's query, averaged",
+						"each step's query" };
+
+	fin_note("fin-explain", "attention weights of %s over the key steps (0 the newest) in "
+		 "each attention layer and head, adding up to 1", queries[a->query]);
+	if (a->query == FIN_QUERY_LAST && !a->newest_read)
+		fin_note("fin-explain", "the network reads every step of its last attention layer, "
+			 "not its newest alone through pool(last): --query mean averages the "
+			 "weights of every step's query");
+}
+
 /* The mean of the rows of --baseline, standardised: the baseline row. */
 static int read_baseline(const struct options *o, struct subject *s, fin_input *in, float *base,
 			 fin_err *err)
@@ -382,13 +426,18 @@ static int read_baseline(const struct options *o, struct subject *s, fin_input *
 }
 
 /* The output's fields: the keys, the class, the value and the baseline,
- * then the groups' names or the reasons. */
+ * then the groups' names or the reasons; for attention, the keys, the
+ * layer, the head, the query step with --query all, and the key steps. */
 static int result_fields(const struct options *o, const struct subject *s,
-			 const fin_feature_groups *g, char *const *key_names, size_t npass,
-			 char ***fields, size_t *nfields, fin_err *err)
+			 const fin_feature_groups *g, const fin_attention_weights *a,
+			 char *const *key_names, size_t npass, char ***fields, size_t *nfields,
+			 fin_err *err)
 {
 	int classes = !s->detector && s->m.task == FIN_TASK_MULTICLASS;
-	size_t n = npass + (size_t)classes + 2 + (o->top ? 3 * o->top : g->n), at = 0, j;
+	int query = o->method == ATTENTION && a->query == FIN_QUERY_ALL;
+	size_t n = npass + (o->method == ATTENTION ? 2 + (size_t)query + a->steps
+				: (size_t)classes + 2 + (o->top ? 3 * o->top : g->n));
+	size_t at = 0, j;
 	char **f = calloc(n, sizeof *f);
 
 	*fields = f;
@@ -397,6 +446,15 @@ static int result_fields(const struct options *o, const struct subject *s,
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	for (j = 0; j < npass; j++)
 		f[at++] = strdup(key_names[j]);
+	if (o->method == ATTENTION) {
+		f[at++] = strdup("layer");
+		f[at++] = strdup("head");
+		if (query)
+			f[at++] = strdup("query");
+		for (j = 0; j < a->steps; j++)
+			f[at++] = strdup(a->names[j]);
+		goto check;
+	}
 	if (classes)
 		f[at++] = strdup("class");
 	f[at++] = strdup(s->detector ? "score"
@@ -416,6 +474,7 @@ static int result_fields(const struct options *o, const struct subject *s,
 		snprintf(name, sizeof name, "attribution_%zu", j + 1);
 		f[at++] = strdup(name);
 	}
+check:
 	for (j = 0; j < n; j++)
 		if (!f[j])
 			return fin_fail(err, FIN_EDATA, "out of memory");
@@ -431,11 +490,14 @@ static void free_fields(char **f, size_t n)
 	free(f);
 }
 
-/* Work space of a batch of rows: values and attributions of each class. */
+/* Work space of a batch of rows: values and attributions of each class,
+ * or attention weights. */
 struct batch_work {
 	float *z, *base;         /* standardised rows, the baseline row */
 	double *value, *base_value, *attr, *grouped;
 	size_t *top;
+	fin_attention_weights attn;
+	float *weights;          /* attention: [n][attn.rows][attn.steps] */
 	size_t rows_off;         /* ig: rows whose attributions miss prediction -
 				  * baseline by more than 1% */
 	double worst;            /* and the largest such miss */
@@ -448,6 +510,10 @@ static int explain_batch(const struct options *o, struct subject *s, struct batc
 	size_t d = s->nfeat, c, i;
 	int rc;
 
+	if (o->method == ATTENTION) {
+		fin_model_scale(s->net, x, n, w->z);
+		return fin_attention_weights_compute(&w->attn, &s->net->net, w->z, n, w->weights, err);
+	}
 	if (o->method == SHARE) {
 		memset(w->base_value, 0, n * sizeof *w->base_value);
 		return fin_detector_shares(&s->d, x, n, w->value, w->attr, err);
@@ -484,22 +550,55 @@ static void write_value(fin_records *r, int float32, double v)
 		fin_records_number(r, v);
 }
 
+/* The key fields of row i of a batch. */
+static void write_keys(const fin_row_batch *rb, size_t i, fin_records *r)
+{
+	const char *text = rb->text + rb->text_at[i];
+	size_t j;
+
+	for (j = 0; j < rb->npass; j++, text += strlen(text) + 1)
+		fin_records_text(r, text, strlen(text));
+}
+
+/* The attention weights of row i of a batch: one output row per layer and
+ * head (and query step). They come from the float32 network: written with
+ * float32's shortest digits. */
+static void write_weights(const fin_attention_weights *a, const float *weights,
+			  const fin_row_batch *rb, size_t i, fin_records *r)
+{
+	const float *v = weights + i * a->rows * a->steps;
+	size_t q, k;
+
+	for (q = 0; q < a->rows; q++, v += a->steps) {
+		write_keys(rb, i, r);
+		fin_records_number(r, (double)a->layer[q]);
+		fin_records_number(r, (double)a->head[q]);
+		if (a->query == FIN_QUERY_ALL)
+			fin_records_text(r, a->names[a->qstep[q]], strlen(a->names[a->qstep[q]]));
+		for (k = 0; k < a->steps; k++) {
+			if (isnan(v[k]))
+				fin_records_missing(r);
+			else
+				fin_records_float(r, v[k]);
+		}
+	}
+}
+
 /* The output rows of row i of a batch of n: one per class. */
 static void write_rows(const struct options *o, const struct subject *s,
 		       const fin_feature_groups *g, struct batch_work *w, const fin_row_batch *rb,
 		       size_t i, size_t n, fin_records *r)
 {
-	size_t d = s->nfeat, c, j, k, got;
+	size_t d = s->nfeat, c, k, got;
 	int float32 = o->method == IG;
 
+	if (o->method == ATTENTION) {
+		write_weights(&w->attn, w->weights, rb, i, r);
+		return;
+	}
 	for (c = 0; c < s->ncls; c++) {
 		const double *attr = w->attr + (c * n + i) * d;
-		for (j = 0; j < rb->npass; j++) {
-			const char *text = rb->text + rb->text_at[i];
-			for (k = 0; k < j; k++)
-				text += strlen(text) + 1;
-			fin_records_text(r, text, strlen(text));
-		}
+		write_keys(rb, i, r);
 		if (!s->detector && s->m.task == FIN_TASK_MULTICLASS)
 			fin_records_text(r, s->m.labels[s->cls[c]], strlen(s->m.labels[s->cls[c]]));
 		write_value(r, float32, w->value[c * n + i]);
@@ -530,9 +629,7 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 			fin_out_file **file, fin_err *err)
 {
 	size_t d = s->nfeat, nnames, npass = 0, nfields = 0, j, rows = 0, nkeys = o->cli.nkeys;
-	/* Rows a batch: the attributions of every class explained held for
-	 * each, within about 32 MiB. */
-	size_t batch = ((size_t)1 << 22) / (s->ncls * d);
+	size_t per_row, batch;
 	char **names, **keys = NULL, **fields = NULL, **key_names = NULL;
 	size_t *pass = NULL;
 	fin_features feat = { 0 };
@@ -545,11 +642,19 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	fin_row *row;
 	int rc, got;
 
-	batch = batch < 1 ? 1 : batch > 256 ? 256 : batch;
 	if (nkeys && !(keys = malloc(nkeys * sizeof *keys)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
 	if (nkeys)
 		memcpy(keys, o->cli.keys, nkeys * sizeof *keys);
+	if (o->method == ATTENTION &&
+	    (rc = fin_attention_weights_make(&w.attn, &s->net->net, (enum fin_query)o->query, err)) !=
+		    FIN_OK)
+		goto done;
+	/* Rows a batch: the attributions of every class explained, or the
+	 * attention weights, held for each, within about 32 MiB. */
+	per_row = o->method == ATTENTION ? w.attn.rows * w.attn.steps : s->ncls * d;
+	batch = ((size_t)1 << 22) / per_row;
+	batch = batch < 1 ? 1 : batch > 256 ? 256 : batch;
 	w.z = malloc(batch * d * sizeof *w.z);
 	w.base = calloc(d, sizeof *w.base);
 	w.value = malloc(s->ncls * batch * sizeof *w.value);
@@ -557,7 +662,9 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	w.attr = malloc(s->ncls * batch * d * sizeof *w.attr);
 	w.grouped = malloc(d * sizeof *w.grouped);
 	w.top = malloc((o->top ? o->top : 1) * sizeof *w.top);
-	if (!w.z || !w.base || !w.value || !w.base_value || !w.attr || !w.grouped || !w.top) {
+	w.weights = malloc((o->method == ATTENTION ? batch * per_row : 1) * sizeof *w.weights);
+	if (!w.z || !w.base || !w.value || !w.base_value || !w.attr || !w.grouped || !w.top ||
+	    !w.weights) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -602,7 +709,8 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 	for (j = 0; j < npass; j++)
 		key_names[j] = names[pass[j]];
 	if ((rc = fin_row_batch_init(&rb, batch, d, pass, npass, err)) != FIN_OK ||
-	    (rc = result_fields(o, s, &g, key_names, npass, &fields, &nfields, err)) != FIN_OK)
+	    (rc = result_fields(o, s, &g, &w.attn, key_names, npass, &fields, &nfields, err)) !=
+		    FIN_OK)
 		goto done;
 	if (!(*file = fin_out_file_open(o->cli.output, in, (char *[]){ o->cli.model, o->baseline }, 2,
 					err))) {
@@ -647,7 +755,10 @@ static int explain_rows(const struct options *o, struct subject *s, fin_input *i
 			rc = fin_fail(err, FIN_EDATA, "out of memory");
 		else
 			fin_notes_flush("fin-explain", notes, nnotes);
-		units_note(o, s);
+		if (o->method == ATTENTION)
+			attention_note(&w.attn);
+		else
+			units_note(o, s);
 		if (w.rows_off)
 			fin_note("fin-explain", "the attributions of %zu rows miss prediction - baseline "
 				 "by more than 1%% (by up to %.3g): give more --steps than %zu",
@@ -669,6 +780,8 @@ done:
 	free(w.attr);
 	free(w.grouped);
 	free(w.top);
+	free(w.weights);
+	fin_attention_weights_free(&w.attn);
 	return rc;
 }
 

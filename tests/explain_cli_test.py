@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fin-explain against fin-explain(1): attributions that add up, exact
 Shapley values of linear and logistic models, permutation importance with
-known effects, and each detector's decomposition of its score.
+known effects, each detector's decomposition of its score, and the
+attention weights of transformers.
 
 Run from the repository root as
 `FIN_BIN=build/bin /usr/bin/python3 tests/explain_cli_test.py`.
@@ -9,7 +10,9 @@ Run from the repository root as
 Every expected value is computed here, from the data, from the model or
 detector file's own numbers (coefficients, scalers, medians, covariances,
 weights) or by the definitions (a Shapley value as its sum over
-coalitions), never taken from fin-explain's output. Integrated gradients
+coalitions, attention weights by the float64 forward pass of
+tests/transformer_cli_test.py from the model file's weights), never taken
+from fin-explain's output. Integrated gradients
 are compared with PyTorch's in tests/unit/test_explain.c; here they must
 add up to prediction - baseline within 1% (the midpoint rule's error,
 checked on rows far enough from the baseline that the ratio means
@@ -25,15 +28,18 @@ import random
 import tempfile
 import unittest
 
-from fincli import BIN_DIR, ROOT, FinCase, as_float32, parse_csv, read_csv, write_csv
+from fincli import BIN_DIR, ROOT, FinCase, as_float32, parse_csv, read_csv, run, write_csv
 from anomaly_cli_test import dense_forward
+from transformer_cli_test import forward as transformer_forward
 
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 FIN_PREDICT = os.path.join(BIN_DIR, "fin-predict")
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
 FIN_EXPLAIN = os.path.join(BIN_DIR, "fin-explain")
+FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 EXIT_DATA, EXIT_USAGE, EXIT_MODEL, EXIT_NOROWS = 1, 2, 3, 4
 CREDIT = os.path.join(ROOT, "data", "german_credit.csv")
+EUSTOCK = os.path.join(ROOT, "data", "eustockmarkets.csv")
 
 TMP = None
 FILES = {}
@@ -572,6 +578,201 @@ class DetectorTest(ExplainCase):
             if int(row[0]) % 40 == 0:
                 self.assertEqual(rec["reason_1"], "a")
                 self.assertEqual(as_float32(rec["value_1"]), as_float32(float(row[1])))
+
+
+
+def expected_weights(probs, query):
+    """What --query writes for one sample from each layer's [H][T][T]: per
+    layer and head, rows of weights over the keys, the newest key first."""
+    rows = []
+    for layer in probs:
+        T = layer.shape[-1]
+        for p in layer:
+            if query == "last":
+                rows.append(p[T - 1, ::-1])
+            elif query == "mean":
+                rows.append(p.mean(axis=0)[::-1])
+            else:
+                rows.extend(p[T - 1 - q, ::-1] for q in range(T))
+    return rows
+
+
+# A row of weights is a softmax computed in float32: each weight within a
+# few float32 roundings (u = 2^-24) of its exact value, written with float32's
+# digits (one rounding more, and one for the mean of --query mean); over T
+# keys the sum is within 8 T u of 1.
+def sum_tolerance(steps):
+    return 8 * steps * 2.0 ** -24
+
+
+class AttentionTest(ExplainCase):
+    """--method attention: one row per input row, attention layer and head,
+    the weights over the key steps, the newest first; compared with the
+    weights of a float64 forward pass of the model file's network."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.windows = {}
+        for name, columns, size in (("dax10.csv", "DAX", "10"), ("pair16.csv", "DAX,SMI", "16")):
+            result = run(FIN_WINDOW, "-c", columns, "-k", "t", "--size", size, "--transform",
+                         "logret", EUSTOCK)
+            assert result.returncode == 0, result.stderr.decode(errors="replace")
+            cls.windows[name] = path(name)
+            with open(cls.windows[name], "wb") as f:
+                f.write(result.stdout)
+
+    def model(self, name, arch, data):
+        return self.train(name, "--arch", arch, "-k", "t", "--epochs", "3", self.windows[data])
+
+    def two_encoders(self):
+        return self.model("tf2.json", "dense(8,linear,step) posenc(sin) encoder(2,16) "
+                          "encoder(2,16) pool(last) dense(1)", "dax10.csv")
+
+    def check_rows(self, got, names, per_row, keys, steps_of=None):
+        """Rows of weights: per_row of them for each key in keys (the input
+        rows' t, in order), each non-negative and adding up to 1 over the
+        steps of its layer (the columns names, the newest first, or the
+        first steps_of(record) of them), empty beyond."""
+        self.assertEqual(len(got), per_row * len(keys))
+        for i, rec in enumerate(got):
+            self.assertEqual(rec["t"], float(keys[i // per_row]))
+            steps = steps_of(rec) if steps_of else len(names)
+            weights = [rec[name] for name in names[:steps]]
+            self.assertEqual([rec[name] for name in names[steps:]], [""] * (len(names) - steps))
+            self.assertTrue(all(w >= 0 for w in weights), rec)
+            note_worst("attention: |sum of a row's weights - 1|", abs(math.fsum(weights) - 1))
+            self.assertLessEqual(abs(math.fsum(weights) - 1), sum_tolerance(steps), rec)
+
+    def check_against_forward(self, model_path, data, query, got, per_row, which):
+        """The weights of input rows which (indices) against the float64
+        forward pass, within 1e-4; the pass's output against fin-predict's."""
+        model = load_json(model_path)
+        header, rows = read_csv(data)
+        names = [n for n in got[0] if n not in ("t", "layer", "head", "query")]
+        _, pred = parse_csv(self.run_ok(FIN_PREDICT, "-q", "-m", model_path, data).stdout)
+        scaler = model["target_scaler"]
+        for i in which:
+            probs = []
+            out = transformer_forward(model, dict(zip(header, rows[i])), attention=probs)
+            want_out = (float(pred[i][1]) - scaler["mean"]) / scaler["sd"]
+            self.assertLessEqual(abs(out[0] - want_out), 1e-4, "the forward pass is not fin's")
+            want = expected_weights(probs, query)
+            self.assertEqual(len(want), per_row)
+            for rec, w in zip(got[i * per_row:(i + 1) * per_row], want):
+                for k, name in enumerate(names):
+                    if k >= len(w):
+                        self.assertEqual(rec[name], "", rec)
+                        continue
+                    gap = abs(rec[name] - w[k])
+                    note_worst(f"attention --query {query} - float64 forward", gap)
+                    self.assertLessEqual(gap, 1e-4, (query, i, rec, name))
+
+    def test_newest_query_of_each_layer_and_head(self):
+        model = self.two_encoders()
+        data = self.windows["dax10.csv"]
+        names, got = self.explain("-m", model, "--method", "attention", data)
+        self.assertEqual(names, ["t", "layer", "head"] + [str(k) for k in range(10)])
+        _, rows = read_csv(data)
+        self.check_rows(got, names[3:], 4, [r[0] for r in rows])
+        self.assertEqual([(r["layer"], r["head"]) for r in got[:4]],
+                         [(1, 1), (1, 2), (2, 1), (2, 2)])
+        self.check_against_forward(model, data, "last", got, 4, (0, len(rows) // 2, len(rows) - 1))
+
+    def test_every_query_and_their_mean(self):
+        model = self.two_encoders()
+        data = self.windows["dax10.csv"]
+        _, rows = read_csv(data)
+        names, every = self.explain("-m", model, "--method", "attention", "--query", "all", data)
+        self.assertEqual(names, ["t", "layer", "head", "query"] + [str(k) for k in range(10)])
+        self.check_rows(every, names[4:], 40, [r[0] for r in rows])
+        self.assertEqual([r["query"] for r in every[:11]], list(range(10)) + [0])
+        self.check_against_forward(model, data, "all", every, 40, (0, len(rows) - 1))
+        # the newest query's rows are --query last's, which the last layer
+        # computes alone
+        _, last = self.explain("-m", model, "--method", "attention", data)
+        newest = [r for r in every if r["query"] == 0]
+        for a, b in zip(newest, last):
+            for k in range(10):
+                gap = abs(a[str(k)] - b[str(k)])
+                note_worst("attention: --query all at the newest step - last", gap)
+                self.assertLessEqual(gap, 1e-6)
+        _, mean = self.explain("-m", model, "--method", "attention", "--query", "mean", data)
+        self.check_rows(mean, names[4:], 4, [r[0] for r in rows])
+        self.check_against_forward(model, data, "mean", mean, 4, (0, len(rows) - 1))
+
+    def test_causal(self):
+        """A causal layer's query sees no newer key: weight 0 on every key
+        newer than the query, the newest query weighs every key."""
+        model = self.model("causal.json", "dense(8,linear,step) posenc(sin) "
+                           "encoder(2,16,relu,causal) pool(last) dense(1)", "dax10.csv")
+        data = self.windows["dax10.csv"]
+        _, rows = read_csv(data)
+        names, every = self.explain("-m", model, "--method", "attention", "--query", "all", data)
+        self.check_rows(every, names[4:], 20, [r[0] for r in rows])
+        for rec in every:
+            q = int(rec["query"])
+            self.assertEqual([rec[str(k)] for k in range(q)], [0.0] * q, rec)
+            self.assertTrue(all(rec[str(k)] > 0 for k in range(q, 10)), rec)
+        self.check_against_forward(model, data, "all", every, 20, (3,))
+        _, mean = self.explain("-m", model, "--method", "attention", "--query", "mean", data)
+        self.check_against_forward(model, data, "mean", mean, 2, (0, 7, len(rows) - 1))
+        _, last = self.explain("-m", model, "--method", "attention", data)
+        self.assertTrue(all(r[str(k)] > 0 for r in last for k in range(10)))
+
+    def test_patches_of_two_channels(self):
+        """Patches of a two-channel window, pre-norm, learned positions, a
+        flatten head: the columns are the patches, newest first."""
+        model = self.model("patches.json", "patch(4,2) dense(8,linear,step) posenc(learned) "
+                           "encoder(2,16,relu,norm_first) flatten dense(1)", "pair16.csv")
+        data = self.windows["pair16.csv"]
+        _, rows = read_csv(data)
+        result = self.run_ok(FIN_EXPLAIN, "-m", model, "--method", "attention", data)
+        names, got = records(result)
+        self.assertEqual(names, ["t", "layer", "head"] + [f"patch_{k}" for k in range(7)])
+        self.assertIn("--query mean averages", result.stderr.decode())
+        self.check_rows(got, names[3:], 2, [r[0] for r in rows])
+        self.check_against_forward(model, data, "last", got, 2, (0, len(rows) - 1))
+        _, mean = self.explain("-m", model, "--method", "attention", "--query", "mean", data)
+        self.check_against_forward(model, data, "mean", mean, 2, (0, len(rows) - 1))
+
+    def test_layers_of_fewer_steps(self):
+        """Attention before and after a maxpool(2): the columns are the
+        first layer's 10 steps, named step_<k>, the second's 5 fill the
+        first five and leave the rest empty."""
+        model = self.model("pooled.json", "dense(8,linear,step) attention(2,residual) maxpool(2) "
+                           "attention(2,residual) pool(last) dense(1)", "dax10.csv")
+        data = self.windows["dax10.csv"]
+        _, rows = read_csv(data)
+        for query, per_row in (("last", 4), ("all", 30)):
+            names, got = self.explain("-m", model, "--method", "attention", "--query", query,
+                                      data)
+            steps = [f"step_{k}" for k in range(10)]
+            self.assertEqual(names[-10:], steps)
+            self.check_rows(got, steps, per_row, [r[0] for r in rows],
+                            lambda rec: 10 if rec["layer"] == 1 else 5)
+            self.check_against_forward(model, data, query, got, per_row, (0, len(rows) - 1))
+
+    def test_refusals(self):
+        cnn = self.train("cnn.json", "--model", "cnn", "-k", "t", "--epochs", "10",
+                         FILES["windows"])
+        message = self.run_fails(EXIT_USAGE, FIN_EXPLAIN, "-m", cnn, "--method", "attention",
+                                 FILES["windows"])
+        self.assertIn("--method attention", message)
+        self.assertIn(load_json(cnn)["arch"], message)
+        model = self.two_encoders()
+        data = self.windows["dax10.csv"]
+        cases = [
+            (("--method", "attention", "--steps", "10"), "--steps goes with --method ig"),
+            (("--method", "attention", "--baseline", data), "--baseline goes with"),
+            (("--method", "attention", "--top", "3"), "--top"),
+            (("--method", "attention", "--by", "step"), "--by"),
+            (("--method", "attention", "--query", "first"), "--query"),
+            (("--method", "ig", "--query", "mean"), "--query goes with --method attention"),
+        ]
+        for args, text in cases:
+            with self.subTest(args=args):
+                self.assertIn(text, self.run_fails(EXIT_USAGE, FIN_EXPLAIN, "-m", model, *args,
+                                                   data))
 
 
 def solve(a, b):

@@ -200,6 +200,8 @@ def unpack(model):
             p["beta"] = weights.take(channels)
         elif name == "pool":
             steps = 1
+        elif name == "maxpool":
+            steps //= int(args[0])
         elif name == "patch":
             length = int(args[0])
             stride = int(args[1]) if len(args) > 1 else length
@@ -222,10 +224,11 @@ def layernorm(tokens, gamma, beta):
     return centred / np.sqrt(variance + LAYERNORM_EPS) * gamma + beta
 
 
-def multi_head_attention(tokens, heads, causal, p):
+def multi_head_attention(tokens, heads, causal, p, weights=None):
     """nn.MultiheadAttention(c, heads, batch_first=True) on tokens [t][c]
     as query, key and value, with attn_mask triu(-inf, diagonal=1) when
-    causal."""
+    causal; with weights a list, appends the heads' attention weights to
+    it, [heads][t][t] (query step, key step)."""
     steps, channels = tokens.shape
     dh = channels // heads
     w, b = p["in_proj_weight"], p["in_proj_bias"]
@@ -233,12 +236,15 @@ def multi_head_attention(tokens, heads, causal, p):
     k = tokens @ w[channels:2 * channels].T + b[channels:2 * channels]
     v = tokens @ w[2 * channels:].T + b[2 * channels:]
     mask = np.triu(np.full((steps, steps), -np.inf), k=1) if causal else 0.0
-    outputs = []
+    outputs, probs = [], []
     for h in range(heads):
         cols = slice(h * dh, (h + 1) * dh)
         scores = (q[:, cols] / math.sqrt(dh)) @ k[:, cols].T + mask
         e = np.exp(scores - scores.max(axis=1, keepdims=True))
-        outputs.append((e / e.sum(axis=1, keepdims=True)) @ v[:, cols])
+        probs.append(e / e.sum(axis=1, keepdims=True))
+        outputs.append(probs[-1] @ v[:, cols])
+    if weights is not None:
+        weights.append(np.array(probs))
     return np.concatenate(outputs, axis=1) @ p["out_proj_weight"].T + p["out_proj_bias"]
 
 
@@ -253,10 +259,12 @@ def sinusoids(steps, channels):
     return pe
 
 
-def forward(model, row, layers=None):
+def forward(model, row, layers=None, attention=None):
     """The network's raw outputs for one input row (a dict of columns). A
     sample is [c][t], channels of steps oldest first; attention, ff and
-    layernorm see it as tokens [t][c]."""
+    layernorm see it as tokens [t][c]. With attention a list, the weights
+    of each attention layer, every step's query computed, are appended to
+    it (see multi_head_attention)."""
     channels, steps = model["input_shape"]
     scaler = model["scaler"]
     # Features travel as float32 (fin-train(1), MEMORY), then (x - mean) / sd.
@@ -276,7 +284,7 @@ def forward(model, row, layers=None):
             tokens = x.T
             branch = layernorm(tokens, p["gamma"], p["beta"]) if "norm" in args else tokens
             if name == "attention":
-                out = multi_head_attention(branch, int(args[0]), "causal" in args, p)
+                out = multi_head_attention(branch, int(args[0]), "causal" in args, p, attention)
             else:
                 hidden = ACTIVATIONS[args[1]](branch @ p["linear1_weight"].T + p["linear1_bias"])
                 out = hidden @ p["linear2_weight"].T + p["linear2_bias"]
@@ -285,6 +293,11 @@ def forward(model, row, layers=None):
             x = layernorm(x.T, p["gamma"], p["beta"]).T
         elif name == "pool":
             x = x[:, -1:] if args == ["last"] else x.mean(axis=1, keepdims=True)
+        elif name == "maxpool":
+            # the largest of each k steps from the oldest; the newest that
+            # fill no k are left out
+            k = int(args[0])
+            x = x[:, :steps // k * k].reshape(channels, steps // k, k).max(axis=2)
         elif name == "patch":
             length = int(args[0])
             stride = int(args[1]) if len(args) > 1 else length

@@ -371,6 +371,22 @@ static void read_last_step_only(fin_net *net)
 	}
 }
 
+void fin_net_read_every_step(fin_net *net)
+{
+	size_t i, k, t;
+
+	for (i = 0; i < net->nlayers; i++) {
+		if (!net->layers[i].last)
+			continue;
+		t = net->layers[i].in_t;
+		net->layers[i].last = 0;
+		net->layers[i].out_t = t;
+		for (k = i + 1; net->layers[k].kind != FIN_L_SEQPOOL; k++)
+			net->layers[k].in_t = net->layers[k].out_t = t;
+		net->layers[k].in_t = t;
+	}
+}
+
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err)
 {
 	const char *p = arch;

@@ -46,6 +46,12 @@ typedef struct fin_net {
 int fin_net_build(fin_net *net, const char *arch, size_t in_c, size_t in_t, fin_err *err);
 void fin_net_free(fin_net *net);
 
+/* Undoes fin_net_build's reading of an attention layer at its newest step
+ * alone (before a pool(last)): every attention layer computes the query of
+ * every step, and the layers up to the pool work on every step, as the
+ * architecture reads; the outputs stay the same. Before fin_net_reserve. */
+void fin_net_read_every_step(fin_net *net);
+
 /* The architecture of a named preset (cnn, mlp, lstm, gru, transformer,
  * patchtst, linear,
  * logistic, softmax, autoencoder with a bottleneck of that width) ending

@@ -343,17 +343,20 @@ static void test_attention(void **state)
 /* A network that reads only the newest step of its last attention layer
  * (through per-step layers to pool(last)) computes that step alone: its
  * outputs and gradients are those of the full computation, here the same
- * layers flattened, read at the newest step. */
+ * layers flattened, read at the newest step. Made to read every step
+ * (fin_net_read_every_step), the same network gives the same outputs, and
+ * its last attention layer's newest query the same weights. */
 static void check_last_step(const char *layers, size_t c, size_t t, size_t n)
 {
 	char last[256], full[256];
-	fin_net a, b;
+	fin_net a, b, every;
 	fin_err err = { 0 };
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	size_t nx = n * c * t, i, s, k, out;
 	float *x = malloc(nx * sizeof *x), *da = malloc(nx * sizeof *da), *db = malloc(nx * sizeof *db);
 	float *ra, *rb;
-	const float *ya, *yb;
+	const float *ya, *yb, *ye;
+	size_t attn;
 
 	snprintf(last, sizeof last, "%s pool(last)", layers);
 	snprintf(full, sizeof full, "%s flatten", layers);
@@ -363,11 +366,21 @@ static void check_last_step(const char *layers, size_t c, size_t t, size_t n)
 		if (a.layers[i].kind == FIN_L_ATTENTION)
 			break;
 	assert_true(i < a.nlayers && a.layers[i].last);
+	attn = i;
 	while (i-- > 0)
 		assert_false(a.layers[i].last);
 	assert_int_equal(a.nparams, b.nparams);
+	assert_int_equal(fin_net_build(&every, last, c, t, &err), FIN_OK);
+	fin_net_read_every_step(&every);
+	for (i = 0; i < every.nlayers; i++) {
+		assert_false(every.layers[i].last);
+		assert_int_equal(every.layers[i].in_t, b.layers[i].in_t);
+		assert_int_equal(every.layers[i].out_t,
+				 every.layers[i].kind == FIN_L_SEQPOOL ? 1 : b.layers[i].out_t);
+	}
 	assert_int_equal(fin_net_reserve(&a, n), 0);
 	assert_int_equal(fin_net_reserve(&b, n), 0);
+	assert_int_equal(fin_net_reserve(&every, n), 0);
 	out = a.out_size;
 	ra = calloc(n * out, sizeof *ra);
 	rb = calloc(n * b.out_size, sizeof *rb);
@@ -383,6 +396,18 @@ static void check_last_step(const char *layers, size_t c, size_t t, size_t n)
 		for (k = 0; k < out; k++)
 			assert_float_equal(ya[s * out + k], yb[s * b.out_size + k * t + t - 1],
 					   1e-5 * (1 + fabs((double)ya[s * out + k])));
+	memcpy(every.params, a.params, a.nparams * sizeof *a.params);
+	ye = fin_net_forward(&every, x, n, 0);
+	for (k = 0; k < n * out; k++)
+		assert_float_equal(ye[k], ya[k], 1e-5 * (1 + fabs((double)ya[k])));
+	{
+		const fin_layer *la = &a.layers[attn], *le = &every.layers[attn];
+		size_t T = le->in_t, j;
+		for (s = 0; s < n * le->heads; s++)
+			for (j = 0; j < T; j++)
+				assert_float_equal(le->probs[(s * T + T - 1) * T + j],
+						   la->probs[s * T + j], 1e-6);
+	}
 	memset(a.grads, 0, a.nparams * sizeof *a.grads);
 	memset(b.grads, 0, b.nparams * sizeof *b.grads);
 	fin_net_backward(&a, ra, da, n);
@@ -393,6 +418,7 @@ static void check_last_step(const char *layers, size_t c, size_t t, size_t n)
 		assert_float_equal(da[i], db[i], 1e-5 * (1 + fabs((double)db[i])));
 	fin_net_free(&a);
 	fin_net_free(&b);
+	fin_net_free(&every);
 	gsl_rng_free(rng);
 	free(x);
 	free(da);
