@@ -5,6 +5,7 @@ import json
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -302,6 +303,47 @@ def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_fi
         args=args, bindir=os.path.dirname(fin_train), windows=windows,
         fin_version=tool_version(fin_train), x=x, y=y, n_train=n_train, n_val=n_val,
         y_val=y[n_train:], samples=args.epochs * n_train, size=size)
+
+
+def preset_summary(fin, tch):
+    """Each preset's median seconds (fin-train's whole process and loop,
+    PyTorch's loop) and mean validation MSE over its seeds' runs."""
+    return {preset: {
+        "fin_wall": statistics.median(r["wall"] for r in fin[preset]),
+        "fin_loop": statistics.median(r["loop"] for r in fin[preset]),
+        "torch_loop": statistics.median(r["loop"] for r in tch[preset]),
+        "fin_mse": statistics.mean(r["mse"] for r in fin[preset]),
+        "torch_mse": statistics.mean(r["mse"] for r in tch[preset])} for preset in fin}
+
+
+def print_preset_table(summary, fin, tch, samples, zero_mse, width):
+    """The training benchmarks' table: samples/s, seconds and validation MSE
+    of each preset for fin-train (whole process and loop) and PyTorch, the
+    zero forecast, then each seed's figures. width: the preset column's."""
+    print(f"{'preset':<{width}} {'tool':<34} {'samples/s':>10} {'seconds':>8} "
+          f"{'val MSE':>12}")
+    for preset, s in summary.items():
+        for i, (name, sec, m) in enumerate((
+                ("fin-train (whole process)", s["fin_wall"], s["fin_mse"]),
+                ("fin-train (training loop, --log)", s["fin_loop"], None),
+                ("PyTorch (training loop only)", s["torch_loop"],
+                 s["torch_mse"]))):
+            mtext = f"{m:>12.6g}" if m is not None else f"{'':>12}"
+            label = preset if i == 0 else ""
+            print(f"{label:<{width}} {name:<34} {samples / sec:>10,.0f} "
+                  f"{sec:>8.3f} {mtext}")
+    print(f"{'':<{width}} {'zero forecast (baseline)':<34} {'':>10} {'':>8} "
+          f"{zero_mse:>12.6g}")
+    for preset in summary:
+        f, t = fin[preset], tch[preset]
+        print(f"{preset} per seed val MSE: fin-train "
+              + " ".join(f"{r['mse']:.6g}" for r in f)
+              + ", PyTorch " + " ".join(f"{r['mse']:.6g}" for r in t))
+        print(f"{preset} per seed seconds: fin-train "
+              + " ".join(f"{r['wall']:.3f}" for r in f)
+              + " (loop " + " ".join(f"{r['loop']:.3f}" for r in f)
+              + "), PyTorch " + " ".join(f"{r['loop']:.3f}" for r in t))
+    print()
 
 
 def ensure_table(workdir, stem, rows):

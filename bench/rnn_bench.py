@@ -21,10 +21,10 @@ This is a benchmark, not a test: missed targets are reported, not fatal.
 It exits non-zero only when a tool fails or the setup cannot be matched.
 """
 import os
-import statistics
 import sys
 
-from benchlib import fin_train_run, mse, torch_train_run, training_bench_setup
+from benchlib import (fin_train_run, mse, preset_summary, print_preset_table, torch_train_run,
+                      training_bench_setup)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -101,15 +101,7 @@ def main():
             tch[preset].append({"loop": seconds, "mse": mse(pred, y_val)})
 
     zero_mse = mse(np.zeros_like(y_val), y_val)
-    summary = {}
-    for preset in PRESETS:
-        f, t = fin[preset], tch[preset]
-        summary[preset] = {
-            "fin_wall": statistics.median(r["wall"] for r in f),
-            "fin_loop": statistics.median(r["loop"] for r in f),
-            "torch_loop": statistics.median(r["loop"] for r in t),
-            "fin_mse": statistics.mean(r["mse"] for r in f),
-            "torch_mse": statistics.mean(r["mse"] for r in t)}
+    summary = preset_summary(fin, tch)
 
     print()
     print(f"data: {os.path.relpath(DATA, REPO)}, {COLUMN} log-returns, "
@@ -122,31 +114,7 @@ def main():
     print("samples/s = epochs x training rows / median seconds over seeds; "
           "val MSE = mean over seeds, in y units")
     print()
-    print(f"{'preset':<6} {'tool':<34} {'samples/s':>10} {'seconds':>8} "
-          f"{'val MSE':>12}")
-    for preset in PRESETS:
-        s = summary[preset]
-        for i, (name, sec, m) in enumerate((
-                ("fin-train (whole process)", s["fin_wall"], s["fin_mse"]),
-                ("fin-train (training loop, --log)", s["fin_loop"], None),
-                ("PyTorch (training loop only)", s["torch_loop"],
-                 s["torch_mse"]))):
-            mtext = f"{m:>12.6g}" if m is not None else f"{'':>12}"
-            label = preset if i == 0 else ""
-            print(f"{label:<6} {name:<34} {samples / sec:>10,.0f} "
-                  f"{sec:>8.3f} {mtext}")
-    print(f"{'':<6} {'zero forecast (baseline)':<34} {'':>10} {'':>8} "
-          f"{zero_mse:>12.6g}")
-    for preset in PRESETS:
-        f, t = fin[preset], tch[preset]
-        print(f"{preset} per seed val MSE: fin-train "
-              + " ".join(f"{r['mse']:.6g}" for r in f)
-              + ", PyTorch " + " ".join(f"{r['mse']:.6g}" for r in t))
-        print(f"{preset} per seed seconds: fin-train "
-              + " ".join(f"{r['wall']:.3f}" for r in f)
-              + " (loop " + " ".join(f"{r['loop']:.3f}" for r in f)
-              + "), PyTorch " + " ".join(f"{r['loop']:.3f}" for r in t))
-    print()
+    print_preset_table(summary, fin, tch, samples, zero_mse, 6)
 
     for preset in PRESETS:
         s = summary[preset]

@@ -434,16 +434,6 @@ void fin_seqpool_backward(const fin_layer *l, const float *dy, float *dx, size_t
 	}
 }
 
-static double sum_sq(const float *v, size_t n)
-{
-	double s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += (double)v[i] * v[i];
-	return s;
-}
-
 /* The squared norm of the column sums of rows [T][w]. */
 static double col_sums_sq(const float *rows, size_t T, size_t w)
 {
@@ -485,7 +475,7 @@ static double projection_sq(const float *d, size_t m, const float *a, size_t k, 
 	for (i = 0; i < t; i++)
 		memcpy(work + m * k + i * (m - b), d + i * m + b, (m - b) * sizeof *work);
 	bias = col_sums_sq(work + m * k, t, m - b);
-	return sum_sq(work, m * k) + bias;
+	return fin_sum_sq(work, m * k) + bias;
 }
 
 void fin_tf_row_sq_norms(const fin_layer *l, const float *dy, size_t n, float *work, double *sq)
@@ -495,7 +485,7 @@ void fin_tf_row_sq_norms(const fin_layer *l, const float *dy, size_t n, float *w
 	if (l->kind == FIN_L_POSENC) {
 		if (l->learned)
 			for (s = 0; s < n; s++)
-				sq[s] += sum_sq(dy + s * C * T, C * T);
+				sq[s] += fin_sum_sq(dy + s * C * T, C * T);
 		return;
 	}
 	if (l->kind != FIN_L_ATTENTION && l->kind != FIN_L_FF)

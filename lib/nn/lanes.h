@@ -37,6 +37,9 @@ static inline float fin_exp_lane(float v)
 	return p * k;
 }
 
+/* The squared L2 norm of v[0..n), summed in double. */
+double fin_sum_sq(const float *v, size_t n);
+
 /* sums[width] += column sums of rows [n][width] */
 void fin_sum_rows(float *restrict sums, const float *restrict rows, size_t n, size_t width);
 

@@ -620,7 +620,7 @@ void fin_layer_backward(fin_layer *l, const float *params, float *grads, const f
 	}
 }
 
-static double sum_sq(const float *v, size_t n)
+double fin_sum_sq(const float *v, size_t n)
 {
 	double s = 0;
 	size_t i;
@@ -649,7 +649,8 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 		/* The gradient of a dense layer for one sample is dy x^T (and dy
 		 * for the biases): its squared norm is |x|^2 |dy|^2 + |dy|^2. */
 		for (s = 0; s < n; s++)
-			sq[s] += (sum_sq(x + s * in, in) + 1) * sum_sq(dy + s * l->units, l->units);
+			sq[s] += (fin_sum_sq(x + s * in, in) + 1) *
+				 fin_sum_sq(dy + s * l->units, l->units);
 		break;
 	case FIN_L_CONV1D:
 		/* Sample s's gradient is dy_s cols_s^T, from its output gradients
@@ -665,7 +666,7 @@ void fin_layer_row_sq_norms(const fin_layer *l, const float *x, const float *dy,
 					b += ds[f * l->out_t + t];
 				bias += b * b;
 			}
-			sq[s] += sum_sq(work, l->units * ck) + bias;
+			sq[s] += fin_sum_sq(work, l->units * ck) + bias;
 		}
 		break;
 	case FIN_L_LSTM:

@@ -317,16 +317,6 @@ size_t fin_rnn_row_work(const fin_layer *l)
 	return p.GH * (p.C > p.H ? p.C : p.H) + p.GH;
 }
 
-static double sum_sq(const float *v, size_t n)
-{
-	double s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += (double)v[i] * v[i];
-	return s;
-}
-
 /* Sample s's gradient is the backward pass's sums over steps and samples
  * taken over its steps alone: its rows of the time-major buffers, N rows
  * apart. */
@@ -341,21 +331,21 @@ void fin_rnn_row_sq_norms(const fin_layer *l, size_t n, float *work, double *sq)
 		double total;
 		fin_gemm(1, 0, p.GH, p.C, p.T, 1, l->dgx + s * p.GH, N * p.GH, l->xt + s * p.C,
 			 N * p.C, 0, work, p.C);
-		total = sum_sq(work, p.GH * p.C);
+		total = fin_sum_sq(work, p.GH * p.C);
 		fin_gemm(1, 0, p.GH, p.H, p.T, 1, dgh + s * p.GH, N * p.GH, l->h + s * p.H, N * p.H,
 			 0, work, p.H);
-		total += sum_sq(work, p.GH * p.H);
+		total += fin_sum_sq(work, p.GH * p.H);
 		for (k = 0; k < p.GH; k++)
 			bias[k] = 0;
 		for (t = 0; t < p.T; t++)
 			for (k = 0; k < p.GH; k++)
 				bias[k] += l->dgx[(t * N + s) * p.GH + k];
-		total += sum_sq(bias, p.GH);
+		total += fin_sum_sq(bias, p.GH);
 		for (k = 0; k < p.GH; k++)
 			bias[k] = 0;
 		for (t = 0; t < p.T; t++)
 			for (k = 0; k < p.GH; k++)
 				bias[k] += dgh[(t * N + s) * p.GH + k];
-		sq[s] += total + sum_sq(bias, p.GH);
+		sq[s] += total + fin_sum_sq(bias, p.GH);
 	}
 }
