@@ -19,7 +19,9 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O3 -g
 CFLAGS += -std=c11 -pthread -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
 # GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
-LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lsodium -lm -lpthread
+LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lsodium -lm -lpthread $(MPI_LIBS)
+# Open MPI, for the programs that run as the ranks of a job (lib/par).
+MPI_LIBS = $(shell pkg-config --libs ompi-c)
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -49,7 +51,7 @@ LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
-	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo
+	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
 TEST_DEPS = python3 python3-pandas zstd librsvg2-bin
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
@@ -82,6 +84,7 @@ $(BUILD)/lib/nn/recurrent.o $(BUILD)/lib/nn/attention.o: CFLAGS += -fno-trapping
 
 # PLplot: only the plotting core includes it, and only fin-plot links it.
 $(BUILD)/lib/plot/%.o: CFLAGS += $(shell pkg-config --cflags plplot)
+$(BUILD)/lib/par/%.o: CFLAGS += $(shell pkg-config --cflags ompi-c)
 $(BUILD)/bin/fin-plot: LDLIBS += $(shell pkg-config --libs plplot)
 
 $(BUILD)/libfin.a: $(LIB_OBJ)
@@ -214,6 +217,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/gan_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/recurrent_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/transformer_cli_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mpi_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_stream_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/explain_cli_test.py

@@ -17,6 +17,7 @@
 #include "nn/model.h"
 #include "nn/dp_sgd.h"
 #include "nn/train.h"
+#include "par/dist.h"
 #include "privacy/dp_accountant.h"
 #include "privacy/pooled_stats.h"
 
@@ -497,7 +498,58 @@ static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, con
 	return rc;
 }
 
+/* The checks of a run as one of several ranks (fin-train(1), MPI). */
+static int dist_usage(const fin_cli *cli, int task, const fin_train_opts *o, size_t nfiles,
+		      char *const *files, fin_err *err)
+{
+	size_t i;
+
+	if (!fin_dist_active())
+		return FIN_OK;
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") == 0)
+			nfiles = 0;
+	if (!nfiles)
+		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
+				"input reaches rank 0 only");
+	if (cli->threads > 1)
+		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
+				"each rank trains on one thread");
+	if (task == FIN_TASK_GAN)
+		return fin_fail(err, FIN_EUSAGE, "a GAN trains in one process, not under mpirun");
+	if (o->dp_clip > 0)
+		return fin_fail(err, FIN_EUSAGE, "--dp-clip trains in one process, not under mpirun");
+	return FIN_OK;
+}
+
+/* Under mpirun, every rank's status at one point before the ranks train
+ * together; the message printed is the first failed rank's. */
+static int dist_agree(int rc, fin_err *err)
+{
+	int own;
+
+	rc = fin_dist_agree(rc, &own);
+	if (!own)
+		err->msg[0] = '\0';
+	return rc;
+}
+
+static int train_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	int rc;
+
+	if (fin_dist_start(&argc, &argv) != 0) {
+		fin_report("fin-train", "cannot join the MPI job (MPI_Init failed)");
+		return FIN_EDATA;
+	}
+	rc = train_main(argc, argv);
+	fin_dist_stop();
+	return rc;
+}
+
+static int train_main(int argc, char **argv)
 {
 	fin_train_opts o = { .epochs = 100, .batch = 32, .optimizer = FIN_OPT_ADAM, .lr = 1e-3f };
 	fin_table_spec spec = { .target = "y" };
@@ -525,7 +577,7 @@ int main(int argc, char **argv)
 	int val_given = 0, unsorted = 0, exact, scale_none = 0;
 	double dp_noise = -1;
 	struct dp_plan dp = { 0 };
-	int stats_only = 0;
+	int stats_only = 0, agreed = 0;
 	char *stats_file = NULL;
 	fin_stats pooled = { 0 };
 	char given[512] = { 0 };
@@ -537,6 +589,9 @@ int main(int argc, char **argv)
 				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
 			      long_options, &err);
 
+	/* Under mpirun, rank 0 alone speaks. */
+	if (fin_dist_rank() > 0)
+		opterr = 0;
 	while (rc == FIN_OK && (opt = fin_cli_next(&cli, argc, argv)) != -1) {
 		if (opt >= 0 && (size_t)opt < sizeof given)
 			given[opt] = 1;
@@ -617,6 +672,9 @@ int main(int argc, char **argv)
 		return 0;
 	if (rc != FIN_OK)
 		goto fail;
+	/* Under mpirun, rank 0 alone speaks and writes. */
+	if (fin_dist_rank() > 0)
+		cli.quiet = 1;
 	if (cli.target)
 		spec.target = cli.target;
 	spec.na = cli.na;
@@ -722,14 +780,17 @@ int main(int argc, char **argv)
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
 					       strcmp(model_name, "logistic") == 0 ||
 					       strcmp(model_name, "softmax") == 0);
+	if ((rc = dist_usage(&cli, task, &o, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
+		goto fail;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (in && val_file)
 		vin = fin_input_open(&val_file, 1, &cli.csv, &err);
 	/* The outputs once every input is open: neither may be one. */
 	if (!in || (val_file && !vin) ||
-	    !(out = fin_out_file_open(cli.output, in, (char *[]){ init, val_file, stats_file }, 3,
-				      &err)) ||
-	    (log_path &&
+	    (fin_dist_rank() == 0 &&
+	     !(out = fin_out_file_open(cli.output, in, (char *[]){ init, val_file, stats_file }, 3,
+				       &err))) ||
+	    (log_path && fin_dist_rank() == 0 &&
 	     !(prog.log = fin_out_file_open(log_path, in, (char *[]){ init, val_file, stats_file }, 3, &err)))) {
 		rc = err.code;
 		goto fail;
@@ -792,6 +853,11 @@ int main(int argc, char **argv)
 		!(o.dp_clip > 0) && o.epochs > 0;
 	if (exact && !cli.quiet)
 		note_unused(given, model_name);
+	if (fin_dist_active() && exact) {
+		rc = fin_fail(&err, FIN_EUSAGE, "an exact fit runs in one process, not under mpirun "
+			      "(or give --arch to train it by gradient)");
+		goto fail;
+	}
 
 	/* Validation is the chronological tail (or another file): the rows a
 	 * model is judged on come after the rows it learned from. */
@@ -890,6 +956,12 @@ int main(int argc, char **argv)
 		/* Exact and private fits give --threads to the matrix products;
 		 * other training shares each batch out among threads instead. */
 		fin_gemm_threads(exact || o.dp_clip > 0 ? (int)cli.threads : 1);
+		if (fin_dist_active()) {
+			/* Every rank has its data and its network: they train together. */
+			agreed = 1;
+			if ((rc = dist_agree(FIN_OK, &err)) != FIN_OK)
+				goto fail;
+		}
 		if (exact)
 			rc = fit_exactly(&m, &t, ntrain, o.l2, &dtr, &dva, cli.quiet, &facts, &err);
 		else
@@ -921,14 +993,19 @@ int main(int argc, char **argv)
 	m.facts = facts;
 	if (m.fit)
 		exact_facts(&m.facts, m.fit);
-	rc = fin_model_save(&m, out, &err);
+	if (fin_dist_rank() == 0)
+		rc = fin_model_save(&m, out, &err);
 fail:
+	/* A rank that stopped before the ranks train together says so to the
+	 * others there. */
+	if (fin_dist_active() && !agreed)
+		rc = dist_agree(rc, &err);
 	/* The log and the model are made final only by a run that succeeded. */
 	if (rc == FIN_OK && prog.log) {
 		rc = fin_out_file_commit(prog.log, &err);
 		prog.log = NULL;
 	}
-	if (rc == FIN_OK) {
+	if (rc == FIN_OK && out) {
 		rc = fin_out_file_commit(out, &err);
 		out = NULL;
 	}

@@ -10,6 +10,7 @@
 #include "nn/gemm.h"
 #include "nn/team.h"
 #include "nn/train.h"
+#include "par/dist.h"
 
 static double now(void)
 {
@@ -39,10 +40,32 @@ double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, s
 	return total / (double)data->n;
 }
 
-/* The same, with the rows shared out among a team's threads. */
+/* This rank's part of n rows: the ranks take equal parts in order. */
+static void rank_part(size_t n, size_t *from, size_t *to)
+{
+	size_t ranks = (size_t)fin_dist_size(), r = (size_t)fin_dist_rank();
+
+	*from = n / ranks * r + (r < n % ranks ? r : n % ranks);
+	*to = *from + n / ranks + (r < n % ranks);
+}
+
+/* The same, with the rows shared out among a team's threads, or among
+ * the ranks of a job (each evaluates its part; the sums are added). */
 static double team_evaluate(fin_net *net, fin_team *team, enum fin_loss loss,
 			    const fin_dataset *data, size_t batch)
 {
+	if (fin_dist_active()) {
+		size_t from, to, kw = target_width(loss, data);
+		double total = 0;
+		rank_part(data->n, &from, &to);
+		if (to > from) {
+			fin_dataset part = { data->x + from * data->d, data->y + from * kw, to - from,
+					     data->d, data->k };
+			total = fin_evaluate(net, loss, &part, batch) * (double)(to - from);
+		}
+		fin_dist_sum_doubles(&total, 1);
+		return data->n ? total / (double)data->n : NAN;
+	}
 	if (!team)
 		return fin_evaluate(net, loss, data, batch);
 	return data->n ? fin_team_loss(team, loss, data->x, data->y, data->n) / (double)data->n
@@ -61,20 +84,54 @@ static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t
 	}
 }
 
+/* One step of a job's ranks on the n rows idx of a batch: this rank's
+ * part of them, its gradient of the batch's mean loss (its rows' loss
+ * gradients over n), the gradients summed over the ranks, and the same
+ * update on every rank. Returns the sum of this rank's rows' losses. */
+static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
+			const size_t *idx, size_t n, float *xb, float *yb, float *dout,
+			fin_optim *opt)
+{
+	size_t from, to, m, i;
+	double total = 0;
+
+	rank_part(n, &from, &to);
+	m = to - from;
+	memset(net->grads, 0, net->nparams * sizeof *net->grads);
+	if (m) {
+		const float *out;
+		float scale = (float)m / (float)n;
+		gather(train, kw, idx + from, m, xb, yb);
+		out = fin_net_forward(net, xb, m, 1);
+		total = fin_loss(loss, out, yb, m, net->out_size, dout) * (double)m;
+		if (m < n)
+			for (i = 0; i < m * net->out_size; i++)
+				dout[i] *= scale;
+		fin_net_backward(net, dout, NULL, m);
+	}
+	fin_dist_sum_floats(net->grads, net->nparams);
+	fin_optim_step(opt, net->params, net->grads);
+	return total;
+}
+
 /* One epoch of plain minibatch SGD over a shuffled order: the mean loss. */
 static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const fin_train_opts *o, size_t *order, float *xb, float *yb, float *dout,
-			fin_optim *opt, fin_team *team)
+			fin_optim *opt, fin_team *team, gsl_rng *shuffle)
 {
 	double total = 0;
 	size_t at;
 
 	/* Shuffling stays inside the training rows: validation rows are the
 	 * chronological tail and are never mixed in. */
-	gsl_ran_shuffle(net->rng, order, train->n, sizeof *order);
+	gsl_ran_shuffle(shuffle, order, train->n, sizeof *order);
 	for (at = 0; at < train->n; at += o->batch) {
 		size_t n = train->n - at < o->batch ? train->n - at : o->batch;
 		const float *out;
+		if (fin_dist_active()) {
+			total += rank_step(net, loss, train, kw, order + at, n, xb, yb, dout, opt);
+			continue;
+		}
 		gather(train, kw, order + at, n, xb, yb);
 		if (team) {
 			total += fin_team_step(team, loss, xb, yb, n, opt);
@@ -86,6 +143,8 @@ static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 		fin_net_backward(net, dout, NULL, n);
 		fin_optim_step(opt, net->params, net->grads);
 	}
+	if (fin_dist_active())
+		fin_dist_sum_doubles(&total, 1);
 	return total / (double)train->n;
 }
 
@@ -135,16 +194,24 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	fin_optim opt = { 0 };
 	fin_dp_sgd dp = { 0 };
 	fin_team *team = NULL;
+	gsl_rng *shuffle = NULL;
 	size_t cap = o->batch;
 	int rc = FIN_OK, private = o->dp_clip > 0;
 
 	if (!order || !xb || !yb || !dout || !best || fin_net_reserve(net, o->batch) != 0 ||
 	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0 ||
 	    (private &&
-	     fin_dp_sgd_init(&dp, net, o->dp_clip, o->dp_noise, train->n, o->batch) != 0)) {
+	     fin_dp_sgd_init(&dp, net, o->dp_clip, o->dp_noise, train->n, o->batch) != 0) ||
+	    (fin_dist_active() && !(shuffle = gsl_rng_alloc(gsl_rng_mt19937))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
-		goto done;
+	if (fin_dist_active()) {
+		/* Every rank goes on, or none does. */
+		int own;
+		if ((rc = fin_dist_agree(rc, &own)) != FIN_OK && !own)
+			err->msg[0] = '\0';
 	}
+	if (rc != FIN_OK)
+		goto done;
 	opt.l2 = o->l2;
 	opt.clip = o->clip;
 	if (o->threads > 1 && !private) {
@@ -160,6 +227,13 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	for (i = 0; i < train->n; i++)
 		order[i] = i;
 	gsl_rng_set(net->rng, o->seed);
+	if (fin_dist_active()) {
+		/* Every rank shuffles alike, from a generator of its own that
+		 * dropout does not draw from: without dropout, the same order as
+		 * one process. Each rank's dropout draws from its own seed. */
+		gsl_rng_set(shuffle, o->seed);
+		gsl_rng_set(net->rng, o->seed + 7919 * (unsigned long)fin_dist_rank());
+	}
 	memcpy(best, net->params, net->nparams * sizeof *best);
 	facts->epochs = o->epochs;
 	facts->overfits = 0;
@@ -177,7 +251,8 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 			}
 		} else {
 			e.train_loss =
-				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team);
+				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team,
+					  shuffle ? shuffle : net->rng);
 		}
 		e.val_loss = val && val->n ? team_evaluate(net, team, loss, val, o->batch) : NAN;
 		if (!isfinite(e.train_loss)) {
@@ -226,6 +301,8 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 		facts->dp_clipped = dp.rows_seen ? (double)dp.clipped / (double)dp.rows_seen : 0;
 	}
 done:
+	if (shuffle)
+		gsl_rng_free(shuffle);
 	fin_team_stop(team);
 	fin_dp_sgd_free(&dp);
 	fin_optim_free(&opt);

@@ -1,0 +1,52 @@
+/* fin's programs as the ranks of an MPI job. A program that works across
+ * ranks calls fin_dist_start first: launched by mpirun it joins the job
+ * (MPI_Init), run by itself it is the one rank of a job of one, and every
+ * call below is then a no-op, without MPI being started at all. */
+#ifndef FIN_DIST_H
+#define FIN_DIST_H
+
+#include <stddef.h>
+
+/* Joins the MPI job when the process was launched by mpirun (Open MPI's
+ * or a PMIx launcher's environment), so that the ranks may work
+ * together; 0, or -1 when MPI would not start. */
+int fin_dist_start(int *argc, char ***argv);
+
+/* Leaves the job: every rank calls it before it exits normally. */
+void fin_dist_stop(void);
+
+/* Ends every rank of the job at once with exit status code: for an error
+ * that only some ranks met, which the others would wait on for ever.
+ * Without a job, exit(code). */
+_Noreturn void fin_dist_abort(int code);
+
+/* This rank (0 ... size - 1) and the job's size (1 without mpirun). */
+int fin_dist_rank(void);
+int fin_dist_size(void);
+
+/* Whether this process is one of several ranks. */
+int fin_dist_active(void);
+
+/* Every rank's status at the same point of a program, before work that
+ * needs them all (a rank that failed earlier calls it where it stops):
+ * the status of the lowest-numbered rank that failed, FIN_OK when none
+ * did, on every rank. *own is set when that failure is this rank's, whose
+ * message is then the one to print. Without a job, rc itself. */
+int fin_dist_agree(int rc, int *own);
+
+/* v[0..n) summed over the ranks, in place on every rank. The sum is
+ * formed once, in rank order, and sent to all, so that every rank holds
+ * the same bits (and a given job size gives the same bits on every run). */
+void fin_dist_sum_floats(float *v, size_t n);
+void fin_dist_sum_doubles(double *v, size_t n);
+
+/* The largest of v over the ranks, in place. */
+void fin_dist_max_doubles(double *v, size_t n);
+
+/* bytes of buf sent from rank root to every rank. */
+void fin_dist_broadcast(void *buf, size_t bytes, int root);
+
+/* Each rank's own [bytes] gathered into all ([size][bytes]) on every rank. */
+void fin_dist_gather_all(const void *own, void *all, size_t bytes);
+
+#endif

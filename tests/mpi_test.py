@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""fin-train as the ranks of an MPI job (fin-train(1), MPI): the same
+program under `mpirun -n P`, each rank training on its part of every batch
+and the gradients summed over the ranks.
+
+Run from the repository root as
+`FIN_BIN=build/bin /usr/bin/python3 tests/mpi_test.py`; needs Open MPI's
+mpirun (Debian's openmpi-bin). Every job runs with --oversubscribe (this
+machine may have fewer cores than ranks), --allow-run-as-root when root,
+Open MPI's shared-memory transport only, and a timeout, so that a rank left
+waiting fails the test instead of hanging it.
+
+Expected values come from one process with the same options: P ranks with
+the same global batch and seed run the same steps on the same rows; only
+the order in which each batch's gradient is summed differs (by rank, then
+by row within a rank, where one process sums by row). That is float32
+rounding of the gradient, about 1e-7 of it, carried through the optimizer's
+steps; as for --threads (tests/train_cli_test.py, ThreadsTest), the losses
+of the weights kept agree to 1e-3 after a few epochs, and the weights to
+1e-4 of the largest (measured: 2e-8 after 3 epochs of the cnn preset).
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from fincli import BIN_DIR, ROOT, rel_close
+
+FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
+FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
+EUSTOCK = os.path.join(ROOT, "data", "eustockmarkets.csv")
+MPIRUN = shutil.which("mpirun")
+TIMEOUT = 300
+EXIT_USAGE = 2
+
+LOSS_RTOL = 1e-3     # the kept weights' losses, one process against P ranks
+WEIGHT_RTOL = 1e-4   # the weights, against the largest of them
+
+TMP = None
+FILES = {}
+
+
+def mpirun_argv(ranks):
+    argv = [MPIRUN, "-n", str(ranks), "--oversubscribe", "--mca", "btl", "self,vader"]
+    if os.geteuid() == 0:
+        argv.append("--allow-run-as-root")
+    return argv
+
+
+def job_env():
+    env = dict(os.environ)
+    # One BLAS thread a rank; no single-copy kernel help, which containers
+    # often forbid.
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+    return env
+
+
+def run(argv, ranks=None, stdin=None):
+    if ranks:
+        argv = mpirun_argv(ranks) + argv
+    return subprocess.run(argv, stdin=stdin, capture_output=True, timeout=TIMEOUT, env=job_env())
+
+
+def setUpModule():
+    global TMP
+    TMP = tempfile.TemporaryDirectory(prefix="fin-mpi-test-")
+    for size in (20, 30):
+        path = os.path.join(TMP.name, f"w{size}.csv")
+        result = run([FIN_WINDOW, "-q", "-c", "DAX", "-k", "t", "--size", str(size),
+                      "--transform", "logret", "-o", path, EUSTOCK])
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        FILES[f"w{size}.csv"] = path
+
+
+def tearDownModule():
+    TMP.cleanup()
+
+
+@unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
+class TrainTest(unittest.TestCase):
+    def train(self, ranks, name, *args):
+        """The model file of fin-train with args, on ranks ranks (None: one
+        process without mpirun)."""
+        path = os.path.join(TMP.name, name)
+        result = run([FIN_TRAIN, "-q", "-k", "t", "-s", "3", *args, "-o", path], ranks)
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def check_as_one(self, one, many, what):
+        for key in ("train_loss", "val_loss"):
+            self.assertTrue(rel_close(many["training"][key], one["training"][key], LOSS_RTOL),
+                            f"{what}: {key} {many['training'][key]!r}, one process "
+                            f"{one['training'][key]!r}")
+        a, b = one["weights"], many["weights"]
+        self.assertEqual(len(a), len(b))
+        largest = max(abs(v) for v in a)
+        gap = max(abs(u - v) for u, v in zip(a, b))
+        self.assertLessEqual(gap, WEIGHT_RTOL * largest, f"{what}: weights {gap:.3g} apart")
+        self.assertEqual(one["arch"], many["arch"])
+        self.assertEqual(many["training"]["epochs_run"], one["training"]["epochs_run"])
+
+    def test_ranks_train_as_one_process(self):
+        w = FILES["w30.csv"]
+        one = self.train(None, "one.json", "--model", "cnn", "--epochs", "3", w)
+        for ranks in (2, 3):
+            with self.subTest(ranks=ranks):
+                many = self.train(ranks, f"cnn{ranks}.json", "--model", "cnn", "--epochs", "3", w)
+                self.check_as_one(one, many, f"cnn on {ranks} ranks")
+
+    def test_every_network(self):
+        w = FILES["w20.csv"]
+        for name, args in (("mlp", ["--model", "mlp"]), ("gru", ["--model", "gru"]),
+                           ("lstm", ["--arch", "lstm(8,seq) gru(8) dense(1)"]),
+                           ("transformer", ["--model", "transformer"]),
+                           ("patchtst", ["--model", "patchtst"]),
+                           ("batch of 5", ["--model", "cnn", "--batch", "5"])):
+            with self.subTest(name=name):
+                one = self.train(None, f"{name}-1.json", *args, "--epochs", "2", w)
+                many = self.train(3, f"{name}-3.json", *args, "--epochs", "2", w)
+                self.check_as_one(one, many, f"{name} on 3 ranks")
+
+    def test_same_file_every_run(self):
+        w = FILES["w20.csv"]
+        first = self.train(2, "again-a.json", "--model", "cnn", "--epochs", "2", w)
+        second = self.train(2, "again-b.json", "--model", "cnn", "--epochs", "2", w)
+        self.assertEqual(first, second)
+
+    def test_dropout_trains(self):
+        # Each rank draws its own dropout masks: the same training in
+        # distribution, not in bits; it runs and its model predicts.
+        model = self.train(2, "dropout.json", "--model", "cnn", "--dropout", "0.3", "--epochs",
+                           "2", FILES["w20.csv"])
+        self.assertTrue(math.isfinite(model["training"]["val_loss"]))
+
+    def test_rank_zero_alone_speaks_and_writes(self):
+        # Without -o, the model goes to standard output once, and the
+        # progress lines are written once.
+        result = run([FIN_TRAIN, "-k", "t", "--model", "mlp", "--epochs", "2",
+                      FILES["w20.csv"]], 3)
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+        model = json.loads(result.stdout)
+        self.assertEqual(model["format"], "fin-model")
+        stderr = result.stderr.decode()
+        self.assertEqual(stderr.count("epoch 1/2"), 1, stderr)
+        self.assertEqual(stderr.count("kept the weights"), 1, stderr)
+
+
+@unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
+class RefusalTest(unittest.TestCase):
+    def fails(self, code, *args, stdin=None, ranks=3):
+        result = run([FIN_TRAIN, "-k", "t", *args], ranks, stdin=stdin)
+        self.assertEqual(result.returncode, code, result.stderr.decode(errors="replace"))
+        lines = [line for line in result.stderr.decode(errors="replace").splitlines()
+                 if line.startswith("fin-train")]
+        # One rank speaks: the message once, whichever ranks met it.
+        self.assertEqual(len(lines), 1, lines)
+        return lines[0]
+
+    def test_standard_input(self):
+        with open(FILES["w20.csv"], "rb") as f:
+            message = self.fails(EXIT_USAGE, "--model", "cnn", stdin=f)
+        self.assertIn("standard input reaches rank 0 only", message)
+
+    def test_one_process_options(self):
+        w = FILES["w20.csv"]
+        for args, named in ((["--model", "cnn", "--threads", "2"], "--threads"),
+                            (["--task", "gan"], "GAN"),
+                            (["--model", "mlp", "--dp-clip", "1", "--dp-noise", "1"],
+                             "--dp-clip"),
+                            (["--model", "linear"], "exact fit")):
+            with self.subTest(args=args):
+                self.assertIn(named, self.fails(EXIT_USAGE, *args, w))
+
+    def test_bad_option_reported_once(self):
+        result = run([FIN_TRAIN, "--no-such-option", FILES["w20.csv"]], 3)
+        self.assertEqual(result.returncode, EXIT_USAGE)
+        self.assertEqual(result.stderr.decode(errors="replace").count("--no-such-option"), 1)
+
+    def test_rank_zero_cannot_write(self):
+        # Only rank 0 opens the output: the others learn of its failure
+        # before training, and every rank stops.
+        message = self.fails(EXIT_USAGE, "--model", "cnn", "-o",
+                             os.path.join(TMP.name, "no", "such", "dir", "m.json"),
+                             FILES["w20.csv"])
+        self.assertIn("m.json", message)
+
+
+if __name__ == "__main__":
+    unittest.main()
