@@ -162,14 +162,28 @@ def mse(pred, y):
     return float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
 
 
+def mpirun_argv(ranks):
+    """mpirun's options for a job of ranks processes on this machine: more
+    ranks than cores allowed, root allowed, shared memory between ranks."""
+    import shutil
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        sys.exit("error: mpirun not found (Debian: openmpi-bin)")
+    argv = [mpirun, "-n", str(ranks), "--oversubscribe", "--mca", "btl", "self,vader"]
+    if os.geteuid() == 0:
+        argv.append("--allow-run-as-root")
+    return argv
+
+
 def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val, key, size,
-                  batch, threads=1):
-    """Train and predict with fin on `threads` threads; return a dict of
-    figures for one seed."""
+                  batch, threads=1, ranks=1):
+    """Train and predict with fin on `threads` threads, as a job of `ranks`
+    ranks under mpirun when ranks > 1; return a dict of figures for one
+    seed."""
     import numpy as np
     import pandas as pd
 
-    stem = f"fin_{preset}_{size}_t{threads}"
+    stem = f"fin_{preset}_{size}_t{threads}_r{ranks}"
     model = os.path.join(workdir, f"{stem}_model_{seed}.json")
     log = os.path.join(workdir, f"{stem}_log_{seed}.jsonl")
     pred = os.path.join(workdir, f"{stem}_pred_{seed}.csv")
@@ -177,6 +191,8 @@ def fin_train_run(bindir, preset, windows, workdir, epochs, seed, n_train, n_val
                   "-k", key, "-y", "y", "--epochs", str(epochs),
                   "--batch", str(batch), "--threads", str(threads), "--seed", str(seed),
                   "-q", "--log", log, "-o", model, windows]
+    if ranks > 1:
+        train_argv = mpirun_argv(ranks) + train_argv
     wall = run(train_argv, "fin-train")
     run([os.path.join(bindir, "fin-predict"), "-m", model, "-q", "-o", pred,
          windows], "fin-predict")
@@ -259,7 +275,7 @@ def torch_train_run(make_net, x, y, n_train, epochs, seed, batch, lr):
 
 
 def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_first,
-                         val_fraction, size_option=False):
+                         val_fraction, size_option=False, extra_options=()):
     """What the training benchmarks share before they train: their options
     (--epochs, --bin, --workdir), the tools and PyTorch checked, the
     windows of `column` made by fin-window with the next log-return as
@@ -280,6 +296,8 @@ def training_bench_setup(doc, epochs, workdir, data, column, key, size, steps_fi
     if size_option:
         ap.add_argument("--size", type=int, default=size,
                         help=f"time steps of a window (default {size})")
+    for flag, how in extra_options:
+        ap.add_argument(flag, **how)
     args = ap.parse_args()
     if args.epochs < 1:
         ap.error("--epochs must be at least 1")

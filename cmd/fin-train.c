@@ -499,8 +499,8 @@ static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, con
 }
 
 /* The checks of a run as one of several ranks (fin-train(1), MPI). */
-static int dist_usage(const fin_cli *cli, int task, const fin_train_opts *o, size_t nfiles,
-		      char *const *files, fin_err *err)
+static int dist_usage(const fin_cli *cli, int task, size_t nfiles, char *const *files,
+		      fin_err *err)
 {
 	size_t i;
 
@@ -517,8 +517,6 @@ static int dist_usage(const fin_cli *cli, int task, const fin_train_opts *o, siz
 				"each rank trains on one thread");
 	if (task == FIN_TASK_GAN)
 		return fin_fail(err, FIN_EUSAGE, "a GAN trains in one process, not under mpirun");
-	if (o->dp_clip > 0)
-		return fin_fail(err, FIN_EUSAGE, "--dp-clip trains in one process, not under mpirun");
 	return FIN_OK;
 }
 
@@ -780,7 +778,7 @@ static int train_main(int argc, char **argv)
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
 					       strcmp(model_name, "logistic") == 0 ||
 					       strcmp(model_name, "softmax") == 0);
-	if ((rc = dist_usage(&cli, task, &o, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
+	if ((rc = dist_usage(&cli, task, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
 		goto fail;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (in && val_file)

@@ -79,11 +79,10 @@ size_t fin_dp_sample(const fin_dp_sgd *d, gsl_rng *rng, size_t rows, size_t *idx
 	return n;
 }
 
-int fin_dp_gradient(fin_dp_sgd *d, fin_net *net, enum fin_loss loss, const float *x,
-		    const float *y, size_t n, gsl_rng *rng, double *loss_sum)
+int fin_dp_clipped_sum(fin_dp_sgd *d, fin_net *net, enum fin_loss loss, const float *x,
+		       const float *y, size_t n, double *loss_sum)
 {
-	size_t k = net->out_size, p, s, j;
-	double sd = d->noise * d->clip;
+	size_t k = net->out_size, s, j;
 
 	memset(net->grads, 0, net->nparams * sizeof *net->grads);
 	if (n) {
@@ -113,11 +112,27 @@ int fin_dp_gradient(fin_dp_sgd *d, fin_net *net, enum fin_loss loss, const float
 		d->rows_seen += n;
 		fin_net_backward(net, d->dout, NULL, n);
 	}
+	return 0;
+}
+
+void fin_dp_noise(const fin_dp_sgd *d, fin_net *net, gsl_rng *rng)
+{
+	double sd = d->noise * d->clip;
+	size_t p;
+
 	for (p = 0; p < net->nparams; p++) {
 		double g = net->grads[p];
 		if (sd > 0)
 			g += gsl_ran_gaussian_ziggurat(rng, sd);
 		net->grads[p] = (float)(g / d->denom);
 	}
+}
+
+int fin_dp_gradient(fin_dp_sgd *d, fin_net *net, enum fin_loss loss, const float *x,
+		    const float *y, size_t n, gsl_rng *rng, double *loss_sum)
+{
+	if (fin_dp_clipped_sum(d, net, loss, x, y, n, loss_sum) != 0)
+		return -1;
+	fin_dp_noise(d, net, rng);
 	return 0;
 }

@@ -50,6 +50,15 @@ void fin_dp_sgd_free(fin_dp_sgd *d);
  * each with probability d->rate, in increasing order; returns how many. */
 size_t fin_dp_sample(const fin_dp_sgd *d, gsl_rng *rng, size_t rows, size_t *idx);
 
+/* The two halves of fin_dp_gradient, for ranks that each take part of a
+ * batch: net->grads = the sum of the n rows' clipped gradients (the
+ * rows' loss added into *loss_sum; 0, or -1 when out of memory); then,
+ * on the sum of every part, grads = (grads + noise) / the expected batch
+ * size, the noise from rng. */
+int fin_dp_clipped_sum(fin_dp_sgd *d, fin_net *net, enum fin_loss loss, const float *x,
+		       const float *y, size_t n, double *loss_sum);
+void fin_dp_noise(const fin_dp_sgd *d, fin_net *net, gsl_rng *rng);
+
 /* Leaves in net->grads the private gradient of the n rows x ([n][d]) with
  * targets y: the sum of their clipped gradients plus noise, over the
  * expected batch size; adds the rows' loss into *loss_sum. Noise comes

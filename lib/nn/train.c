@@ -149,32 +149,40 @@ static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 }
 
 /* One epoch of DP-SGD: as many Poisson batches as an epoch has steps;
- * the mean loss of the rows drawn, or -1 when out of memory. */
+ * the mean loss of the rows drawn, or -1 when out of memory. Batches are
+ * drawn, and noise added, from draw: on every rank of a job alike, where
+ * each rank sums the clipped gradients of its part of a batch. */
 static double dp_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 		       const fin_train_opts *o, fin_dp_sgd *dp, size_t *idx, float **xb,
-		       float **yb, size_t *cap, fin_optim *opt)
+		       float **yb, size_t *cap, fin_optim *opt, gsl_rng *draw)
 {
 	size_t steps = fin_dp_steps_per_epoch(train->n, o->batch), seen = 0, step;
 	double total = 0;
 
 	for (step = 0; step < steps; step++) {
-		size_t n = fin_dp_sample(dp, net->rng, train->n, idx);
-		if (n > *cap) {
-			float *x = realloc(*xb, n * train->d * sizeof *x), *y;
+		size_t n = fin_dp_sample(dp, draw, train->n, idx), from = 0, to = n;
+		if (fin_dist_active())
+			rank_part(n, &from, &to);
+		if (to - from > *cap) {
+			float *x = realloc(*xb, (to - from) * train->d * sizeof *x), *y;
 			if (x)
 				*xb = x;
-			y = x ? realloc(*yb, n * kw * sizeof *y) : NULL;
+			y = x ? realloc(*yb, (to - from) * kw * sizeof *y) : NULL;
 			if (!y)
 				return -1;
 			*yb = y;
-			*cap = n;
+			*cap = to - from;
 		}
-		gather(train, kw, idx, n, *xb, *yb);
-		if (fin_dp_gradient(dp, net, loss, *xb, *yb, n, net->rng, &total) != 0)
+		gather(train, kw, idx + from, to - from, *xb, *yb);
+		if (fin_dp_clipped_sum(dp, net, loss, *xb, *yb, to - from, &total) != 0)
 			return -1;
+		fin_dist_sum_floats(net->grads, net->nparams);
+		fin_dp_noise(dp, net, draw);
 		fin_optim_step(opt, net->params, net->grads);
 		seen += n;
 	}
+	if (fin_dist_active())
+		fin_dist_sum_doubles(&total, 1);
 	return seen ? total / (double)seen : 0;
 }
 
@@ -244,9 +252,12 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 
 		if (private) {
 			e.train_loss = dp_epoch(net, loss, train, kw, o, &dp, order, &xb, &yb, &cap,
-						&opt);
+						&opt, shuffle ? shuffle : net->rng);
 			if (e.train_loss < 0) {
 				rc = fin_fail(err, FIN_EDATA, "out of memory for training");
+				/* The other ranks wait for this one's gradient. */
+				if (fin_dist_active())
+					fin_dist_abort(rc);
 				goto done;
 			}
 		} else {
@@ -297,8 +308,10 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	facts->train_loss = team_evaluate(net, team, loss, train, o->batch);
 	facts->val_loss = validating ? team_evaluate(net, team, loss, val, o->batch) : NAN;
 	if (private) {
+		double counts[2] = { (double)dp.clipped, (double)dp.rows_seen };
+		fin_dist_sum_doubles(counts, 2);
 		facts->dp_steps = facts->epochs_run * fin_dp_steps_per_epoch(train->n, o->batch);
-		facts->dp_clipped = dp.rows_seen ? (double)dp.clipped / (double)dp.rows_seen : 0;
+		facts->dp_clipped = counts[1] > 0 ? counts[0] / counts[1] : 0;
 	}
 done:
 	if (shuffle)
