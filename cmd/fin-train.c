@@ -283,8 +283,15 @@ static int train_gan(const struct gan_run *g, const fin_table *t, char *const *k
 	if ((rc = fin_gan_build(&m.gan, arch_g ? arch_g : gbuf, arch_d ? arch_d : dbuf, g->latent,
 				t->in_c, t->in_t, g->o.seed, err)) != FIN_OK ||
 	    (rc = fin_model_encode(&m, t, 0, ntrain, &xtr, &unused, err)) != FIN_OK ||
-	    (rc = fin_model_encode(&m, t, ntrain, t->rows, &xva, &unused, err)) != FIN_OK ||
-	    (rc = fin_gan_train(&m.gan, xtr, ntrain, &g->o, on_gan_epoch, prog, err)) != FIN_OK)
+	    (rc = fin_model_encode(&m, t, ntrain, t->rows, &xva, &unused, err)) != FIN_OK) {
+		/* In a job, the other ranks would wait for this one in training. */
+		if (fin_dist_active()) {
+			fin_report("fin-train", err->msg);
+			fin_dist_abort(rc);
+		}
+		goto done;
+	}
+	if ((rc = fin_gan_train(&m.gan, xtr, ntrain, &g->o, on_gan_epoch, prog, err)) != FIN_OK)
 		goto done;
 	if (!g->quiet && (rc = report_gan(&m, xtr, ntrain, xva, nval, g->o.seed, err)) != FIN_OK)
 		goto done;
@@ -302,7 +309,8 @@ static int train_gan(const struct gan_run *g, const fin_table *t, char *const *k
 	f->loss_d = m.gan.last_loss_d;
 	f->rows_train = ntrain;
 	f->rows_val = nval;
-	rc = fin_model_save(&m, output, err);
+	if (fin_dist_rank() == 0)
+		rc = fin_model_save(&m, output, err);
 done:
 	free(xtr);
 	free(xva);
@@ -499,8 +507,7 @@ static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, con
 }
 
 /* The checks of a run as one of several ranks (fin-train(1), MPI). */
-static int dist_usage(const fin_cli *cli, int task, size_t nfiles, char *const *files,
-		      fin_err *err)
+static int dist_usage(const fin_cli *cli, size_t nfiles, char *const *files, fin_err *err)
 {
 	size_t i;
 
@@ -515,8 +522,6 @@ static int dist_usage(const fin_cli *cli, int task, size_t nfiles, char *const *
 	if (cli->threads > 1)
 		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
 				"each rank trains on one thread");
-	if (task == FIN_TASK_GAN)
-		return fin_fail(err, FIN_EUSAGE, "a GAN trains in one process, not under mpirun");
 	return FIN_OK;
 }
 
@@ -778,7 +783,7 @@ static int train_main(int argc, char **argv)
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
 					       strcmp(model_name, "logistic") == 0 ||
 					       strcmp(model_name, "softmax") == 0);
-	if ((rc = dist_usage(&cli, task, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
+	if ((rc = dist_usage(&cli, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
 		goto fail;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (in && val_file)
@@ -823,6 +828,12 @@ static int train_main(int argc, char **argv)
 		gan.threads = (int)cli.threads;
 		gan.quiet = cli.quiet;
 		fin_gemm_threads((int)cli.threads);
+		if (fin_dist_active()) {
+			/* Every rank has its rows: they train together. */
+			agreed = 1;
+			if ((rc = dist_agree(FIN_OK, &err)) != FIN_OK)
+				goto fail;
+		}
 		rc = train_gan(&gan, &t, cli.keys, cli.nkeys, out, &prog, &err);
 		goto fail;
 	}

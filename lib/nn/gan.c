@@ -6,6 +6,7 @@
 
 #include "nn/gan.h"
 #include "nn/loss.h"
+#include "par/dist.h"
 
 /* Adam's betas for both networks: a short memory of the gradient's mean
  * lets each network follow the other as it moves. */
@@ -149,6 +150,12 @@ int fin_gan_begin(fin_gan *gan, const fin_gan_opts *o, fin_err *err)
 	gsl_rng_set(gan->rng, o->seed);
 	gsl_rng_set(gan->g.rng, o->seed + 1);
 	gsl_rng_set(gan->d.rng, o->seed + 2);
+	if (fin_dist_rank() > 0) {
+		/* Each rank of a job drops out with masks of its own; the latent
+		 * draws and the order of the rows (gan->rng) are every rank's. */
+		gsl_rng_set(gan->g.rng, o->seed + 1 + 7919 * (unsigned long)fin_dist_rank());
+		gsl_rng_set(gan->d.rng, o->seed + 2 + 7919 * (unsigned long)fin_dist_rank());
+	}
 	return FIN_OK;
 }
 
@@ -160,7 +167,10 @@ static void draw_latent(gsl_rng *rng, float *z, size_t len)
 		z[i] = (float)gsl_ran_gaussian(rng, 1);
 }
 
-double fin_gan_grad_d(fin_gan *gan, const float *real, const float *z, size_t n, float smooth)
+/* The discriminator's gradient on n real rows and n latent draws, dlogit
+ * scaled by scale (a rank's part of a batch: its rows over the batch's). */
+static double grad_d(fin_gan *gan, const float *real, const float *z, size_t n, float smooth,
+		     float scale)
 {
 	size_t len = n * gan->sample, i;
 	const float *logit;
@@ -180,12 +190,18 @@ double fin_gan_grad_d(fin_gan *gan, const float *real, const float *z, size_t n,
 	 * two halves' means, twice that (an exact scaling in float). */
 	loss = 2 * fin_loss(FIN_LOSS_BCE, logit, gan->target, 2 * n, 1, gan->dlogit);
 	for (i = 0; i < 2 * n; i++)
-		gan->dlogit[i] *= 2;
+		gan->dlogit[i] *= 2 * scale;
 	fin_net_backward(&gan->d, gan->dlogit, NULL, 2 * n);
 	return loss;
 }
 
-double fin_gan_grad_g(fin_gan *gan, const float *z, size_t n)
+double fin_gan_grad_d(fin_gan *gan, const float *real, const float *z, size_t n, float smooth)
+{
+	return grad_d(gan, real, z, n, smooth, 1);
+}
+
+/* The generator's gradient on n latent draws, dlogit scaled by scale. */
+static double grad_g(fin_gan *gan, const float *z, size_t n, float scale)
 {
 	const float *fake, *logit;
 	double loss;
@@ -197,27 +213,65 @@ double fin_gan_grad_g(fin_gan *gan, const float *z, size_t n)
 	fake = fin_net_forward(&gan->g, z, n, 1);
 	logit = fin_net_forward(&gan->d, fake, n, 1);
 	loss = fin_loss(FIN_LOSS_BCE, logit, gan->target, n, 1, gan->dlogit);
+	if (scale != 1)
+		for (i = 0; i < n; i++)
+			gan->dlogit[i] *= scale;
 	fin_net_backward(&gan->d, gan->dlogit, gan->dfake, n);
 	fin_net_backward(&gan->g, gan->dfake, NULL, n);
 	return loss;
 }
 
+double fin_gan_grad_g(fin_gan *gan, const float *z, size_t n)
+{
+	return grad_g(gan, z, n, 1);
+}
+
+/* This rank's part [from, to) of n rows: the ranks in order, equal parts. */
+static void rank_part(size_t n, size_t *from, size_t *to)
+{
+	size_t ranks = (size_t)fin_dist_size(), r = (size_t)fin_dist_rank();
+
+	*from = n / ranks * r + (r < n % ranks ? r : n % ranks);
+	*to = *from + n / ranks + (r < n % ranks);
+}
+
+/* The losses a step returns are, in a job, this rank's part's share of
+ * the batch's mean (summed over the ranks, the mean). */
 double fin_gan_step_d(fin_gan *gan, const float *real, size_t n)
 {
-	double loss;
+	size_t from = 0, to = n;
+	double loss = 0;
 
 	draw_latent(gan->rng, gan->z, n * gan->latent);
-	loss = fin_gan_grad_d(gan, real, gan->z, n, gan->smooth);
+	if (fin_dist_active())
+		rank_part(n, &from, &to);
+	if (to > from) {
+		float share = (float)(to - from) / (float)n;
+		loss = grad_d(gan, real + from * gan->sample, gan->z + from * gan->latent, to - from,
+			      gan->smooth, share) * share;
+	} else {
+		memset(gan->d.grads, 0, gan->d.nparams * sizeof *gan->d.grads);
+	}
+	fin_dist_sum_floats(gan->d.grads, gan->d.nparams);
 	fin_optim_step(&gan->opt_d, gan->d.params, gan->d.grads);
 	return loss;
 }
 
 double fin_gan_step_g(fin_gan *gan, size_t n)
 {
-	double loss;
+	size_t from = 0, to = n;
+	double loss = 0;
 
 	draw_latent(gan->rng, gan->z, n * gan->latent);
-	loss = fin_gan_grad_g(gan, gan->z, n);
+	if (fin_dist_active())
+		rank_part(n, &from, &to);
+	if (to > from) {
+		float share = (float)(to - from) / (float)n;
+		loss = grad_g(gan, gan->z + from * gan->latent, to - from, share) * share;
+	} else {
+		memset(gan->g.grads, 0, gan->g.nparams * sizeof *gan->g.grads);
+	}
+	fin_dist_sum_floats(gan->g.grads, gan->g.nparams);
 	/* Only the generator's optimizer runs: the discriminator's gradients
 	 * from this pass stay unapplied, so it is frozen for this step. */
 	fin_optim_step(&gan->opt_g, gan->g.params, gan->g.grads);
@@ -239,10 +293,16 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 		return rc;
 	order = malloc(n * sizeof *order);
 	xb = malloc(o->batch * gan->sample * sizeof *xb);
-	if (!order || !xb) {
+	if (!order || !xb)
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
-		goto done;
+	if (fin_dist_active()) {
+		/* Every rank goes on, or none does. */
+		int own;
+		if ((rc = fin_dist_agree(rc, &own)) != FIN_OK && !own)
+			err->msg[0] = '\0';
 	}
+	if (rc != FIN_OK)
+		goto done;
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	for (epoch = 1; epoch <= o->epochs; epoch++) {
@@ -261,6 +321,12 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 				g_steps++;
 				since_g = 0;
 			}
+		}
+		if (fin_dist_active()) {
+			double sums[2] = { e.loss_d, e.loss_g };
+			fin_dist_sum_doubles(sums, 2);
+			e.loss_d = sums[0];
+			e.loss_g = sums[1];
 		}
 		e.loss_d /= (double)n;
 		e.loss_g /= (double)g_steps;
