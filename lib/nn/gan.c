@@ -324,6 +324,9 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 		}
 		if (fin_dist_active()) {
 			double sums[2] = { e.loss_d, e.loss_g };
+			/* Rank 0's weights to every rank (see par/dist.h). */
+			fin_dist_broadcast(gan->g.params, gan->g.nparams * sizeof *gan->g.params, 0);
+			fin_dist_broadcast(gan->d.params, gan->d.nparams * sizeof *gan->d.params, 0);
 			fin_dist_sum_doubles(sums, 2);
 			e.loss_d = sums[0];
 			e.loss_g = sums[1];

@@ -265,6 +265,9 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team,
 					  shuffle ? shuffle : net->rng);
 		}
+		/* Rank 0's weights to every rank, in case a reduction gave the
+		 * ranks different last bits (see par/dist.h). */
+		fin_dist_broadcast(net->params, net->nparams * sizeof *net->params, 0);
 		e.val_loss = val && val->n ? team_evaluate(net, team, loss, val, o->batch) : NAN;
 		if (!isfinite(e.train_loss)) {
 			rc = fin_fail(err, FIN_EDATA,

@@ -96,16 +96,6 @@ static void sum_in_order(void *v, size_t n, size_t w, MPI_Datatype type,
 	}
 }
 
-static void add_floats(void *acc, const void *part, size_t n)
-{
-	float *a = acc;
-	const float *p = part;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		a[i] += p[i];
-}
-
 static void add_doubles(void *acc, const void *part, size_t n)
 {
 	double *a = acc;
@@ -128,8 +118,14 @@ static void max_doubles(void *acc, const void *part, size_t n)
 
 void fin_dist_sum_floats(float *v, size_t n)
 {
-	if (fin_dist_active())
-		sum_in_order(v, n, sizeof *v, MPI_FLOAT, add_floats);
+	size_t at;
+
+	if (!fin_dist_active())
+		return;
+	for (at = 0; at < n; at += PIECE / sizeof *v) {
+		size_t m = n - at < PIECE / sizeof *v ? n - at : PIECE / sizeof *v;
+		MPI_Allreduce(MPI_IN_PLACE, v + at, (int)m, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+	}
 }
 
 void fin_dist_sum_doubles(double *v, size_t n)

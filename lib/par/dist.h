@@ -34,9 +34,13 @@ int fin_dist_active(void);
  * message is then the one to print. Without a job, rc itself. */
 int fin_dist_agree(int rc, int *own);
 
-/* v[0..n) summed over the ranks, in place on every rank. The sum is
- * formed once, in rank order, and sent to all, so that every rank holds
- * the same bits (and a given job size gives the same bits on every run). */
+/* v[0..n) summed over the ranks, in place on every rank. Doubles: the
+ * sum is formed once, in rank order, and sent to all, so that every rank
+ * holds the same bits, the same on every run of a job of that size.
+ * Floats (gradients, large and summed after every batch): MPI_Allreduce,
+ * several times faster; Open MPI's reductions form each sum once and send
+ * it round, so the ranks hold the same bits, but the standard does not
+ * promise it, and training sends rank 0's weights to all once an epoch. */
 void fin_dist_sum_floats(float *v, size_t n);
 void fin_dist_sum_doubles(double *v, size_t n);
 
