@@ -19,9 +19,7 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O3 -g
 CFLAGS += -std=c11 -pthread -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wshadow -Wstrict-prototypes -Ilib
 # GSL's CBLAS interface is provided by OpenBLAS, not by gslcblas.
-LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lsodium -lm -lpthread $(MPI_LIBS)
-# Open MPI, for the programs that run as the ranks of a job (lib/par).
-MPI_LIBS = $(shell pkg-config --libs ompi-c)
+LDLIBS = -lcsv -lcjson -lgsl -lopenblas -lz -lzstd -lsodium -lm -lpthread -ldl
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -84,6 +82,7 @@ $(BUILD)/lib/nn/recurrent.o $(BUILD)/lib/nn/attention.o: CFLAGS += -fno-trapping
 
 # PLplot: only the plotting core includes it, and only fin-plot links it.
 $(BUILD)/lib/plot/%.o: CFLAGS += $(shell pkg-config --cflags plplot)
+# Open MPI's header: libmpi itself is loaded only under mpirun (lib/par/dist.c).
 $(BUILD)/lib/par/%.o: CFLAGS += $(shell pkg-config --cflags ompi-c)
 $(BUILD)/bin/fin-plot: LDLIBS += $(shell pkg-config --libs plplot)
 

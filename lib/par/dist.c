@@ -1,3 +1,4 @@
+#include <dlfcn.h>
 #include <limits.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -5,8 +6,74 @@
 
 #include "par/dist.h"
 
+/* libmpi is loaded, and MPI started, only when the process was launched
+ * by mpirun: a program run by itself neither loads Open MPI's libraries
+ * (some milliseconds of start-up) nor needs them installed. Its functions
+ * and predefined handles (the addresses of Open MPI's globals, which
+ * mpi.h's macros name) come from dlsym; the names below reach them. */
+static struct {
+	__typeof__(MPI_Init) *Init;
+	__typeof__(MPI_Finalize) *Finalize;
+	__typeof__(MPI_Abort) *Abort;
+	__typeof__(MPI_Comm_rank) *Comm_rank;
+	__typeof__(MPI_Comm_size) *Comm_size;
+	__typeof__(MPI_Allreduce) *Allreduce;
+	__typeof__(MPI_Reduce) *Reduce;
+	__typeof__(MPI_Gather) *Gather;
+	__typeof__(MPI_Gatherv) *Gatherv;
+	__typeof__(MPI_Allgather) *Allgather;
+	__typeof__(MPI_Allgatherv) *Allgatherv;
+	__typeof__(MPI_Bcast) *Bcast;
+	__typeof__(MPI_Barrier) *Barrier;
+	MPI_Comm world;
+	MPI_Datatype byte, chr, int_, long_, ulong, llong, ullong, uint64, flt, dbl;
+	MPI_Op sum, max, min;
+} mpi;
+
+#undef MPI_COMM_WORLD
+#undef MPI_BYTE
+#undef MPI_CHAR
+#undef MPI_INT
+#undef MPI_LONG
+#undef MPI_UNSIGNED_LONG
+#undef MPI_LONG_LONG_INT
+#undef MPI_UNSIGNED_LONG_LONG
+#undef MPI_UINT64_T
+#undef MPI_FLOAT
+#undef MPI_DOUBLE
+#undef MPI_SUM
+#undef MPI_MAX
+#undef MPI_MIN
+#define MPI_COMM_WORLD mpi.world
+#define MPI_BYTE mpi.byte
+#define MPI_CHAR mpi.chr
+#define MPI_INT mpi.int_
+#define MPI_LONG mpi.long_
+#define MPI_UNSIGNED_LONG mpi.ulong
+#define MPI_LONG_LONG_INT mpi.llong
+#define MPI_UNSIGNED_LONG_LONG mpi.ullong
+#define MPI_UINT64_T mpi.uint64
+#define MPI_FLOAT mpi.flt
+#define MPI_DOUBLE mpi.dbl
+#define MPI_SUM mpi.sum
+#define MPI_MAX mpi.max
+#define MPI_MIN mpi.min
+#define MPI_Init (*mpi.Init)
+#define MPI_Finalize (*mpi.Finalize)
+#define MPI_Abort (*mpi.Abort)
+#define MPI_Comm_rank (*mpi.Comm_rank)
+#define MPI_Comm_size (*mpi.Comm_size)
+#define MPI_Allreduce (*mpi.Allreduce)
+#define MPI_Reduce (*mpi.Reduce)
+#define MPI_Gather (*mpi.Gather)
+#define MPI_Gatherv (*mpi.Gatherv)
+#define MPI_Allgather (*mpi.Allgather)
+#define MPI_Allgatherv (*mpi.Allgatherv)
+#define MPI_Bcast (*mpi.Bcast)
+#define MPI_Barrier (*mpi.Barrier)
+
 static int started, rank, size = 1;
-static void *scratch;     /* rank 0: every rank's values, for the sums */
+static void *scratch;     /* every rank's values, for the sums in order */
 static size_t scratch_len;
 
 /* Launched by mpirun: Open MPI's own variable, or a PMIx launcher's. */
@@ -15,11 +82,52 @@ static int launched(void)
 	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
+/* Open MPI 4's libmpi (soname 40), global, as its plugins look for its
+ * symbols; 0, or -1 when it or one of its names is missing. */
+static int load(void)
+{
+	void *h = dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL);
+	struct {
+		const char *name;
+		void **slot;
+	} names[] = {
+#define FN(f) { "MPI_" #f, (void **)&mpi.f }
+		FN(Init), FN(Finalize), FN(Abort), FN(Comm_rank), FN(Comm_size), FN(Allreduce),
+		FN(Reduce), FN(Gather), FN(Gatherv), FN(Allgather), FN(Allgatherv), FN(Bcast),
+		FN(Barrier),
+#undef FN
+		{ "ompi_mpi_comm_world", (void **)&mpi.world },
+		{ "ompi_mpi_byte", (void **)&mpi.byte },
+		{ "ompi_mpi_char", (void **)&mpi.chr },
+		{ "ompi_mpi_int", (void **)&mpi.int_ },
+		{ "ompi_mpi_long", (void **)&mpi.long_ },
+		{ "ompi_mpi_unsigned_long", (void **)&mpi.ulong },
+		{ "ompi_mpi_long_long_int", (void **)&mpi.llong },
+		{ "ompi_mpi_unsigned_long_long", (void **)&mpi.ullong },
+		{ "ompi_mpi_uint64_t", (void **)&mpi.uint64 },
+		{ "ompi_mpi_float", (void **)&mpi.flt },
+		{ "ompi_mpi_double", (void **)&mpi.dbl },
+		{ "ompi_mpi_op_sum", (void **)&mpi.sum },
+		{ "ompi_mpi_op_max", (void **)&mpi.max },
+		{ "ompi_mpi_op_min", (void **)&mpi.min },
+	};
+	size_t i;
+
+	if (!h)
+		h = dlopen("libmpi.so", RTLD_NOW | RTLD_GLOBAL);
+	if (!h)
+		return -1;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!(*names[i].slot = dlsym(h, names[i].name)))
+			return -1;
+	return 0;
+}
+
 int fin_dist_start(int *argc, char ***argv)
 {
 	if (started || !launched())
 		return 0;
-	if (MPI_Init(argc, argv) != MPI_SUCCESS)
+	if (load() != 0 || MPI_Init(argc, argv) != MPI_SUCCESS)
 		return -1;
 	started = 1;
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
