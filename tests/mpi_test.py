@@ -184,6 +184,20 @@ class TrainTest(unittest.TestCase):
         self.assertEqual(stderr.count("kept the weights"), 1, stderr)
 
 
+class WithoutMpirunTest(unittest.TestCase):
+    def test_open_mpi_not_loaded(self):
+        # Run by itself, fin-train neither links nor loads libmpi (it is
+        # opened only under mpirun): glibc's loader lists what it loads.
+        env = dict(job_env(), LD_DEBUG="files")
+        result = subprocess.run([FIN_TRAIN, "-q", "-k", "t", "--model", "mlp", "--epochs", "1",
+                                 FILES["w20.csv"]], capture_output=True, timeout=TIMEOUT,
+                                env=env)
+        self.assertEqual(result.returncode, 0)
+        loaded = result.stderr.decode(errors="replace")
+        self.assertIn("libopenblas", loaded)  # the listing is there
+        self.assertNotIn("libmpi", loaded)
+
+
 @unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
 class RefusalTest(unittest.TestCase):
     def fails(self, code, *args, stdin=None, ranks=3):
