@@ -52,7 +52,7 @@ BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-
 	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
 TEST_DEPS = python3 python3-pandas zstd librsvg2-bin
 CLANG_DEPS = clang libclang-rt-dev llvm
-BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time
+BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time parallel
 
 TOOLS = fin-window fin-train fin-predict fin-anomaly fin-cluster fin-gen fin-backtest fin-eval fin-inspect \
 	fin-explain fin-mask fin-avg fin-plot
@@ -282,6 +282,8 @@ bench:
 	$(PYTHON) bench/gan_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/mask_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/dp_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/mpi_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/spread_bench.py --bin $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
