@@ -20,6 +20,7 @@
 #include "io/out_file.h"
 #include "nn/gemm.h"
 #include "nn/train.h"
+#include "par/dist.h"
 
 static const char usage[] =
 	"Usage: fin-anomaly fit --method M [OPTION]... [FILE]... -o DETECTOR\n"
@@ -119,6 +120,48 @@ static int open_outputs(const struct options *o, const fin_input *in, struct out
 	return FIN_OK;
 }
 
+/* The checks of a run as one of several ranks (fin-anomaly(1), MPI). */
+static int dist_usage(const struct options *o, size_t nfiles, char *const *files, fin_err *err)
+{
+	size_t i;
+
+	if (!fin_dist_active())
+		return FIN_OK;
+	if (o->mode == SCORE)
+		return fin_fail(err, FIN_EUSAGE, "score goes one row at a time, in one process, not "
+				"under mpirun: split the rows among processes instead "
+				"(split -n l/N, or GNU parallel --pipe; see fin-anomaly(1), MPI)");
+	if (o->mode == FIT_AND_SCORE)
+		return fin_fail(err, FIN_EUSAGE, "fitting and scoring in one run is for one process: "
+				"under mpirun, fin-anomaly fit writes a detector (-o DETECTOR) "
+				"for score to use");
+	if (!fin_detector_streams(o->det.method))
+		return fin_fail(err, FIN_EUSAGE, "--method %s holds its rows and fits in one "
+				"process, not under mpirun", fin_method_name(o->det.method));
+	if (o->cli.threads > 1)
+		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
+				"each rank works on one thread");
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") == 0)
+			nfiles = 0;
+	if (!nfiles)
+		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
+				"input reaches rank 0 only");
+	return FIN_OK;
+}
+
+/* Under mpirun, every rank's status at one point before the ranks work
+ * together; the message printed is the first failed rank's. */
+static int dist_agree(int rc, fin_err *err)
+{
+	int own;
+
+	rc = fin_dist_agree(rc, &own);
+	if (!own)
+		err->msg[0] = '\0';
+	return rc;
+}
+
 /* Scores and labels kept for the metrics. */
 struct evaluation {
 	double *score;
@@ -216,9 +259,12 @@ static int score_rows(struct options *o, fin_input *in, fin_detector *d, size_t 
  * passes, holding none (standard input is spooled to a file for them):
  * one pass learns the columns, the fit makes its own, one more scores the
  * rows for the threshold, and fit and score scores them once more for
- * the output. The autoencoder and the GAN hold every row in memory. */
+ * the output. The autoencoder and the GAN hold every row in memory.
+ * Under mpirun (fit of those three only), every rank scans the rows and
+ * the ranks fit together; rank 0 alone writes the detector. *agreed is set
+ * once every rank knows whether any failed. */
 static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagged,
-	       struct evaluation *ev, struct outputs *w, fin_err *err)
+	       struct evaluation *ev, struct outputs *w, int *agreed, fin_err *err)
 {
 	int stream = fin_detector_streams(o->det.method);
 	fin_table t = { 0 };
@@ -273,12 +319,18 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 			spec.nkeys = d->gan.nkeys;
 		}
 	}
-	if ((rc = open_outputs(o, in, w, err)) != FIN_OK ||
+	if ((fin_dist_rank() == 0 && (rc = open_outputs(o, in, w, err)) != FIN_OK) ||
 	    (stream && (rc = fin_input_spool(in, err)) != FIN_OK) ||
 	    (rc = fin_time_key_take_cli(in, &spec, &o->cli, &tk, &note, err)) != FIN_OK)
 		return rc;
 	if (note)
 		fin_report(o->cli.prog, note);
+	/* Every rank has its input and its columns, and rank 0 its output,
+	 * before any rank scans the rows. */
+	if (fin_dist_active() && (rc = dist_agree(FIN_OK, err)) != FIN_OK) {
+		*agreed = 1;
+		return rc;
+	}
 	if ((rc = fin_table_read(&t, in, &spec, err)) != FIN_OK ||
 	    (rc = fin_table_encode(&t, t.rows, err)) != FIN_OK)
 		return rc;
@@ -313,8 +365,16 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	if (stream) {
 		enum { BATCH = 4096 };
 		if ((rc = fin_feature_pass_init(&passes, in, d->feat, d->nfeat, &d->enc, t.rows,
-						o->cli.na, BATCH, err)) != FIN_OK ||
-		    (rc = fin_detector_fit_passes(d, &passes, &o->det, err)) != FIN_OK)
+						o->cli.na, BATCH, err)) != FIN_OK)
+			goto done;
+		/* Every rank has scanned the rows: they fit together, and the
+		 * fit itself stops every rank when one fails. */
+		if (fin_dist_active()) {
+			*agreed = 1;
+			if ((rc = dist_agree(FIN_OK, err)) != FIN_OK)
+				goto done;
+		}
+		if ((rc = fin_detector_fit_passes(d, &passes, &o->det, err)) != FIN_OK)
 			goto done;
 	} else if ((rc = fin_detector_fit(d, t.x, t.rows, &o->det, err)) != FIN_OK) {
 		goto done;
@@ -323,7 +383,8 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		fprintf(stderr, "fin-anomaly: %s fitted on %zu rows of %zu features; threshold %.6g\n",
 			fin_method_name(d->method), t.rows, t.nfeat, d->threshold);
 	if (o->mode == FIT) {
-		rc = fin_detector_save(d, w->main, err);
+		if (fin_dist_rank() == 0)
+			rc = fin_detector_save(d, w->main, err);
 		goto done;
 	}
 	if (stream) {
@@ -546,10 +607,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
-	if (rc == FIN_CLI_EXIT)
-		exit(0);
 	if (rc != FIN_OK)
-		return rc;
+		return rc; /* FIN_CLI_EXIT after --help and --version */
 	o->det.seed = o->cli.seed;
 	if (o->mode == SCORE && !o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "score needs -m DETECTOR");
@@ -565,7 +624,22 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	return FIN_OK;
 }
 
+static int anomaly_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	int rc;
+
+	if (fin_dist_start(&argc, &argv) != 0) {
+		fin_report("fin-anomaly", "cannot join the MPI job (MPI_Init failed)");
+		return FIN_EDATA;
+	}
+	rc = anomaly_main(argc, argv);
+	fin_dist_stop();
+	return rc;
+}
+
+static int anomaly_main(int argc, char **argv)
 {
 	struct options o = { .det = { .method = FIN_DET_IFOREST, .contamination = 0.01,
 				      .threshold = NAN, .shrinkage = NAN, .trees = 100,
@@ -577,21 +651,40 @@ int main(int argc, char **argv)
 	fin_err err = { 0 };
 	fin_input *in = NULL;
 	size_t flagged = 0;
-	int rc;
+	int rc, agreed = 0;
 
+	/* Under mpirun, rank 0 alone speaks. */
+	if (fin_dist_rank() > 0)
+		opterr = 0;
 	rc = parse_options(argc, argv, &o, &err);
+	if (fin_dist_rank() > 0)
+		o.cli.quiet = 1;
+	if (rc == FIN_CLI_EXIT) {
+		rc = FIN_OK;
+		goto done;
+	}
 	if (rc == FIN_OK) {
 		char **files = o.mode == FIT_AND_SCORE ? argv + optind : argv + 1 + optind;
 		size_t nfiles = (size_t)(o.mode == FIT_AND_SCORE ? argc - optind : argc - 1 - optind);
-		fin_gemm_threads((int)o.cli.threads);
-		in = fin_input_open(files, nfiles, &o.cli.csv, &err);
-		rc = in ? FIN_OK : err.code;
+		if ((rc = dist_usage(&o, nfiles, files, &err)) == FIN_OK) {
+			fin_gemm_threads((int)o.cli.threads);
+			in = fin_input_open(files, nfiles, &o.cli.csv, &err);
+			rc = in ? FIN_OK : err.code;
+		}
 	}
+	/* Each rank reads every input itself: a pipe would reach one rank. */
+	if (rc == FIN_OK && fin_dist_active() && !fin_input_rereadable(in))
+		rc = fin_fail(&err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
+			      "which each rank reads: not a pipe or a device");
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
 		rc = o.mode == SCORE ? score(&o, in, &d, &flagged, &ev, &w, &err)
-				     : fit(&o, in, &d, &flagged, &ev, &w, &err);
+				     : fit(&o, in, &d, &flagged, &ev, &w, &agreed, &err);
+	/* A rank that stopped before the ranks fit together says so to the
+	 * others there. */
+	if (fin_dist_active() && !agreed)
+		rc = dist_agree(rc, &err);
 	if (rc == FIN_OK && o.label && o.mode != FIT)
 		rc = report_metrics(&ev, &o,
 				    isnan(d.contamination) ? o.det.contamination : d.contamination,
@@ -600,7 +693,7 @@ int main(int argc, char **argv)
 		rc = fin_out_file_commit(w.metrics, &err);
 		w.metrics = NULL;
 	}
-	if (rc == FIN_OK) {
+	if (rc == FIN_OK && w.main) {
 		rc = fin_out_file_commit(w.main, &err);
 		w.main = NULL;
 	}
@@ -612,6 +705,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fin-anomaly: %zu rows flagged\n", flagged);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-anomaly", err.msg);
+done:
 	fin_out_file_discard(w.metrics);
 	fin_out_file_discard(w.main);
 	fin_input_close(in);

@@ -253,7 +253,10 @@ int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err)
 	case 'h': fputs(c->usage, stdout); return FIN_CLI_EXIT;
 	case 'V': printf("%s (fin) %s\n", c->prog, FIN_VERSION); return FIN_CLI_EXIT;
 	}
-	fprintf(stderr, "Try '%s --help'.\n", c->prog);
+	/* With getopt's own message, which opterr 0 (a rank but the first of
+	 * an MPI job) leaves out. */
+	if (opterr)
+		fprintf(stderr, "Try '%s --help'.\n", c->prog);
 	err->code = FIN_EUSAGE;
 	return FIN_EUSAGE;
 }

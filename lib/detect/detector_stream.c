@@ -7,10 +7,65 @@
 #include "core/radix_select.h"
 #include "detect/detector_stream.h"
 #include "features/moments.h"
+#include "par/dist.h"
 
 int fin_detector_streams(enum fin_method m)
 {
 	return m == FIN_DET_ZSCORE || m == FIN_DET_MAHALANOBIS || m == FIN_DET_IFOREST;
+}
+
+/* Under mpirun, every rank reads the rows in every pass and works on its
+ * own part of them, a block of consecutive rows, the ranks in order
+ * (fin-anomaly(1), MPI); alone, the one part is every row. */
+struct part {
+	size_t from, to;
+};
+
+/* Rank r's part of n rows. */
+static struct part rank_part(size_t n, size_t r)
+{
+	size_t ranks = (size_t)fin_dist_size();
+	struct part q;
+
+	q.from = n / ranks * r + (r < n % ranks ? r : n % ranks);
+	q.to = q.from + n / ranks + (r < n % ranks);
+	return q;
+}
+
+/* The next batch of a pass, as fin_feature_pass_next, but 0 once only
+ * rows after part q are left: a rank reads no further than its part (the
+ * last rank reads to the end, and sees whether the input changed). */
+static int next_batch(fin_feature_pass *p, struct part q, fin_err *err)
+{
+	if (q.to < p->expected && p->rows >= q.to)
+		return 0;
+	return fin_feature_pass_next(p, err);
+}
+
+/* The rows of part q in the batch just read: p->x's rows [*lo, *hi). */
+static void batch_part(const fin_feature_pass *p, struct part q, size_t *lo, size_t *hi)
+{
+	size_t at = p->rows - p->n;
+
+	*lo = q.from > at ? q.from - at : 0;
+	*hi = q.to > at ? q.to - at : 0;
+	*lo = *lo < p->n ? *lo : p->n;
+	*hi = *hi < p->n ? *hi : p->n;
+}
+
+/* Under mpirun, every rank's status at the same point of the fit (the end
+ * of a pass, before the ranks put together what they found): that of the
+ * first rank that failed, whose message alone is kept. A rank that failed
+ * before the pass skips its reading but still comes here, so that no rank
+ * waits for it for ever. Alone, rc. */
+static int agree(int rc, fin_err *err)
+{
+	int own;
+
+	rc = fin_dist_agree(rc, &own);
+	if (rc != FIN_OK && !own)
+		err->msg[0] = '\0';
+	return rc;
 }
 
 /* Digits as wide as 8 MiB of counts allow the selectors, 8 to 16 bits. */
@@ -27,32 +82,38 @@ static unsigned digit_width(size_t selectors)
  * from it, each found exactly by radix selection over passes: values as
  * float32 keys, then deviations as double keys, the deviations computed
  * as the in-memory fit computes them. The sum of the deviations comes from
- * the first pass over them. */
+ * the first pass over them. Under mpirun, each rank counts the keys of its
+ * own rows and the counts are summed over the ranks after each pass: the
+ * same counts, so the same medians, as one process. */
 static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 {
 	size_t n = p->expected, w = d->nfeat, lo = (n - 1) / 2, hi = n / 2;
-	size_t nr = lo == hi ? 1 : 2, nsel = w * nr, i, j, r;
+	size_t nr = lo == hi ? 1 : 2, nsel = w * nr, i, j, r, b, e;
 	fin_radix_select *sel = calloc(nsel, sizeof *sel);
 	double *deviations = calloc(w, sizeof *deviations);
 	unsigned width = digit_width(nsel), stage;
+	size_t digits = (size_t)1 << width, *counts = NULL;
+	struct part q = rank_part(n, (size_t)fin_dist_rank());
 	int rc = FIN_OK, got;
 
-	if (!sel || !deviations) {
+	if (!sel || !deviations ||
+	    (fin_dist_active() && !(counts = malloc(nsel * digits * sizeof *counts))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	for (stage = 0; stage < 2 && rc == FIN_OK; stage++) {
+	for (stage = 0; stage < 2; stage++) {
 		int found = 0, first = 1;
-		for (j = 0; j < nsel; j++)
-			if (fin_radix_select_init(&sel[j], stage ? 64 : 32, width, j % nr ? hi : lo) != 0) {
+		for (j = 0; rc == FIN_OK && j < nsel; j++)
+			if (fin_radix_select_init(&sel[j], stage ? 64 : 32, width, j % nr ? hi : lo) != 0)
 				rc = fin_fail(err, FIN_EDATA, "out of memory");
-				goto done;
-			}
 		while (!found) {
-			if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-				goto done;
-			while ((got = fin_feature_pass_next(p, err)) > 0)
-				for (i = 0; i < p->n; i++)
+			if (rc == FIN_OK)
+				rc = fin_feature_pass_start(p, err);
+			while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+				if (got < 0) {
+					rc = -got;
+					break;
+				}
+				batch_part(p, q, &b, &e);
+				for (i = b; i < e; i++)
 					for (j = 0; j < w; j++) {
 						float v = p->x[i * w + j];
 						uint64_t key;
@@ -67,9 +128,17 @@ static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 						for (r = 0; r < nr; r++)
 							fin_radix_select_add(&sel[j * nr + r], key);
 					}
-			if (got < 0) {
-				rc = -got;
+			}
+			if ((rc = agree(rc, err)) != FIN_OK)
 				goto done;
+			if (fin_dist_active()) {
+				for (j = 0; j < nsel; j++)
+					memcpy(counts + j * digits, sel[j].count, digits * sizeof *counts);
+				fin_dist_sum_sizes(counts, nsel * digits);
+				for (j = 0; j < nsel; j++)
+					memcpy(sel[j].count, counts + j * digits, digits * sizeof *counts);
+				if (stage && first)
+					fin_dist_sum_doubles(deviations, w);
 			}
 			first = 0;
 			for (j = 0; j < nsel; j++)
@@ -77,11 +146,11 @@ static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 		}
 		/* the median of sorted values: the middle one, or the mean of two */
 		for (j = 0; j < w; j++) {
-			const fin_radix_select *a = &sel[j * nr], *b = &sel[j * nr + nr - 1];
+			const fin_radix_select *a = &sel[j * nr], *c = &sel[j * nr + nr - 1];
 			double va = stage ? fin_double_of_key(a->prefix)
 					  : fin_float_of_key((uint32_t)a->prefix);
-			double vb = stage ? fin_double_of_key(b->prefix)
-					  : fin_float_of_key((uint32_t)b->prefix);
+			double vb = stage ? fin_double_of_key(c->prefix)
+					  : fin_float_of_key((uint32_t)c->prefix);
 			double median = nr == 1 ? va : (va + vb) / 2.0;
 			if (stage)
 				d->scale[j] = fin_zscore_scale(median, deviations[j], n);
@@ -96,6 +165,7 @@ done:
 		fin_radix_select_free(&sel[j]);
 	free(sel);
 	free(deviations);
+	free(counts);
 	return rc;
 }
 
@@ -114,54 +184,77 @@ static int by_row(const void *pa, const void *pb)
 	return (a->slot > b->slot) - (a->slot < b->slot);
 }
 
+/* Under mpirun, each rank copied the wanted rows of its own part, which
+ * are a block of the distinct rows (numbered in row order, as want[m] is
+ * sorted): each block goes from its rank to every rank. */
+static void share_rows(float *gathered, const struct wanted *want, size_t m, size_t w, size_t n)
+{
+	size_t ranks = (size_t)fin_dist_size(), r, k = 0, distinct = 0, start = 0;
+
+	for (r = 0; r < ranks; r++) {
+		size_t to = rank_part(n, r).to;
+		for (; k < m && want[k].row < to; k++)
+			distinct += k == 0 || want[k].row != want[k - 1].row;
+		fin_dist_broadcast(gathered + start * w, (distinct - start) * w * sizeof *gathered,
+				   (int)r);
+		start = distinct;
+	}
+}
+
 /* The rows of every tree's subsample, drawn from the row count the scan
  * found, copied out of one pass, each distinct row once (a row several
  * trees draw, or every row when there are few); then the trees grow from
- * them. */
+ * them. Under mpirun, every rank draws the same subsamples and copies the
+ * rows of its own part; the rows are shared and every rank grows the same
+ * forest as one process, from the same seed. */
 static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 		       fin_err *err)
 {
-	size_t w = d->nfeat, m, k = 0, at = 0, distinct = 0, i;
+	size_t w = d->nfeat, m = 0, k = 0, distinct = 0, at, i, b, e;
+	struct part q = rank_part(p->expected, (size_t)fin_dist_rank());
 	fin_iforest_plan plan;
 	struct wanted *want = NULL;
 	float *gathered = NULL;
 	int rc, got;
 
-	if ((rc = fin_iforest_plan_draw(&plan, p->expected, w, o->trees, o->sample, o->seed,
-					err)) != FIN_OK)
-		return rc;
-	m = plan.ntrees * plan.psi;
-	if (!(want = malloc(m * sizeof *want))) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
-		goto done;
+	rc = fin_iforest_plan_draw(&plan, p->expected, w, o->trees, o->sample, o->seed, err);
+	if (rc == FIN_OK) {
+		m = plan.ntrees * plan.psi;
+		if (!(want = malloc(m * sizeof *want)))
+			rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 	}
-	for (i = 0; i < m; i++)
-		want[i] = (struct wanted){ plan.rows[i], (uint32_t)i };
-	qsort(want, m, sizeof *want, by_row);
-	/* The plan's rows renumbered as the distinct rows come, in row order. */
-	for (i = 0; i < m; i++) {
-		distinct += i == 0 || want[i].row != want[i - 1].row;
-		plan.rows[want[i].slot] = (uint32_t)(distinct - 1);
+	if (rc == FIN_OK) {
+		for (i = 0; i < m; i++)
+			want[i] = (struct wanted){ plan.rows[i], (uint32_t)i };
+		qsort(want, m, sizeof *want, by_row);
+		/* The plan's rows renumbered as the distinct rows come, in row order. */
+		for (i = 0; i < m; i++) {
+			distinct += i == 0 || want[i].row != want[i - 1].row;
+			plan.rows[want[i].slot] = (uint32_t)(distinct - 1);
+		}
+		if (!(gathered = malloc(distinct * w * sizeof *gathered)))
+			rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 	}
-	if (!(gathered = malloc(distinct * w * sizeof *gathered))) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
-		goto done;
-	}
-	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-		goto done;
-	while ((got = fin_feature_pass_next(p, err)) > 0) {
-		for (; k < m && want[k].row < at + p->n; k++)
-			if (k == 0 || want[k].row != want[k - 1].row)
+	if (rc == FIN_OK)
+		rc = fin_feature_pass_start(p, err);
+	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		batch_part(p, q, &b, &e);
+		at = p->rows - p->n;
+		for (; k < m && want[k].row < at + e; k++)
+			if (want[k].row >= at + b && (k == 0 || want[k].row != want[k - 1].row))
 				memcpy(gathered + plan.rows[want[k].slot] * w,
 				       p->x + (want[k].row - at) * w, w * sizeof *gathered);
-		at += p->n;
 	}
-	if (got < 0) {
-		rc = -got;
+	if ((rc = agree(rc, err)) != FIN_OK)
 		goto done;
-	}
+	if (fin_dist_active())
+		share_rows(gathered, want, m, w, p->expected);
 	plan.n = distinct;
-	rc = fin_iforest_grow(&d->forest, &plan, gathered, err);
+	rc = agree(fin_iforest_grow(&d->forest, &plan, gathered, err), err);
 done:
 	fin_iforest_plan_free(&plan);
 	free(want);
@@ -169,85 +262,136 @@ done:
 	return rc;
 }
 
+/* One pass of moments. Under mpirun, each rank's moments of its own rows,
+ * sent to every rank in turn and merged in rank order there, so that every
+ * rank holds the same bits. */
 static int fit_mahalanobis(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 			   fin_err *err)
 {
-	fin_moments mo;
-	int rc, got;
+	size_t ranks = (size_t)fin_dist_size(), rank = (size_t)fin_dist_rank();
+	size_t size = fin_moments_doubles(d->nfeat), r, b, e;
+	struct part q = rank_part(p->expected, rank);
+	fin_moments mo = { 0 }, all = { 0 };
+	const fin_moments *sums = &mo;
+	double *sent = NULL;
+	int rc = FIN_OK, got;
 
-	if (fin_moments_init(&mo, d->nfeat, p->cap) != 0)
-		return fin_fail(err, FIN_EDATA, "out of memory");
-	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-		goto done;
-	while ((got = fin_feature_pass_next(p, err)) > 0)
-		fin_moments_add(&mo, p->x, p->n);
-	if (got < 0) {
-		rc = -got;
-		goto done;
+	if (fin_moments_init(&mo, d->nfeat, p->cap) != 0 ||
+	    (fin_dist_active() && (fin_moments_init(&all, d->nfeat, 1) != 0 ||
+				   !(sent = malloc(size * sizeof *sent)))))
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+	if (rc == FIN_OK)
+		rc = fin_feature_pass_start(p, err);
+	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		batch_part(p, q, &b, &e);
+		fin_moments_add(&mo, p->x + b * d->nfeat, e - b);
 	}
-	fin_moments_mean(&mo, d->center);
-	if (fin_detector_set_covariance(d, mo.c, mo.n, mo.s4, o->shrinkage) != 0)
+	if ((rc = agree(rc, err)) != FIN_OK)
+		goto done;
+	if (fin_dist_active()) {
+		for (r = 0; r < ranks; r++) {
+			if (r == rank)
+				fin_moments_save(&mo, sent);
+			fin_dist_broadcast(sent, size * sizeof *sent, (int)r);
+			fin_moments_merge(&all, sent);
+		}
+		sums = &all;
+	}
+	fin_moments_mean(sums, d->center);
+	if (fin_detector_set_covariance(d, sums->c, sums->n, sums->s4, o->shrinkage) != 0)
 		rc = fin_fail(err, FIN_EDATA, "the covariance is singular: give --shrinkage above 0");
+	rc = agree(rc, err);
 done:
 	fin_moments_free(&mo);
+	fin_moments_free(&all);
+	free(sent);
 	return rc;
 }
 
 /* The threshold from a pass that scores every row, keeping only the top
- * (or bottom) share the quantile needs. */
+ * (or bottom) share the quantile needs. Under mpirun, each rank keeps that
+ * share of its own rows' scores; each rank's is sent to every rank in turn
+ * and kept again there, which leaves the values one process keeps. */
 static int fit_threshold(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 			 fin_err *err)
 {
-	size_t n = p->expected, i;
-	fin_order_stats top;
-	double *score = NULL, at_r, next;
-	int rc, got;
+	size_t n = p->expected, ranks = (size_t)fin_dist_size(), rank = (size_t)fin_dist_rank();
+	size_t i, r, b, e;
+	struct part q = rank_part(n, rank);
+	fin_order_stats top = { 0 }, all = { 0 };
+	const fin_order_stats *kept = &top;
+	double *score = NULL, *sent = NULL, at_r, next;
+	int rc = FIN_OK, got;
 
 	if (!isnan(o->threshold)) {
 		fin_detector_set_threshold(d, NAN, NAN, n, o);
 		return FIN_OK;
 	}
 	if (fin_order_stats_init(&top, n, fin_quantile_rank(1 - o->contamination, n)) != 0 ||
-	    !(score = malloc(p->cap * sizeof *score))) {
+	    !(score = malloc(p->cap * sizeof *score)) ||
+	    (fin_dist_active() &&
+	     (fin_order_stats_init(&all, n, top.r) != 0 ||
+	      !(sent = malloc(top.cap * sizeof *sent)))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-		goto done;
-	while ((got = fin_feature_pass_next(p, err)) > 0) {
-		if ((rc = fin_detector_score(d, p->x, p->n, score, err)) != FIN_OK)
-			goto done;
-		for (i = 0; i < p->n; i++)
+	if (rc == FIN_OK)
+		rc = fin_feature_pass_start(p, err);
+	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		batch_part(p, q, &b, &e);
+		if (e > b && (rc = fin_detector_score(d, p->x + b * d->nfeat, e - b, score, err)) !=
+				     FIN_OK)
+			break;
+		for (i = 0; i < e - b; i++)
 			fin_order_stats_add(&top, score[i]);
 	}
-	if (got < 0) {
-		rc = -got;
+	if ((rc = agree(rc, err)) != FIN_OK)
 		goto done;
+	if (fin_dist_active()) {
+		for (r = 0; r < ranks; r++) {
+			size_t count = top.size;
+			fin_dist_broadcast(&count, sizeof count, (int)r);
+			if (r == rank)
+				memcpy(sent, top.heap, count * sizeof *sent);
+			fin_dist_broadcast(sent, count * sizeof *sent, (int)r);
+			for (i = 0; i < count; i++)
+				fin_order_stats_add(&all, sent[i]);
+		}
+		kept = &all;
 	}
-	fin_order_stats_get(&top, &at_r, &next);
+	fin_order_stats_get(kept, &at_r, &next);
 	fin_detector_set_threshold(d, at_r, next, n, o);
 done:
 	fin_order_stats_free(&top);
+	fin_order_stats_free(&all);
 	free(score);
+	free(sent);
 	return rc;
 }
 
 int fin_detector_fit_passes(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 			    fin_err *err)
 {
-	int rc;
+	int rc = FIN_OK;
 
 	d->method = o->method;
 	d->rows_fit = p->expected;
 	if (p->expected < 2)
-		return fin_fail(err, FIN_ENOROWS, "a detector needs at least 2 rows to fit");
-	if (!fin_detector_streams(o->method))
-		return fin_fail(err, FIN_EUSAGE, "%s does not fit in passes",
-				fin_method_name(o->method));
-	d->center = calloc(d->nfeat, sizeof *d->center);
-	d->scale = calloc(d->nfeat, sizeof *d->scale);
-	if (!d->center || !d->scale)
-		return fin_fail(err, FIN_EDATA, "out of memory");
+		rc = fin_fail(err, FIN_ENOROWS, "a detector needs at least 2 rows to fit");
+	else if (!fin_detector_streams(o->method))
+		rc = fin_fail(err, FIN_EUSAGE, "%s does not fit in passes",
+			      fin_method_name(o->method));
+	else if (!(d->center = calloc(d->nfeat, sizeof *d->center)) ||
+		 !(d->scale = calloc(d->nfeat, sizeof *d->scale)))
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+	if ((rc = agree(rc, err)) != FIN_OK)
+		return rc;
 	if (o->method == FIN_DET_IFOREST) {
 		d->trees = o->trees;
 		d->sample = o->sample;

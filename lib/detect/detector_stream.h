@@ -22,7 +22,12 @@ int fin_detector_streams(enum fin_method m);
  *   zscore       passes of exact selection: the median, then the median
  *                absolute deviation, of each column;
  * then, unless o gives a threshold, one pass scores the rows and keeps
- * those above the (1 - contamination) quantile (core/order_stats.h). */
+ * those above the (1 - contamination) quantile (core/order_stats.h).
+ * Under mpirun (par/dist.h), every rank calls it on the same rows, works
+ * on its own block of them in each pass, and ends with the same detector
+ * (fin-anomaly(1), MPI): the z-score and the forest one process fits, the
+ * Mahalanobis one to rounding. Every rank returns the same status, a
+ * failure's message held by the first rank that failed alone. */
 int fin_detector_fit_passes(fin_detector *d, fin_feature_pass *p, const fin_detector_opts *o,
 			    fin_err *err);
 

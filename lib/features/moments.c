@@ -73,9 +73,41 @@ static void shift(size_t p, size_t k, const double *d, double *c, double *v, dou
 			c[i * p + j] += (double)k * (d[i] * d[j]); /* symmetric, bit for bit */
 }
 
+/* Merges the sums of n more rows, held in the scratch bmean (their mean
+ * of x - shift), bc, bv and bs4 (their sums about that mean), into m's. */
+static void merge_part(fin_moments *m, size_t n, double bs4)
+{
+	size_t p = m->p, j, total = m->n + n;
+
+	if (m->n == 0) {
+		memcpy(m->mean, m->bmean, p * sizeof *m->mean);
+		memcpy(m->c, m->bc, p * p * sizeof *m->c);
+		memcpy(m->v, m->bv, p * sizeof *m->v);
+		m->s4 = bs4;
+		m->n = n;
+		return;
+	}
+	/* The merged mean, and each part's mean relative to it. */
+	for (j = 0; j < p; j++) {
+		double diff = m->bmean[j] - m->mean[j];
+		m->da[j] = -diff * ((double)n / (double)total);
+		m->db[j] = diff * ((double)m->n / (double)total);
+	}
+	shift(p, m->n, m->da, m->c, m->v, &m->s4, m->t);
+	shift(p, n, m->db, m->bc, m->bv, &bs4, m->t);
+	for (j = 0; j < p; j++)
+		m->mean[j] -= m->da[j];
+	m->n = total;
+	m->s4 += bs4;
+	for (j = 0; j < p * p; j++)
+		m->c[j] += m->bc[j];
+	for (j = 0; j < p; j++)
+		m->v[j] += m->bv[j];
+}
+
 void fin_moments_add(fin_moments *m, const float *x, size_t n)
 {
-	size_t p = m->p, i, j, total = m->n + n;
+	size_t p = m->p, i, j;
 	double bs4 = 0;
 
 	if (n == 0)
@@ -114,30 +146,7 @@ void fin_moments_add(fin_moments *m, const float *x, size_t n)
 			for (j = i + 1; j < p; j++)
 				m->bc[i * p + j] = m->bc[j * p + i];
 	}
-	if (m->n == 0) {
-		memcpy(m->mean, m->bmean, p * sizeof *m->mean);
-		memcpy(m->c, m->bc, p * p * sizeof *m->c);
-		memcpy(m->v, m->bv, p * sizeof *m->v);
-		m->s4 = bs4;
-		m->n = n;
-		return;
-	}
-	/* The merged mean, and each part's mean relative to it. */
-	for (j = 0; j < p; j++) {
-		double diff = m->bmean[j] - m->mean[j];
-		m->da[j] = -diff * ((double)n / (double)total);
-		m->db[j] = diff * ((double)m->n / (double)total);
-	}
-	shift(p, m->n, m->da, m->c, m->v, &m->s4, m->t);
-	shift(p, n, m->db, m->bc, m->bv, &bs4, m->t);
-	for (j = 0; j < p; j++)
-		m->mean[j] -= m->da[j];
-	m->n = total;
-	m->s4 += bs4;
-	for (j = 0; j < p * p; j++)
-		m->c[j] += m->bc[j];
-	for (j = 0; j < p; j++)
-		m->v[j] += m->bv[j];
+	merge_part(m, n, bs4);
 }
 
 void fin_moments_mean(const fin_moments *m, double *mean)
@@ -146,4 +155,39 @@ void fin_moments_mean(const fin_moments *m, double *mean)
 
 	for (j = 0; j < m->p; j++)
 		mean[j] = m->shift[j] + m->mean[j];
+}
+
+size_t fin_moments_doubles(size_t p)
+{
+	return 2 + 3 * p + p * p;
+}
+
+/* [n, s4, shift, mean, v, c]: what another process needs to merge them. */
+void fin_moments_save(const fin_moments *m, double *to)
+{
+	size_t p = m->p;
+
+	to[0] = (double)m->n;
+	to[1] = m->s4;
+	memcpy(to + 2, m->shift, p * sizeof *to);
+	memcpy(to + 2 + p, m->mean, p * sizeof *to);
+	memcpy(to + 2 + 2 * p, m->v, p * sizeof *to);
+	memcpy(to + 2 + 3 * p, m->c, p * p * sizeof *to);
+}
+
+void fin_moments_merge(fin_moments *m, const double *from)
+{
+	size_t p = m->p, n = (size_t)from[0], j;
+	const double *shift = from + 2, *mean = shift + p;
+
+	if (n == 0)
+		return;
+	if (m->n == 0)
+		memcpy(m->shift, shift, p * sizeof *m->shift);
+	/* Their mean taken relative to m's first row, as add takes a batch's. */
+	for (j = 0; j < p; j++)
+		m->bmean[j] = (shift[j] - m->shift[j]) + mean[j];
+	memcpy(m->bv, mean + p, p * sizeof *m->bv);
+	memcpy(m->bc, mean + 2 * p, p * p * sizeof *m->bc);
+	merge_part(m, n, from[1]);
 }

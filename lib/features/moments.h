@@ -37,4 +37,12 @@ void fin_moments_mean(const fin_moments *m, double *mean);
 
 void fin_moments_free(fin_moments *m);
 
+/* The sums of m as fin_moments_doubles(p) doubles, for another process
+ * (the ranks of an MPI job each add their own rows): fin_moments_merge
+ * adds the rows whose sums from holds to m, as if they came after m's own
+ * (Chan's update again, the parts' means taken relative to m's first row). */
+size_t fin_moments_doubles(size_t p);
+void fin_moments_save(const fin_moments *m, double *to);
+void fin_moments_merge(fin_moments *m, const double *from);
+
 #endif

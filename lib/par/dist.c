@@ -286,3 +286,16 @@ void fin_dist_gather_all(const void *own, void *all, size_t bytes)
 		fin_dist_abort(1);
 	MPI_Allgather(own, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
 }
+
+void fin_dist_sum_sizes(size_t *v, size_t n)
+{
+	MPI_Datatype type = sizeof *v == 8 ? MPI_UINT64_T : MPI_UINT32_T;
+	size_t at;
+
+	if (!fin_dist_active())
+		return;
+	for (at = 0; at < n; at += PIECE) {
+		size_t m = n - at < PIECE ? n - at : PIECE;
+		MPI_Allreduce(MPI_IN_PLACE, v + at, (int)m, type, MPI_SUM, MPI_COMM_WORLD);
+	}
+}

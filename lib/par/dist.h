@@ -53,4 +53,8 @@ void fin_dist_broadcast(void *buf, size_t bytes, int root);
 /* Each rank's own [bytes] gathered into all ([size][bytes]) on every rank. */
 void fin_dist_gather_all(const void *own, void *all, size_t bytes);
 
+/* Counts v[0..n) summed over the ranks, in place on every rank: exact,
+ * whatever the order. */
+void fin_dist_sum_sizes(size_t *v, size_t n);
+
 #endif

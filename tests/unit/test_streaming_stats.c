@@ -1,9 +1,10 @@
 /* What the fits that hold no rows are made of, against the same figures
- * computed here from every value at once: moments merged batch by batch
- * against the textbook two passes in long double, on data far from the
- * origin with little spread; two neighbouring order statistics from a heap
- * and exact selection by radix passes against a sorted copy; a forest grown
- * from gathered subsamples against the one grown from the rows in memory. */
+ * computed here from every value at once: moments merged batch by batch,
+ * and moments of parts merged, against the textbook two passes in long
+ * double, on data far from the origin with little spread; two neighbouring
+ * order statistics from a heap and exact selection by radix passes against
+ * a sorted copy; a forest grown from gathered subsamples against the one
+ * grown from the rows in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,50 +52,106 @@ static void make_rows(float *x)
 	}
 }
 
-static void test_moments_two_pass(void **state)
-{
-	static const size_t batches[] = { 1, 7, 4096, 100, 1, 3 };
-	static float x[ROWS * P];
-	long double mean[P] = { 0 }, c[P][P] = { { 0 } }, s4 = 0;
-	double got[P];
-	fin_moments m;
-	size_t i, j, k, at, b = 0;
+/* The textbook two passes over every row, in long double. */
+struct exact {
+	long double mean[P], c[P][P], s4;
+};
 
-	(void)state;
-	make_rows(x);
+static void two_passes(const float *x, struct exact *e)
+{
+	size_t i, j, k;
+
+	memset(e, 0, sizeof *e);
 	for (i = 0; i < ROWS; i++)
 		for (j = 0; j < P; j++)
-			mean[j] += x[i * P + j];
+			e->mean[j] += x[i * P + j];
 	for (j = 0; j < P; j++)
-		mean[j] /= ROWS;
+		e->mean[j] /= ROWS;
 	for (i = 0; i < ROWS; i++) {
 		long double r2 = 0;
 		for (j = 0; j < P; j++) {
-			long double dj = x[i * P + j] - mean[j];
+			long double dj = x[i * P + j] - e->mean[j];
 			r2 += dj * dj;
 			for (k = 0; k < P; k++)
-				c[j][k] += dj * (x[i * P + k] - mean[k]);
+				e->c[j][k] += dj * (x[i * P + k] - e->mean[k]);
 		}
-		s4 += r2 * r2;
+		e->s4 += r2 * r2;
 	}
-	assert_int_equal(fin_moments_init(&m, P, 4096), 0);
-	/* batches of every size, the last one partial */
-	for (at = 0; at < ROWS; at += k) {
-		k = batches[b++ % (sizeof batches / sizeof *batches)];
-		k = k < ROWS - at ? k : ROWS - at;
-		fin_moments_add(&m, x + at * P, k);
-	}
-	assert_int_equal(m.n, ROWS);
-	fin_moments_mean(&m, got);
+}
+
+static void assert_moments(const fin_moments *m, const struct exact *e)
+{
+	double got[P];
+	size_t j, k;
+
+	assert_int_equal(m->n, ROWS);
+	fin_moments_mean(m, got);
 	for (j = 0; j < P; j++) {
-		assert_near(got[j], (double)mean[j], 1e-14, 0);
+		assert_near(got[j], (double)e->mean[j], 1e-14, 0);
 		for (k = 0; k < P; k++)
 			/* about 1e-11 of the variances, whatever the offset */
-			assert_near(m.c[j * P + k], (double)c[j][k], 1e-9,
-				    1e-11 * sqrtl(c[j][j] * c[k][k]));
+			assert_near(m->c[j * P + k], (double)e->c[j][k], 1e-9,
+				    1e-11 * sqrtl(e->c[j][j] * e->c[k][k]));
 	}
-	assert_near(m.s4, (double)s4, 1e-9, 0);
+	assert_near(m->s4, (double)e->s4, 1e-9, 0);
+}
+
+/* Rows [from, to) of x added to m in batches of every size, the last one
+ * partial. */
+static void add_in_batches(fin_moments *m, const float *x, size_t from, size_t to)
+{
+	static const size_t batches[] = { 1, 7, 4096, 100, 1, 3 };
+	size_t at, k, b = 0;
+
+	for (at = from; at < to; at += k) {
+		k = batches[b++ % (sizeof batches / sizeof *batches)];
+		k = k < to - at ? k : to - at;
+		fin_moments_add(m, x + at * P, k);
+	}
+}
+
+static void test_moments_two_pass(void **state)
+{
+	static float x[ROWS * P];
+	struct exact e;
+	fin_moments m;
+
+	(void)state;
+	make_rows(x);
+	two_passes(x, &e);
+	assert_int_equal(fin_moments_init(&m, P, 4096), 0);
+	add_in_batches(&m, x, 0, ROWS);
+	assert_moments(&m, &e);
 	fin_moments_free(&m);
+}
+
+/* The moments of parts of the rows, each from its own first row (as the
+ * ranks of an MPI job find them), saved and merged in order: the moments
+ * of all the rows, an empty part leaving them as they were. */
+static void test_moments_merged_parts(void **state)
+{
+	static const size_t ends[] = { 0, 1, 1700, 1700, 4999, ROWS };
+	static float x[ROWS * P];
+	size_t size = fin_moments_doubles(P), r;
+	double *saved = malloc(size * sizeof *saved);
+	struct exact e;
+	fin_moments all, part;
+
+	(void)state;
+	assert_non_null(saved);
+	make_rows(x);
+	two_passes(x, &e);
+	assert_int_equal(fin_moments_init(&all, P, 1), 0);
+	for (r = 0; r + 1 < sizeof ends / sizeof *ends; r++) {
+		assert_int_equal(fin_moments_init(&part, P, 4096), 0);
+		add_in_batches(&part, x, ends[r], ends[r + 1]);
+		fin_moments_save(&part, saved);
+		fin_moments_merge(&all, saved);
+		fin_moments_free(&part);
+	}
+	assert_moments(&all, &e);
+	fin_moments_free(&all);
+	free(saved);
 }
 
 static int by_value(const void *a, const void *b)
@@ -249,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_moments_two_pass),
+		cmocka_unit_test(test_moments_merged_parts),
 		cmocka_unit_test(test_order_stats),
 		cmocka_unit_test(test_quantile_formula),
 		cmocka_unit_test(test_radix_select_floats),
