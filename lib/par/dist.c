@@ -26,7 +26,7 @@ static struct {
 	__typeof__(MPI_Bcast) *Bcast;
 	__typeof__(MPI_Barrier) *Barrier;
 	MPI_Comm world;
-	MPI_Datatype byte, chr, int_, long_, ulong, llong, ullong, uint64, flt, dbl;
+	MPI_Datatype byte, chr, int_, long_, ulong, llong, ullong, uint32, uint64, flt, dbl;
 	MPI_Op sum, max, min;
 } mpi;
 
@@ -38,6 +38,7 @@ static struct {
 #undef MPI_UNSIGNED_LONG
 #undef MPI_LONG_LONG_INT
 #undef MPI_UNSIGNED_LONG_LONG
+#undef MPI_UINT32_T
 #undef MPI_UINT64_T
 #undef MPI_FLOAT
 #undef MPI_DOUBLE
@@ -52,6 +53,7 @@ static struct {
 #define MPI_UNSIGNED_LONG mpi.ulong
 #define MPI_LONG_LONG_INT mpi.llong
 #define MPI_UNSIGNED_LONG_LONG mpi.ullong
+#define MPI_UINT32_T mpi.uint32
 #define MPI_UINT64_T mpi.uint64
 #define MPI_FLOAT mpi.flt
 #define MPI_DOUBLE mpi.dbl
@@ -104,6 +106,7 @@ static int load(void)
 		{ "ompi_mpi_unsigned_long", (void **)&mpi.ulong },
 		{ "ompi_mpi_long_long_int", (void **)&mpi.llong },
 		{ "ompi_mpi_unsigned_long_long", (void **)&mpi.ullong },
+		{ "ompi_mpi_uint32_t", (void **)&mpi.uint32 },
 		{ "ompi_mpi_uint64_t", (void **)&mpi.uint64 },
 		{ "ompi_mpi_float", (void **)&mpi.flt },
 		{ "ompi_mpi_double", (void **)&mpi.dbl },
