@@ -218,6 +218,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/transformer_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mpi_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mpi_anomaly_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/mpi_cluster_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_cli_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/anomaly_stream_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/explain_cli_test.py

@@ -18,6 +18,7 @@
 #include "io/json_file.h"
 #include "io/out_file.h"
 #include "nn/gemm.h"
+#include "par/dist.h"
 
 static const char usage[] =
 	"Usage: fin-cluster [--clusters K|LO-HI] [OPTION]... [FILE]... [-o CLUSTERS]\n"
@@ -162,8 +163,10 @@ static int assign_rows(struct options *o, fin_input *in, fin_clusterer *c,
 /* Fits every k of the range on the rows of in, in passes that hold at
  * most --init-sample of them (standard input is spooled to a file); keeps
  * the best silhouette (the only k when there is one), writes assignments
- * in one more pass, then the model. */
-static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
+ * in one more pass, then the model. Under mpirun every rank reads the
+ * table and they fit together, *agreed set once they have agreed to; rank
+ * 0 alone then writes. */
+static int fit(struct options *o, fin_input *in, fin_clusterer *c, int *agreed, fin_err *err)
 {
 	enum { BATCH = 4096 };
 	fin_table t = { 0 };
@@ -176,6 +179,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 	fin_cluster_fit_opts fo = { .k_lo = o->k_lo, .k_hi = o->k_hi, .km = o->km,
 				    .silhouette = o->sample, .hold = o->hold,
 				    .scale = !o->no_scale, .report = o->k_report != NULL };
+	int writer = fin_dist_rank() == 0;
 	fin_k_result *res = calloc(nk, sizeof *res);
 	fin_feature_pass passes = { 0 };
 	fin_cluster_tally tally = { 0 };
@@ -204,9 +208,9 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		spec.owner = o->embed;
 	}
 	/* The outputs once every input is open, before the work. */
-	if ((o->cli.output &&
+	if ((writer && o->cli.output &&
 	     !(model_file = fin_out_file_open(o->cli.output, in, (char *[]){ o->embed }, 1, err))) ||
-	    (o->k_report &&
+	    (writer && o->k_report &&
 	     !(report_file = fin_out_file_open(o->k_report, in, (char *[]){ o->embed }, 1, err)))) {
 		rc = err->code;
 		goto done;
@@ -238,8 +242,17 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, fin_err *err)
 		goto done;
 	}
 	if ((rc = fin_feature_pass_init(&passes, in, c->feat, c->nfeat, &c->enc, t.rows, o->cli.na,
-					BATCH, err)) != FIN_OK ||
-	    (rc = fin_clusterer_fit_passes(c, &passes, &fo, res, &best, &described, err)) != FIN_OK)
+					BATCH, err)) != FIN_OK)
+		goto done;
+	if (fin_dist_active()) {
+		/* Every rank has read the table: they fit together. */
+		*agreed = 1;
+		fo.km.ranks = 1;
+		if ((rc = fin_dist_cluster_agree(FIN_OK, err->msg)) != FIN_OK)
+			goto done;
+	}
+	if ((rc = fin_clusterer_fit_passes(c, &passes, &fo, res, &best, &described, err)) != FIN_OK ||
+	    !writer)
 		goto done;
 	if (nk > 1 && !o->cli.quiet) {
 		fprintf(stderr, "fin-cluster:  k      inertia  silhouette\n");
@@ -461,8 +474,6 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 		default: rc = fin_cli_option(&o->cli, opt, optarg, err); break;
 		}
 	}
-	if (rc == FIN_CLI_EXIT)
-		exit(0);
 	if (rc != FIN_OK)
 		return rc;
 	o->km.seed = o->cli.seed;
@@ -475,28 +486,84 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	return FIN_OK;
 }
 
-int main(int argc, char **argv)
+/* The checks of a run as one of several ranks (fin-cluster(1), MPI). */
+static int dist_usage(const struct options *o, size_t nfiles, char *const *files, fin_err *err)
+{
+	size_t i;
+
+	if (!fin_dist_active())
+		return FIN_OK;
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") == 0)
+			nfiles = 0;
+	if (!nfiles)
+		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
+				"input reaches rank 0 only");
+	if (o->cli.threads > 1)
+		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
+				"each rank works on one thread");
+	if (o->cli.model)
+		return fin_fail(err, FIN_EUSAGE, "-m assigns one row at a time, in one process, not "
+				"under mpirun: split the rows among processes instead (split -n l/N, "
+				"or GNU parallel --pipe; see fin-cluster(1), MPI)");
+	return FIN_OK;
+}
+
+static int cluster_main(int argc, char **argv)
 {
 	struct options o = { .k_lo = 2, .k_hi = 10, .sample = 10000, .hold = 100000,
 			     .km = { .restarts = 10, .max_iter = 300, .tol = 1e-4 } };
 	fin_clusterer c = { 0 };
 	fin_err err = { 0 };
 	fin_input *in = NULL;
-	int rc = parse_options(argc, argv, &o, &err);
+	int rc, agreed = 0;
 
+	/* Under mpirun, rank 0 alone speaks. */
+	if (fin_dist_rank() > 0)
+		opterr = 0;
+	rc = parse_options(argc, argv, &o, &err);
+	if (rc == FIN_CLI_EXIT) {
+		fin_cli_free(&o.cli);
+		return 0;
+	}
+	if (fin_dist_rank() > 0)
+		o.cli.quiet = 1;
+	if (rc == FIN_OK)
+		rc = dist_usage(&o, (size_t)(argc - optind), argv + optind, &err);
 	if (rc == FIN_OK) {
 		fin_gemm_threads((int)o.cli.threads);
 		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
+	/* Each rank reads every input itself: a pipe would reach one rank. */
+	if (rc == FIN_OK && fin_dist_active() && !fin_input_rereadable(in))
+		rc = fin_fail(&err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
+			      "which each rank reads: not a pipe or a device");
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-cluster: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)
-		rc = o.cli.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &err);
+		rc = o.cli.model ? assign(&o, in, &c, &err) : fit(&o, in, &c, &agreed, &err);
+	/* A rank that stopped before the ranks fit together says so to the
+	 * others there; the first failed rank's message is printed. */
+	if (fin_dist_active() && !agreed)
+		rc = fin_dist_cluster_agree(rc, err.msg);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-cluster", err.msg);
 	fin_input_close(in);
 	fin_clusterer_free(&c);
 	fin_cli_free(&o.cli);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (fin_dist_start(&argc, &argv) != 0) {
+		fin_report("fin-cluster", "cannot join the MPI job (MPI_Init failed)");
+		return FIN_EDATA;
+	}
+	rc = cluster_main(argc, argv);
+	fin_dist_stop();
 	return rc;
 }

@@ -5,6 +5,14 @@
 
 #include "cluster/cluster_stream.h"
 #include "features/moments.h"
+#include "par/dist.h"
+
+/* Under mpirun (o->km.ranks), every rank's status before they work
+ * together again: the first failed rank's, with its message alone. */
+static int agree(const fin_cluster_fit_opts *o, int rc, fin_err *err)
+{
+	return o->km.ranks ? fin_dist_cluster_agree(rc, err ? err->msg : NULL) : rc;
+}
 
 /* The k of o, each fitted on n rows of space, the silhouette of each
  * (nk > 1 or a report) on the rows; the fits are kept in trial[nk], the
@@ -27,10 +35,11 @@ static int fit_each_k(fin_clusterer *c, const float *space, size_t n,
 		res[i].inertia = trial[i].inertia;
 		/* On a seeded sample for large inputs: the full silhouette is
 		 * quadratic in the rows. */
-		res[i].silhouette = nk > 1 || o->report
-					    ? fin_silhouette(space, n, c->dim, assign, ko.k,
-							     o->silhouette, o->km.seed)
-					    : NAN;
+		res[i].silhouette = !(nk > 1 || o->report) ? NAN
+				    : o->km.ranks ? fin_silhouette_ranks(space, n, c->dim, assign, ko.k,
+									 o->silhouette, o->km.seed)
+						  : fin_silhouette(space, n, c->dim, assign, ko.k,
+								   o->silhouette, o->km.seed);
 		if (i > 0 && res[i].silhouette > res[*best].silhouette)
 			*best = i;
 	}
@@ -40,29 +49,37 @@ static int fit_each_k(fin_clusterer *c, const float *space, size_t n,
 	return FIN_OK;
 }
 
-/* Every row fits in memory: the fit of the rows held. */
-static int fit_held(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
-		    fin_kmeans *trial, fin_k_result *res, size_t *best, fin_err *err)
+/* Reads every row of p into x [p->expected][nfeat] and sets up the space
+ * of them, *space (fin_clusterer_prepare). */
+static int read_held(fin_clusterer *c, fin_feature_pass *p, int scale, float *x, float **space,
+		     fin_err *err)
 {
-	size_t n = p->expected, at = 0;
-	float *x = malloc(n * c->nfeat * sizeof *x), *space = NULL;
-	int *assign = malloc(n * sizeof *assign), rc, got;
+	size_t at = 0;
+	int rc, got;
 
-	if (!x || !assign) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
 	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-		goto done;
+		return rc;
 	while ((got = fin_feature_pass_next(p, err)) > 0) {
 		memcpy(x + at * c->nfeat, p->x, p->n * c->nfeat * sizeof *x);
 		at += p->n;
 	}
-	if (got < 0) {
-		rc = -got;
-		goto done;
-	}
-	if ((rc = fin_clusterer_prepare(c, x, n, o->scale, &space, err)) != FIN_OK ||
+	if (got < 0)
+		return -got;
+	return fin_clusterer_prepare(c, x, p->expected, scale, space, err);
+}
+
+/* Every row fits in memory: the fit of the rows held. */
+static int fit_held(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
+		    fin_kmeans *trial, fin_k_result *res, size_t *best, fin_err *err)
+{
+	size_t n = p->expected;
+	float *x = malloc(n * c->nfeat * sizeof *x), *space = NULL;
+	int *assign = malloc(n * sizeof *assign), rc;
+
+	rc = !x || !assign ? fin_fail(err, FIN_EDATA, "out of memory")
+			   : read_held(c, p, o->scale, x, &space, err);
+	/* Under mpirun the ranks fit together from here: all or none. */
+	if ((rc = agree(o, rc, err)) != FIN_OK ||
 	    (rc = fit_each_k(c, space, n, o, trial, res, best, assign, err)) != FIN_OK)
 		goto done;
 	c->km = trial[*best];
@@ -118,53 +135,73 @@ done:
 }
 
 /* Lloyd's iterations over every row, a pass each, from the centroids of
- * km; the first pass also sums the squared distances of every row to the
- * centroids of each trial into res. */
+ * start, into c->km; the first pass also sums the squared distances of
+ * every row to the centroids of each trial into res. Under mpirun each
+ * rank works on its part of the rows, whole batches as one process reads
+ * them (so that each row's distances are one process's), and stops
+ * reading at the end of its part, the last rank reading on to the end of
+ * the input to check it; the clusters' sums and counts and the inertias
+ * are summed over the ranks, so that every rank moves the centroids alike
+ * and stops at the same pass. */
 static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
-			double tol, fin_kmeans *trial, fin_k_result *res, fin_err *err)
+			double tol, const fin_kmeans *start, fin_kmeans *trial, fin_k_result *res,
+			fin_err *err)
 {
-	size_t nk = o->k_hi - o->k_lo + 1, k = c->km.k, d = c->dim, i, j, t, it;
+	size_t nk = o->k_hi - o->k_lo + 1, k = start->k, d = c->dim, n = p->expected;
+	size_t len = k * d + k + nk, from = 0, to = n, i, j, t, it;
 	float *space = malloc(p->cap * d * sizeof *space);
 	int *cluster = malloc(p->cap * sizeof *cluster);
-	double *dist = malloc(p->cap * sizeof *dist), *sum = malloc(k * d * sizeof *sum);
-	size_t *count = malloc(k * sizeof *count);
+	/* sum: [k][d] the sums of each cluster's rows, then [k] their counts
+	 * and [nk] each trial's inertia */
+	double *dist = malloc(p->cap * sizeof *dist), *sum = malloc(len * sizeof *sum);
+	double *count = sum + k * d, *inertia = count + k;
 	int rc = FIN_OK, got;
 
-	if (!space || !cluster || !dist || !sum || !count) {
+	c->km.k = k;
+	c->km.d = d;
+	c->km.centroids = malloc(k * d * sizeof *c->km.centroids);
+	c->km.sizes = calloc(k, sizeof *c->km.sizes);
+	if (!space || !cluster || !dist || !sum || !c->km.centroids || !c->km.sizes)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
+	if ((rc = agree(o, rc, err)) != FIN_OK)
 		goto done;
-	}
-	for (t = 0; t < nk; t++)
-		res[t].inertia = 0;
+	memcpy(c->km.centroids, start->centroids, k * d * sizeof *c->km.centroids);
+	if (o->km.ranks)
+		fin_dist_cluster_part(n, p->cap, fin_dist_rank(), &from, &to);
 	for (it = 0; it < o->km.max_iter; it++) {
 		double shift = 0;
-		memset(sum, 0, k * d * sizeof *sum);
-		memset(count, 0, k * sizeof *count);
-		if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
-			goto done;
-		while ((got = fin_feature_pass_next(p, err)) > 0) {
-			if ((rc = fin_clusterer_map(c, p->x, p->n, space, err)) != FIN_OK)
-				goto done;
-			fin_kmeans_assign(&c->km, space, p->n, cluster, dist);
-			for (i = 0; i < p->n; i++) {
-				count[cluster[i]]++;
-				for (j = 0; j < d; j++)
-					sum[(size_t)cluster[i] * d + j] += space[i * d + j];
+		memset(sum, 0, len * sizeof *sum);
+		got = 0;
+		if (from < to && (rc = fin_feature_pass_start(p, err)) == FIN_OK)
+			while ((to == n || p->rows < to) && (got = fin_feature_pass_next(p, err)) > 0) {
+				if (p->rows - p->n < from)
+					continue;
+				if ((rc = fin_clusterer_map(c, p->x, p->n, space, err)) != FIN_OK)
+					break;
+				fin_kmeans_assign(&c->km, space, p->n, cluster, dist);
+				for (i = 0; i < p->n; i++) {
+					count[cluster[i]]++;
+					for (j = 0; j < d; j++)
+						sum[(size_t)cluster[i] * d + j] += space[i * d + j];
+				}
+				for (t = 0; it == 0 && t < nk; t++) {
+					fin_kmeans_assign(&trial[t], space, p->n, NULL, dist);
+					for (i = 0; i < p->n; i++)
+						inertia[t] += dist[i] * dist[i];
+				}
 			}
-			for (t = 0; it == 0 && t < nk; t++) {
-				fin_kmeans_assign(&trial[t], space, p->n, NULL, dist);
-				for (i = 0; i < p->n; i++)
-					res[t].inertia += dist[i] * dist[i];
-			}
-		}
-		if (got < 0) {
+		if (rc == FIN_OK && got < 0)
 			rc = -got;
+		if ((rc = agree(o, rc, err)) != FIN_OK)
 			goto done;
-		}
+		if (o->km.ranks)
+			fin_dist_sum_doubles(sum, it == 0 ? len : k * d + k);
+		for (t = 0; it == 0 && t < nk; t++)
+			res[t].inertia = inertia[t];
 		/* The means of the clusters; an empty one keeps its centroid. */
 		for (i = 0; i < k; i++)
-			for (j = 0; count[i] && j < d; j++) {
-				float v = (float)(sum[i * d + j] / (double)count[i]);
+			for (j = 0; count[i] > 0 && j < d; j++) {
+				float v = (float)(sum[i * d + j] / count[i]);
 				double e = (double)v - c->km.centroids[i * d + j];
 				shift += e * e;
 				c->km.centroids[i * d + j] = v;
@@ -178,30 +215,26 @@ done:
 	free(cluster);
 	free(dist);
 	free(sum);
-	free(count);
 	return rc;
 }
 
-static int fit_sampled(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
-		       fin_kmeans *trial, fin_k_result *res, size_t *best, fin_err *err)
+/* The sample of m = o->hold rows of p into sample [m][nfeat], the
+ * standardisation of every row (mean, and sample sd; a constant dimension
+ * keeps a scale of 1), and the sample in that space, *space. *tol: o's
+ * tolerance times the mean variance of the space. */
+static int sample_space(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
+			float *sample, float **space, double *tol, fin_err *err)
 {
 	size_t m = o->hold, n = p->expected, j;
-	float *sample = malloc(m * c->nfeat * sizeof *sample), *space = NULL;
-	int *assign = malloc(m * sizeof *assign), rc;
-	double tol = 0;
 	fin_moments mo = { 0 };
+	int rc;
 
-	if (!sample || !assign) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
 	if ((rc = fin_clusterer_space(c, err)) != FIN_OK ||
 	    (rc = sample_and_moments(c, p, m, o->km.seed, sample, &mo, err)) != FIN_OK)
 		goto done;
-	/* The standardisation of every row: mean, and sample sd (a constant
-	 * dimension keeps a scale of 1). */
 	if (o->scale)
 		fin_moments_mean(&mo, c->mean);
+	*tol = 0;
 	for (j = 0; j < c->dim; j++) {
 		double var = mo.c[j * c->dim + j] / (double)n, sd = 1;
 		if (o->scale) {
@@ -209,31 +242,34 @@ static int fit_sampled(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_
 			c->sd[j] = sd = sd > 0 ? sd : 1;
 		}
 		/* the mean variance of the space, the scale of tol */
-		tol += var / (sd * sd);
+		*tol += var / (sd * sd);
 	}
-	tol = o->km.tol * tol / (double)c->dim;
+	*tol = o->km.tol * *tol / (double)c->dim;
 	c->scaled = o->scale;
-	if (!(space = malloc(m * c->dim * sizeof *space))) {
+	if (!(*space = malloc(m * c->dim * sizeof **space)))
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	if ((rc = fin_clusterer_map(c, sample, m, space, err)) != FIN_OK ||
-	    (rc = fit_each_k(c, space, m, o, trial, res, best, assign, err)) != FIN_OK)
-		goto done;
-	/* The best k's centroids start the iterations over every row. */
-	c->km.k = trial[*best].k;
-	c->km.d = c->dim;
-	c->km.centroids = malloc(c->km.k * c->dim * sizeof *c->km.centroids);
-	c->km.sizes = calloc(c->km.k, sizeof *c->km.sizes);
-	if (!c->km.centroids || !c->km.sizes) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory");
-		goto done;
-	}
-	memcpy(c->km.centroids, trial[*best].centroids,
-	       c->km.k * c->dim * sizeof *c->km.centroids);
-	rc = lloyd_passes(c, p, o, tol, trial, res, err);
+	else
+		rc = fin_clusterer_map(c, sample, m, *space, err);
 done:
 	fin_moments_free(&mo);
+	return rc;
+}
+
+static int fit_sampled(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
+		       fin_kmeans *trial, fin_k_result *res, size_t *best, fin_err *err)
+{
+	size_t m = o->hold;
+	float *sample = malloc(m * c->nfeat * sizeof *sample), *space = NULL;
+	int *assign = malloc(m * sizeof *assign), rc;
+	double tol = 0;
+
+	rc = !sample || !assign ? fin_fail(err, FIN_EDATA, "out of memory")
+				: sample_space(c, p, o, sample, &space, &tol, err);
+	/* Under mpirun the ranks fit together from here: all or none. The
+	 * best k's centroids start the iterations over every row. */
+	if ((rc = agree(o, rc, err)) == FIN_OK &&
+	    (rc = fit_each_k(c, space, m, o, trial, res, best, assign, err)) == FIN_OK)
+		rc = lloyd_passes(c, p, o, tol, &trial[*best], trial, res, err);
 	free(sample);
 	free(space);
 	free(assign);
@@ -250,7 +286,7 @@ int fin_clusterer_fit_passes(fin_clusterer *c, fin_feature_pass *p,
 
 	*described = p->expected <= o->hold;
 	if (!trial)
-		return fin_fail(err, FIN_EDATA, "out of memory");
+		return agree(o, fin_fail(err, FIN_EDATA, "out of memory"), err);
 	rc = *described ? fit_held(c, p, o, trial, res, best, err)
 			: fit_sampled(c, p, o, trial, res, best, err);
 	for (i = 0; i < nk; i++)

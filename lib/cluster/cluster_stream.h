@@ -42,7 +42,18 @@ typedef struct fin_k_result {
  *     k's inertia on all rows (res), from the centroids the sample gave.
  * c->km then holds the final centroids, its iterations the passes over all
  * rows; its sizes, inertia and centroid_raw are left to the pass that
- * assigns the rows (fin_cluster_tally). */
+ * assigns the rows (fin_cluster_tally).
+ *
+ * With o->km.ranks under mpirun, every rank of the job calls this with
+ * the same input and options, holds what one process holds, and ends with
+ * the same c, each working on its part of the rows: of the rows held or
+ * the sample in fin_kmeans_fit and fin_silhouette_ranks, and whole batches
+ * of the rows in the passes of Lloyd's iterations, whose sums are summed
+ * over the ranks. The sample, the standardisation and the k-means++
+ * starts are one process's to the bit, and so are the silhouettes of the
+ * same labels; the centroids and the inertias are one process's but for
+ * the rounding of sums added in another order. A failure on any rank stops every rank with the first
+ * failed rank's status, its message on that rank alone. */
 int fin_clusterer_fit_passes(fin_clusterer *c, fin_feature_pass *p,
 			     const fin_cluster_fit_opts *o, fin_k_result *res, size_t *best,
 			     int *described, fin_err *err);

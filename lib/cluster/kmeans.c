@@ -7,6 +7,7 @@
 
 #include "cluster/kmeans.h"
 #include "nn/gemm.h"
+#include "par/dist.h"
 
 /* Rows go through fin_gemm in blocks of at most BLOCK_ROWS whose products
  * fit in BLOCK_FLOATS, on the stack, with centroids GROUP at a time and
@@ -190,7 +191,9 @@ struct fit {
 	size_t max_iter;
 	double *cd;     /* [k][d] centroids, centred, in double */
 	float *cf;      /* [k][d] the same in float32, for fin_gemm */
-	double *sums;   /* [k][d] sums of the rows of each cluster */
+	/* [k][d] sums of the rows of each cluster; under mpirun then [k]
+	 * the counts and 1 the labels changed, summed over the ranks with them */
+	double *sums;
 	size_t *counts; /* [k] */
 	/* [n] k-means++: squared distance to the nearest centre so far;
 	 * relocation: squared distance to the own centroid. */
@@ -199,7 +202,15 @@ struct fit {
 	size_t trials;  /* k-means++ candidates per centre */
 	float *cand;    /* [trials][d] */
 	float *cdist;   /* [trials][n] dist were each candidate a centre */
+	double *csum;   /* [n / block_rows(trials) rounded up][trials] sums of cdist by blocks */
 	gsl_rng *rng;
+	/* The rows this process works on, [lo, hi): every row in one process;
+	 * under mpirun (shared), the rank's part, whole runs of POT_ROWS. */
+	size_t lo, hi;
+	int shared;
+	double *far;    /* [ranks][3] mpirun: each rank's farthest row, for relocation */
+	int *slots;     /* [ranks + 1][slot] mpirun: labels gathered, the last this rank's */
+	size_t slot;
 };
 
 static int check_opts(size_t n, size_t d, const fin_kmeans_opts *o, fin_err *err)
@@ -324,17 +335,23 @@ static void set_centre(struct fit *f, size_t c, size_t row)
 }
 
 /* Sums dist by blocks of POT_ROWS rows into pot; returns the
- * potential. */
+ * potential. Under mpirun each rank sums its blocks, 0 stands for the
+ * others', and the sum over the ranks gives every rank every block. */
 static double block_sums(struct fit *f)
 {
-	size_t r, m;
+	size_t blocks = (f->n + POT_ROWS - 1) / POT_ROWS, r, m;
 	double total = 0;
 
-	for (r = 0; r < f->n; r += m) {
-		m = min_size(POT_ROWS, f->n - r);
+	if (f->shared)
+		memset(f->pot, 0, blocks * sizeof *f->pot);
+	for (r = f->lo; r < f->hi; r += m) {
+		m = min_size(POT_ROWS, f->hi - r);
 		f->pot[r / POT_ROWS] = sum_floats(f->dist + r, m);
-		total += f->pot[r / POT_ROWS];
 	}
+	if (f->shared)
+		fin_dist_sum_doubles(f->pot, blocks);
+	for (r = 0; r < blocks; r++)
+		total += f->pot[r];
 	return total;
 }
 
@@ -343,8 +360,8 @@ static double first_centre(struct fit *f, size_t row)
 {
 	size_t r, m;
 
-	for (r = 0; r < f->n; r += m) {
-		m = min_size(BLOCK_ROWS, f->n - r);
+	for (r = f->lo; r < f->hi; r += m) {
+		m = min_size(BLOCK_ROWS, f->hi - r);
 		sqdist(f->xc + r * f->d, f->xn + r, m, f->xc + row * f->d, f->xn + row, 1, f->d,
 		       f->dist + r);
 	}
@@ -356,7 +373,8 @@ static double first_centre(struct fit *f, size_t row)
  * to the potential: first the block, from the block sums, then the row
  * within it. A block's rows add up in another order than its sum did, so
  * rounding may leave the target past its last row: the last row of
- * positive weight in the block then takes it. */
+ * positive weight in the block then takes it. Under mpirun, only the rank
+ * whose rows hold the block knows their dist: the others return n. */
 static size_t pick_row(const struct fit *f, double target)
 {
 	size_t nblocks = (f->n + POT_ROWS - 1) / POT_ROWS, b = 0, i, end, last;
@@ -365,6 +383,8 @@ static size_t pick_row(const struct fit *f, double target)
 	while (b + 1 < nblocks && cum + f->pot[b] <= target)
 		cum += f->pot[b++];
 	i = last = b * POT_ROWS;
+	if (i < f->lo || i >= f->hi)
+		return f->n;
 	for (end = min_size(f->n, i + POT_ROWS); i < end; i++) {
 		if (f->dist[i] > 0)
 			last = i;
@@ -378,6 +398,7 @@ static size_t pick_row(const struct fit *f, double target)
 /* Draws the candidate rows, row i with probability dist[i] / total. */
 static void draw_candidates(struct fit *f, double total, size_t *rows)
 {
+	double found[MAX_TRIALS];
 	size_t j;
 
 	for (j = 0; j < f->trials; j++) {
@@ -385,6 +406,13 @@ static void draw_candidates(struct fit *f, double total, size_t *rows)
 		/* Every row is at a centre already when the potential is 0
 		 * (fewer distinct rows than k): any row will do. */
 		rows[j] = total > 0 ? pick_row(f, u * total) : (size_t)(u * (double)f->n);
+		found[j] = rows[j] < f->n ? (double)rows[j] : 0;
+	}
+	/* Each row was found by one rank, the others adding 0. */
+	if (f->shared && total > 0) {
+		fin_dist_sum_doubles(found, f->trials);
+		for (j = 0; j < f->trials; j++)
+			rows[j] = (size_t)found[j];
 	}
 }
 
@@ -395,29 +423,38 @@ static size_t best_candidate(struct fit *f, const size_t *rows)
 {
 	float out[BLOCK_FLOATS], cn[MAX_TRIALS];
 	double total[MAX_TRIALS];
-	size_t t = f->trials, n = f->n, block = block_rows(t), r, m, i, j, best = 0;
+	size_t t = f->trials, n = f->n, block = block_rows(t), blocks = (n + block - 1) / block;
+	size_t r, m, i, j, best = 0;
 
 	for (j = 0; j < t; j++) {
 		memcpy(f->cand + j * f->d, f->xc + rows[j] * f->d, f->d * sizeof *f->cand);
 		cn[j] = f->xn[rows[j]];
 		total[j] = 0;
 	}
-	for (r = 0; r < n; r += m) {
+	if (f->shared)
+		memset(f->csum, 0, blocks * t * sizeof *f->csum);
+	for (r = f->lo; r < f->hi; r += m) {
 		const float *dist = f->dist + r;
-		m = min_size(block, n - r);
+		m = min_size(block, f->hi - r);
 		sqdist(f->xc + r * f->d, f->xn + r, m, f->cand, cn, t, f->d, out);
 		for (j = 0; j < t; j++) {
 			const float *o = out + j * m;
 			float *c = f->cdist + j * n + r;
 			for (i = 0; i < m; i++)
 				c[i] = o[i] < dist[i] ? o[i] : dist[i];
-			total[j] += sum_floats(c, m);
+			f->csum[r / block * t + j] = sum_floats(c, m);
 		}
 	}
+	/* Each rank's blocks, as for the potential; added in one order. */
+	if (f->shared)
+		fin_dist_sum_doubles(f->csum, blocks * t);
+	for (r = 0; r < blocks; r++)
+		for (j = 0; j < t; j++)
+			total[j] += f->csum[r * t + j];
 	for (j = 1; j < t; j++)
 		if (total[j] < total[best])
 			best = j;
-	memcpy(f->dist, f->cdist + best * n, n * sizeof *f->dist);
+	memcpy(f->dist + f->lo, f->cdist + best * n + f->lo, (f->hi - f->lo) * sizeof *f->dist);
 	f->dist[rows[best]] = 0;
 	return rows[best];
 }
@@ -441,16 +478,19 @@ static void kmeanspp(struct fit *f)
 /* ---- Lloyd's iterations ---- */
 
 /* Assigns every row to its nearest centroid and sums the clusters' rows
- * (in double) and sizes; returns how many labels changed. */
+ * (in double) and sizes; returns how many labels changed. Under mpirun,
+ * each rank assigns its rows, and the sums, sizes and changes are summed
+ * over the ranks. */
 static size_t assign_rows(struct fit *f, int *labels)
 {
-	size_t block = block_rows(f->k), d = f->d, r, m, i, j, changed = 0;
+	size_t block = block_rows(f->k), d = f->d, k = f->k, r, m, i, j, changed = 0;
+	double *more = f->sums + k * d;
 	int label[BLOCK_ROWS];
 
-	memset(f->sums, 0, f->k * d * sizeof *f->sums);
-	memset(f->counts, 0, f->k * sizeof *f->counts);
-	for (r = 0; r < f->n; r += m) {
-		m = min_size(block, f->n - r);
+	memset(f->sums, 0, k * d * sizeof *f->sums);
+	memset(f->counts, 0, k * sizeof *f->counts);
+	for (r = f->lo; r < f->hi; r += m) {
+		m = min_size(block, f->hi - r);
 		nearest(f->cf, f->k, d, NULL, f->xc + r * d, m, label);
 		for (i = 0; i < m; i++) {
 			const float *xi = f->xc + (r + i) * d;
@@ -462,7 +502,32 @@ static size_t assign_rows(struct fit *f, int *labels)
 				sum[j] += xi[j];
 		}
 	}
+	if (f->shared) {
+		for (j = 0; j < k; j++)
+			more[j] = (double)f->counts[j];
+		more[k] = (double)changed;
+		fin_dist_sum_doubles(f->sums, k * d + k + 1);
+		for (j = 0; j < k; j++)
+			f->counts[j] = (size_t)more[j];
+		changed = (size_t)more[k];
+	}
 	return changed;
+}
+
+/* Under mpirun, the farthest of the rows each rank found (farthest -1:
+ * none): the first rank's of the largest distance, so the lowest row of
+ * equals, as in one process; its row, and its cluster into *old. */
+static size_t farthest_of_ranks(struct fit *f, float farthest, size_t far, size_t *old)
+{
+	double mine[3] = { farthest, (double)far, (double)*old };
+	int ranks = fin_dist_size(), r, best = 0;
+
+	fin_dist_gather_all(mine, f->far, sizeof mine);
+	for (r = 1; r < ranks; r++)
+		if (f->far[3 * r] > f->far[3 * best])
+			best = r;
+	*old = (size_t)f->far[3 * best + 2];
+	return (size_t)f->far[3 * best + 1];
 }
 
 /* Gives each empty cluster, in index order, the row farthest from its
@@ -474,22 +539,24 @@ static size_t assign_rows(struct fit *f, int *labels)
  * empty. Ties go to the lowest row. */
 static void relocate(struct fit *f, int *labels)
 {
-	size_t n = f->n, d = f->d, c, i, j, far, old;
+	size_t d = f->d, c, i, j, far, old;
 	float farthest;
 
-	for (i = 0; i < n; i++)
+	for (i = f->lo; i < f->hi; i++)
 		f->dist[i] = (float)sq_dist(f->xc + i * d, f->cf + (size_t)labels[i] * d, d);
 	for (c = 0; c < f->k; c++) {
 		if (f->counts[c])
 			continue;
 		far = 0;
 		farthest = -1;
-		for (i = 0; i < n; i++)
+		for (i = f->lo; i < f->hi; i++)
 			if (f->counts[labels[i]] > 1 && f->dist[i] > farthest) {
 				farthest = f->dist[i];
 				far = i;
 			}
-		old = (size_t)labels[far];
+		old = farthest >= 0 ? (size_t)labels[far] : 0;
+		if (f->shared)
+			far = farthest_of_ranks(f, farthest, far, &old);
 		for (j = 0; j < d; j++) {
 			f->sums[old * d + j] -= f->xc[far * d + j];
 			f->sums[c * d + j] = f->xc[far * d + j];
@@ -559,9 +626,27 @@ static double finish(const struct fit *f, const int *labels, float *centroids)
 	for (c = 0; c < f->k; c++)
 		for (j = 0; j < d; j++)
 			centroids[c * d + j] = (float)(f->cd[c * d + j] + f->mean[j]);
-	for (i = 0; i < f->n; i++)
+	for (i = f->lo; i < f->hi; i++)
 		inertia += sq_dist(f->x + i * d, centroids + (size_t)labels[i] * d, d);
+	if (f->shared)
+		fin_dist_sum_doubles(&inertia, 1);
 	return inertia;
+}
+
+/* Under mpirun, every rank's labels of its rows into labels [n] on every
+ * rank. */
+static void gather_labels(struct fit *f, int *labels)
+{
+	int ranks = fin_dist_size(), r;
+	int *own = f->slots + (size_t)ranks * f->slot;
+	size_t lo, hi;
+
+	memcpy(own, labels + f->lo, (f->hi - f->lo) * sizeof *own);
+	fin_dist_gather_all(own, f->slots, f->slot * sizeof *own);
+	for (r = 0; r < ranks; r++) {
+		fin_dist_cluster_part(f->n, POT_ROWS, r, &lo, &hi);
+		memcpy(labels + lo, f->slots + (size_t)r * f->slot, (hi - lo) * sizeof *labels);
+	}
 }
 
 static void free_fit(struct fit *f)
@@ -577,6 +662,9 @@ static void free_fit(struct fit *f)
 	free(f->pot);
 	free(f->cand);
 	free(f->cdist);
+	free(f->csum);
+	free(f->far);
+	free(f->slots);
 	if (f->rng)
 		gsl_rng_free(f->rng);
 }
@@ -604,26 +692,40 @@ int fin_kmeans_fit(fin_kmeans *km, const float *x, size_t n, size_t d,
 	f.xn = malloc(n * sizeof *f.xn);
 	f.cd = malloc(k * d * sizeof *f.cd);
 	f.cf = malloc(k * d * sizeof *f.cf);
-	f.sums = malloc(k * d * sizeof *f.sums);
+	f.sums = malloc((k * d + k + 1) * sizeof *f.sums);
 	f.counts = malloc(k * sizeof *f.counts);
 	f.dist = malloc(n * sizeof *f.dist);
 	f.pot = malloc((n + POT_ROWS - 1) / POT_ROWS * sizeof *f.pot);
 	f.cand = malloc(f.trials * d * sizeof *f.cand);
 	f.cdist = malloc(f.trials * n * sizeof *f.cdist);
+	f.csum = malloc((n + block_rows(f.trials) - 1) / block_rows(f.trials) * f.trials *
+			sizeof *f.csum);
 	f.rng = gsl_rng_alloc(gsl_rng_mt19937);
 	labels = malloc(n * sizeof *labels);
 	best = malloc(n * sizeof *best);
 	trial = malloc(k * d * sizeof *trial);
 	km->centroids = malloc(k * d * sizeof *km->centroids);
 	km->sizes = calloc(k, sizeof *km->sizes);
-	if (!f.mean || !f.xc || !f.xn || !f.cd || !f.cf || !f.sums || !f.counts || !f.dist || !f.pot ||
-	    !f.cand || !f.cdist || !f.rng || !labels || !best || !trial || !km->centroids || !km->sizes) {
-		rc = fin_fail(err, FIN_EDATA, "out of memory fitting k-means");
-		goto done;
+	f.hi = n;
+	f.shared = o->ranks && fin_dist_active();
+	if (f.shared) {
+		size_t first;
+		/* Rank 0's part is the longest: a slot holds any rank's labels. */
+		fin_dist_cluster_part(n, POT_ROWS, 0, &first, &f.slot);
+		fin_dist_cluster_part(n, POT_ROWS, fin_dist_rank(), &f.lo, &f.hi);
+		f.far = malloc((size_t)fin_dist_size() * 3 * sizeof *f.far);
+		f.slots = malloc(((size_t)fin_dist_size() + 1) * f.slot * sizeof *f.slots);
 	}
-	if ((rc = centre_rows(&f, o->tol, err)) != FIN_OK)
-		goto done;
-	if (o->init && (rc = set_init(&f, o->init, err)) != FIN_OK)
+	if (!f.mean || !f.xc || !f.xn || !f.cd || !f.cf || !f.sums || !f.counts || !f.dist || !f.pot ||
+	    !f.cand || !f.cdist || !f.csum || !f.rng || !labels || !best || !trial || !km->centroids ||
+	    !km->sizes || (f.shared && (!f.far || !f.slots)))
+		rc = fin_fail(err, FIN_EDATA, "out of memory fitting k-means");
+	else if ((rc = centre_rows(&f, o->tol, err)) == FIN_OK && o->init)
+		rc = set_init(&f, o->init, err);
+	/* Under mpirun, every rank goes on or none does. */
+	if (f.shared)
+		rc = fin_dist_cluster_agree(rc, err ? err->msg : NULL);
+	if (rc != FIN_OK)
 		goto done;
 	gsl_rng_set(f.rng, o->seed);
 	km->k = k;
@@ -645,6 +747,8 @@ int fin_kmeans_fit(fin_kmeans *km, const float *x, size_t n, size_t d,
 			km->iterations = iterations;
 		}
 	}
+	if (f.shared)
+		gather_labels(&f, best);
 	for (i = 0; i < n; i++)
 		km->sizes[best[i]]++;
 	if (assign)
@@ -721,14 +825,16 @@ static void tile_sums(const float *xs, const float *xn, const int *lab, const si
 	}
 }
 
-double fin_silhouette(const float *x, size_t n, size_t d, const int *assign, size_t k,
-		      size_t sample, unsigned long seed)
+/* fin_silhouette, the sampled rows shared among the ranks of the MPI job
+ * when shared is set. */
+static double silhouette(const float *x, size_t n, size_t d, const int *assign, size_t k,
+			 size_t sample, unsigned long seed, int shared)
 {
-	size_t m = min_size(n, sample), i, j, c, clusters = 0;
+	size_t m = min_size(n, sample), i, j, c, clusters = 0, lo = 0, hi;
 	size_t *rows = NULL, *count = NULL, *start = NULL, *pos = NULL;
-	double *mean = NULL, *acc = NULL, total = 0, result = NAN;
+	double *mean = NULL, *acc = NULL, *s = NULL, total = 0, result = NAN;
 	float *xs = NULL, *xn = NULL, *out = NULL;
-	int *lab = NULL;
+	int *lab = NULL, failed;
 	gsl_rng *rng = NULL;
 
 	if (k < 2 || d == 0 || m < 2)
@@ -746,9 +852,14 @@ double fin_silhouette(const float *x, size_t n, size_t d, const int *assign, siz
 	xn = malloc(m * sizeof *xn);
 	out = malloc(SIL_ROWS * SIL_COLS * sizeof *out);
 	lab = malloc(m * sizeof *lab);
+	s = malloc(m * sizeof *s);
 	rng = m < n ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
-	if (!rows || !count || !start || !pos || !mean || !acc || !xs || !xn || !out || !lab ||
-	    (m < n && !rng))
+	failed = !rows || !count || !start || !pos || !mean || !acc || !xs || !xn || !out || !lab ||
+		 !s || (m < n && !rng);
+	/* Under mpirun, every rank goes on or none does. */
+	if (shared)
+		failed = fin_dist_cluster_agree(failed ? FIN_EDATA : FIN_OK, NULL) != FIN_OK;
+	if (failed)
 		goto done;
 	if (m < n) {
 		sample_rows(n, m, seed, rng, rows);
@@ -782,12 +893,23 @@ double fin_silhouette(const float *x, size_t n, size_t d, const int *assign, siz
 		}
 		xn[p] = (float)sq;
 	}
-	for (i = 0; i < m; i += SIL_ROWS) {
-		size_t rm = min_size(SIL_ROWS, m - i), r;
+	/* Each rank's rows, whole tiles, with 0 for the others' rows: summed
+	 * over the ranks, every rank holds every row's silhouette. */
+	hi = m;
+	if (shared) {
+		fin_dist_cluster_part(m, SIL_ROWS, fin_dist_rank(), &lo, &hi);
+		memset(s, 0, m * sizeof *s);
+	}
+	for (i = lo; i < hi; i += SIL_ROWS) {
+		size_t rm = min_size(SIL_ROWS, hi - i), r;
 		tile_sums(xs, xn, lab, start, m, d, k, i, rm, out, acc);
 		for (r = 0; r < rm; r++)
-			total += row_silhouette(acc + r * k, count, (size_t)lab[i + r], k);
+			s[i + r] = row_silhouette(acc + r * k, count, (size_t)lab[i + r], k);
 	}
+	if (shared)
+		fin_dist_sum_doubles(s, m);
+	for (i = 0; i < m; i++)
+		total += s[i];
 	result = total / (double)m;
 done:
 	free(rows);
@@ -800,7 +922,20 @@ done:
 	free(xn);
 	free(out);
 	free(lab);
+	free(s);
 	if (rng)
 		gsl_rng_free(rng);
 	return result;
+}
+
+double fin_silhouette(const float *x, size_t n, size_t d, const int *assign, size_t k,
+		      size_t sample, unsigned long seed)
+{
+	return silhouette(x, n, d, assign, k, sample, seed, 0);
+}
+
+double fin_silhouette_ranks(const float *x, size_t n, size_t d, const int *assign, size_t k,
+			    size_t sample, unsigned long seed)
+{
+	return silhouette(x, n, d, assign, k, sample, seed, fin_dist_active());
 }

@@ -19,6 +19,10 @@ typedef struct fin_kmeans_opts {
 	/* [k][d] starting centroids in place of k-means++, or NULL; with
 	 * them there is one start, so restarts must be 1. */
 	const float *init;
+	/* Set: the ranks of the MPI job (par/dist.h) fit together, each
+	 * rank calling with the same rows and options; no effect without a
+	 * job. See fin_kmeans_fit. */
+	int ranks;
 } fin_kmeans_opts;
 
 typedef struct fin_kmeans {
@@ -42,6 +46,22 @@ typedef struct fin_kmeans {
  * it is NULL, are those of the final centroids: each row's nearest, the
  * lowest index among equals. Besides km, the fit holds a centred copy of
  * x and 6 + ln k more 4-byte values a row.
+ *
+ * With o->ranks under mpirun, every rank holds the rows and works on its
+ * part of them, runs of 1024 rows in rank order: the distances of
+ * k-means++ and of Lloyd's assignments, and the sums they make. k-means++
+ * gathers the potential of each block of rows and each candidate's, which
+ * every rank then adds in one process's order, so that the starts are one
+ * process's to the bit; Lloyd's sums of the clusters' rows and sizes, the
+ * labels changed, the relocations' farthest rows and the inertia are
+ * summed over the ranks in rank order (par/dist.h), so that every rank
+ * holds the same centroids and takes the same decisions. The centroids
+ * and the inertia are then one process's but for the rounding of those
+ * sums in another order. The labels of every row are gathered on every
+ * rank, which takes 1 + 1 / P more 4-byte values a row with P ranks. A
+ * failure (memory, a value refused) on any rank stops every rank with the
+ * first failed rank's status; its message is that rank's alone.
+ *
  * Returns FIN_OK, FIN_ENOROWS (n = 0), FIN_EUSAGE (an option or size out
  * of range, k more than n) or FIN_EDATA (a value not finite or too large
  * for float32 squared distances, out of memory); km is then left empty. */
@@ -72,6 +92,15 @@ void fin_kmeans_assign(const fin_kmeans *km, const float *x, size_t n, int *clus
  * range or when memory runs out. */
 double fin_silhouette(const float *x, size_t n, size_t d, const int *assign, size_t k,
 		      size_t sample, unsigned long seed);
+
+/* fin_silhouette computed by the ranks of the MPI job together, each on
+ * its part of the sampled rows (runs of 64) against all of them: every
+ * rank calls it with the same arguments and gets fin_silhouette's value,
+ * to the bit, as the rows' silhouettes are gathered and added in one
+ * process's order. NaN on every rank when memory runs out on one.
+ * fin_silhouette itself without a job. */
+double fin_silhouette_ranks(const float *x, size_t n, size_t d, const int *assign, size_t k,
+			    size_t sample, unsigned long seed);
 
 /* Frees what km holds and leaves it empty; an empty km may be freed again. */
 void fin_kmeans_free(fin_kmeans *km);

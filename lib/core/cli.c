@@ -250,8 +250,15 @@ int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err)
 	case FIN_OPT_MAX_LEVELS:
 	case FIN_OPT_UNSEEN:
 		return text_option(opt, arg, &c->text, err);
-	case 'h': fputs(c->usage, stdout); return FIN_CLI_EXIT;
-	case 'V': printf("%s (fin) %s\n", c->prog, FIN_VERSION); return FIN_CLI_EXIT;
+	/* Answered by rank 0 alone in an MPI job (opterr 0 on the others). */
+	case 'h':
+		if (opterr)
+			fputs(c->usage, stdout);
+		return FIN_CLI_EXIT;
+	case 'V':
+		if (opterr)
+			printf("%s (fin) %s\n", c->prog, FIN_VERSION);
+		return FIN_CLI_EXIT;
 	}
 	/* With getopt's own message, which opterr 0 (a rank but the first of
 	 * an MPI job) leaves out. */

@@ -165,7 +165,9 @@ int fin_cli_next(fin_cli *c, int argc, char **argv);
  * a shared option, whose value it parses and checks, -h or -V, which it
  * answers on standard output (returning FIN_CLI_EXIT), or getopt's '?'
  * for an option it does not know or one missing its value, which getopt
- * has named: a usage error whose message is already written. */
+ * has named: a usage error whose message is already written. With opterr
+ * 0 (getopt silenced: under mpirun, every rank but rank 0), -h, -V and the
+ * usage error write nothing. */
 int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err);
 
 /* Frees the lists of -c, -k and --categorical. */

@@ -302,3 +302,23 @@ void fin_dist_sum_sizes(size_t *v, size_t n)
 		MPI_Allreduce(MPI_IN_PLACE, v + at, (int)m, type, MPI_SUM, MPI_COMM_WORLD);
 	}
 }
+
+void fin_dist_cluster_part(size_t n, size_t unit, int of, size_t *from, size_t *to)
+{
+	size_t runs = (n + unit - 1) / unit, ranks = (size_t)size, r = (size_t)of;
+	size_t first = runs / ranks * r + (r < runs % ranks ? r : runs % ranks);
+	size_t last = first + runs / ranks + (r < runs % ranks);
+
+	*from = first * unit < n ? first * unit : n;
+	*to = last * unit < n ? last * unit : n;
+}
+
+int fin_dist_cluster_agree(int rc, char *msg)
+{
+	int own;
+
+	rc = fin_dist_agree(rc, &own);
+	if (!own && msg)
+		msg[0] = '\0';
+	return rc;
+}
