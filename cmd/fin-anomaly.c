@@ -150,18 +150,6 @@ static int dist_usage(const struct options *o, size_t nfiles, char *const *files
 	return FIN_OK;
 }
 
-/* Under mpirun, every rank's status at one point before the ranks work
- * together; the message printed is the first failed rank's. */
-static int dist_agree(int rc, fin_err *err)
-{
-	int own;
-
-	rc = fin_dist_agree(rc, &own);
-	if (!own)
-		err->msg[0] = '\0';
-	return rc;
-}
-
 /* Scores and labels kept for the metrics. */
 struct evaluation {
 	double *score;
@@ -327,7 +315,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		fin_report(o->cli.prog, note);
 	/* Every rank has its input and its columns, and rank 0 its output,
 	 * before any rank scans the rows. */
-	if (fin_dist_active() && (rc = dist_agree(FIN_OK, err)) != FIN_OK) {
+	if (fin_dist_active() && (rc = fin_dist_agree_msg(FIN_OK, err->msg)) != FIN_OK) {
 		*agreed = 1;
 		return rc;
 	}
@@ -371,7 +359,7 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 		 * fit itself stops every rank when one fails. */
 		if (fin_dist_active()) {
 			*agreed = 1;
-			if ((rc = dist_agree(FIN_OK, err)) != FIN_OK)
+			if ((rc = fin_dist_agree_msg(FIN_OK, err->msg)) != FIN_OK)
 				goto done;
 		}
 		if ((rc = fin_detector_fit_passes(d, &passes, &o->det, err)) != FIN_OK)
@@ -684,7 +672,7 @@ static int anomaly_main(int argc, char **argv)
 	/* A rank that stopped before the ranks fit together says so to the
 	 * others there. */
 	if (fin_dist_active() && !agreed)
-		rc = dist_agree(rc, &err);
+		rc = fin_dist_agree_msg(rc, err.msg);
 	if (rc == FIN_OK && o.label && o.mode != FIT)
 		rc = report_metrics(&ev, &o,
 				    isnan(d.contamination) ? o.det.contamination : d.contamination,

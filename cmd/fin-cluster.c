@@ -248,7 +248,7 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, int *agreed, 
 		/* Every rank has read the table: they fit together. */
 		*agreed = 1;
 		fo.km.ranks = 1;
-		if ((rc = fin_dist_cluster_agree(FIN_OK, err->msg)) != FIN_OK)
+		if ((rc = fin_dist_agree_msg(FIN_OK, err->msg)) != FIN_OK)
 			goto done;
 	}
 	if ((rc = fin_clusterer_fit_passes(c, &passes, &fo, res, &best, &described, err)) != FIN_OK ||
@@ -546,7 +546,7 @@ static int cluster_main(int argc, char **argv)
 	/* A rank that stopped before the ranks fit together says so to the
 	 * others there; the first failed rank's message is printed. */
 	if (fin_dist_active() && !agreed)
-		rc = fin_dist_cluster_agree(rc, err.msg);
+		rc = fin_dist_agree_msg(rc, err.msg);
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-cluster", err.msg);
 	fin_input_close(in);

@@ -525,18 +525,6 @@ static int dist_usage(const fin_cli *cli, size_t nfiles, char *const *files, fin
 	return FIN_OK;
 }
 
-/* Under mpirun, every rank's status at one point before the ranks train
- * together; the message printed is the first failed rank's. */
-static int dist_agree(int rc, fin_err *err)
-{
-	int own;
-
-	rc = fin_dist_agree(rc, &own);
-	if (!own)
-		err->msg[0] = '\0';
-	return rc;
-}
-
 static int train_main(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -831,7 +819,7 @@ static int train_main(int argc, char **argv)
 		if (fin_dist_active()) {
 			/* Every rank has its rows: they train together. */
 			agreed = 1;
-			if ((rc = dist_agree(FIN_OK, &err)) != FIN_OK)
+			if ((rc = fin_dist_agree_msg(FIN_OK, err.msg)) != FIN_OK)
 				goto fail;
 		}
 		rc = train_gan(&gan, &t, cli.keys, cli.nkeys, out, &prog, &err);
@@ -968,7 +956,7 @@ static int train_main(int argc, char **argv)
 		if (fin_dist_active()) {
 			/* Every rank has its data and its network: they train together. */
 			agreed = 1;
-			if ((rc = dist_agree(FIN_OK, &err)) != FIN_OK)
+			if ((rc = fin_dist_agree_msg(FIN_OK, err.msg)) != FIN_OK)
 				goto fail;
 		}
 		if (exact)
@@ -1008,7 +996,7 @@ fail:
 	/* A rank that stopped before the ranks train together says so to the
 	 * others there. */
 	if (fin_dist_active() && !agreed)
-		rc = dist_agree(rc, &err);
+		rc = fin_dist_agree_msg(rc, err.msg);
 	/* The log and the model are made final only by a run that succeeded. */
 	if (rc == FIN_OK && prog.log) {
 		rc = fin_out_file_commit(prog.log, &err);

@@ -11,7 +11,7 @@
  * together again: the first failed rank's, with its message alone. */
 static int agree(const fin_cluster_fit_opts *o, int rc, fin_err *err)
 {
-	return o->km.ranks ? fin_dist_cluster_agree(rc, err ? err->msg : NULL) : rc;
+	return o->km.ranks ? fin_dist_agree_msg(rc, err ? err->msg : NULL) : rc;
 }
 
 /* The k of o, each fitted on n rows of space, the silhouette of each
@@ -167,7 +167,7 @@ static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster
 		goto done;
 	memcpy(c->km.centroids, start->centroids, k * d * sizeof *c->km.centroids);
 	if (o->km.ranks)
-		fin_dist_cluster_part(n, p->cap, fin_dist_rank(), &from, &to);
+		fin_dist_runs(n, p->cap, fin_dist_rank(), &from, &to);
 	for (it = 0; it < o->km.max_iter; it++) {
 		double shift = 0;
 		memset(sum, 0, len * sizeof *sum);

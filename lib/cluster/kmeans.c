@@ -644,7 +644,7 @@ static void gather_labels(struct fit *f, int *labels)
 	memcpy(own, labels + f->lo, (f->hi - f->lo) * sizeof *own);
 	fin_dist_gather_all(own, f->slots, f->slot * sizeof *own);
 	for (r = 0; r < ranks; r++) {
-		fin_dist_cluster_part(f->n, POT_ROWS, r, &lo, &hi);
+		fin_dist_runs(f->n, POT_ROWS, r, &lo, &hi);
 		memcpy(labels + lo, f->slots + (size_t)r * f->slot, (hi - lo) * sizeof *labels);
 	}
 }
@@ -711,8 +711,8 @@ int fin_kmeans_fit(fin_kmeans *km, const float *x, size_t n, size_t d,
 	if (f.shared) {
 		size_t first;
 		/* Rank 0's part is the longest: a slot holds any rank's labels. */
-		fin_dist_cluster_part(n, POT_ROWS, 0, &first, &f.slot);
-		fin_dist_cluster_part(n, POT_ROWS, fin_dist_rank(), &f.lo, &f.hi);
+		fin_dist_runs(n, POT_ROWS, 0, &first, &f.slot);
+		fin_dist_runs(n, POT_ROWS, fin_dist_rank(), &f.lo, &f.hi);
 		f.far = malloc((size_t)fin_dist_size() * 3 * sizeof *f.far);
 		f.slots = malloc(((size_t)fin_dist_size() + 1) * f.slot * sizeof *f.slots);
 	}
@@ -724,7 +724,7 @@ int fin_kmeans_fit(fin_kmeans *km, const float *x, size_t n, size_t d,
 		rc = set_init(&f, o->init, err);
 	/* Under mpirun, every rank goes on or none does. */
 	if (f.shared)
-		rc = fin_dist_cluster_agree(rc, err ? err->msg : NULL);
+		rc = fin_dist_agree_msg(rc, err ? err->msg : NULL);
 	if (rc != FIN_OK)
 		goto done;
 	gsl_rng_set(f.rng, o->seed);
@@ -858,7 +858,7 @@ static double silhouette(const float *x, size_t n, size_t d, const int *assign, 
 		 !s || (m < n && !rng);
 	/* Under mpirun, every rank goes on or none does. */
 	if (shared)
-		failed = fin_dist_cluster_agree(failed ? FIN_EDATA : FIN_OK, NULL) != FIN_OK;
+		failed = fin_dist_agree_msg(failed ? FIN_EDATA : FIN_OK, NULL) != FIN_OK;
 	if (failed)
 		goto done;
 	if (m < n) {
@@ -897,7 +897,7 @@ static double silhouette(const float *x, size_t n, size_t d, const int *assign, 
 	 * over the ranks, every rank holds every row's silhouette. */
 	hi = m;
 	if (shared) {
-		fin_dist_cluster_part(m, SIL_ROWS, fin_dist_rank(), &lo, &hi);
+		fin_dist_runs(m, SIL_ROWS, fin_dist_rank(), &lo, &hi);
 		memset(s, 0, m * sizeof *s);
 	}
 	for (i = lo; i < hi; i += SIL_ROWS) {

@@ -60,12 +60,7 @@ static void batch_part(const fin_feature_pass *p, struct part q, size_t *lo, siz
  * waits for it for ever. Alone, rc. */
 static int agree(int rc, fin_err *err)
 {
-	int own;
-
-	rc = fin_dist_agree(rc, &own);
-	if (rc != FIN_OK && !own)
-		err->msg[0] = '\0';
-	return rc;
+	return fin_dist_agree_msg(rc, err ? err->msg : NULL);
 }
 
 /* Digits as wide as 8 MiB of counts allow the selectors, 8 to 16 bits. */

@@ -226,15 +226,6 @@ double fin_gan_grad_g(fin_gan *gan, const float *z, size_t n)
 	return grad_g(gan, z, n, 1);
 }
 
-/* This rank's part [from, to) of n rows: the ranks in order, equal parts. */
-static void rank_part(size_t n, size_t *from, size_t *to)
-{
-	size_t ranks = (size_t)fin_dist_size(), r = (size_t)fin_dist_rank();
-
-	*from = n / ranks * r + (r < n % ranks ? r : n % ranks);
-	*to = *from + n / ranks + (r < n % ranks);
-}
-
 /* The losses a step returns are, in a job, this rank's part's share of
  * the batch's mean (summed over the ranks, the mean). */
 double fin_gan_step_d(fin_gan *gan, const float *real, size_t n)
@@ -244,7 +235,7 @@ double fin_gan_step_d(fin_gan *gan, const float *real, size_t n)
 
 	draw_latent(gan->rng, gan->z, n * gan->latent);
 	if (fin_dist_active())
-		rank_part(n, &from, &to);
+		fin_dist_part(n, &from, &to);
 	if (to > from) {
 		float share = (float)(to - from) / (float)n;
 		loss = grad_d(gan, real + from * gan->sample, gan->z + from * gan->latent, to - from,
@@ -264,7 +255,7 @@ double fin_gan_step_g(fin_gan *gan, size_t n)
 
 	draw_latent(gan->rng, gan->z, n * gan->latent);
 	if (fin_dist_active())
-		rank_part(n, &from, &to);
+		fin_dist_part(n, &from, &to);
 	if (to > from) {
 		float share = (float)(to - from) / (float)n;
 		loss = grad_g(gan, gan->z + from * gan->latent, to - from, share) * share;
@@ -295,12 +286,9 @@ int fin_gan_train(fin_gan *gan, const float *x, size_t n, const fin_gan_opts *o,
 	xb = malloc(o->batch * gan->sample * sizeof *xb);
 	if (!order || !xb)
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
-	if (fin_dist_active()) {
-		/* Every rank goes on, or none does. */
-		int own;
-		if ((rc = fin_dist_agree(rc, &own)) != FIN_OK && !own)
-			err->msg[0] = '\0';
-	}
+	/* In a job, every rank goes on, or none does. */
+	if (fin_dist_active())
+		rc = fin_dist_agree_msg(rc, err->msg);
 	if (rc != FIN_OK)
 		goto done;
 	for (i = 0; i < n; i++)

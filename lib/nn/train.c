@@ -40,15 +40,6 @@ double fin_evaluate(fin_net *net, enum fin_loss loss, const fin_dataset *data, s
 	return total / (double)data->n;
 }
 
-/* This rank's part of n rows: the ranks take equal parts in order. */
-static void rank_part(size_t n, size_t *from, size_t *to)
-{
-	size_t ranks = (size_t)fin_dist_size(), r = (size_t)fin_dist_rank();
-
-	*from = n / ranks * r + (r < n % ranks ? r : n % ranks);
-	*to = *from + n / ranks + (r < n % ranks);
-}
-
 /* The same, with the rows shared out among a team's threads, or among
  * the ranks of a job (each evaluates its part; the sums are added). */
 static double team_evaluate(fin_net *net, fin_team *team, enum fin_loss loss,
@@ -57,7 +48,7 @@ static double team_evaluate(fin_net *net, fin_team *team, enum fin_loss loss,
 	if (fin_dist_active()) {
 		size_t from, to, kw = target_width(loss, data);
 		double total = 0;
-		rank_part(data->n, &from, &to);
+		fin_dist_part(data->n, &from, &to);
 		if (to > from) {
 			fin_dataset part = { data->x + from * data->d, data->y + from * kw, to - from,
 					     data->d, data->k };
@@ -90,12 +81,12 @@ static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t
  * update on every rank. Returns the sum of this rank's rows' losses. */
 static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const size_t *idx, size_t n, float *xb, float *yb, float *dout,
-			fin_optim *opt)
+			fin_optim *opt, float *work)
 {
 	size_t from, to, m, i;
 	double total = 0;
 
-	rank_part(n, &from, &to);
+	fin_dist_part(n, &from, &to);
 	m = to - from;
 	memset(net->grads, 0, net->nparams * sizeof *net->grads);
 	if (m) {
@@ -109,15 +100,27 @@ static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 				dout[i] *= scale;
 		fin_net_backward(net, dout, NULL, m);
 	}
-	fin_dist_sum_floats(net->grads, net->nparams);
-	fin_optim_step(opt, net->params, net->grads);
+	if (opt->clip > 0) {
+		/* Clipping takes the whole gradient's norm. */
+		fin_dist_sum_floats(net->grads, net->nparams);
+		fin_optim_step(opt, net->params, net->grads);
+		return total;
+	}
+	/* Each rank updates its part of the parameters from the sums of its
+	 * part of the gradient, and the parts go round: the optimizer's work
+	 * is divided too, for the traffic of one all-reduce. */
+	fin_dist_part(net->nparams, &from, &to);
+	fin_dist_sum_part_floats(net->grads, net->nparams, work);
+	fin_optim_count(opt);
+	fin_optim_update(opt, net->params, net->grads, from, to);
+	fin_dist_share_part_floats(net->params, net->nparams);
 	return total;
 }
 
 /* One epoch of plain minibatch SGD over a shuffled order: the mean loss. */
 static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const fin_train_opts *o, size_t *order, float *xb, float *yb, float *dout,
-			fin_optim *opt, fin_team *team, gsl_rng *shuffle)
+			fin_optim *opt, fin_team *team, gsl_rng *shuffle, float *work)
 {
 	double total = 0;
 	size_t at;
@@ -129,7 +132,8 @@ static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 		size_t n = train->n - at < o->batch ? train->n - at : o->batch;
 		const float *out;
 		if (fin_dist_active()) {
-			total += rank_step(net, loss, train, kw, order + at, n, xb, yb, dout, opt);
+			total += rank_step(net, loss, train, kw, order + at, n, xb, yb, dout, opt,
+					   work);
 			continue;
 		}
 		gather(train, kw, order + at, n, xb, yb);
@@ -162,7 +166,7 @@ static double dp_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *trai
 	for (step = 0; step < steps; step++) {
 		size_t n = fin_dp_sample(dp, draw, train->n, idx), from = 0, to = n;
 		if (fin_dist_active())
-			rank_part(n, &from, &to);
+			fin_dist_part(n, &from, &to);
 		if (to - from > *cap) {
 			float *x = realloc(*xb, (to - from) * train->d * sizeof *x), *y;
 			if (x)
@@ -203,6 +207,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	fin_dp_sgd dp = { 0 };
 	fin_team *team = NULL;
 	gsl_rng *shuffle = NULL;
+	float *work = NULL; /* a rank's part of the gradient */
 	size_t cap = o->batch;
 	int rc = FIN_OK, private = o->dp_clip > 0;
 
@@ -210,14 +215,13 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	    fin_optim_init(&opt, o->optimizer, o->lr, net->nparams) != 0 ||
 	    (private &&
 	     fin_dp_sgd_init(&dp, net, o->dp_clip, o->dp_noise, train->n, o->batch) != 0) ||
-	    (fin_dist_active() && !(shuffle = gsl_rng_alloc(gsl_rng_mt19937))))
+	    (fin_dist_active() &&
+	     (!(shuffle = gsl_rng_alloc(gsl_rng_mt19937)) ||
+	      !(work = malloc((net->nparams / (size_t)fin_dist_size() + 1) * sizeof *work)))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
-	if (fin_dist_active()) {
-		/* Every rank goes on, or none does. */
-		int own;
-		if ((rc = fin_dist_agree(rc, &own)) != FIN_OK && !own)
-			err->msg[0] = '\0';
-	}
+	/* In a job, every rank goes on, or none does. */
+	if (fin_dist_active())
+		rc = fin_dist_agree_msg(rc, err->msg);
 	if (rc != FIN_OK)
 		goto done;
 	opt.l2 = o->l2;
@@ -263,7 +267,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 		} else {
 			e.train_loss =
 				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team,
-					  shuffle ? shuffle : net->rng);
+					  shuffle ? shuffle : net->rng, work);
 		}
 		/* Rank 0's weights to every rank, in case a reduction gave the
 		 * ranks different last bits (see par/dist.h). */
@@ -319,6 +323,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 done:
 	if (shuffle)
 		gsl_rng_free(shuffle);
+	free(work);
 	fin_team_stop(team);
 	fin_dp_sgd_free(&dp);
 	fin_optim_free(&opt);

@@ -18,6 +18,7 @@ static struct {
 	__typeof__(MPI_Comm_rank) *Comm_rank;
 	__typeof__(MPI_Comm_size) *Comm_size;
 	__typeof__(MPI_Allreduce) *Allreduce;
+	__typeof__(MPI_Reduce_scatter) *Reduce_scatter;
 	__typeof__(MPI_Reduce) *Reduce;
 	__typeof__(MPI_Gather) *Gather;
 	__typeof__(MPI_Gatherv) *Gatherv;
@@ -66,6 +67,7 @@ static struct {
 #define MPI_Comm_rank (*mpi.Comm_rank)
 #define MPI_Comm_size (*mpi.Comm_size)
 #define MPI_Allreduce (*mpi.Allreduce)
+#define MPI_Reduce_scatter (*mpi.Reduce_scatter)
 #define MPI_Reduce (*mpi.Reduce)
 #define MPI_Gather (*mpi.Gather)
 #define MPI_Gatherv (*mpi.Gatherv)
@@ -95,6 +97,7 @@ static int load(void)
 	} names[] = {
 #define FN(f) { "MPI_" #f, (void **)&mpi.f }
 		FN(Init), FN(Finalize), FN(Abort), FN(Comm_rank), FN(Comm_size), FN(Allreduce),
+		FN(Reduce_scatter),
 		FN(Reduce), FN(Gather), FN(Gatherv), FN(Allgather), FN(Allgatherv), FN(Bcast),
 		FN(Barrier),
 #undef FN
@@ -303,7 +306,7 @@ void fin_dist_sum_sizes(size_t *v, size_t n)
 	}
 }
 
-void fin_dist_cluster_part(size_t n, size_t unit, int of, size_t *from, size_t *to)
+void fin_dist_runs(size_t n, size_t unit, int of, size_t *from, size_t *to)
 {
 	size_t runs = (n + unit - 1) / unit, ranks = (size_t)size, r = (size_t)of;
 	size_t first = runs / ranks * r + (r < runs % ranks ? r : runs % ranks);
@@ -313,7 +316,7 @@ void fin_dist_cluster_part(size_t n, size_t unit, int of, size_t *from, size_t *
 	*to = last * unit < n ? last * unit : n;
 }
 
-int fin_dist_cluster_agree(int rc, char *msg)
+int fin_dist_agree_msg(int rc, char *msg)
 {
 	int own;
 
@@ -321,4 +324,52 @@ int fin_dist_cluster_agree(int rc, char *msg)
 	if (!own && msg)
 		msg[0] = '\0';
 	return rc;
+}
+
+void fin_dist_part(size_t n, size_t *from, size_t *to)
+{
+	fin_dist_runs(n, 1, rank, from, to);
+}
+
+/* Every rank's part of n values: counts and first places, as MPI's
+ * vector collectives take them. */
+static int *part_layout(size_t n, int **displs)
+{
+	int *counts = room(2 * (size_t)size * sizeof *counts), r;
+
+	for (r = 0; r < size; r++) {
+		size_t from, to;
+		fin_dist_runs(n, 1, r, &from, &to);
+		counts[r] = (int)(to - from);
+		counts[size + r] = (int)from;
+	}
+	*displs = counts + size;
+	return counts;
+}
+
+void fin_dist_sum_part_floats(float *v, size_t n, float *work)
+{
+	size_t from, to;
+	int *displs, *counts;
+
+	if (!fin_dist_active())
+		return;
+	if (n > INT_MAX)
+		fin_dist_abort(1);
+	counts = part_layout(n, &displs);
+	fin_dist_part(n, &from, &to);
+	MPI_Reduce_scatter(v, work, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+	memcpy(v + from, work, (to - from) * sizeof *v);
+}
+
+void fin_dist_share_part_floats(float *v, size_t n)
+{
+	int *displs, *counts;
+
+	if (!fin_dist_active())
+		return;
+	if (n > INT_MAX)
+		fin_dist_abort(1);
+	counts = part_layout(n, &displs);
+	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, v, counts, displs, MPI_FLOAT, MPI_COMM_WORLD);
 }

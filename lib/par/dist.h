@@ -57,16 +57,26 @@ void fin_dist_gather_all(const void *own, void *all, size_t bytes);
  * whatever the order. */
 void fin_dist_sum_sizes(size_t *v, size_t n);
 
-/* For fin-cluster's fits (lib/cluster): the rows of rank `of` when n
- * rows are cut into runs of unit rows (the last may be shorter) and the
+/* The rows of rank `of` when n rows are cut into runs of unit rows (the last may be shorter) and the
  * ranks take equal numbers of runs, in rank order: [*from, *to), empty
  * for the last ranks when there are fewer runs than ranks. Without a job,
  * every row. */
-void fin_dist_cluster_part(size_t n, size_t unit, int of, size_t *from, size_t *to);
+void fin_dist_runs(size_t n, size_t unit, int of, size_t *from, size_t *to);
 
 /* fin_dist_agree for a caller holding the message of its failure, if
  * any, in msg (or NULL): msg is emptied unless the failure agreed on is
  * this rank's, so that one rank prints it. */
-int fin_dist_cluster_agree(int rc, char *msg);
+int fin_dist_agree_msg(int rc, char *msg);
+
+/* This rank's part [from, to) of n things: the ranks in order, in equal
+ * parts (the first n mod size ranks one more). */
+void fin_dist_part(size_t n, size_t *from, size_t *to);
+
+/* For an update shared out by parts: v[0..n) summed over the ranks, this
+ * rank receiving only the sums of its part (fin_dist_part) in place, with
+ * work holding that part's length; then every rank's part of v sent to
+ * every rank. Together, the traffic of one MPI_Allreduce. */
+void fin_dist_sum_part_floats(float *v, size_t n, float *work);
+void fin_dist_share_part_floats(float *v, size_t n);
 
 #endif
