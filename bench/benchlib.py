@@ -163,13 +163,18 @@ def mse(pred, y):
 
 
 def mpirun_argv(ranks):
-    """mpirun's options for a job of ranks processes on this machine: more
-    ranks than cores allowed, root allowed, shared memory between ranks."""
+    """mpirun's options for a job of ranks processes on this machine: root
+    allowed, shared memory between ranks."""
     import shutil
     mpirun = shutil.which("mpirun")
     if not mpirun:
         sys.exit("error: mpirun not found (Debian: openmpi-bin)")
-    argv = [mpirun, "-n", str(ranks), "--oversubscribe", "--mca", "btl", "self,vader"]
+    argv = [mpirun, "-n", str(ranks), "--mca", "btl", "self,vader"]
+    # More ranks than cores must be allowed, and then Open MPI lets a rank
+    # waiting for another yield its core; with enough cores it spins, as a
+    # job of one rank a core should.
+    if ranks > (os.cpu_count() or 1):
+        argv.append("--oversubscribe")
     if os.geteuid() == 0:
         argv.append("--allow-run-as-root")
     return argv

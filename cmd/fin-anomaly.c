@@ -551,7 +551,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_MODEL | FIN_CLI_OUTPUT |
 				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
 				      FIN_CLI_NA_VALUES | FIN_CLI_TEXT | FIN_CLI_DELIMITER |
-				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET,
+				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET | FIN_CLI_RANKS,
 			      long_options, err);
 
 	if (argc > 1 && strcmp(argv[1], "fit") == 0)

@@ -452,7 +452,7 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			      FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_OUTPUT | FIN_CLI_MODEL |
 				      FIN_CLI_SEED | FIN_CLI_THREADS | FIN_CLI_NA_LEVEL |
 				      FIN_CLI_NA_VALUES | FIN_CLI_TEXT | FIN_CLI_DELIMITER |
-				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET,
+				      FIN_CLI_NO_HEADER | FIN_CLI_QUIET | FIN_CLI_RANKS,
 			      long_options, err);
 
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {

@@ -577,7 +577,7 @@ static int train_main(int argc, char **argv)
 			      FIN_CLI_TARGET | FIN_CLI_COLUMNS | FIN_CLI_KEY | FIN_CLI_SEED |
 				      FIN_CLI_THREADS | FIN_CLI_NA_LEVEL | FIN_CLI_NA_VALUES |
 				      FIN_CLI_TEXT | FIN_CLI_DELIMITER | FIN_CLI_NO_HEADER |
-				      FIN_CLI_OUTPUT | FIN_CLI_QUIET,
+				      FIN_CLI_OUTPUT | FIN_CLI_QUIET | FIN_CLI_RANKS,
 			      long_options, &err);
 
 	/* Under mpirun, rank 0 alone speaks. */

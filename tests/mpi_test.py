@@ -221,6 +221,20 @@ class RefusalTest(unittest.TestCase):
             with self.subTest(args=args):
                 self.assertIn(named, self.fails(EXIT_USAGE, *args, w))
 
+    def test_other_programs_refused(self):
+        # A program that does not run as ranks would do the whole job on
+        # each: refused, by the first rank alone, pointing to fin(7).
+        for tool, args in (("fin-predict", ["-m", "no.json", FILES["w20.csv"]]),
+                           ("fin-window", ["-c", "DAX", "--size", "5", EUSTOCK])):
+            with self.subTest(tool=tool):
+                result = run([os.path.join(BIN_DIR, tool), *args], 2)
+                self.assertEqual(result.returncode, EXIT_USAGE)
+                lines = [line for line in result.stderr.decode(errors="replace").splitlines()
+                         if line.startswith(tool)]
+                self.assertEqual(len(lines), 1, lines)
+                self.assertIn("fin(7)", lines[0])
+                self.assertEqual(result.stdout, b"")
+
     def test_bad_option_reported_once(self):
         result = run([FIN_TRAIN, "--no-such-option", FILES["w20.csv"]], 3)
         self.assertEqual(result.returncode, EXIT_USAGE)

@@ -187,8 +187,20 @@ int fin_cli_init(fin_cli *c, const char *prog, const char *usage, unsigned share
 	size_t i, n = 0, nletters = 0;
 	int rc = FIN_OK;
 
+	const char *ranks = getenv("OMPI_COMM_WORLD_SIZE"), *rank = getenv("OMPI_COMM_WORLD_RANK");
+
 	*c = (fin_cli){ .prog = prog, .usage = usage, .seed = 1, .threads = 1, .na = FIN_NA_ERROR,
 			.shared = shared, .text = fin_text_opts_default() };
+	if (!(shared & FIN_CLI_RANKS) && ranks && atoi(ranks) > 1) {
+		/* Each rank would do the whole job, and write it. The first
+		 * rank alone says so. */
+		rc = fin_fail(err, FIN_EUSAGE, "%s does not run as the ranks of an MPI job: each "
+			      "would do the whole job (to spread rows over processes or machines, "
+			      "see fin(7), MPI)", prog);
+		if (rank && strcmp(rank, "0") != 0)
+			err->msg[0] = '\0';
+		return rc;
+	}
 	for (i = 0; rc == FIN_OK && i < sizeof shared_options / sizeof *shared_options; i++)
 		if (!shared_options[i].bit || (shared_options[i].bit & shared))
 			rc = add_option(c, &n, &nletters, &shared_options[i].entry, err);

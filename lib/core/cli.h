@@ -99,6 +99,9 @@ enum fin_cli_shared {
 	/* --categorical LIST, --min-count N, --max-levels N, --unseen POLICY */
 	FIN_CLI_TEXT = 1 << 15,
 	FIN_CLI_UNSEEN = 1 << 16,     /* --unseen POLICY only (a model's levels) */
+	/* The tool runs as the ranks of an MPI job (lib/par); any other is
+	 * refused when launched by mpirun with more than one rank. */
+	FIN_CLI_RANKS = 1 << 17,
 };
 
 #define FIN_HELP_SEED "  -s, --seed N           seed (default 1)\n"
