@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Benchmark fin-train as a job of ranks under mpirun against one process.
 
-Usage: mpi_bench.py [--ranks 2] [--size 100] [--epochs 30] [--bin build/bin] [--workdir DIR]
+Usage: mpi_bench.py [--ranks 2] [--size 100] [--epochs 30] [--kmeans-rows 1000000]
+                    [--bin build/bin] [--workdir DIR]
 
 The job of bench/train_bench.py: the cnn preset on --size daily
 log-returns of the DAX (data/eustockmarkets.csv) with the next log-return
@@ -14,6 +15,11 @@ both validation MSEs, the speed-up of the whole job (mpirun's start-up
 included) and of the training loop alone (fin-train --log), against the
 issue's target of 1.4x for 2 ranks on a 2-core machine.
 
+Then k-means: fin-cluster --clusters 6 on --kmeans-rows rows of the
+synthetic customer table (gen_customers.py), once as one process and once
+as the ranks, timed, with the inertia each reports (they must agree to
+1e-9).
+
 This is a benchmark, not a test: missed targets are reported, not fatal.
 It exits non-zero only when a tool fails or the setup cannot be matched.
 """
@@ -21,7 +27,9 @@ import os
 import statistics
 import sys
 
-from benchlib import fin_train_run, mse, training_bench_setup
+import json
+
+from benchlib import ensure_table, fin_train_run, mpirun_argv, mse, run, training_bench_setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -37,7 +45,9 @@ MSE_RTOL = 1e-3          # the same model: validation MSEs this close
 
 def main():
     extra = [("--ranks", {"type": int, "default": 2,
-                          "help": "ranks of the job (default 2)"})]
+                          "help": "ranks of the job (default 2)"}),
+             ("--kmeans-rows", {"type": int, "default": 1_000_000,
+                                "help": "rows of the k-means job (default 1000000)"})]
     b = training_bench_setup(__doc__, 30, "/tmp/fin-bench-mpi", DATA, COLUMN, KEY, SIZE, False,
                              VAL_FRACTION, size_option=True, extra_options=extra)
     args, bindir, windows = b.args, b.bindir, b.windows
@@ -80,7 +90,29 @@ def main():
     print(f"  training loop alone: {loop_speedup:.2f}x")
     print(f"validation MSE, {args.ranks} ranks / one process: {ratio:.6f} "
           f"({'the same model' if abs(ratio - 1) <= MSE_RTOL else 'NOT the same model'})")
-    return 0 if abs(ratio - 1) <= MSE_RTOL else 1
+    same = abs(ratio - 1) <= MSE_RTOL
+
+    print(f"\nk-means: fin-cluster --clusters 6 on {args.kmeans_rows:,} customer rows", flush=True)
+    table = ensure_table(args.workdir, "customers", args.kmeans_rows)
+    fin_cluster = os.path.join(bindir, "fin-cluster")
+    kmeans = {}
+    for ranks in (1, args.ranks):
+        model = os.path.join(args.workdir, f"kmeans_r{ranks}.json")
+        argv = [fin_cluster, "-q", "--clusters", "6", "-k", "customer_id", "-o", model, table]
+        if ranks > 1:
+            argv = mpirun_argv(ranks) + argv
+        seconds = run(argv, "fin-cluster")
+        with open(model) as f:
+            kmeans[ranks] = (seconds, json.load(f))
+    one_s, one_m = kmeans[1]
+    many_s, many_m = kmeans[args.ranks]
+    inertia = [m["inertia"] for m in (one_m, many_m)]
+    print(f"{'job':<22} {'seconds':>8} {'inertia':>22}")
+    print(f"{'one process':<22} {one_s:>8.3f} {inertia[0]:>22.17g}")
+    print(f"{'mpirun -n ' + str(args.ranks):<22} {many_s:>8.3f} {inertia[1]:>22.17g}")
+    print(f"{args.ranks} ranks against one process: {one_s / many_s:.2f}x; inertia "
+          f"{'the same' if abs(inertia[1] - inertia[0]) <= 1e-9 * abs(inertia[0]) else 'NOT the same'}")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
