@@ -616,15 +616,7 @@ static int anomaly_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-	int rc;
-
-	if (fin_dist_start(&argc, &argv) != 0) {
-		fin_report("fin-anomaly", "cannot join the MPI job (MPI_Init failed)");
-		return FIN_EDATA;
-	}
-	rc = anomaly_main(argc, argv);
-	fin_dist_stop();
-	return rc;
+	return fin_dist_main("fin-anomaly", argc, argv, anomaly_main);
 }
 
 static int anomaly_main(int argc, char **argv)

@@ -557,13 +557,5 @@ static int cluster_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int rc;
-
-	if (fin_dist_start(&argc, &argv) != 0) {
-		fin_report("fin-cluster", "cannot join the MPI job (MPI_Init failed)");
-		return FIN_EDATA;
-	}
-	rc = cluster_main(argc, argv);
-	fin_dist_stop();
-	return rc;
+	return fin_dist_main("fin-cluster", argc, argv, cluster_main);
 }

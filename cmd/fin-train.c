@@ -529,15 +529,7 @@ static int train_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-	int rc;
-
-	if (fin_dist_start(&argc, &argv) != 0) {
-		fin_report("fin-train", "cannot join the MPI job (MPI_Init failed)");
-		return FIN_EDATA;
-	}
-	rc = train_main(argc, argv);
-	fin_dist_stop();
-	return rc;
+	return fin_dist_main("fin-train", argc, argv, train_main);
 }
 
 static int train_main(int argc, char **argv)

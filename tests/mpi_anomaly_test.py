@@ -50,11 +50,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_data  # noqa: E402
 from anomaly_stream_test import roc_auc  # noqa: E402
 from mpi_test import MPIRUN, mpirun_argv  # noqa: E402
-from mpi_test import job_env as mpi_job_env  # noqa: E402
+from mpi_test import job_env  # noqa: E402
 
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "sklearn_stream.json")
-OPENMPI_LEAKS = os.path.join(ROOT, "tests", "lsan_openmpi.supp")
 FEATURES = ["price", "amount", "spread", "depth", "trades", "latency"]
 COLUMNS = ["-c", ",".join(FEATURES), "-k", "t", "--label", "planted"]
 TIMEOUT = 120
@@ -65,16 +64,6 @@ COMOMENT_TOL = 2e-11   # the covariances, relative to sqrt(C_ii C_jj)
 
 TMP = None
 TABLE = None
-
-
-def job_env():
-    """tests/mpi_test.py's, with leaks looked for."""
-    env = mpi_job_env()
-    env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
-                                                 "fast_unwind_on_malloc=0"]))
-    env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"),
-                                                 "suppressions=" + OPENMPI_LEAKS]))
-    return env
 
 
 def run(argv, ranks=None, stdin=None):

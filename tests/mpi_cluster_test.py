@@ -55,9 +55,9 @@ import subprocess
 import tempfile
 import unittest
 
-from fincli import BIN_DIR, ROOT, parse_csv, rel_close, write_csv
+from fincli import BIN_DIR, parse_csv, rel_close, write_csv
 from mpi_test import MPIRUN, mpirun_argv
-from mpi_test import job_env as mpi_job_env
+from mpi_test import job_env
 
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 TIMEOUT = 120
@@ -68,23 +68,8 @@ ROWS = 10000
 INERTIA_RTOL = 1e-11
 CENTROID_RTOL = 2.0 ** -23
 
-OPENMPI_LEAKS = os.path.join(ROOT, "tests", "lsan_openmpi.supp")
-
 TMP = None
 FILES = {}
-
-
-def job_env():
-    """tests/mpi_test.py's, with leaks looked for, as in
-    tests/mpi_anomaly_test.py, and the suppressions used left unlisted, as
-    standard error is compared with one process's."""
-    env = mpi_job_env()
-    env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
-                                                 "fast_unwind_on_malloc=0"]))
-    env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"),
-                                                 "print_suppressions=0",
-                                                 "suppressions=" + OPENMPI_LEAKS]))
-    return env
 
 
 def run(argv, ranks=None, stdin=None):

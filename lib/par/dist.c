@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "par/dist.h"
 
 /* libmpi is loaded, and MPI started, only when the process was launched
@@ -149,6 +150,19 @@ void fin_dist_stop(void)
 	free(scratch);
 	scratch = NULL;
 	scratch_len = 0;
+}
+
+int fin_dist_main(const char *prog, int argc, char **argv, int (*body)(int, char **))
+{
+	int rc;
+
+	if (fin_dist_start(&argc, &argv) != 0) {
+		fin_report(prog, "cannot join the MPI job (MPI_Init failed)");
+		return FIN_EDATA;
+	}
+	rc = body(argc, argv);
+	fin_dist_stop();
+	return rc;
 }
 
 _Noreturn void fin_dist_abort(int code)

@@ -15,6 +15,11 @@ int fin_dist_start(int *argc, char ***argv);
 /* Leaves the job: every rank calls it before it exits normally. */
 void fin_dist_stop(void);
 
+/* A program's main for one that runs as ranks: joins the job when
+ * launched by mpirun (a message and FIN_EDATA when MPI will not start),
+ * runs body, leaves the job; body's status. */
+int fin_dist_main(const char *prog, int argc, char **argv, int (*body)(int, char **));
+
 /* Ends every rank of the job at once with exit status code: for an error
  * that only some ranks met, which the others would wait on for ever.
  * Without a job, exit(code). */
