@@ -123,8 +123,6 @@ static int open_outputs(const struct options *o, const fin_input *in, struct out
 /* The checks of a run as one of several ranks (fin-anomaly(1), MPI). */
 static int dist_usage(const struct options *o, size_t nfiles, char *const *files, fin_err *err)
 {
-	size_t i;
-
 	if (!fin_dist_active())
 		return FIN_OK;
 	if (o->mode == SCORE)
@@ -138,16 +136,7 @@ static int dist_usage(const struct options *o, size_t nfiles, char *const *files
 	if (!fin_detector_streams(o->det.method))
 		return fin_fail(err, FIN_EUSAGE, "--method %s holds its rows and fits in one "
 				"process, not under mpirun", fin_method_name(o->det.method));
-	if (o->cli.threads > 1)
-		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
-				"each rank works on one thread");
-	for (i = 0; i < nfiles; i++)
-		if (strcmp(files[i], "-") == 0)
-			nfiles = 0;
-	if (!nfiles)
-		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
-				"input reaches rank 0 only");
-	return FIN_OK;
+	return fin_dist_usage(o->cli.threads, nfiles, files, err);
 }
 
 /* Scores and labels kept for the metrics. */
@@ -652,10 +641,8 @@ static int anomaly_main(int argc, char **argv)
 			rc = in ? FIN_OK : err.code;
 		}
 	}
-	/* Each rank reads every input itself: a pipe would reach one rank. */
-	if (rc == FIN_OK && fin_dist_active() && !fin_input_rereadable(in))
-		rc = fin_fail(&err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
-			      "which each rank reads: not a pipe or a device");
+	if (rc == FIN_OK)
+		rc = fin_dist_inputs(in, &err);
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)

@@ -489,24 +489,11 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 /* The checks of a run as one of several ranks (fin-cluster(1), MPI). */
 static int dist_usage(const struct options *o, size_t nfiles, char *const *files, fin_err *err)
 {
-	size_t i;
-
-	if (!fin_dist_active())
-		return FIN_OK;
-	for (i = 0; i < nfiles; i++)
-		if (strcmp(files[i], "-") == 0)
-			nfiles = 0;
-	if (!nfiles)
-		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
-				"input reaches rank 0 only");
-	if (o->cli.threads > 1)
-		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
-				"each rank works on one thread");
-	if (o->cli.model)
+	if (fin_dist_active() && o->cli.model)
 		return fin_fail(err, FIN_EUSAGE, "-m assigns one row at a time, in one process, not "
 				"under mpirun: split the rows among processes instead (split -n l/N, "
 				"or GNU parallel --pipe; see fin-cluster(1), MPI)");
-	return FIN_OK;
+	return fin_dist_usage(o->cli.threads, nfiles, files, err);
 }
 
 static int cluster_main(int argc, char **argv)
@@ -535,10 +522,8 @@ static int cluster_main(int argc, char **argv)
 		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	/* Each rank reads every input itself: a pipe would reach one rank. */
-	if (rc == FIN_OK && fin_dist_active() && !fin_input_rereadable(in))
-		rc = fin_fail(&err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
-			      "which each rank reads: not a pipe or a device");
+	if (rc == FIN_OK)
+		rc = fin_dist_inputs(in, &err);
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-cluster: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)

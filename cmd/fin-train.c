@@ -506,25 +506,6 @@ static int save_stats(const fin_table *t, size_t ntrain, enum fin_task task, con
 	return rc;
 }
 
-/* The checks of a run as one of several ranks (fin-train(1), MPI). */
-static int dist_usage(const fin_cli *cli, size_t nfiles, char *const *files, fin_err *err)
-{
-	size_t i;
-
-	if (!fin_dist_active())
-		return FIN_OK;
-	for (i = 0; i < nfiles; i++)
-		if (strcmp(files[i], "-") == 0)
-			nfiles = 0;
-	if (!nfiles)
-		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
-				"input reaches rank 0 only");
-	if (cli->threads > 1)
-		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
-				"each rank trains on one thread");
-	return FIN_OK;
-}
-
 static int train_main(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -763,7 +744,8 @@ static int train_main(int argc, char **argv)
 	spec.encode.reference = model_name && (strcmp(model_name, "linear") == 0 ||
 					       strcmp(model_name, "logistic") == 0 ||
 					       strcmp(model_name, "softmax") == 0);
-	if ((rc = dist_usage(&cli, (size_t)(argc - optind), argv + optind, &err)) != FIN_OK)
+	if ((rc = fin_dist_usage(cli.threads, (size_t)(argc - optind), argv + optind, &err)) !=
+	    FIN_OK)
 		goto fail;
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (in && val_file)
@@ -778,6 +760,8 @@ static int train_main(int argc, char **argv)
 		rc = err.code;
 		goto fail;
 	}
+	if ((rc = fin_dist_inputs(in, &err)) != FIN_OK)
+		goto fail;
 	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if ((rc = fin_time_key_take_cli(in, &spec, &cli, &tk, &note, &err)) != FIN_OK)

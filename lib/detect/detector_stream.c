@@ -24,11 +24,9 @@ struct part {
 /* Rank r's part of n rows. */
 static struct part rank_part(size_t n, size_t r)
 {
-	size_t ranks = (size_t)fin_dist_size();
 	struct part q;
 
-	q.from = n / ranks * r + (r < n % ranks ? r : n % ranks);
-	q.to = q.from + n / ranks + (r < n % ranks);
+	fin_dist_runs(n, 1, (int)r, &q.from, &q.to);
 	return q;
 }
 

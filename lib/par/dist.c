@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "io/input.h"
 #include "par/dist.h"
 
 /* libmpi is loaded, and MPI started, only when the process was launched
@@ -170,6 +171,32 @@ _Noreturn void fin_dist_abort(int code)
 	if (started && size > 1)
 		MPI_Abort(MPI_COMM_WORLD, code);
 	exit(code);
+}
+
+int fin_dist_usage(size_t threads, size_t nfiles, char *const *files, fin_err *err)
+{
+	size_t i;
+
+	if (!fin_dist_active())
+		return FIN_OK;
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") == 0)
+			nfiles = 0;
+	if (!nfiles)
+		return fin_fail(err, FIN_EUSAGE, "under mpirun, name the input files: standard "
+				"input reaches rank 0 only");
+	if (threads > 1)
+		return fin_fail(err, FIN_EUSAGE, "--threads is for one process: under mpirun "
+				"each rank works on one thread");
+	return FIN_OK;
+}
+
+int fin_dist_inputs(const fin_input *in, fin_err *err)
+{
+	if (fin_dist_active() && !fin_input_rereadable(in))
+		return fin_fail(err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
+				"which each rank reads: not a pipe or a device");
+	return FIN_OK;
 }
 
 int fin_dist_rank(void)

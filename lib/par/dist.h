@@ -25,6 +25,15 @@ int fin_dist_main(const char *prog, int argc, char **argv, int (*body)(int, char
  * Without a job, exit(code). */
 _Noreturn void fin_dist_abort(int code);
 
+/* What every program that runs as ranks refuses under mpirun: standard
+ * input among the nfiles input files (it reaches rank 0 only) and threads
+ * beyond one (each rank works on one thread); then, once the input is
+ * open, an input that cannot be read again, a pipe or a device, as each
+ * rank reads every input itself. FIN_EUSAGE; FIN_OK alone. */
+struct fin_input;
+int fin_dist_usage(size_t threads, size_t nfiles, char *const *files, struct fin_err *err);
+int fin_dist_inputs(const struct fin_input *in, struct fin_err *err);
+
 /* This rank (0 ... size - 1) and the job's size (1 without mpirun). */
 int fin_dist_rank(void);
 int fin_dist_size(void);
