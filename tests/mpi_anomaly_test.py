@@ -49,7 +49,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_data  # noqa: E402
 from anomaly_stream_test import roc_auc  # noqa: E402
-from mpi_test import MPIRUN, mpirun_argv  # noqa: E402
+from mpi_test import MPIRUN, job_message, mpirun_argv  # noqa: E402
 from mpi_test import job_env  # noqa: E402
 
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
@@ -192,12 +192,7 @@ class FitTest(unittest.TestCase):
 @unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
 class RefusalTest(unittest.TestCase):
     def fails(self, code, *args, stdin=None, ranks=3):
-        result = run([FIN_ANOMALY, *args], ranks, stdin=stdin)
-        self.assertEqual(result.returncode, code, result.stderr.decode(errors="replace"))
-        lines = fin_lines(result)
-        # One rank speaks: the message once, whichever ranks met it.
-        self.assertEqual(len(lines), 1, lines)
-        return lines[0]
+        return job_message(self, [FIN_ANOMALY, *args], code, ranks, stdin)
 
     def test_standard_input(self):
         for args in (["fit", "-o", os.path.join(TMP.name, "x.json")],

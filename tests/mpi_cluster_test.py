@@ -56,8 +56,7 @@ import tempfile
 import unittest
 
 from fincli import BIN_DIR, parse_csv, rel_close, write_csv
-from mpi_test import MPIRUN, mpirun_argv
-from mpi_test import job_env
+from mpi_test import MPIRUN, job_env, job_message, run
 
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 TIMEOUT = 120
@@ -70,12 +69,6 @@ CENTROID_RTOL = 2.0 ** -23
 
 TMP = None
 FILES = {}
-
-
-def run(argv, ranks=None, stdin=None):
-    if ranks:
-        argv = mpirun_argv(ranks) + argv
-    return subprocess.run(argv, stdin=stdin, capture_output=True, timeout=TIMEOUT, env=job_env())
 
 
 def setUpModule():
@@ -202,14 +195,7 @@ class WithoutMpirunTest(unittest.TestCase):
 @unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
 class RefusalTest(unittest.TestCase):
     def fails(self, code, *args, stdin=None, ranks=3):
-        result = run([FIN_CLUSTER, "-k", "id", *args], ranks, stdin=stdin)
-        self.assertEqual(result.returncode, code, result.stderr.decode(errors="replace"))
-        self.assertEqual(result.stdout, b"")
-        lines = [line for line in result.stderr.decode(errors="replace").splitlines()
-                 if line.startswith("fin-cluster")]
-        # One rank speaks: the message once, whichever ranks met it.
-        self.assertEqual(len(lines), 1, lines)
-        return lines[0]
+        return job_message(self, [FIN_CLUSTER, "-k", "id", *args], code, ranks, stdin)
 
     def test_standard_input(self):
         with open(FILES["table"], "rb") as f:

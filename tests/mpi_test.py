@@ -77,6 +77,21 @@ def run(argv, ranks=None, stdin=None):
     return subprocess.run(argv, stdin=stdin, capture_output=True, timeout=TIMEOUT, env=job_env())
 
 
+def job_message(case, argv, code, ranks, stdin=None):
+    """Runs argv as a job of ranks ranks that must fail with status code,
+    and returns its message: one line naming the program (mpirun adds its
+    own lines), printed once whichever ranks met the error, and nothing on
+    standard output."""
+    tool = os.path.basename(argv[0])
+    result = run(argv, ranks, stdin=stdin)
+    case.assertEqual(result.returncode, code, result.stderr.decode(errors="replace"))
+    case.assertEqual(result.stdout, b"")
+    lines = [line for line in result.stderr.decode(errors="replace").splitlines()
+             if line.startswith(tool)]
+    case.assertEqual(len(lines), 1, lines)
+    return lines[0]
+
+
 def setUpModule():
     global TMP
     TMP = tempfile.TemporaryDirectory(prefix="fin-mpi-test-")
@@ -208,13 +223,7 @@ class WithoutMpirunTest(unittest.TestCase):
 @unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
 class RefusalTest(unittest.TestCase):
     def fails(self, code, *args, stdin=None, ranks=3):
-        result = run([FIN_TRAIN, "-k", "t", *args], ranks, stdin=stdin)
-        self.assertEqual(result.returncode, code, result.stderr.decode(errors="replace"))
-        lines = [line for line in result.stderr.decode(errors="replace").splitlines()
-                 if line.startswith("fin-train")]
-        # One rank speaks: the message once, whichever ranks met it.
-        self.assertEqual(len(lines), 1, lines)
-        return lines[0]
+        return job_message(self, [FIN_TRAIN, "-k", "t", *args], code, ranks, stdin)
 
     def test_standard_input(self):
         with open(FILES["w20.csv"], "rb") as f:
