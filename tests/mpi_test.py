@@ -77,6 +77,17 @@ def run(argv, ranks=None, stdin=None):
     return subprocess.run(argv, stdin=stdin, capture_output=True, timeout=TIMEOUT, env=job_env())
 
 
+def loaded_libraries(case, argv):
+    """What glibc's loader lists as it loads argv's libraries, run by
+    itself (no mpirun), which must succeed."""
+    env = dict(job_env(), LD_DEBUG="files")
+    result = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, env=env)
+    case.assertEqual(result.returncode, 0)
+    loaded = result.stderr.decode(errors="replace")
+    case.assertIn("libopenblas", loaded)  # the listing is there
+    return loaded
+
+
 def job_message(case, argv, code, ranks, stdin=None):
     """Runs argv as a job of ranks ranks that must fail with status code,
     and returns its message: one line naming the program (mpirun adds its
@@ -210,14 +221,8 @@ class WithoutMpirunTest(unittest.TestCase):
     def test_open_mpi_not_loaded(self):
         # Run by itself, fin-train neither links nor loads libmpi (it is
         # opened only under mpirun): glibc's loader lists what it loads.
-        env = dict(job_env(), LD_DEBUG="files")
-        result = subprocess.run([FIN_TRAIN, "-q", "-k", "t", "--model", "mlp", "--epochs", "1",
-                                 FILES["w20.csv"]], capture_output=True, timeout=TIMEOUT,
-                                env=env)
-        self.assertEqual(result.returncode, 0)
-        loaded = result.stderr.decode(errors="replace")
-        self.assertIn("libopenblas", loaded)  # the listing is there
-        self.assertNotIn("libmpi", loaded)
+        self.assertNotIn("libmpi", loaded_libraries(self, [
+            FIN_TRAIN, "-q", "-k", "t", "--model", "mlp", "--epochs", "1", FILES["w20.csv"]]))
 
 
 @unittest.skipUnless(MPIRUN, "Open MPI's mpirun is not installed (Debian: openmpi-bin)")
