@@ -156,7 +156,13 @@ class TrainTest(unittest.TestCase):
                            ("lstm", ["--arch", "lstm(8,seq) gru(8) dense(1)"]),
                            ("transformer", ["--model", "transformer"]),
                            ("patchtst", ["--model", "patchtst"]),
-                           ("batch of 5", ["--model", "cnn", "--batch", "5"])):
+                           ("batch of 5", ["--model", "cnn", "--batch", "5"]),
+                           # Both hidden layers' gradients formed from the
+                           # ranks' rows, parts of 1 or 2 rows, parameter
+                           # parts across layers (fin-train(1), MPI).
+                           ("dense by rows", ["--arch", "dense(32,relu) dense(16,relu) dense(1)",
+                                              "--batch", "4"]),
+                           ("clipped", ["--model", "cnn", "--clip", "1"])):
             with self.subTest(name=name):
                 one = self.train(None, f"{name}-1.json", *args, "--epochs", "2", w)
                 many = self.train(3, f"{name}-3.json", *args, "--epochs", "2", w)

@@ -276,10 +276,15 @@ static void dense_backward(const fin_layer *l, const float *p, float *restrict g
 {
 	size_t in = l->in_c * l->in_t, s, u;
 
-	fin_gemm(1, 0, l->units, in, n, 1, dy, l->units, x, in, 1, g + l->w, in);
-	for (s = 0; s < n; s++)
-		for (u = 0; u < l->units; u++)
-			g[l->b + u] += dy[s * l->units + u];
+	if (l->share_x) {
+		memcpy(l->share_x, x, n * in * sizeof *x);
+		memcpy(l->share_dy, dy, n * l->units * sizeof *dy);
+	} else {
+		fin_gemm(1, 0, l->units, in, n, 1, dy, l->units, x, in, 1, g + l->w, in);
+		for (s = 0; s < n; s++)
+			for (u = 0; u < l->units; u++)
+				g[l->b + u] += dy[s * l->units + u];
+	}
 	if (dx)
 		fin_gemm(0, 0, n, in, l->units, 1, dy, l->units, p + l->w, in, 0, dx, in);
 }

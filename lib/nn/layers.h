@@ -62,6 +62,10 @@ typedef struct fin_layer {
 	int same;                /* conv1d: pad to keep the length */
 	float rate;              /* dropout probability */
 	size_t w, b;             /* offsets of weights and biases in the parameters */
+	/* dense, in a job of ranks: backward copies its rows' inputs and
+	 * output gradients here and leaves the weights' gradient to the job,
+	 * which forms it from every rank's rows (nn/train.c) */
+	float *share_x, *share_dy;
 	size_t nweights, nbiases;
 
 	/* Work space for a batch of up to the network's capacity. */

@@ -75,20 +75,135 @@ static void gather(const fin_dataset *data, size_t kw, const size_t *idx, size_t
 	}
 }
 
+/* What a job's ranks keep between their steps. A dense layer whose
+ * weight gradient is larger than the rows it is formed from (batch x
+ * (inputs + units) values against units x inputs) is not summed over the
+ * ranks: each rank's rows of its inputs and output gradients go round
+ * instead, and every rank forms its part of the gradient from all of
+ * them, as one process forms it from the batch. The seed CNN's first
+ * dense layer sends a quarter of the values it would otherwise. */
+typedef struct {
+	float *work;      /* twice a rank's part of the gradient */
+	size_t nshared;   /* such dense layers */
+	size_t *shared;   /* their places in the network */
+	float **x, **dy;  /* theirs: [batch][inputs], [batch][units] */
+	size_t *skip;     /* [2 * 2 * nshared] their parameters' ranges, sorted */
+} rank_job;
+
+static void rank_job_free(rank_job *j)
+{
+	size_t k;
+
+	for (k = 0; j->x && k < j->nshared; k++) {
+		free(j->x[k]);
+		free(j->dy[k]);
+	}
+	free(j->x);
+	free(j->dy);
+	free(j->shared);
+	free(j->skip);
+	free(j->work);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* 0, or -1 out of memory; share: the dense layers may go by rows (not
+ * with --clip, which needs the whole gradient's norm). */
+static int rank_job_init(rank_job *j, const fin_net *net, size_t batch, int share)
+{
+	size_t i, k = 0;
+
+	memset(j, 0, sizeof *j);
+	if (!(j->work = malloc(2 * (net->nparams / (size_t)fin_dist_size() + 1) * sizeof *j->work)))
+		return -1;
+	for (i = 0; share && i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		size_t in = l->in_c * l->in_t;
+		j->nshared += l->kind == FIN_L_DENSE && batch * (in + l->units) < in * l->units;
+	}
+	if (!j->nshared)
+		return 0;
+	if (!(j->shared = malloc(j->nshared * sizeof *j->shared)) ||
+	    !(j->skip = malloc(4 * j->nshared * sizeof *j->skip)) ||
+	    !(j->x = calloc(j->nshared, sizeof *j->x)) ||
+	    !(j->dy = calloc(j->nshared, sizeof *j->dy)))
+		return -1;
+	for (i = 0; i < net->nlayers; i++) {
+		const fin_layer *l = &net->layers[i];
+		size_t in = l->in_c * l->in_t;
+		if (!(l->kind == FIN_L_DENSE && batch * (in + l->units) < in * l->units))
+			continue;
+		j->shared[k] = i;
+		j->skip[4 * k] = l->w;
+		j->skip[4 * k + 1] = l->w + l->nweights;
+		j->skip[4 * k + 2] = l->b;
+		j->skip[4 * k + 3] = l->b + l->nbiases;
+		if (!(j->x[k] = malloc(batch * in * sizeof *j->x[k])) ||
+		    !(j->dy[k] = malloc(batch * l->units * sizeof *j->dy[k])))
+			return -1;
+		k++;
+	}
+	qsort(j->skip, 2 * j->nshared, 2 * sizeof *j->skip, by_start);
+	return 0;
+}
+
+/* Layer l's gradient in the parameters [from, to) from every rank's rows
+ * of the batch of n (rank_job): the rows no rank formed in its backward
+ * pass go round, then the same product as one process's, limited to the
+ * units whose weights fall in the part. */
+static void shared_grads(const fin_layer *l, float *g, float *x, float *dy, size_t n, size_t from,
+			 size_t to)
+{
+	size_t in = l->in_c * l->in_t, lo, hi, s, u;
+
+	fin_dist_gather_rows(x, n, in);
+	fin_dist_gather_rows(dy, n, l->units);
+	lo = from > l->w ? from : l->w;
+	hi = to < l->w + l->nweights ? to : l->w + l->nweights;
+	if (lo < hi) {
+		size_t u0 = (lo - l->w) / in, u1 = (hi - l->w + in - 1) / in;
+		fin_gemm(1, 0, u1 - u0, in, n, 1, dy + u0, l->units, x, in, 0, g + l->w + u0 * in,
+			 in);
+	}
+	lo = from > l->b ? from : l->b;
+	hi = to < l->b + l->units ? to : l->b + l->units;
+	for (u = lo; u < hi; u++) {
+		float sum = 0;
+		for (s = 0; s < n; s++)
+			sum += dy[s * l->units + u - l->b];
+		g[u] = sum;
+	}
+}
+
 /* One step of a job's ranks on the n rows idx of a batch: this rank's
  * part of them, its gradient of the batch's mean loss (its rows' loss
  * gradients over n), the gradients summed over the ranks, and the same
  * update on every rank. Returns the sum of this rank's rows' losses. */
 static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const size_t *idx, size_t n, float *xb, float *yb, float *dout,
-			fin_optim *opt, float *work)
+			fin_optim *opt, rank_job *job)
 {
-	size_t from, to, m, i;
+	size_t from, to, m, i, k;
 	double total = 0;
 
 	fin_dist_part(n, &from, &to);
 	m = to - from;
-	memset(net->grads, 0, net->nparams * sizeof *net->grads);
+	/* The shared layers' gradients are written whole (shared_grads). */
+	for (i = k = 0; i < net->nparams; i = job->skip[2 * k + 1], k++) {
+		size_t end = k < 2 * job->nshared ? job->skip[2 * k] : net->nparams;
+		memset(net->grads + i, 0, (end - i) * sizeof *net->grads);
+		if (k == 2 * job->nshared)
+			break;
+	}
+	for (k = 0; k < job->nshared; k++) {
+		fin_layer *l = &net->layers[job->shared[k]];
+		l->share_x = job->x[k] + from * l->in_c * l->in_t;
+		l->share_dy = job->dy[k] + from * l->units;
+	}
 	if (m) {
 		const float *out;
 		float scale = (float)m / (float)n;
@@ -100,6 +215,8 @@ static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 				dout[i] *= scale;
 		fin_net_backward(net, dout, NULL, m);
 	}
+	for (k = 0; k < job->nshared; k++)
+		net->layers[job->shared[k]].share_x = net->layers[job->shared[k]].share_dy = NULL;
 	if (opt->clip > 0) {
 		/* Clipping takes the whole gradient's norm. */
 		fin_dist_sum_floats(net->grads, net->nparams);
@@ -110,7 +227,11 @@ static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 	 * part of the gradient, and the parts go round: the optimizer's work
 	 * is divided too, for the traffic of one all-reduce. */
 	fin_dist_part(net->nparams, &from, &to);
-	fin_dist_sum_part_floats(net->grads, net->nparams, work);
+	for (k = 0; k < job->nshared; k++)
+		shared_grads(&net->layers[job->shared[k]], net->grads, job->x[k], job->dy[k], n,
+			     from, to);
+	fin_dist_sum_part_floats(net->grads, net->nparams, job->work, job->skip,
+				 2 * job->nshared);
 	fin_optim_count(opt);
 	fin_optim_update(opt, net->params, net->grads, from, to);
 	fin_dist_share_part_floats(net->params, net->nparams);
@@ -120,7 +241,7 @@ static double rank_step(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 /* One epoch of plain minibatch SGD over a shuffled order: the mean loss. */
 static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *train, size_t kw,
 			const fin_train_opts *o, size_t *order, float *xb, float *yb, float *dout,
-			fin_optim *opt, fin_team *team, gsl_rng *shuffle, float *work)
+			fin_optim *opt, fin_team *team, gsl_rng *shuffle, rank_job *job)
 {
 	double total = 0;
 	size_t at;
@@ -133,7 +254,7 @@ static double sgd_epoch(fin_net *net, enum fin_loss loss, const fin_dataset *tra
 		const float *out;
 		if (fin_dist_active()) {
 			total += rank_step(net, loss, train, kw, order + at, n, xb, yb, dout, opt,
-					   work);
+					   job);
 			continue;
 		}
 		gather(train, kw, order + at, n, xb, yb);
@@ -207,7 +328,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	fin_dp_sgd dp = { 0 };
 	fin_team *team = NULL;
 	gsl_rng *shuffle = NULL;
-	float *work = NULL; /* a rank's part of the gradient */
+	rank_job job = { 0 };
 	size_t cap = o->batch;
 	int rc = FIN_OK, private = o->dp_clip > 0;
 
@@ -217,7 +338,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 	     fin_dp_sgd_init(&dp, net, o->dp_clip, o->dp_noise, train->n, o->batch) != 0) ||
 	    (fin_dist_active() &&
 	     (!(shuffle = gsl_rng_alloc(gsl_rng_mt19937)) ||
-	      !(work = malloc((net->nparams / (size_t)fin_dist_size() + 1) * sizeof *work)))))
+	      rank_job_init(&job, net, o->batch, !private && o->clip <= 0) != 0)))
 		rc = fin_fail(err, FIN_EDATA, "out of memory for training");
 	/* In a job, every rank goes on, or none does. */
 	if (fin_dist_active())
@@ -267,7 +388,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 		} else {
 			e.train_loss =
 				sgd_epoch(net, loss, train, kw, o, order, xb, yb, dout, &opt, team,
-					  shuffle ? shuffle : net->rng, work);
+					  shuffle ? shuffle : net->rng, &job);
 		}
 		/* Rank 0's weights to every rank, in case a reduction gave the
 		 * ranks different last bits (see par/dist.h). */
@@ -323,7 +444,7 @@ int fin_train(fin_net *net, enum fin_loss loss, const fin_dataset *train, const 
 done:
 	if (shuffle)
 		gsl_rng_free(shuffle);
-	free(work);
+	rank_job_free(&job);
 	fin_team_stop(team);
 	fin_dp_sgd_free(&dp);
 	fin_optim_free(&opt);

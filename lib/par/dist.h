@@ -88,9 +88,15 @@ void fin_dist_part(size_t n, size_t *from, size_t *to);
 
 /* For an update shared out by parts: v[0..n) summed over the ranks, this
  * rank receiving only the sums of its part (fin_dist_part) in place, with
- * work holding that part's length; then every rank's part of v sent to
- * every rank. Together, the traffic of one MPI_Allreduce. */
-void fin_dist_sum_part_floats(float *v, size_t n, float *work);
+ * work holding twice that part's length; the values in the nskip sorted
+ * ranges [skip[2k], skip[2k + 1]) are left alone (the caller sums them
+ * otherwise). Then every rank's part of v sent to every rank. Together,
+ * the traffic of one MPI_Allreduce. */
+void fin_dist_sum_part_floats(float *v, size_t n, float *work, const size_t *skip, size_t nskip);
 void fin_dist_share_part_floats(float *v, size_t n);
+
+/* all holds n rows of width values, this rank's part of them (the rows
+ * fin_dist_part(n) names) filled in: every rank's rows to every rank. */
+void fin_dist_gather_rows(float *all, size_t n, size_t width);
 
 #endif
