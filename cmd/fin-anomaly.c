@@ -54,6 +54,7 @@ static const char usage[] =
 	"                         discriminator D scores a row 1 - D(x)\n"
 	FIN_HELP_SEED
 	FIN_HELP_THREADS
+	FIN_HELP_SHARD
 	FIN_HELP_NA_LEVEL
 	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
@@ -95,7 +96,7 @@ struct options {
 	char *label, *positive, *metrics, *ae, *gan;
 	size_t bottleneck, epochs;
 	int fail_on_anomaly;
-	fin_cli cli; /* -c, -k, -m, -o, -s, --threads, --na, --na-values, text options, -d, -n, -q */
+	fin_cli cli; /* -c, -k, -m, -o, -s, --threads, --shard, --na, --na-values, text options, -d, -n, -q */
 };
 
 /* The files a run writes, opened once its inputs are open and before the
@@ -637,12 +638,10 @@ static int anomaly_main(int argc, char **argv)
 		size_t nfiles = (size_t)(o.mode == FIT_AND_SCORE ? argc - optind : argc - 1 - optind);
 		if ((rc = dist_usage(&o, nfiles, files, &err)) == FIN_OK) {
 			fin_gemm_threads((int)o.cli.threads);
-			in = fin_input_open(files, nfiles, &o.cli.csv, &err);
+			in = fin_dist_open(files, nfiles, &o.cli.csv, o.cli.shard, &err);
 			rc = in ? FIN_OK : err.code;
 		}
 	}
-	if (rc == FIN_OK)
-		rc = fin_dist_inputs(in, &err);
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-anomaly: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)

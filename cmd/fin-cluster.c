@@ -47,6 +47,7 @@ static const char usage[] =
 	"      --k-report FILE    the table of k, inertia and silhouette as JSON\n"
 	FIN_HELP_SEED
 	FIN_HELP_THREADS
+	FIN_HELP_SHARD
 	FIN_HELP_NA_LEVEL
 	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
@@ -80,7 +81,7 @@ struct options {
 	fin_kmeans_opts km;
 	char *embed, *k_report;
 	int keep, no_scale;
-	fin_cli cli; /* -c, -k, -o, -m, -s, --threads, --na, --na-values, text options, -d, -n, -q */
+	fin_cli cli; /* -c, -k, -o, -m, -s, --threads, --shard, --na, --na-values, text options, -d, -n, -q */
 };
 
 static void write_header(fin_out *out, char *const *names, size_t n)
@@ -519,11 +520,10 @@ static int cluster_main(int argc, char **argv)
 		rc = dist_usage(&o, (size_t)(argc - optind), argv + optind, &err);
 	if (rc == FIN_OK) {
 		fin_gemm_threads((int)o.cli.threads);
-		in = fin_input_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, &err);
+		in = fin_dist_open(argv + optind, (size_t)(argc - optind), &o.cli.csv, o.cli.shard,
+				   &err);
 		rc = in ? FIN_OK : err.code;
 	}
-	if (rc == FIN_OK)
-		rc = fin_dist_inputs(in, &err);
 	if (rc == FIN_OK && !o.cli.quiet && fin_input_is_tty(in))
 		fputs("fin-cluster: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if (rc == FIN_OK)

@@ -81,6 +81,7 @@ static const char usage[] =
 	"  -s, --seed N           seed for weights, shuffling and dropout (default 1)\n"
 	"      --threads N        threads sharing each batch (default 1; exact fits,\n"
 	"                         DP-SGD and GANs: BLAS threads)\n"
+	FIN_HELP_SHARD
 	FIN_HELP_NA_LEVEL
 	FIN_HELP_NA_VALUES
 	FIN_TEXT_HELP
@@ -747,7 +748,7 @@ static int train_main(int argc, char **argv)
 	if ((rc = fin_dist_usage(cli.threads, (size_t)(argc - optind), argv + optind, &err)) !=
 	    FIN_OK)
 		goto fail;
-	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
+	in = fin_dist_open(argv + optind, (size_t)(argc - optind), &cli.csv, cli.shard, &err);
 	if (in && val_file)
 		vin = fin_input_open(&val_file, 1, &cli.csv, &err);
 	/* The outputs once every input is open: neither may be one. */
@@ -760,8 +761,6 @@ static int train_main(int argc, char **argv)
 		rc = err.code;
 		goto fail;
 	}
-	if ((rc = fin_dist_inputs(in, &err)) != FIN_OK)
-		goto fail;
 	if (!cli.quiet && fin_input_is_tty(in))
 		fputs("fin-train: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	if ((rc = fin_time_key_take_cli(in, &spec, &cli, &tk, &note, &err)) != FIN_OK)

@@ -49,7 +49,7 @@ from fincli import BIN_DIR, ROOT, write_csv
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_data  # noqa: E402
 from anomaly_stream_test import roc_auc  # noqa: E402
-from mpi_test import MPIRUN, job_message, mpirun_argv  # noqa: E402
+from mpi_test import MPIRUN, job_message, mpirun_argv, shard_job, split_shards  # noqa: E402
 from mpi_test import job_env  # noqa: E402
 
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
@@ -141,6 +141,20 @@ class FitTest(unittest.TestCase):
                 # scikit-learn's forest over ten seeds: the same quality
                 # within their noise
                 self.assertGreater(auc, sk.mean() - 3 * sk.std(ddof=1))
+
+    def test_shards(self):
+        """--shard: each rank reads its own file alone (a directory no other
+        rank sees); the detector is one process's on the files in order."""
+        dirs, names = split_shards(TABLE, 3, TMP.name, "part")
+        for method in ("iforest", "zscore"):
+            with self.subTest(method=method):
+                path = os.path.join(TMP.name, f"shards-{method}.json")
+                result = shard_job([FIN_ANOMALY, "fit", "-q", "--method", method, *COLUMNS,
+                                    "--shard", "-o", path, *names], dirs)
+                self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+                with open(path, encoding="utf-8") as f:
+                    many = json.load(f)
+                self.assertEqual(many, self.fit(None, method))
 
     def test_forest_bottom_share(self):
         # A contamination above one half keeps the lowest scores instead.

@@ -56,7 +56,7 @@ import tempfile
 import unittest
 
 from fincli import BIN_DIR, parse_csv, rel_close, write_csv
-from mpi_test import MPIRUN, job_message, loaded_libraries, run
+from mpi_test import MPIRUN, job_message, loaded_libraries, run, shard_job, split_shards
 
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 TIMEOUT = 120
@@ -145,6 +145,26 @@ class FitTest(unittest.TestCase):
         # Rank 0 alone speaks: the k table, the notes and the summary once,
         # as one process prints them.
         self.assertEqual(many["stderr"], one["stderr"], what)
+
+    def test_shards(self):
+        """--shard: each rank reads its own file alone (a directory no other
+        rank sees); the job is one process's on the files in order."""
+        dirs, names = split_shards(FILES["table"], 3, TMP.name, "part")
+        one = self.fit(None, "shards", "--clusters", "2-6",
+                       *[os.path.join(d, n) for d, n in zip(dirs, names)])
+        model = os.path.join(TMP.name, "shards-3.json")
+        report = os.path.join(TMP.name, "shards-3-k.json")
+        result = shard_job([FIN_CLUSTER, "-k", "id", "-s", "3", "--clusters", "2-6", "--shard",
+                            "-o", model, "--k-report", report, *names], dirs)
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+        header, rows = parse_csv(result.stdout)
+        with open(model, encoding="utf-8") as f, open(report, encoding="utf-8") as g:
+            many = {"header": header, "rows": rows, "stderr": result.stderr.decode(),
+                    "model": json.load(f), "report": json.load(g)}
+        # The notes name the files as each program was given them.
+        for d in dirs:
+            one["stderr"] = one["stderr"].replace(d + os.sep, "")
+        self.check_as_one(one, many, "3 shards")
 
     def test_rows_held(self):
         args = ("--clusters", "2-6", FILES["table"])

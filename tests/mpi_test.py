@@ -44,11 +44,47 @@ TMP = None
 FILES = {}
 
 
-def mpirun_argv(ranks):
-    argv = [MPIRUN, "-n", str(ranks), "--oversubscribe", "--mca", "btl", "self,vader"]
+def mpirun_options():
+    argv = [MPIRUN, "--oversubscribe", "--mca", "btl", "self,vader"]
     if os.geteuid() == 0:
         argv.append("--allow-run-as-root")
     return argv
+
+
+def mpirun_argv(ranks):
+    return mpirun_options() + ["-n", str(ranks)]
+
+
+def shard_job(argv, dirs):
+    """argv as a job of one rank in each of dirs (mpirun's --wdir, a program
+    block a rank): each rank sees by relative names the files of its own
+    directory only, as ranks on machines of their own would."""
+    blocks = []
+    for d in dirs:
+        blocks += ([":"] if blocks else []) + ["-n", "1", "--wdir", d] + argv
+    return subprocess.run(mpirun_options() + blocks, capture_output=True, timeout=TIMEOUT,
+                          env=job_env())
+
+
+def split_shards(path, parts, where, stem):
+    """Cuts the CSV file path into parts files of consecutive rows, each
+    with the header, the last gzip-compressed, each in a directory of its
+    own under where; returns the directories and the files' names."""
+    import gzip
+    with open(path, encoding="utf-8") as f:
+        header, *rows = f.read().splitlines(keepends=True)
+    dirs, names = [], []
+    for i in range(parts):
+        d = os.path.join(where, f"{stem}-{i}")
+        os.makedirs(d, exist_ok=True)
+        name = f"{stem}{i}.csv" + (".gz" if i == parts - 1 else "")
+        text = header + "".join(rows[len(rows) * i // parts:len(rows) * (i + 1) // parts])
+        with (gzip.open if name.endswith(".gz") else open)(os.path.join(d, name), "wt",
+                                                             encoding="utf-8") as f:
+            f.write(text)
+        dirs.append(d)
+        names.append(name)
+    return dirs, names
 
 
 def job_env():
@@ -167,6 +203,52 @@ class TrainTest(unittest.TestCase):
                 one = self.train(None, f"{name}-1.json", *args, "--epochs", "2", w)
                 many = self.train(3, f"{name}-3.json", *args, "--epochs", "2", w)
                 self.check_as_one(one, many, f"{name} on 3 ranks")
+
+    def test_shards(self):
+        """--shard: each rank reads the files of its share alone, from a
+        directory no other rank sees, and the ranks train one process's
+        model on all the files in order."""
+        dirs, names = split_shards(FILES["w30.csv"], 3, TMP.name, "train")
+        model = ["--model", "cnn", "--epochs", "2"]
+        args = ["-q", "-k", "t", "-s", "3", *model]
+        one = self.train(None, "shards-1.json", *model,
+                         *[os.path.join(d, n) for d, n in zip(dirs, names)])
+        out = os.path.join(TMP.name, "shards-3.json")
+        result = shard_job([FIN_TRAIN, *args, "--shard", "-o", out, *names], dirs)
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+        with open(out, encoding="utf-8") as f:
+            self.check_as_one(one, json.load(f), "cnn on 3 shards")
+        # Without --shard every rank reads every file, which it cannot see.
+        result = shard_job([FIN_TRAIN, *args, "-o", out + ".no", *names], dirs)
+        self.assertEqual(result.returncode, EXIT_USAGE)
+        self.assertIn(b"No such file or directory", result.stderr)
+
+    def test_shard_missing(self):
+        """A file missing on its rank's machine: that rank names it, once,
+        and every rank stops with a usage error; nothing is written."""
+        dirs, names = split_shards(FILES["w20.csv"], 2, TMP.name, "gone")
+        os.remove(os.path.join(dirs[1], names[1]))
+        out = os.path.join(TMP.name, "gone.json")
+        result = shard_job([FIN_TRAIN, "-q", "-k", "t", "--model", "mlp", "--shard", "-o", out,
+                            *names], dirs)
+        self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode(errors="replace"))
+        lines = [line for line in result.stderr.decode(errors="replace").splitlines()
+                 if line.startswith("fin-train")]
+        self.assertEqual(lines, [f"fin-train: {names[1]}: No such file or directory"])
+        self.assertFalse(os.path.exists(out))
+
+    def test_shard_too_few_files(self):
+        message = job_message(self, [FIN_TRAIN, "-q", "-k", "t", "--model", "mlp", "--shard",
+                                     "-o", os.path.join(TMP.name, "few.json"), FILES["w20.csv"],
+                                     FILES["w30.csv"]], EXIT_USAGE, 3)
+        self.assertIn("--shard: 2 input files for 3 ranks", message)
+
+    def test_shard_one_process(self):
+        """Without mpirun --shard changes nothing: the same model file."""
+        a = self.train(None, "plain.json", "--model", "mlp", "--epochs", "2", FILES["w20.csv"])
+        b = self.train(None, "shard.json", "--model", "mlp", "--epochs", "2", "--shard",
+                       FILES["w20.csv"])
+        self.assertEqual(a, b)
 
     def test_private_training(self):
         # DP-SGD: every rank draws the same Poisson batches and the same

@@ -161,6 +161,7 @@ static const struct shared_option {
 	{ FIN_CLI_TEXT, { "min-count", required_argument, NULL, FIN_OPT_MIN_COUNT } },
 	{ FIN_CLI_TEXT, { "max-levels", required_argument, NULL, FIN_OPT_MAX_LEVELS } },
 	{ FIN_CLI_TEXT | FIN_CLI_UNSEEN, { "unseen", required_argument, NULL, FIN_OPT_UNSEEN } },
+	{ FIN_CLI_RANKS, { "shard", no_argument, NULL, FIN_OPT_SHARD } },
 	{ 0, { "help", no_argument, NULL, 'h' } },
 	{ 0, { "version", no_argument, NULL, 'V' } },
 };
@@ -253,6 +254,7 @@ int fin_cli_option(fin_cli *c, int opt, char *arg, fin_err *err)
 		c->seed_given = 1;
 		return rc;
 	case FIN_OPT_THREADS: return fin_cli_size("--threads", arg, 1, 256, &c->threads, err);
+	case FIN_OPT_SHARD: c->shard = 1; return FIN_OK;
 	case 'q': c->quiet = 1; return FIN_OK;
 	case 'v': c->verbose = 1; return FIN_OK;
 	case FIN_OPT_NA_VALUES: return fin_cli_na_values(arg, err);

@@ -43,6 +43,7 @@ enum {
 	FIN_OPT_MIN_COUNT,
 	FIN_OPT_MAX_LEVELS,
 	FIN_OPT_UNSEEN,
+	FIN_OPT_SHARD,
 };
 
 /* Parses a --na-values list, comma-separated, and makes each spelling in
@@ -99,11 +100,15 @@ enum fin_cli_shared {
 	/* --categorical LIST, --min-count N, --max-levels N, --unseen POLICY */
 	FIN_CLI_TEXT = 1 << 15,
 	FIN_CLI_UNSEEN = 1 << 16,     /* --unseen POLICY only (a model's levels) */
-	/* The tool runs as the ranks of an MPI job (lib/par); any other is
-	 * refused when launched by mpirun with more than one rank. */
+	/* The tool runs as the ranks of an MPI job (lib/par), and takes
+	 * --shard; any other is refused when launched by mpirun with more
+	 * than one rank. */
 	FIN_CLI_RANKS = 1 << 17,
 };
 
+#define FIN_HELP_SHARD                                                                    \
+	"      --shard            under mpirun, each rank reads only its share of the FILEs\n" \
+	"                         and sends it to the others (see fin(7), MPI)\n"
 #define FIN_HELP_SEED "  -s, --seed N           seed (default 1)\n"
 #define FIN_HELP_THREADS "      --threads N        BLAS threads (default 1)\n"
 #define FIN_HELP_NA "      --na POLICY        error|skip|ffill for missing values (default error)\n"
@@ -147,6 +152,7 @@ typedef struct fin_cli {
 	size_t threads;     /* --threads */
 	enum fin_na na;     /* --na */
 	int quiet, verbose; /* -q, -v */
+	int shard;          /* --shard */
 	fin_text_opts text; /* --categorical, --min-count, --max-levels, --unseen */
 } fin_cli;
 

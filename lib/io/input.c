@@ -31,6 +31,12 @@ static char *const stdin_path[] = { "-" };
 fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts *opts,
 			  fin_err *err)
 {
+	return fin_input_open_copies(paths, npaths, NULL, opts, err);
+}
+
+fin_input *fin_input_open_copies(char *const *paths, size_t npaths, const int *copies,
+				 const fin_csv_opts *opts, fin_err *err)
+{
 	fin_input *in = calloc(1, sizeof *in);
 	size_t i;
 
@@ -43,12 +49,18 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 	    !(in->files = calloc(npaths, sizeof *in->files)) ||
 	    !(in->paths = calloc(npaths, sizeof *in->paths)) ||
 	    !(in->spooled = calloc(npaths, 1))) {
+		for (i = 0; copies && i < npaths; i++)
+			if (copies[i] >= 0)
+				close(copies[i]);
 		fin_input_close(in);
 		fin_fail(err, FIN_EUSAGE, "out of memory");
 		return NULL;
 	}
-	for (i = 0; i < npaths; i++)
-		in->fds[i] = -1;
+	/* The copies are the input's from here, to close with it. */
+	for (i = 0; i < npaths; i++) {
+		in->fds[i] = copies && copies[i] >= 0 ? copies[i] : -1;
+		in->spooled[i] = in->fds[i] >= 0;
+	}
 	in->n = npaths;
 	if ((in->has_opts = opts != NULL))
 		in->opts = *opts;
@@ -59,7 +71,10 @@ fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts 
 			fin_input_close(in);
 			return NULL;
 		}
-		fd = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY);
+		if (in->spooled[i])
+			fd = in->fds[i];
+		else
+			fd = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY);
 		if (fd < 0) {
 			fin_fail(err, FIN_EUSAGE, "%s: %s", paths[i], strerror(errno));
 			fin_input_close(in);
@@ -142,14 +157,11 @@ int fin_input_same_files(const fin_input *a, const fin_input *b)
 	return 1;
 }
 
-/* Copies what is left of fd to an unlinked file in $TMPDIR (or /tmp) and
- * gives that file's descriptor, at its start; -1 with err filled. */
-static int spool(int fd, const char *name, fin_err *err)
+int fin_input_temp(fin_err *err)
 {
 	const char *dir = getenv("TMPDIR");
-	char path[4096], buf[1 << 16];
+	char path[4096];
 	int out;
-	ssize_t got;
 
 	if (!dir || !*dir)
 		dir = "/tmp";
@@ -163,8 +175,39 @@ static int spool(int fd, const char *name, fin_err *err)
 		return -1;
 	}
 	unlink(path);
+	return out;
+}
+
+int fin_input_temp_write(int fd, const void *buf, size_t len, const char *name, fin_err *err)
+{
+	const char *dir = getenv("TMPDIR"), *p = buf;
+	size_t put = 0;
+
+	while (put < len) {
+		ssize_t w = write(fd, p + put, len - put);
+		if (w >= 0)
+			put += (size_t)w;
+		else if (errno != EINTR)
+			return fin_fail(err, FIN_EDATA, "copying %s to %s: %s", name,
+					dir && *dir ? dir : "/tmp", strerror(errno));
+	}
+	return FIN_OK;
+}
+
+/* Copies what is left of fd to an unlinked file in $TMPDIR (or /tmp) and
+ * gives that file's descriptor, at its start; -1 with err filled. */
+static int spool(int fd, const char *name, fin_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char buf[1 << 16];
+	int out;
+	ssize_t got;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((out = fin_input_temp(err)) < 0)
+		return -1;
 	while ((got = read(fd, buf, sizeof buf)) != 0) {
-		ssize_t put = 0, w;
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -172,15 +215,9 @@ static int spool(int fd, const char *name, fin_err *err)
 			close(out);
 			return -1;
 		}
-		while (put < got) {
-			if ((w = write(out, buf + put, (size_t)(got - put))) >= 0) {
-				put += w;
-			} else if (errno != EINTR) {
-				fin_fail(err, FIN_EDATA, "copying %s to %s: %s", name, dir,
-					 strerror(errno));
-				close(out);
-				return -1;
-			}
+		if (fin_input_temp_write(out, buf, (size_t)got, name, err) != FIN_OK) {
+			close(out);
+			return -1;
 		}
 	}
 	if (lseek(out, 0, SEEK_SET) != 0) {

@@ -16,7 +16,18 @@ typedef struct fin_input fin_input;
  * work (FIN_EUSAGE). NULL on failure, with err filled. */
 fin_input *fin_input_open(char *const *paths, size_t npaths, const fin_csv_opts *opts,
 			  fin_err *err);
+/* As fin_input_open, but where copies[i] >= 0 paths[i] is not opened:
+ * copies[i] is a copy of it (fin_input_temp, at its start), which the
+ * input owns from then on (closed with it, even on failure) and reads as
+ * fin_input_spool's, under the name paths[i]. */
+fin_input *fin_input_open_copies(char *const *paths, size_t npaths, const int *copies,
+				 const fin_csv_opts *opts, fin_err *err);
 void fin_input_close(fin_input *in);
+/* A new empty file in $TMPDIR (/tmp when unset), already unlinked, so that
+ * it goes away with the process: its descriptor, or -1 with err filled. */
+int fin_input_temp(fin_err *err);
+/* Writes len bytes of buf to fd, a copy of name (fin_input_temp). */
+int fin_input_temp_write(int fd, const void *buf, size_t len, const char *name, fin_err *err);
 
 /* True when st is one of the regular files in reads (by device and inode:
  * the same file by any name), so that no output replaces it. */

@@ -1,8 +1,12 @@
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "io/input.h"
@@ -202,12 +206,21 @@ int fin_dist_usage(size_t threads, size_t nfiles, char *const *files, fin_err *e
 	return FIN_OK;
 }
 
-int fin_dist_inputs(const fin_input *in, fin_err *err)
+fin_input *fin_dist_open(char *const *paths, size_t n, const fin_csv_opts *opts, int shard,
+			 fin_err *err)
 {
-	if (fin_dist_active() && !fin_input_rereadable(in))
-		return fin_fail(err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
-				"which each rank reads: not a pipe or a device");
-	return FIN_OK;
+	fin_input *in;
+
+	if (shard)
+		return fin_dist_shard_open(paths, n, opts, err);
+	if ((in = fin_input_open(paths, n, opts, err)) && fin_dist_active() &&
+	    !fin_input_rereadable(in)) {
+		fin_input_close(in);
+		fin_fail(err, FIN_EUSAGE, "under mpirun, every input must be a regular file, "
+			 "which each rank reads: not a pipe or a device");
+		return NULL;
+	}
+	return in;
 }
 
 int fin_dist_rank(void)
@@ -370,12 +383,23 @@ void fin_dist_runs(size_t n, size_t unit, int of, size_t *from, size_t *to)
 
 int fin_dist_agree_msg(int rc, char *msg)
 {
-	int own;
+	int mine[2] = { rc, msg && msg[0] }, *all, r, first = -1;
 
-	rc = fin_dist_agree(rc, &own);
-	if (!own && msg)
+	if (!fin_dist_active())
+		return rc;
+	all = room(2 * (size_t)size * sizeof *all);
+	MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, MPI_COMM_WORLD);
+	/* A failure agreed on before comes back with every rank's status:
+	 * the rank holding its message is the one that speaks. */
+	for (r = 0; r < size && first < 0; r++)
+		if (all[2 * r] != 0 && all[2 * r + 1])
+			first = r;
+	for (r = 0; r < size && first < 0; r++)
+		if (all[2 * r] != 0)
+			first = r;
+	if (first != rank && msg)
 		msg[0] = '\0';
-	return rc;
+	return first < 0 ? 0 : all[2 * first];
 }
 
 void fin_dist_part(size_t n, size_t *from, size_t *to)
@@ -481,4 +505,107 @@ void fin_dist_share_part_floats(float *v, size_t n)
 		fin_dist_abort(1);
 	counts = part_layout(n, &displs);
 	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, v, counts, displs, MPI_FLOAT, MPI_COMM_WORLD);
+}
+
+/* The owner of file i of n: the rank whose share of the list holds it. */
+static int file_owner(size_t i, size_t n)
+{
+	int r;
+	for (r = 0; r < size; r++) {
+		size_t from, to;
+		fin_dist_runs(n, 1, r, &from, &to);
+		if (i >= from && i < to)
+			return r;
+	}
+	return size - 1;
+}
+
+/* File i goes from its owner to every rank in pieces, each told by its
+ * length first (0 the end, -1 the owner's failure); the others write it
+ * to a copy. A rank that cannot write goes on taking the pieces, so that
+ * no rank waits for it, and fails after. FIN_OK with *copy the copy (-1
+ * on the owner); *stop set when the owner failed. */
+static int send_file(const char *path, int owner, char *buf, size_t cap, int *copy, int *stop,
+		     fin_err *err)
+{
+	int fd = -1, rc = FIN_OK;
+	long long len;
+	struct stat st;
+
+	*copy = -1;
+	*stop = 0;
+	if (rank == owner) {
+		if ((fd = open(path, O_RDONLY)) < 0)
+			rc = fin_fail(err, FIN_EUSAGE, "%s: %s", path, strerror(errno));
+		else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+			rc = fin_fail(err, FIN_EUSAGE, "%s: with --shard, each input must be a "
+				      "regular file: not a pipe or a device", path);
+	} else if ((*copy = fin_input_temp(err)) < 0) {
+		rc = err->code;
+	}
+	for (;;) {
+		if (rank == owner) {
+			ssize_t got = rc == FIN_OK ? read(fd, buf, cap) : -1;
+			while (got < 0 && rc == FIN_OK && errno == EINTR)
+				got = read(fd, buf, cap);
+			if (got < 0 && rc == FIN_OK)
+				rc = fin_fail(err, FIN_EDATA, "%s: %s", path, strerror(errno));
+			len = got;
+		}
+		MPI_Bcast(&len, 1, MPI_LONG_LONG_INT, owner, MPI_COMM_WORLD);
+		if (len <= 0)
+			break;
+		MPI_Bcast(buf, (int)len, MPI_BYTE, owner, MPI_COMM_WORLD);
+		if (rank != owner && rc == FIN_OK)
+			rc = fin_input_temp_write(*copy, buf, (size_t)len, path, err);
+	}
+	if (fd >= 0)
+		close(fd);
+	*stop = len < 0;
+	if (rc == FIN_OK && *copy >= 0 && lseek(*copy, 0, SEEK_SET) != 0)
+		rc = fin_fail(err, FIN_EDATA, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+fin_input *fin_dist_shard_open(char *const *paths, size_t n, const fin_csv_opts *opts,
+			       fin_err *err)
+{
+	enum { CAP = 1 << 22 };
+	int *copies, rc = FIN_OK, stop = 0;
+	char *buf;
+	size_t i;
+
+	if (!fin_dist_active())
+		return fin_input_open(paths, n, opts, err);
+	if (n < (size_t)size) {
+		fin_fail(err, FIN_EUSAGE, "--shard: %zu input file%s for %d ranks: name one or "
+			 "more for each rank", n, n == 1 ? "" : "s", size);
+		return NULL;
+	}
+	copies = malloc(n * sizeof *copies);
+	buf = malloc(CAP);
+	if (!copies || !buf)
+		fin_dist_abort(FIN_EDATA);
+	for (i = 0; i < n; i++)
+		copies[i] = -1;
+	for (i = 0; i < n && !stop; i++) {
+		int got = send_file(paths[i], file_owner(i, n), buf, CAP, &copies[i], &stop,
+				    rc == FIN_OK ? err : &(fin_err){ 0 });
+		if (rc == FIN_OK)
+			rc = got;
+	}
+	free(buf);
+	if ((rc = fin_dist_agree_msg(rc, err->msg)) != FIN_OK) {
+		err->code = rc;
+		for (i = 0; i < n; i++)
+			if (copies[i] >= 0)
+				close(copies[i]);
+		free(copies);
+		return NULL;
+	}
+	{
+		fin_input *in = fin_input_open_copies(paths, n, copies, opts, err);
+		free(copies);
+		return in;
+	}
 }

@@ -27,12 +27,17 @@ _Noreturn void fin_dist_abort(int code);
 
 /* What every program that runs as ranks refuses under mpirun: standard
  * input among the nfiles input files (it reaches rank 0 only) and threads
- * beyond one (each rank works on one thread); then, once the input is
- * open, an input that cannot be read again, a pipe or a device, as each
- * rank reads every input itself. FIN_EUSAGE; FIN_OK alone. */
-struct fin_input;
+ * beyond one (each rank works on one thread). FIN_EUSAGE; FIN_OK alone. */
 int fin_dist_usage(size_t threads, size_t nfiles, char *const *files, struct fin_err *err);
-int fin_dist_inputs(const struct fin_input *in, struct fin_err *err);
+
+/* The input files of a program that runs as ranks: with shard (--shard),
+ * fin_dist_shard_open; otherwise fin_input_open, refusing under mpirun an
+ * input that cannot be read again, a pipe or a device, as each rank reads
+ * every input itself (FIN_EUSAGE). NULL with err filled on failure. */
+struct fin_input;
+struct fin_csv_opts;
+struct fin_input *fin_dist_open(char *const *paths, size_t n, const struct fin_csv_opts *opts,
+				int shard, struct fin_err *err);
 
 /* This rank (0 ... size - 1) and the job's size (1 without mpirun). */
 int fin_dist_rank(void);
@@ -78,8 +83,10 @@ void fin_dist_sum_sizes(size_t *v, size_t n);
 void fin_dist_runs(size_t n, size_t unit, int of, size_t *from, size_t *to);
 
 /* fin_dist_agree for a caller holding the message of its failure, if
- * any, in msg (or NULL): msg is emptied unless the failure agreed on is
- * this rank's, so that one rank prints it. */
+ * any, in msg (or NULL): the failure agreed on is the first failed rank's
+ * that holds a message (so that agreeing again on a failure agreed on
+ * before keeps it), else the first failed rank's; msg is emptied unless
+ * it is this rank's, so that one rank prints it. */
 int fin_dist_agree_msg(int rc, char *msg);
 
 /* This rank's part [from, to) of n things: the ranks in order, in equal
@@ -98,5 +105,15 @@ void fin_dist_share_part_floats(float *v, size_t n);
 /* all holds n rows of width values, this rank's part of them (the rows
  * fin_dist_part(n) names) filled in: every rank's rows to every rank. */
 void fin_dist_gather_rows(float *all, size_t n, size_t width);
+
+/* --shard: the input files paths, of which each rank reads only its
+ * share (fin_dist_runs over the list: one or more files a rank, in
+ * order), sending it to every rank, which keeps a copy in $TMPDIR; the
+ * rows are those of the files in order, as one process reads them. A
+ * file need only be on its rank's machine. Without a job, the files
+ * opened as fin_input_open does. NULL with err filled on failure (every
+ * rank fails alike; err->msg set on the rank whose failure it is). */
+struct fin_input *fin_dist_shard_open(char *const *paths, size_t n,
+				      const struct fin_csv_opts *opts, struct fin_err *err);
 
 #endif
