@@ -343,7 +343,9 @@ static int fit(struct options *o, fin_input *in, fin_detector *d, size_t *flagge
 	if (stream) {
 		enum { BATCH = 4096 };
 		if ((rc = fin_feature_pass_init(&passes, in, d->feat, d->nfeat, &d->enc, t.rows,
-						o->cli.na, BATCH, err)) != FIN_OK)
+						o->cli.na, BATCH, err)) != FIN_OK ||
+		    (o->cli.shard &&
+		     (rc = fin_feature_pass_by_files(&passes, t.file_rows, t.files, err)) != FIN_OK))
 			goto done;
 		/* Every rank has scanned the rows: they fit together, and the
 		 * fit itself stops every rank when one fails. */

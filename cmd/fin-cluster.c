@@ -243,7 +243,9 @@ static int fit(struct options *o, fin_input *in, fin_clusterer *c, int *agreed, 
 		goto done;
 	}
 	if ((rc = fin_feature_pass_init(&passes, in, c->feat, c->nfeat, &c->enc, t.rows, o->cli.na,
-					BATCH, err)) != FIN_OK)
+					BATCH, err)) != FIN_OK ||
+	    (o->cli.shard &&
+	     (rc = fin_feature_pass_by_files(&passes, t.file_rows, t.files, err)) != FIN_OK))
 		goto done;
 	if (fin_dist_active()) {
 		/* Every rank has read the table: they fit together. */

@@ -148,23 +148,29 @@ class FitTest(unittest.TestCase):
 
     def test_shards(self):
         """--shard: each rank reads its own file alone (a directory no other
-        rank sees); the job is one process's on the files in order."""
+        rank sees); the job is one process's on the files in order. With
+        the rows held, and read in passes, in which each rank reads only its
+        own file (batches then start at each file's first row: the same
+        labels and k, distances and inertias to rounding)."""
         dirs, names = split_shards(FILES["table"], 3, TMP.name, "part")
-        one = self.fit(None, "shards", "--clusters", "2-6",
-                       *[os.path.join(d, n) for d, n in zip(dirs, names)])
-        model = os.path.join(TMP.name, "shards-3.json")
-        report = os.path.join(TMP.name, "shards-3-k.json")
-        result = shard_job([FIN_CLUSTER, "-k", "id", "-s", "3", "--clusters", "2-6", "--shard",
-                            "-o", model, "--k-report", report, *names], dirs)
-        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
-        header, rows = parse_csv(result.stdout)
-        with open(model, encoding="utf-8") as f, open(report, encoding="utf-8") as g:
-            many = {"header": header, "rows": rows, "stderr": result.stderr.decode(),
-                    "model": json.load(f), "report": json.load(g)}
-        # The notes name the files as each program was given them.
-        for d in dirs:
-            one["stderr"] = one["stderr"].replace(d + os.sep, "")
-        self.check_as_one(one, many, "3 shards")
+        for extra in ([], ["--init-sample", "2500"]):
+            with self.subTest(extra=extra):
+                args = ["--clusters", "2-6", *extra]
+                one = self.fit(None, "shards", *args,
+                               *[os.path.join(d, n) for d, n in zip(dirs, names)])
+                model = os.path.join(TMP.name, "shards-3.json")
+                report = os.path.join(TMP.name, "shards-3-k.json")
+                result = shard_job([FIN_CLUSTER, "-k", "id", "-s", "3", *args, "--shard", "-o",
+                                    model, "--k-report", report, *names], dirs)
+                self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+                header, rows = parse_csv(result.stdout)
+                with open(model, encoding="utf-8") as f, open(report, encoding="utf-8") as g:
+                    many = {"header": header, "rows": rows, "stderr": result.stderr.decode(),
+                            "model": json.load(f), "report": json.load(g)}
+                # The notes name the files as each program was given them.
+                for d in dirs:
+                    one["stderr"] = one["stderr"].replace(d + os.sep, "")
+                self.check_as_one(one, many, f"3 shards {extra}")
 
     def test_rows_held(self):
         args = ("--clusters", "2-6", FILES["table"])

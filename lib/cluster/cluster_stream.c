@@ -140,15 +140,17 @@ done:
  * rank works on its part of the rows, whole batches as one process reads
  * them (so that each row's distances are one process's), and stops
  * reading at the end of its part, the last rank reading on to the end of
- * the input to check it; the clusters' sums and counts and the inertias
- * are summed over the ranks, so that every rank moves the centroids alike
- * and stops at the same pass. */
+ * the input to check it; with --shard its part is the rows of its own
+ * files, which it reads alone (fin_feature_pass_part). The clusters' sums and counts and the
+ * inertias are summed over the ranks, so that every rank moves the
+ * centroids alike and stops at the same pass. */
 static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster_fit_opts *o,
 			double tol, const fin_kmeans *start, fin_kmeans *trial, fin_k_result *res,
 			fin_err *err)
 {
 	size_t nk = o->k_hi - o->k_lo + 1, k = start->k, d = c->dim, n = p->expected;
 	size_t len = k * d + k + nk, from = 0, to = n, i, j, t, it;
+	fin_pass_part part = { 0 };
 	float *space = malloc(p->cap * d * sizeof *space);
 	int *cluster = malloc(p->cap * sizeof *cluster);
 	/* sum: [k][d] the sums of each cluster's rows, then [k] their counts
@@ -166,13 +168,16 @@ static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster
 	if ((rc = agree(o, rc, err)) != FIN_OK)
 		goto done;
 	memcpy(c->km.centroids, start->centroids, k * d * sizeof *c->km.centroids);
-	if (o->km.ranks)
-		fin_dist_runs(n, p->cap, fin_dist_rank(), &from, &to);
+	if (o->km.ranks) {
+		part = fin_feature_pass_part(p, fin_dist_rank(), p->cap);
+		from = part.from;
+		to = part.to;
+	}
 	for (it = 0; it < o->km.max_iter; it++) {
 		double shift = 0;
 		memset(sum, 0, len * sizeof *sum);
 		got = 0;
-		if (from < to && (rc = fin_feature_pass_start(p, err)) == FIN_OK)
+		if (from < to && (rc = fin_feature_pass_start_part(p, &part, err)) == FIN_OK)
 			while ((to == n || p->rows < to) && (got = fin_feature_pass_next(p, err)) > 0) {
 				if (p->rows - p->n < from)
 					continue;

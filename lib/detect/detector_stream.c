@@ -16,24 +16,18 @@ int fin_detector_streams(enum fin_method m)
 
 /* Under mpirun, every rank reads the rows in every pass and works on its
  * own part of them, a block of consecutive rows, the ranks in order
- * (fin-anomaly(1), MPI); alone, the one part is every row. */
-struct part {
-	size_t from, to;
-};
-
-/* Rank r's part of n rows. */
-static struct part rank_part(size_t n, size_t r)
+ * (fin-anomaly(1), MPI); alone, the one part is every row. With --shard
+ * a rank's part is the rows of its own files, which it reads alone
+ * (fin_feature_pass_part). */
+static fin_pass_part rank_part(const fin_feature_pass *p, size_t r)
 {
-	struct part q;
-
-	fin_dist_runs(n, 1, (int)r, &q.from, &q.to);
-	return q;
+	return fin_feature_pass_part(p, (int)r, 1);
 }
 
 /* The next batch of a pass, as fin_feature_pass_next, but 0 once only
  * rows after part q are left: a rank reads no further than its part (the
  * last rank reads to the end, and sees whether the input changed). */
-static int next_batch(fin_feature_pass *p, struct part q, fin_err *err)
+static int next_batch(fin_feature_pass *p, fin_pass_part q, fin_err *err)
 {
 	if (q.to < p->expected && p->rows >= q.to)
 		return 0;
@@ -41,7 +35,7 @@ static int next_batch(fin_feature_pass *p, struct part q, fin_err *err)
 }
 
 /* The rows of part q in the batch just read: p->x's rows [*lo, *hi). */
-static void batch_part(const fin_feature_pass *p, struct part q, size_t *lo, size_t *hi)
+static void batch_part(const fin_feature_pass *p, fin_pass_part q, size_t *lo, size_t *hi)
 {
 	size_t at = p->rows - p->n;
 
@@ -86,7 +80,7 @@ static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 	double *deviations = calloc(w, sizeof *deviations);
 	unsigned width = digit_width(nsel), stage;
 	size_t digits = (size_t)1 << width, *counts = NULL;
-	struct part q = rank_part(n, (size_t)fin_dist_rank());
+	fin_pass_part q = rank_part(p, (size_t)fin_dist_rank());
 	int rc = FIN_OK, got;
 
 	if (!sel || !deviations ||
@@ -99,7 +93,7 @@ static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 				rc = fin_fail(err, FIN_EDATA, "out of memory");
 		while (!found) {
 			if (rc == FIN_OK)
-				rc = fin_feature_pass_start(p, err);
+				rc = fin_feature_pass_start_part(p, &q, err);
 			while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
 				if (got < 0) {
 					rc = -got;
@@ -180,12 +174,13 @@ static int by_row(const void *pa, const void *pb)
 /* Under mpirun, each rank copied the wanted rows of its own part, which
  * are a block of the distinct rows (numbered in row order, as want[m] is
  * sorted): each block goes from its rank to every rank. */
-static void share_rows(float *gathered, const struct wanted *want, size_t m, size_t w, size_t n)
+static void share_rows(float *gathered, const struct wanted *want, size_t m, size_t w,
+		       const fin_feature_pass *p)
 {
 	size_t ranks = (size_t)fin_dist_size(), r, k = 0, distinct = 0, start = 0;
 
 	for (r = 0; r < ranks; r++) {
-		size_t to = rank_part(n, r).to;
+		size_t to = rank_part(p, r).to;
 		for (; k < m && want[k].row < to; k++)
 			distinct += k == 0 || want[k].row != want[k - 1].row;
 		fin_dist_broadcast(gathered + start * w, (distinct - start) * w * sizeof *gathered,
@@ -204,7 +199,7 @@ static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_
 		       fin_err *err)
 {
 	size_t w = d->nfeat, m = 0, k = 0, distinct = 0, at, i, b, e;
-	struct part q = rank_part(p->expected, (size_t)fin_dist_rank());
+	fin_pass_part q = rank_part(p, (size_t)fin_dist_rank());
 	fin_iforest_plan plan;
 	struct wanted *want = NULL;
 	float *gathered = NULL;
@@ -229,7 +224,7 @@ static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_
 			rc = fin_fail(err, FIN_EDATA, "out of memory fitting the isolation forest");
 	}
 	if (rc == FIN_OK)
-		rc = fin_feature_pass_start(p, err);
+		rc = fin_feature_pass_start_part(p, &q, err);
 	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
 		if (got < 0) {
 			rc = -got;
@@ -245,7 +240,7 @@ static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_
 	if ((rc = agree(rc, err)) != FIN_OK)
 		goto done;
 	if (fin_dist_active())
-		share_rows(gathered, want, m, w, p->expected);
+		share_rows(gathered, want, m, w, p);
 	plan.n = distinct;
 	rc = agree(fin_iforest_grow(&d->forest, &plan, gathered, err), err);
 done:
@@ -263,7 +258,7 @@ static int fit_mahalanobis(fin_detector *d, fin_feature_pass *p, const fin_detec
 {
 	size_t ranks = (size_t)fin_dist_size(), rank = (size_t)fin_dist_rank();
 	size_t size = fin_moments_doubles(d->nfeat), r, b, e;
-	struct part q = rank_part(p->expected, rank);
+	fin_pass_part q = rank_part(p, rank);
 	fin_moments mo = { 0 }, all = { 0 };
 	const fin_moments *sums = &mo;
 	double *sent = NULL;
@@ -274,7 +269,7 @@ static int fit_mahalanobis(fin_detector *d, fin_feature_pass *p, const fin_detec
 				   !(sent = malloc(size * sizeof *sent)))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 	if (rc == FIN_OK)
-		rc = fin_feature_pass_start(p, err);
+		rc = fin_feature_pass_start_part(p, &q, err);
 	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
 		if (got < 0) {
 			rc = -got;
@@ -314,7 +309,7 @@ static int fit_threshold(fin_detector *d, fin_feature_pass *p, const fin_detecto
 {
 	size_t n = p->expected, ranks = (size_t)fin_dist_size(), rank = (size_t)fin_dist_rank();
 	size_t i, r, b, e;
-	struct part q = rank_part(n, rank);
+	fin_pass_part q = rank_part(p, rank);
 	fin_order_stats top = { 0 }, all = { 0 };
 	const fin_order_stats *kept = &top;
 	double *score = NULL, *sent = NULL, at_r, next;
@@ -331,7 +326,7 @@ static int fit_threshold(fin_detector *d, fin_feature_pass *p, const fin_detecto
 	      !(sent = malloc(top.cap * sizeof *sent)))))
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 	if (rc == FIN_OK)
-		rc = fin_feature_pass_start(p, err);
+		rc = fin_feature_pass_start_part(p, &q, err);
 	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
 		if (got < 0) {
 			rc = -got;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "features/feature_pass.h"
+#include "par/dist.h"
 
 int fin_feature_pass_init(fin_feature_pass *p, fin_input *in, char **feat, size_t nfeat,
 			  const fin_encoding *enc, size_t rows, enum fin_na na, size_t cap,
@@ -16,8 +17,52 @@ int fin_feature_pass_init(fin_feature_pass *p, fin_input *in, char **feat, size_
 	p->width = nfeat;
 	p->cap = cap;
 	p->expected = rows;
+	p->limit = rows;
 	if (!(p->x = malloc(cap * nfeat * sizeof *p->x)))
 		return fin_fail(err, FIN_EDATA, "out of memory");
+	return FIN_OK;
+}
+
+int fin_feature_pass_by_files(fin_feature_pass *p, const size_t *file_rows, size_t files,
+			      fin_err *err)
+{
+	if (p->na == FIN_NA_FFILL || files != fin_input_files(p->in))
+		return FIN_OK;
+	if (!(p->file_rows = malloc((files + 1) * sizeof *p->file_rows)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	memcpy(p->file_rows, file_rows, (files + 1) * sizeof *p->file_rows);
+	p->files = files;
+	p->by_files = 1;
+	return FIN_OK;
+}
+
+fin_pass_part fin_feature_pass_part(const fin_feature_pass *p, int r, size_t unit)
+{
+	fin_pass_part q = { 0 };
+
+	if (p->by_files && fin_dist_active()) {
+		size_t first, last;
+		fin_dist_runs(p->files, 1, r, &first, &last);
+		q.from = p->file_rows[first];
+		q.to = p->file_rows[last];
+		q.file = first;
+		q.by_file = first < last;
+	} else {
+		fin_dist_runs(p->expected, unit, r, &q.from, &q.to);
+	}
+	return q;
+}
+
+int fin_feature_pass_start_part(fin_feature_pass *p, const fin_pass_part *q, fin_err *err)
+{
+	int rc;
+
+	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK || !q->by_file)
+		return rc;
+	if ((rc = fin_input_skip_to(p->in, q->file, err)) != FIN_OK)
+		return rc;
+	p->rows = p->file_rows[q->file];
+	p->limit = q->to;
 	return FIN_OK;
 }
 
@@ -42,6 +87,7 @@ int fin_feature_pass_start(fin_feature_pass *p, fin_err *err)
 	p->rows = 0;
 	p->n = 0;
 	p->passes++;
+	p->limit = p->expected;
 	return FIN_OK;
 }
 
@@ -51,7 +97,8 @@ int fin_feature_pass_next(fin_feature_pass *p, fin_err *err)
 	int got = 1;
 
 	p->n = 0;
-	while (p->n < p->cap) {
+	/* A pass that reads on to the end checks that the input ends there. */
+	while (p->n < p->cap && (p->limit >= p->expected || p->rows + p->n < p->limit)) {
 		int rc;
 		if ((got = fin_input_next(p->in, &row, err)) <= 0)
 			break;
@@ -76,5 +123,6 @@ void fin_feature_pass_free(fin_feature_pass *p)
 {
 	fin_features_free(&p->f);
 	free(p->x);
+	free(p->file_rows);
 	memset(p, 0, sizeof *p);
 }

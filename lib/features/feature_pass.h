@@ -26,7 +26,21 @@ typedef struct fin_feature_pass {
 	float *x;              /* [cap][width] */
 	size_t rows, expected; /* rows given in this pass, and the rows the scan kept */
 	size_t passes;         /* passes started */
+	size_t limit;          /* the pass ends at this row (expected: the end) */
+	/* Under mpirun with --shard (by_files): the rows the scan kept before
+	 * each input file, [files + 1], for the ranks' parts (see
+	 * fin_feature_pass_part). */
+	int by_files;
+	size_t files, *file_rows;
 } fin_feature_pass;
+
+/* A rank's part of the rows of every pass under mpirun: [from, to), and
+ * with by_file the first of the rank's own input files, where its passes
+ * start (the files before it left unread). */
+typedef struct fin_pass_part {
+	size_t from, to, file;
+	int by_file;
+} fin_pass_part;
 
 /* Sets up passes over in for a scanned table: its features feat[0..nfeat),
  * made from the input columns by enc (NULL, or one without text columns,
@@ -36,8 +50,26 @@ int fin_feature_pass_init(fin_feature_pass *p, fin_input *in, char **feat, size_
 			  const fin_encoding *enc, size_t rows, enum fin_na na, size_t cap,
 			  fin_err *err);
 
+/* --shard under mpirun: each rank's part of the passes is the rows of its
+ * own share of the input files (as par/dist.h shares them out), which it
+ * reads alone; file_rows[files + 1] the rows the scan kept before each
+ * (fin_table's). Not with --na ffill, whose values carry over from the
+ * rows before a file: the parts stay runs of rows. */
+int fin_feature_pass_by_files(fin_feature_pass *p, const size_t *file_rows, size_t files,
+			      fin_err *err);
+
+/* Rank r's part of the rows: by its files (fin_feature_pass_by_files), or
+ * the runs of unit rows par/dist.h's fin_dist_runs gives it. */
+fin_pass_part fin_feature_pass_part(const fin_feature_pass *p, int r, size_t unit);
+
+/* Starts a pass for this rank's part q: at the first row of its first
+ * file, ending at q->to, or from the input's first row. */
+int fin_feature_pass_start_part(fin_feature_pass *p, const fin_pass_part *q, fin_err *err);
+
 /* Starts a pass from the input's first row. */
 int fin_feature_pass_start(fin_feature_pass *p, fin_err *err);
+
+
 
 /* Reads the next batch into p->x, p->n rows: 1 when there is one, 0 at the
  * end of the pass, or an error code (negated). A pass that does not give

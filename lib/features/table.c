@@ -708,7 +708,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	char **names;
 	char *const *want = spec->columns;
 	size_t nwant = spec->ncolumns;
-	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, i, j;
+	size_t nnames, *key = NULL, nkey = 0, *cand = NULL, ncand = 0, i, j, seen = 0;
 	size_t *pass = NULL, npass, *catcols = NULL, ncatcols = 0;
 	long target = -1;
 	double *last = NULL, *y = NULL;
@@ -785,7 +785,9 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	p->col = calloc(ncand ? ncand : 1, sizeof *p->col);
 	last = malloc((ncand + 1) * sizeof *last);
 	rowcode = malloc((ncand ? ncand : 1) * sizeof *rowcode);
-	if (!p->names || !p->col || !last || !rowcode || !(p->input = strdup(fin_input_name(in)))) {
+	t->files = fin_input_files(in);
+	if (!p->names || !p->col || !last || !rowcode || !(p->input = strdup(fin_input_name(in))) ||
+	    !(t->file_rows = calloc(t->files + 1, sizeof *t->file_rows))) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -840,6 +842,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		/* scanning, each row takes the place of the one before */
 		size_t at = spec->scan ? 0 : p->rows;
 
+		while (seen < fin_input_file(in))
+			t->file_rows[++seen] = p->rows;
 		file = fin_input_name(in);
 		if (spec->key_order && nkey &&
 		    (rc = fin_key_order_next(&key_order, file, row->line, row->fields[key[0]],
@@ -1041,6 +1045,8 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		}
 	}
 	t->rows = p->rows;
+	while (seen < t->files)
+		t->file_rows[++seen] = p->rows;
 	if (!spec->scan) {
 		t->y = y;
 		t->ylabel = label;
@@ -1097,6 +1103,7 @@ void fin_table_free(fin_table *t)
 	free(t->key_names);
 	free(t->keys);
 	free(t->key_at);
+	free(t->file_rows);
 	free(t->y_text_file);
 	text_free(t->text);
 	fin_encoding_free(&t->enc);

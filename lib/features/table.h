@@ -27,6 +27,8 @@ typedef struct fin_table {
 			      * fields), each NUL-ended */
 	size_t *key_at;      /* [rows] where each row's keys start in keys */
 	size_t nkeys, keys_len, keys_cap, key_at_cap;
+	size_t files;        /* input files read, and the rows kept before each */
+	size_t *file_rows;   /* of them, [files + 1] (the last: rows) */
 	size_t skipped;      /* rows left out for a missing value (--na skip) */
 	size_t filled;       /* values filled forward (--na ffill) */
 	fin_encoding enc;    /* how the features came from text columns, when

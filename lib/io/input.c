@@ -382,6 +382,30 @@ static int next_file(fin_input *in, fin_err *err)
 	return FIN_OK;
 }
 
+int fin_input_skip_to(fin_input *in, size_t file, fin_err *err)
+{
+	int rc = FIN_OK;
+
+	if (file >= in->n)
+		return fin_fail(err, FIN_EDATA, "no input file %zu", file);
+	in->peeked = 0;
+	if (file > in->cur) {
+		in->cur = file - 1;
+		rc = next_file(in, err);
+	}
+	return rc;
+}
+
+size_t fin_input_files(const fin_input *in)
+{
+	return in->n;
+}
+
+size_t fin_input_file(const fin_input *in)
+{
+	return in->cur;
+}
+
 int fin_input_next(fin_input *in, fin_row **row, fin_err *err)
 {
 	if (in->peeked) {

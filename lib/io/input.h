@@ -57,6 +57,15 @@ int fin_input_spool(fin_input *in, fin_err *err);
  * stay valid. */
 int fin_input_rewind(fin_input *in, fin_err *err);
 
+/* After fin_input_rewind and fin_input_header: moves on to the start of
+ * input file `file` (an index into the paths opened), leaving the files
+ * before it unread and unchecked, and checks its header against the
+ * first's. */
+int fin_input_skip_to(fin_input *in, size_t file, fin_err *err);
+/* The number of input files, and the index of the one the last row came
+ * from (or the next comes from). */
+size_t fin_input_files(const fin_input *in);
+size_t fin_input_file(const fin_input *in);
 /* True when input comes from a terminal on standard input. */
 int fin_input_is_tty(const fin_input *in);
 

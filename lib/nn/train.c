@@ -1,4 +1,5 @@
 #include <gsl/gsl_randist.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,16 @@ static int by_start(const void *a, const void *b)
 	return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
+/* Whether a dense layer's gradient goes by rows in batches of batch
+ * (rank_job): fewer values, and few enough for one exchange. */
+static int by_rows(const fin_layer *l, size_t batch)
+{
+	size_t in = l->in_c * l->in_t;
+
+	return l->kind == FIN_L_DENSE && batch * (in + l->units) < in * l->units &&
+	       batch * (in + l->units) <= INT_MAX;
+}
+
 /* 0, or -1 out of memory; share: the dense layers may go by rows (not
  * with --clip, which needs the whole gradient's norm). */
 static int rank_job_init(rank_job *j, const fin_net *net, size_t batch, int share)
@@ -120,11 +131,8 @@ static int rank_job_init(rank_job *j, const fin_net *net, size_t batch, int shar
 	memset(j, 0, sizeof *j);
 	if (!(j->work = malloc(2 * (net->nparams / (size_t)fin_dist_size() + 1) * sizeof *j->work)))
 		return -1;
-	for (i = 0; share && i < net->nlayers; i++) {
-		const fin_layer *l = &net->layers[i];
-		size_t in = l->in_c * l->in_t;
-		j->nshared += l->kind == FIN_L_DENSE && batch * (in + l->units) < in * l->units;
-	}
+	for (i = 0; share && i < net->nlayers; i++)
+		j->nshared += by_rows(&net->layers[i], batch);
 	if (!j->nshared)
 		return 0;
 	if (!(j->shared = malloc(j->nshared * sizeof *j->shared)) ||
@@ -135,7 +143,7 @@ static int rank_job_init(rank_job *j, const fin_net *net, size_t batch, int shar
 	for (i = 0; i < net->nlayers; i++) {
 		const fin_layer *l = &net->layers[i];
 		size_t in = l->in_c * l->in_t;
-		if (!(l->kind == FIN_L_DENSE && batch * (in + l->units) < in * l->units))
+		if (!by_rows(l, batch))
 			continue;
 		j->shared[k] = i;
 		j->skip[4 * k] = l->w;

@@ -145,8 +145,8 @@ int fin_dist_start(int *argc, char ***argv)
 		return 0;
 	/* Every rank on this machine: shared memory is the transport whatever
 	 * Open MPI picks, and its default search of the network libraries
-	 * (UCX) costs 0.2 s of start-up on every rank; the user's own choice
-	 * of OMPI_MCA_pml stands. */
+	 * for one costs 0.2 s of start-up on every rank; the user's own
+	 * choice of OMPI_MCA_pml stands. */
 	local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
 	if (world && local && strcmp(world, local) == 0)
 		setenv("OMPI_MCA_pml", "ob1", 0);
@@ -529,7 +529,7 @@ static int send_file(const char *path, int owner, char *buf, size_t cap, int *co
 		     fin_err *err)
 {
 	int fd = -1, rc = FIN_OK;
-	long long len;
+	long long len = 0;
 	struct stat st;
 
 	*copy = -1;
