@@ -27,6 +27,11 @@ static const char usage[] =
 	"      --norm N           none|zscore|minmax|last, within each window (default none)\n"
 	"      --target T         next|sum|direction|none (default next)\n"
 	"      --target-column C  channel the target is taken from (default: the first)\n"
+	"Panels (many series in one table):\n"
+	"      --by COL           a long table: the rows of each value of COL are a series\n"
+	"                         of their own, windowed alone; COL passes through as a key\n"
+	"      --assets LIST      a wide table: each column of LIST is the series of an\n"
+	"                         asset, written in long form (columns asset, value_<lag>)\n"
 	FIN_HELP_NA
 	FIN_HELP_NA_VALUES
 	FIN_HELP_DELIMITER
@@ -39,7 +44,7 @@ static const char usage[] =
 	"See fin-window(1) and fin(7).\n";
 
 enum { OPT_SIZE = 256, OPT_HORIZON, OPT_STRIDE, OPT_TRANSFORM, OPT_NORM, OPT_TARGET,
-       OPT_TARGET_COLUMN, OPT_UNSORTED };
+       OPT_TARGET_COLUMN, OPT_UNSORTED, OPT_BY, OPT_ASSETS };
 
 static const struct option long_options[] = {
 	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
@@ -50,6 +55,8 @@ static const struct option long_options[] = {
 	{ "norm", required_argument, NULL, OPT_NORM },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "target-column", required_argument, NULL, OPT_TARGET_COLUMN },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "assets", required_argument, NULL, OPT_ASSETS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,12 +66,42 @@ static int fail(const fin_err *err)
 	return err->code;
 }
 
+/* The column of --by, added to the keys after them unless among them: it
+ * passes through with each window. It is never the time (the first key). */
+static int by_key(char *by, char *const *names, size_t nnames, size_t **key, size_t *nkey,
+		  size_t *col, fin_err *err)
+{
+	size_t *one = NULL, n = 0, i, *p;
+	int rc = fin_columns_select(&by, 1, names, nnames, &one, &n, err);
+
+	if (rc == FIN_OK && n != 1)
+		rc = fin_fail(err, FIN_EUSAGE, "--by names one column");
+	if (rc != FIN_OK) {
+		free(one);
+		return rc;
+	}
+	*col = one[0];
+	free(one);
+	if (*nkey && (*key)[0] == *col)
+		return fin_fail(err, FIN_EUSAGE, "--by: '%s' is the time key; give the time first "
+				"in -k", names[*col]);
+	for (i = 0; i < *nkey; i++)
+		if ((*key)[i] == *col)
+			return FIN_OK;
+	if (!(p = realloc(*key, (*nkey + 1) * sizeof *p)))
+		return fin_fail(err, FIN_EUSAGE, "out of memory");
+	p[(*nkey)++] = *col;
+	*key = p;
+	return FIN_OK;
+}
+
 int main(int argc, char **argv)
 {
 	fin_window_opts o = { .size = 20, .horizon = 1, .stride = 1 };
 	fin_err err = { 0 };
-	char **names, *target_col = NULL;
-	size_t nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, i;
+	char **names, *target_col = NULL, *by = NULL, **assets = NULL;
+	size_t nnames, *chan = NULL, nchan, *key = NULL, nkey = 0, nassets = 0, i;
+	fin_window_panel panel = { 0 };
 	int opt, word;
 	fin_window_stats st;
 	fin_time_key tk;
@@ -96,6 +133,8 @@ int main(int argc, char **argv)
 			o.target = (enum fin_target)word;
 			break;
 		case OPT_TARGET_COLUMN: target_col = optarg; break;
+		case OPT_BY: by = optarg; break;
+		case OPT_ASSETS: rc = fin_cli_append(&assets, &nassets, optarg, &err); break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -104,6 +143,16 @@ int main(int argc, char **argv)
 	if (rc != FIN_OK)
 		goto done;
 	o.na = cli.na;
+	if (by && nassets)
+		rc = fin_fail(&err, FIN_EUSAGE, "--by (a long table) and --assets (a wide one) "
+			      "cannot go together");
+	else if (nassets && cli.ncolumns)
+		rc = fin_fail(&err, FIN_EUSAGE, "--assets chooses the columns to window: leave out -c");
+	else if (nassets && target_col)
+		rc = fin_fail(&err, FIN_EUSAGE, "--target-column with --assets: each asset's target "
+			      "comes from its own column");
+	if (rc != FIN_OK)
+		goto done;
 
 	in = fin_input_open(argv + optind, (size_t)(argc - optind), &cli.csv, &err);
 	if (!in) {
@@ -114,7 +163,8 @@ int main(int argc, char **argv)
 		fputs("fin-window: reading CSV from the terminal (end with Ctrl-D)\n", stderr);
 	rc = fin_input_header(in, &names, &nnames, &err);
 	if (rc == FIN_OK) {
-		fin_table_spec chosen = { .columns = cli.columns, .ncolumns = cli.ncolumns,
+		fin_table_spec chosen = { .columns = nassets ? assets : cli.columns,
+					   .ncolumns = nassets ? nassets : cli.ncolumns,
 					   .nkeys = cli.nkeys };
 		const char *note;
 		rc = fin_time_key_take_cli(in, &chosen, &cli, &tk, &note, &err);
@@ -123,9 +173,21 @@ int main(int argc, char **argv)
 	}
 	if (rc == FIN_OK && cli.nkeys)
 		rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &key, &nkey, &err);
+	if (rc == FIN_OK && by)
+		rc = by_key(by, names, nnames, &key, &nkey, &panel.by, &err);
+	/* Groups without a time key: no order to check. */
+	if (rc == FIN_OK && by && nkey == 1)
+		o.unsorted = 1;
 	if (rc == FIN_OK)
-		rc = fin_columns_select(cli.columns, cli.ncolumns, names, nnames, &chan, &nchan, &err);
-	if (rc == FIN_OK && cli.ncolumns == 0) {
+		rc = nassets ? fin_columns_select(assets, nassets, names, nnames, &chan, &nchan, &err)
+			     : fin_columns_select(cli.columns, cli.ncolumns, names, nnames, &chan,
+						  &nchan, &err);
+	if (rc == FIN_OK && by && cli.ncolumns)
+		for (i = 0; i < nchan && rc == FIN_OK; i++)
+			if (chan[i] == panel.by)
+				rc = fin_fail(&err, FIN_EUSAGE, "--by: '%s' names the series, it is "
+					      "not one to window", by);
+	if (rc == FIN_OK && !nassets && cli.ncolumns == 0) {
 		/* By default every column but the keys is a channel. */
 		size_t k = 0, j;
 		for (i = 0; i < nchan; i++) {
@@ -150,8 +212,9 @@ int main(int argc, char **argv)
 	if (rc == FIN_OK && !(out = fin_out_file_open(cli.output, in, NULL, 0, &err)))
 		rc = err.code;
 	if (rc == FIN_OK) {
-		rc = fin_window_run(in, names, chan, nchan, key, nkey, &o, fin_out_file_writer(out),
-				    &st, &err);
+		panel.assets = nassets > 0;
+		rc = fin_window_run(in, names, chan, nchan, key, nkey, by || nassets ? &panel : NULL,
+				    &o, fin_out_file_writer(out), &st, &err);
 		if (rc == FIN_OK) {
 			rc = fin_out_file_commit(out, &err);
 			out = NULL;
@@ -176,6 +239,7 @@ done:
 	fin_input_close(in);
 	free(chan);
 	free(key);
+	free(assets);
 	fin_cli_free(&cli);
 	if (rc == FIN_OK)
 		return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cli.h"
+#include "features/dict.h"
 #include "features/key_order.h"
 #include "features/window.h"
 #include "io/numio.h"
@@ -131,13 +132,17 @@ struct window_state {
 	size_t *keys_cap;
 	long *lines;       /* [ahead + 1] line of each held row */
 	size_t run;        /* consecutive rows with every value present */
+	size_t rows;       /* rows taken */
 	fin_key_order order; /* of the first key */
+	char *group;       /* a panel's group (--by, --assets), for messages */
+	const char *label; /* --assets: the asset's name, written after the keys */
 };
 
 static void state_free(struct window_state *s)
 {
 	size_t i;
 
+	free(s->group);
 	if (s->keys)
 		for (i = 0; i <= s->ahead; i++)
 			free(s->keys[i]);
@@ -190,8 +195,12 @@ static int write_header(struct window_state *s, fin_out *out, fin_err *err)
 		fin_out_field(out, k, strlen(k));
 		fin_out_char(out, ',');
 	}
+	if (s->label) {
+		fin_out_field(out, FIN_WINDOW_ASSET, strlen(FIN_WINDOW_ASSET));
+		fin_out_char(out, ',');
+	}
 	for (c = 0; c < s->nchan; c++) {
-		const char *base = s->names[s->chan[c]];
+		const char *base = s->label ? FIN_WINDOW_VALUE : s->names[s->chan[c]];
 		size_t need = strlen(base) + 24;
 		if (need > cap) {
 			char *p = realloc(name, need);
@@ -291,6 +300,10 @@ static void write_keys(struct window_state *s, size_t slot, fin_out *out)
 		fin_out_char(out, ',');
 		k += n + 1;
 	}
+	if (s->label) {
+		fin_out_field(out, s->label, strlen(s->label));
+		fin_out_char(out, ',');
+	}
 }
 
 /* Writes the window ending at row t, whose target rows have all arrived. */
@@ -347,6 +360,30 @@ static int emit(struct window_state *s, size_t t, const char *file, fin_out *out
 	return FIN_OK;
 }
 
+/* Names a --by group in err's message about one of its columns (the time
+ * or a channel): "column 'date' of group 'AAPL': ...". */
+static void name_group(fin_err *err, const struct window_state *s)
+{
+	char label[300], shown[100], rest[sizeof err->msg];
+	char *at = NULL;
+	size_t n, c;
+
+	for (c = 0; !at && c <= s->nchan; c++) {
+		if (c == s->nchan && !s->nkeys)
+			break;
+		snprintf(label, sizeof label, "column '%s'",
+			 s->names[c < s->nchan ? s->chan[c] : s->key[0]]);
+		at = strstr(err->msg, label);
+	}
+	if (!at)
+		return;
+	at += strlen(label);
+	snprintf(rest, sizeof rest, "%s", at);
+	n = (size_t)(at - err->msg);
+	snprintf(at, sizeof err->msg - n, " of group '%s'%s",
+		 fin_quote_field(shown, sizeof shown, s->group, strlen(s->group)), rest);
+}
+
 /* Takes data row number r: transforms its values into the ring and writes
  * the window whose target it completes, if there is one. */
 static int take_row(struct window_state *s, size_t r, const char *file, const fin_row *row,
@@ -392,29 +429,140 @@ static int take_row(struct window_state *s, size_t r, const char *file, const fi
 	return FIN_OK;
 }
 
-int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t nchan,
-		   const size_t *key, size_t nkeys, const fin_window_opts *opts, fin_out *out,
-		   fin_window_stats *stats, fin_err *err)
+/* The states of a panel's groups, found by the group's value. */
+struct groups {
+	fin_dict dict;
+	struct window_state **s;
+	size_t n, cap;
+};
+
+static void groups_free(struct groups *g)
 {
-	struct window_state s = { .o = opts, .names = names, .chan = chan, .key = key,
-				  .nchan = nchan, .nkeys = nkeys };
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		state_free(g->s[i]);
+		free(g->s[i]);
+	}
+	free(g->s);
+	fin_dict_free(&g->dict);
+}
+
+/* The state of the group named name[0..len), a new one (a copy of proto,
+ * set up) when it is new; NULL with err filled when out of memory. */
+static struct window_state *group_state(struct groups *g, const struct window_state *proto,
+					const char *name, size_t len, fin_err *err)
+{
+	long code = fin_dict_code(&g->dict, name, len);
+	struct window_state *s;
+
+	if (code < 0) {
+		fin_fail(err, FIN_EDATA, "out of memory");
+		return NULL;
+	}
+	if ((size_t)code < g->n)
+		return g->s[code];
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		struct window_state **p = realloc(g->s, cap * sizeof *p);
+		if (!p) {
+			fin_fail(err, FIN_EDATA, "out of memory");
+			return NULL;
+		}
+		g->s = p;
+		g->cap = cap;
+	}
+	if (!(s = malloc(sizeof *s))) {
+		fin_fail(err, FIN_EDATA, "out of memory");
+		return NULL;
+	}
+	*s = *proto;
+	g->s[g->n++] = s;
+	if (!(s->group = malloc(len + 1))) {
+		fin_fail(err, FIN_EDATA, "out of memory");
+		return NULL;
+	}
+	memcpy(s->group, name, len);
+	s->group[len] = '\0';
+	if (proto->label)
+		s->label = s->group;
+	if (s->nkeys)
+		fin_key_order_init(&s->order, s->names[s->key[0]], 1);
+	return state_init(s, err) == FIN_OK ? s : NULL;
+}
+
+int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t nchan,
+		   const size_t *key, size_t nkeys, const fin_window_panel *panel,
+		   const fin_window_opts *opts, fin_out *out, fin_window_stats *stats, fin_err *err)
+{
+	struct window_state proto = { .o = opts, .names = names, .chan = chan, .key = key,
+				      .nchan = nchan, .nkeys = nkeys };
+	struct groups g = { 0 };
+	size_t nassets = panel && panel->assets ? nchan : 0, span = 0, a;
 	double *v = malloc(nchan * sizeof *v);
 	fin_row *row;
-	int rc, got;
+	int rc = FIN_OK, got;
 
 	memset(stats, 0, sizeof *stats);
-	if (nkeys)
-		fin_key_order_init(&s.order, names[key[0]], 1);
-	rc = v ? state_init(&s, err) : fin_fail(err, FIN_EDATA, "out of memory");
-	if (rc == FIN_OK)
-		rc = write_header(&s, out, err);
-	while (rc == FIN_OK && (got = fin_input_next(in, &row, err)) != 0) {
-		if (got < 0)
-			rc = -got;
-		else
-			rc = take_row(&s, stats->rows++, fin_input_name(in), row, v, out, stats, err);
+	if (nassets) {
+		/* Each asset is a series of one channel, written in long form. */
+		proto.nchan = 1;
+		proto.label = "";
 	}
-	state_free(&s);
+	if (!v)
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+	/* The groups of a wide table are its columns, known from the start. */
+	for (a = 0; rc == FIN_OK && a < nassets; a++) {
+		struct window_state *s;
+		proto.chan = chan + a;
+		if (!(s = group_state(&g, &proto, names[chan[a]], strlen(names[chan[a]]), err)))
+			rc = err->code;
+	}
+	if (rc == FIN_OK && !panel) {
+		struct window_state *s = group_state(&g, &proto, "", 0, err);
+		if (s) {
+			free(s->group);
+			s->group = NULL;
+		} else {
+			rc = err->code;
+		}
+	}
+	if (rc == FIN_OK)
+		rc = write_header(nassets ? g.s[0] : &proto, out, err);
+	while (rc == FIN_OK && (got = fin_input_next(in, &row, err)) != 0) {
+		const char *file = fin_input_name(in);
+		struct window_state *s;
+		if (got < 0) {
+			rc = -got;
+			break;
+		}
+		stats->rows++;
+		if (!panel) {
+			s = g.s[0];
+			rc = take_row(s, s->rows++, file, row, v, out, stats, err);
+			continue;
+		}
+		if (nassets) {
+			for (a = 0; rc == FIN_OK && a < nassets; a++) {
+				s = g.s[a];
+				rc = take_row(s, s->rows++, file, row, v, out, stats, err);
+			}
+			continue;
+		}
+		if (row->lens[panel->by] == 0 ||
+		    fin_is_na(row->fields[panel->by], row->lens[panel->by])) {
+			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': missing value (every row "
+				      "names its group)", file, row->line, names[panel->by]);
+			break;
+		}
+		if (!(s = group_state(&g, &proto, row->fields[panel->by], row->lens[panel->by], err)))
+			rc = err->code;
+		else if ((rc = take_row(s, s->rows++, file, row, v, out, stats, err)) == FIN_EDATA)
+			name_group(err, s);
+	}
+	if (g.n)
+		span = g.s[0]->first_end + 1 + g.s[0]->ahead;
+	groups_free(&g);
 	free(v);
 	if (rc != FIN_OK)
 		return rc;
@@ -422,7 +570,7 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 		return fin_fail(err, FIN_ENOROWS, "%s: no input rows", fin_input_name(in));
 	if (stats->windows == 0)
 		return fin_fail(err, FIN_ENOROWS,
-				"%zu rows give no window: one needs %zu consecutive rows without missing values",
-				stats->rows, s.first_end + 1 + s.ahead);
+				"%zu rows give no window: one needs %zu consecutive rows%s without "
+				"missing values", stats->rows, span, panel ? " of a group" : "");
 	return FIN_OK;
 }

@@ -56,15 +56,31 @@ int fin_normalize(enum fin_norm norm, double *x, size_t n);
 /* Checks opts for nchan channels; FIN_EUSAGE with a message if unusable. */
 int fin_window_check(const fin_window_opts *opts, size_t nchan, fin_err *err);
 
+/* A panel: many series in one table. Either the rows of each value of
+ * column by are a series (a long table, --by), or each channel is the
+ * series of one asset (a wide table, --assets), written in long form as
+ * an FIN_WINDOW_ASSET column naming it and FIN_WINDOW_VALUE_<lag> columns. */
+typedef struct fin_window_panel {
+	size_t by;     /* the group column (when not assets) */
+	int assets;    /* each channel is an asset */
+} fin_window_panel;
+
+#define FIN_WINDOW_ASSET "asset"
+#define FIN_WINDOW_VALUE "value"
+
 /* Reads the rows of in (whose header, names[0..nnames), has been read),
  * writes the header and the windows of channels chan[0..nchan), led by the
  * key columns key[0..nkeys) of the newest row in each window, to out.
  * The first key is the time: it must increase strictly from row to row
- * (see features/key_order.h), unless opts->unsorted. Returns FIN_OK,
- * FIN_EDATA, or FIN_ENOROWS when no window could be built; stats are
- * filled in every case. */
+ * (see features/key_order.h), unless opts->unsorted. With a panel, every
+ * group is a series of its own, windowed and checked alone, its windows
+ * written as its rows complete them (so in the order of the rows);
+ * memory grows with the groups, not the rows. Returns FIN_OK, FIN_EDATA,
+ * or FIN_ENOROWS when no window could be built; stats are filled in every
+ * case. */
 int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t nchan,
-		   const size_t *key, size_t nkeys, const fin_window_opts *opts, fin_out *out,
-		   fin_window_stats *stats, fin_err *err);
+		   const size_t *key, size_t nkeys, const fin_window_panel *panel,
+		   const fin_window_opts *opts, fin_out *out, fin_window_stats *stats,
+		   fin_err *err);
 
 #endif

@@ -89,7 +89,7 @@ static void expect_windows(const char *csv, fin_window_opts o, int rc_want, cons
 	assert_non_null(in);
 	assert_int_equal(fin_input_header(in, &names, &nnames, &err), FIN_OK);
 	fin_out_init(o_, fileno(out));
-	rc = fin_window_run(in, names, chan, 1, key, 1, &o, o_, &st, &err);
+	rc = fin_window_run(in, names, chan, 1, key, 1, NULL, &o, o_, &st, &err);
 	assert_int_equal(fin_out_finish(o_, "out", &err), FIN_OK);
 	assert_int_equal(rc, rc_want);
 	len = (size_t)ftell(out);
