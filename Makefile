@@ -276,6 +276,7 @@ bench:
 	$(MAKE) deps DEPS="$(BUILD_DEPS) $(BENCH_DEPS)"
 	$(MAKE) all
 	$(PYTHON) bench/window_bench.py --bin $(BUILD)/bin
+	$(PYTHON) bench/panel_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --bin $(BUILD)/bin
 	$(PYTHON) bench/train_bench.py --size 20 --bin $(BUILD)/bin
 	$(PYTHON) bench/rnn_bench.py --bin $(BUILD)/bin

@@ -231,6 +231,18 @@ struct gan_run {
 /* How well the trained discriminator tells rows apart: its mean
  * probability of "real" on the training rows, on the held-out tail and on
  * as many generated rows. */
+/* The training rows of t: all but the last val of them, in time order; a
+ * panel's rows of one date go to one side, validation starting at the
+ * first row of the date the split falls in. */
+static size_t train_rows(const fin_table *t, double val)
+{
+	size_t nval = (size_t)floor((double)t->rows * val), ntrain = t->rows - nval;
+
+	while (nval && t->tied && ntrain > 0 && t->tied[ntrain])
+		ntrain--;
+	return ntrain;
+}
+
 static int report_gan(fin_model *m, const float *xtr, size_t ntrain, const float *xva, size_t nval,
 		      unsigned long seed, fin_err *err)
 {
@@ -265,7 +277,7 @@ static int train_gan(const struct gan_run *g, const fin_table *t, char *const *k
 		     fin_out_file *output, struct progress *prog, fin_err *err)
 {
 	fin_model m = { 0 };
-	size_t nval = (size_t)floor((double)t->rows * g->val), ntrain = t->rows - nval;
+	size_t ntrain = train_rows(t, g->val), nval = t->rows - ntrain;
 	char gbuf[4096], dbuf[4096];
 	const char *arch_g = g->arch_g, *arch_d = g->arch_d;
 	float *xtr = NULL, *xva = NULL, *unused = NULL;
@@ -530,7 +542,7 @@ static int train_main(int argc, char **argv)
 	const char *model_name = NULL, *arch = NULL;
 	double val = 0.2;
 	float dropout = 0, lr;
-	size_t ntrain, nval, outputs, bottleneck = 8;
+	size_t ntrain, outputs, bottleneck = 8;
 	int task = -1, opt, word;
 	fin_input *in = NULL, *vin = NULL;
 	fin_out_file *out = NULL;
@@ -833,10 +845,13 @@ static int train_main(int argc, char **argv)
 
 	/* Validation is the chronological tail (or another file): the rows a
 	 * model is judged on come after the rows it learned from. */
-	nval = val_file ? 0 : (size_t)floor((double)t.rows * val);
-	ntrain = t.rows - nval;
+	ntrain = train_rows(&t, val_file ? 0 : val);
 	if (ntrain == 0) {
-		rc = fin_fail(&err, FIN_ENOROWS, "no training rows left after --val");
+		rc = fin_fail(&err, FIN_ENOROWS, "no training rows left after --val%s",
+			      t.tied && t.rows > 1 && t.tied[t.rows - 1]
+				      ? " (validation starts at the first row of the date the "
+					"split falls in)"
+				      : "");
 		goto fail;
 	}
 	/* Levels of text columns from the training rows only. */

@@ -32,6 +32,9 @@ static const char usage[] =
 	"                         of their own, windowed alone; COL passes through as a key\n"
 	"      --assets LIST      a wide table: each column of LIST is the series of an\n"
 	"                         asset, written in long form (columns asset, value_<lag>)\n"
+	"      --cross-section H  rank|zscore|none: each value and the target of the\n"
+	"                         windows ending on a date put on a scale across the\n"
+	"                         assets present that date (default none)\n"
 	FIN_HELP_NA
 	FIN_HELP_NA_VALUES
 	FIN_HELP_DELIMITER
@@ -44,7 +47,7 @@ static const char usage[] =
 	"See fin-window(1) and fin(7).\n";
 
 enum { OPT_SIZE = 256, OPT_HORIZON, OPT_STRIDE, OPT_TRANSFORM, OPT_NORM, OPT_TARGET,
-       OPT_TARGET_COLUMN, OPT_UNSORTED, OPT_BY, OPT_ASSETS };
+       OPT_TARGET_COLUMN, OPT_UNSORTED, OPT_BY, OPT_ASSETS, OPT_CROSS };
 
 static const struct option long_options[] = {
 	{ "unsorted", no_argument, NULL, OPT_UNSORTED },
@@ -57,6 +60,7 @@ static const struct option long_options[] = {
 	{ "target-column", required_argument, NULL, OPT_TARGET_COLUMN },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "assets", required_argument, NULL, OPT_ASSETS },
+	{ "cross-section", required_argument, NULL, OPT_CROSS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -135,6 +139,11 @@ int main(int argc, char **argv)
 		case OPT_TARGET_COLUMN: target_col = optarg; break;
 		case OPT_BY: by = optarg; break;
 		case OPT_ASSETS: rc = fin_cli_append(&assets, &nassets, optarg, &err); break;
+		case OPT_CROSS:
+			rc = fin_cli_word("--cross-section", optarg, fin_cross_parse(optarg), &word,
+					  &err);
+			panel.cross = (enum fin_cross)word;
+			break;
 		default: rc = fin_cli_option(&cli, opt, optarg, &err); break;
 		}
 	}
@@ -151,6 +160,15 @@ int main(int argc, char **argv)
 	else if (nassets && target_col)
 		rc = fin_fail(&err, FIN_EUSAGE, "--target-column with --assets: each asset's target "
 			      "comes from its own column");
+	else if (panel.cross != FIN_CS_NONE && !by && !nassets)
+		rc = fin_fail(&err, FIN_EUSAGE, "--cross-section compares the assets of a panel: "
+			      "give --by or --assets");
+	else if (panel.cross != FIN_CS_NONE && o.target == FIN_TARGET_DIRECTION)
+		rc = fin_fail(&err, FIN_EUSAGE, "--cross-section with --target direction: a "
+			      "direction (0 or 1) has no scale to put it on; use next or sum");
+	else if (panel.cross != FIN_CS_NONE && o.unsorted)
+		rc = fin_fail(&err, FIN_EUSAGE, "--cross-section needs the dates in order: leave "
+			      "out --unsorted");
 	if (rc != FIN_OK)
 		goto done;
 
@@ -175,9 +193,13 @@ int main(int argc, char **argv)
 		rc = fin_columns_select(cli.keys, cli.nkeys, names, nnames, &key, &nkey, &err);
 	if (rc == FIN_OK && by)
 		rc = by_key(by, names, nnames, &key, &nkey, &panel.by, &err);
-	/* Groups without a time key: no order to check. */
-	if (rc == FIN_OK && by && nkey == 1)
+	/* Groups without a time key: no order to check, and no dates. */
+	if (rc == FIN_OK && by && nkey == 1 && panel.cross != FIN_CS_NONE)
+		rc = fin_fail(&err, FIN_EUSAGE, "--cross-section needs a time key (-k) for the dates");
+	else if (rc == FIN_OK && by && nkey == 1)
 		o.unsorted = 1;
+	if (rc == FIN_OK && nassets && !nkey && panel.cross != FIN_CS_NONE)
+		rc = fin_fail(&err, FIN_EUSAGE, "--cross-section needs a time key (-k) for the dates");
 	if (rc == FIN_OK)
 		rc = nassets ? fin_columns_select(assets, nassets, names, nnames, &chan, &nchan, &err)
 			     : fin_columns_select(cli.columns, cli.ncolumns, names, nnames, &chan,

@@ -16,6 +16,7 @@ and a window or target touching a missing value is left out. Values are
 compared to 1e-14 relative (numpy's and glibc's log may differ in the last
 bit); keys, order and counts exactly.
 """
+import json
 import os
 import random
 import resource
@@ -29,6 +30,7 @@ import pandas as pd
 from fincli import BIN_DIR, parse_csv, write_csv
 
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
+FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
 EXIT_DATA, EXIT_USAGE = 1, 2
 RTOL = 1e-14
 
@@ -214,6 +216,115 @@ class ByTest(unittest.TestCase):
         self.assertLess(peaks[1] - peaks[0], 2048, peaks)
 
 
+class CrossSectionTest(unittest.TestCase):
+    """--cross-section against pandas on fin-window's own plain windows:
+    per date, rank(pct=True) of every column (ties averaged), or its
+    z-score with the sample sd, 0 where the assets of a date do not differ
+    or there is one."""
+
+    def test_against_pandas(self):
+        rows = panel_rows(seed=13, missing={("T04", 60), ("T09", 61)})
+        path = os.path.join(TMP.name, "cs.csv")
+        write_csv(path, rows)
+        args = ["-q", "-k", "date", "--by", "ticker", "-c", "close,volume", "--size", "5",
+                "--transform", "logret", "--na", "skip", "--horizon", "2", "--target", "sum"]
+        plain = run([*args, path])
+        self.assertEqual(plain.returncode, 0, plain.stderr.decode())
+        header, prow = parse_csv(plain.stdout)
+        cols = header[2:]
+        ref = pd.DataFrame(prow, columns=header)
+        ref[cols] = ref[cols].astype(float)
+        by_date = ref.groupby("date")[cols]
+        want = {"rank": by_date.rank(pct=True)}
+        mean, sd = by_date.transform("mean"), by_date.transform("std")
+        z = (ref[cols] - mean) / sd
+        want["zscore"] = z.where(sd > 0, 0.0).fillna(0.0)
+        self.assertGreater(int((ref.groupby("date").size() == 1).sum()), 0)
+        for how, frame in want.items():
+            with self.subTest(how=how):
+                result = run([*args, "--cross-section", how, path])
+                self.assertEqual(result.returncode, 0, result.stderr.decode())
+                h, got = parse_csv(result.stdout)
+                self.assertEqual(h, header)
+                dates = [r[0] for r in got]
+                self.assertEqual(dates, sorted(dates))
+                expect = {(d, t): frame.loc[i].to_numpy()
+                          for i, (d, t) in enumerate(zip(ref["date"], ref["ticker"]))}
+                self.assertEqual(sorted((r[0], r[1]) for r in got), sorted(expect))
+                for r in got:
+                    np.testing.assert_allclose([float(v) for v in r[2:]], expect[(r[0], r[1])],
+                                               rtol=1e-12, atol=1e-12)
+
+    def test_dates_out_of_order(self):
+        rows = panel_rows(tickers=3, days=40, seed=4)
+        # T00's rows in order, but the whole file not: one row moved later.
+        moved = rows.pop(3)
+        rows.insert(20, moved)
+        rows = [rows[0]] + [r for r in rows[1:] if r[1] != moved[1] or r is moved]
+        path = os.path.join(TMP.name, "cs-order.csv")
+        write_csv(path, rows)
+        result = run(["-q", "-k", "date", "--by", "ticker", "-c", "close", "--size", "2",
+                      "--cross-section", "rank", path])
+        self.assertEqual(result.returncode, EXIT_DATA, result.stderr.decode())
+        self.assertIn("column 'date'", result.stderr.decode())
+
+    def test_usage(self):
+        path = os.path.join(TMP.name, "csu.csv")
+        write_csv(path, panel_rows(tickers=2, days=60))
+        for args, words in ((["-k", "date", "-c", "close"], "give --by or --assets"),
+                            (["-k", "date", "--by", "ticker", "-c", "close", "--target",
+                              "direction"], "no scale"),
+                            (["-k", "date", "--by", "ticker", "-c", "close", "--unsorted"],
+                             "dates in order"),
+                            (["--by", "ticker", "-c", "close", "-k", "ticker"], "time")):
+            with self.subTest(args=args):
+                result = run(["-q", "--cross-section", "rank", *args, path])
+                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
+                self.assertIn(words, result.stderr.decode())
+
+
+class TrainSplitTest(unittest.TestCase):
+    """fin-train's validation tail on panel windows starts at a date: no
+    validation date lies before, or on, a training date for any asset."""
+
+    def test_split_by_date(self):
+        rows = panel_rows(tickers=7, days=120, seed=21)
+        path = os.path.join(TMP.name, "split.csv")
+        write_csv(path, rows)
+        result = run(["-q", "-k", "date", "--by", "ticker", "-c", "close", "--size", "5",
+                      "--transform", "logret", path])
+        self.assertEqual(result.returncode, 0, result.stderr.decode())
+        header, windows = parse_csv(result.stdout)
+        wpath = os.path.join(TMP.name, "split-windows.csv")
+        write_csv(wpath, [header, *windows])
+        for val in ("0.2", "0.25", "0.33"):
+            with self.subTest(val=val):
+                model = os.path.join(TMP.name, "split.json")
+                r = subprocess.run([FIN_TRAIN, "-q", "-k", "date,ticker", "--model", "mlp",
+                                    "--epochs", "1", "--val", val, "-o", model, wpath],
+                                   capture_output=True, timeout=300)
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                with open(model, encoding="utf-8") as f:
+                    training = json.load(f)["training"]
+                n = training["rows_train"]
+                self.assertEqual(n + training["rows_val"], len(windows))
+                self.assertLess(windows[n - 1][0], windows[n][0])
+                # The tail is no shorter than asked, and within one date of it.
+                nominal = len(windows) - int(len(windows) * float(val))
+                self.assertLessEqual(n, nominal)
+                self.assertEqual(windows[n][0], windows[nominal][0])
+
+    def test_one_date(self):
+        path = os.path.join(TMP.name, "one-date.csv")
+        write_csv(path, [["date", "ticker", "x", "y"],
+                         *[["2024-01-02", f"T{i}", str(i), str(i % 2)] for i in range(10)]])
+        r = subprocess.run([FIN_TRAIN, "-q", "-k", "date,ticker", "--model", "mlp", "--epochs",
+                            "1", "-o", os.path.join(TMP.name, "one.json"), path],
+                           capture_output=True, timeout=300)
+        self.assertEqual(r.returncode, 4, r.stderr.decode())
+        self.assertIn("the date the split falls in", r.stderr.decode())
+
+
 class AssetsTest(unittest.TestCase):
     def test_wide_equals_long(self):
         """--assets on a wide table writes what --by writes on the same
@@ -236,6 +347,12 @@ class AssetsTest(unittest.TestCase):
         b = run([*common, "--by", "asset", "-c", "value", long_path])
         self.assertEqual(a.returncode, 0, a.stderr.decode())
         self.assertEqual(b.returncode, 0, b.stderr.decode())
+        self.assertEqual(a.stdout, b.stdout)
+        # And on a common scale across the assets of each date.
+        a = run([*common, "--cross-section", "zscore", "--assets", ",".join(assets), wide_path])
+        b = run([*common, "--cross-section", "zscore", "--by", "asset", "-c", "value",
+                 long_path])
+        self.assertEqual(a.returncode, 0, a.stderr.decode())
         self.assertEqual(a.stdout, b.stdout)
         header, got = parse_csv(a.stdout)
         self.assertEqual(header[:2], ["date", "asset"])

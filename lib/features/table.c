@@ -347,6 +347,38 @@ static int text_code(struct column *c, const char *field, size_t len, uint32_t *
 }
 
 /* Appends the key fields of row number r to t->keys. */
+/* The time of the last row kept, for fin_table's tied. */
+struct last_time {
+	char *s;
+	size_t len, cap, rows_cap;
+};
+
+/* Row r, of time s[0..len), is tied to the row before when their times
+ * are the same text. */
+static int note_tie(fin_table *t, size_t r, const char *s, size_t len, struct last_time *l,
+		    fin_err *err)
+{
+	if (r + 1 > l->rows_cap) {
+		size_t cap = 2 * (r + 1) + 1024;
+		unsigned char *p = realloc(t->tied, cap);
+		if (!p)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		t->tied = p;
+		l->rows_cap = cap;
+	}
+	t->tied[r] = r > 0 && len == l->len && memcmp(s, l->s, len) == 0;
+	if (len + 1 > l->cap) {
+		char *p = realloc(l->s, len + 1);
+		if (!p)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		l->s = p;
+		l->cap = len + 1;
+	}
+	memcpy(l->s, s, len);
+	l->len = len;
+	return FIN_OK;
+}
+
 static int keep_row_keys(fin_table *t, size_t r, const fin_row *row, const size_t *key,
 			 size_t nkey, fin_err *err)
 {
@@ -719,6 +751,7 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 	char more[MORE_TEXT_MAX];
 	unsigned char *used = NULL;
 	fin_key_order key_order;
+	struct last_time tie = { 0 };
 	fin_row *row;
 	const char *file;
 	char shown[200];
@@ -1000,6 +1033,10 @@ int fin_table_read(fin_table *t, fin_input *in, const fin_table_spec *spec, fin_
 		if ((spec->keep_keys || spec->keep_all) &&
 		    (rc = keep_row_keys(t, p->rows, row, pass, npass, err)) != FIN_OK)
 			goto done;
+		if (spec->key_order && nkey && !spec->scan &&
+		    (rc = note_tie(t, p->rows, row->fields[key[0]], row->lens[key[0]], &tie,
+				   err)) != FIN_OK)
+			goto done;
 		p->rows++;
 	}
 	if (got < 0) {
@@ -1072,6 +1109,7 @@ done:
 	free(label);
 	free(y);
 	free(last);
+	free(tie.s);
 	free(rowcode);
 	free(cand);
 	free(catcols);
@@ -1103,6 +1141,7 @@ void fin_table_free(fin_table *t)
 	free(t->key_names);
 	free(t->keys);
 	free(t->key_at);
+	free(t->tied);
 	free(t->file_rows);
 	free(t->y_text_file);
 	text_free(t->text);

@@ -27,6 +27,10 @@ typedef struct fin_table {
 			      * fields), each NUL-ended */
 	size_t *key_at;      /* [rows] where each row's keys start in keys */
 	size_t nkeys, keys_len, keys_cap, key_at_cap;
+	unsigned char *tied; /* [rows] with key_order (not scanning): 1 where a
+			      * row's time is the row's before (a panel's rows
+			      * of one date), so that a split by time never
+			      * parts them */
 	size_t files;        /* input files read, and the rows kept before each */
 	size_t *file_rows;   /* of them, [files + 1] (the last: rows) */
 	size_t skipped;      /* rows left out for a missing value (--na skip) */

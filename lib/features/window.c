@@ -1,4 +1,6 @@
+#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,12 @@ int fin_na_parse_text(const char *s)
 	return fin_word_index(s, w, 4);
 }
 
+
+int fin_cross_parse(const char *s)
+{
+	static const char *const w[] = { "none", "rank", "zscore" };
+	return fin_word_index(s, w, 3);
+}
 
 int fin_transform_apply(enum fin_transform t, double prev, double cur, double *out)
 {
@@ -136,6 +144,38 @@ struct window_state {
 	fin_key_order order; /* of the first key */
 	char *group;       /* a panel's group (--by, --assets), for messages */
 	const char *label; /* --assets: the asset's name, written after the keys */
+	struct cross *cs;  /* --cross-section: where its windows go */
+	size_t *cand;      /* [ahead + 1] with cs: the date of each held row
+			    * that may end a window, SIZE_MAX for the others */
+};
+
+/* --cross-section: the windows ending on each date, held until every
+ * window that may end on it has come or cannot (its series' target row
+ * arrived, or the input ended), then put on a common scale across the
+ * assets and written. Dates are numbered as they come; q[i] is date
+ * first + i. */
+struct cs_date {
+	size_t pending;  /* windows that may still come */
+	size_t n, cap;   /* windows held */
+	double *v;       /* [cap][width] their values and target */
+	char **keys;     /* [cap] their key fields, each NUL-ended, */
+	const char **label; /* and the asset of --assets */
+};
+
+struct cross {
+	enum fin_cross how;
+	size_t width;        /* values and target of a window */
+	size_t nkeys;
+	struct cs_date *q;
+	size_t head, n, cap; /* q[head..n) are held */
+	size_t first;        /* the number of q[0] */
+	size_t seq;          /* the number of the current date */
+	char *last;          /* the current date's key */
+	size_t last_len, last_cap;
+	int started;
+	fin_key_order order; /* the time over every row: never back */
+	double *col;         /* [n] scratch */
+	size_t *perm, col_cap;
 };
 
 static void state_free(struct window_state *s)
@@ -143,6 +183,7 @@ static void state_free(struct window_state *s)
 	size_t i;
 
 	free(s->group);
+	free(s->cand);
 	if (s->keys)
 		for (i = 0; i <= s->ahead; i++)
 			free(s->keys[i]);
@@ -176,6 +217,8 @@ static int state_init(struct window_state *s, fin_err *err)
 	s->keys = calloc(s->ahead + 1, sizeof *s->keys);
 	s->keys_cap = calloc(s->ahead + 1, sizeof *s->keys_cap);
 	s->lines = calloc(s->ahead + 1, sizeof *s->lines);
+	if (s->cs && !(s->cand = malloc((s->ahead + 1) * sizeof *s->cand)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
 	if (!s->z || (o->norm == FIN_NORM_NONE && (!s->txt || !s->txtlen)) || !s->level || !s->filled || !s->win ||
 	    !s->keys || !s->keys_cap || !s->lines)
 		return fin_fail(err, FIN_EDATA, "out of memory");
@@ -306,15 +349,14 @@ static void write_keys(struct window_state *s, size_t slot, fin_out *out)
 	}
 }
 
-/* Writes the window ending at row t, whose target rows have all arrived. */
-static int emit(struct window_state *s, size_t t, const char *file, fin_out *out, fin_err *err)
+/* Normalises each channel of the window ending at row t into s->win (with
+ * --norm), before anything is written, so that an error never leaves half
+ * a row behind. */
+static int window_norm(struct window_state *s, size_t t, const char *file, fin_err *err)
 {
 	const fin_window_opts *o = s->o;
-	size_t c, k, i, n = o->size * s->nchan;
-	int last_field = o->target == FIN_TARGET_NONE;
+	size_t c, k;
 
-	/* Normalise every channel before writing, so that an error never
-	 * leaves half a row behind. */
 	for (c = 0; o->norm != FIN_NORM_NONE && c < s->nchan; c++) {
 		double *w = s->win + c * o->size;
 		for (k = 0; k < o->size; k++)
@@ -324,6 +366,32 @@ static int emit(struct window_state *s, size_t t, const char *file, fin_out *out
 					"%s:%ld: --norm last: the newest value of '%s' in this window is 0",
 					file, s->lines[t % (s->ahead + 1)], s->names[s->chan[c]]);
 	}
+	return FIN_OK;
+}
+
+/* The target of the window ending at row t (next or sum). */
+static double target_value(const struct window_state *s, size_t t)
+{
+	const fin_window_opts *o = s->o;
+	size_t tc = o->target_channel, i;
+	double y = 0;
+
+	if (o->target == FIN_TARGET_NEXT)
+		return s->z[((t + o->horizon) % s->span) * s->nchan + tc];
+	for (i = 1; i <= o->horizon; i++)
+		y += s->z[((t + i) % s->span) * s->nchan + tc];
+	return y;
+}
+
+/* Writes the window ending at row t, whose target rows have all arrived. */
+static int emit(struct window_state *s, size_t t, const char *file, fin_out *out, fin_err *err)
+{
+	const fin_window_opts *o = s->o;
+	size_t c, k, i, n = o->size * s->nchan;
+	int last_field = o->target == FIN_TARGET_NONE, rc;
+
+	if ((rc = window_norm(s, t, file, err)) != FIN_OK)
+		return rc;
 	write_keys(s, t % (s->ahead + 1), out);
 	for (i = 0; i < n; i++) {
 		c = i / o->size;
@@ -338,26 +406,205 @@ static int emit(struct window_state *s, size_t t, const char *file, fin_out *out
 			fin_out_char(out, ',');
 	}
 	if (o->target != FIN_TARGET_NONE) {
-		size_t tc = o->target_channel;
-		double y = 0;
-		size_t slot = ((t + o->horizon) % s->span) * s->nchan + tc;
-		if (o->target == FIN_TARGET_NEXT && s->txt) {
+		size_t slot = ((t + o->horizon) % s->span) * s->nchan + o->target_channel;
+		double y = target_value(s, t);
+		if (o->target == FIN_TARGET_NEXT && s->txt)
 			fin_out_bytes(out, s->txt + slot * FIN_NUM_MAX, s->txtlen[slot]);
-			fin_out_char(out, '\n');
-			return FIN_OK;
-		}
-		if (o->target == FIN_TARGET_NEXT)
-			y = s->z[slot];
-		else
-			for (i = 1; i <= o->horizon; i++)
-				y += s->z[((t + i) % s->span) * s->nchan + tc];
-		if (o->target == FIN_TARGET_DIRECTION)
+		else if (o->target == FIN_TARGET_DIRECTION)
 			fin_out_char(out, y > 0 ? '1' : '0');
 		else
 			fin_out_double(out, y);
 	}
 	fin_out_char(out, '\n');
 	return FIN_OK;
+}
+
+/* --cross-section: keeps the window ending at row t with the others of its
+ * date, date number d, until the date is written. */
+static int collect(struct window_state *s, size_t t, size_t d, const char *file, fin_err *err)
+{
+	const fin_window_opts *o = s->o;
+	struct cross *cs = s->cs;
+	struct cs_date *q = &cs->q[d - cs->first];
+	size_t i, n = o->size * s->nchan, slot = t % (s->ahead + 1), len = 0;
+	double *v;
+	int rc;
+
+	if ((rc = window_norm(s, t, file, err)) != FIN_OK)
+		return rc;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		double *nv = realloc(q->v, cap * cs->width * sizeof *nv);
+		char **nk;
+		const char **nl;
+		if (nv)
+			q->v = nv;
+		nk = nv ? realloc(q->keys, cap * sizeof *nk) : NULL;
+		if (nk)
+			q->keys = nk;
+		nl = nk ? realloc(q->label, cap * sizeof *nl) : NULL;
+		if (!nl)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		q->label = nl;
+		q->cap = cap;
+	}
+	v = q->v + q->n * cs->width;
+	for (i = 0; i < n; i++)
+		v[i] = o->norm == FIN_NORM_NONE
+			       ? s->z[((t + 1 - o->size + i % o->size) % s->span) * s->nchan +
+				      i / o->size]
+			       : s->win[i];
+	if (o->target != FIN_TARGET_NONE)
+		v[n] = target_value(s, t);
+	for (i = 0; i < s->nkeys; i++)
+		len += strlen(s->keys[slot] + len) + 1;
+	if (!(q->keys[q->n] = malloc(len ? len : 1)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	memcpy(q->keys[q->n], s->keys[slot], len);
+	q->label[q->n] = s->label;
+	q->n++;
+	return FIN_OK;
+}
+
+/* Puts column j of the n windows held for a date on the common scale of
+ * cs->how, in place. */
+static int cross_scale(struct cross *cs, double *v, size_t n, size_t j, fin_err *err)
+{
+	size_t i, w = cs->width;
+
+	if (n > cs->col_cap) {
+		double *c = realloc(cs->col, n * sizeof *c);
+		size_t *p = c ? realloc(cs->perm, n * sizeof *p) : NULL;
+		if (c)
+			cs->col = c;
+		if (!p)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		cs->perm = p;
+		cs->col_cap = n;
+	}
+	for (i = 0; i < n; i++)
+		cs->col[i] = v[i * w + j];
+	if (cs->how == FIN_CS_ZSCORE) {
+		double mean = gsl_stats_mean(cs->col, 1, n);
+		double sd = n > 1 ? gsl_stats_sd_m(cs->col, 1, n, mean) : 0;
+		for (i = 0; i < n; i++)
+			v[i * w + j] = sd > 0 ? (cs->col[i] - mean) / sd : 0;
+		return FIN_OK;
+	}
+	/* Ranks 1..n in order of value, ties given the mean of their ranks,
+	 * over n. */
+	gsl_sort_index(cs->perm, cs->col, 1, n);
+	for (i = 0; i < n;) {
+		size_t e = i + 1, k;
+		while (e < n && cs->col[cs->perm[e]] == cs->col[cs->perm[i]])
+			e++;
+		for (k = i; k < e; k++)
+			v[cs->perm[k] * w + j] = ((double)(i + e + 1) / 2) / (double)n;
+		i = e;
+	}
+	return FIN_OK;
+}
+
+/* Writes the dates held before date number `before` (all with before
+ * SIZE_MAX) whose windows have all come, in order; with before SIZE_MAX,
+ * every date held. */
+static int cross_flush(struct cross *cs, size_t before, fin_out *out, fin_err *err)
+{
+	while (cs->head < cs->n && cs->first + cs->head < before &&
+	       (before == SIZE_MAX || cs->q[cs->head].pending == 0)) {
+		struct cs_date *q = &cs->q[cs->head];
+		size_t i, j, k;
+		int rc;
+		for (j = 0; j < cs->width; j++)
+			if ((rc = cross_scale(cs, q->v, q->n, j, err)) != FIN_OK)
+				return rc;
+		for (i = 0; i < q->n; i++) {
+			const char *key = q->keys[i];
+			for (k = 0; k < cs->nkeys; k++) {
+				size_t len = strlen(key);
+				fin_out_field(out, key, len);
+				fin_out_char(out, ',');
+				key += len + 1;
+			}
+			if (q->label[i]) {
+				fin_out_field(out, q->label[i], strlen(q->label[i]));
+				fin_out_char(out, ',');
+			}
+			for (j = 0; j < cs->width; j++) {
+				fin_out_double(out, q->v[i * cs->width + j]);
+				fin_out_char(out, j + 1 < cs->width ? ',' : '\n');
+			}
+			free(q->keys[i]);
+		}
+		free(q->v);
+		free(q->keys);
+		free(q->label);
+		memset(q, 0, sizeof *q);
+		cs->head++;
+	}
+	/* The dates written make room at the front. */
+	if (cs->head > 64 && cs->head * 2 > cs->n) {
+		memmove(cs->q, cs->q + cs->head, (cs->n - cs->head) * sizeof *cs->q);
+		cs->first += cs->head;
+		cs->n -= cs->head;
+		cs->head = 0;
+	}
+	return FIN_OK;
+}
+
+/* --cross-section: the row of time key[0..len) starts a new date when its
+ * time differs from the row's before; the time must never go back. */
+static int cross_date(struct cross *cs, const char *file, long line, const char *key,
+		      size_t len, fin_err *err)
+{
+	int rc;
+
+	if ((rc = fin_key_order_next(&cs->order, file, line, key, len, err)) != FIN_OK) {
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n,
+			 "; --cross-section needs every asset's rows in date order");
+		return rc;
+	}
+	if (cs->started && len == cs->last_len && memcmp(key, cs->last, len) == 0)
+		return FIN_OK;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 64;
+		struct cs_date *q = realloc(cs->q, cap * sizeof *q);
+		if (!q)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		cs->q = q;
+		cs->cap = cap;
+	}
+	memset(&cs->q[cs->n++], 0, sizeof *cs->q);
+	cs->seq = cs->started ? cs->seq + 1 : 0;
+	cs->started = 1;
+	if (len + 1 > cs->last_cap) {
+		char *p = realloc(cs->last, len + 1);
+		if (!p)
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		cs->last = p;
+		cs->last_cap = len + 1;
+	}
+	memcpy(cs->last, key, len);
+	cs->last_len = len;
+	return FIN_OK;
+}
+
+static void cross_free(struct cross *cs)
+{
+	size_t i, k;
+
+	for (i = cs->head; i < cs->n; i++) {
+		for (k = 0; k < cs->q[i].n; k++)
+			free(cs->q[i].keys[k]);
+		free(cs->q[i].v);
+		free(cs->q[i].keys);
+		free(cs->q[i].label);
+	}
+	free(cs->q);
+	free(cs->last);
+	free(cs->col);
+	free(cs->perm);
 }
 
 /* Names a --by group in err's message about one of its columns (the time
@@ -418,6 +665,23 @@ static int take_row(struct window_state *s, size_t r, const char *file, const fi
 	s->run = gap ? 0 : s->run + 1;
 	if ((rc = hold_keys(s, r, row, err)) != FIN_OK)
 		return rc;
+	if (s->cs) {
+		/* A row that may end a window makes its date wait for it. */
+		int end = r >= s->first_end && (r - s->first_end) % o->stride == 0;
+		s->cand[r % (s->ahead + 1)] = end ? s->cs->seq : SIZE_MAX;
+		if (end)
+			s->cs->q[s->cs->seq - s->cs->first].pending++;
+	}
+	if (r >= s->ahead && s->cs) {
+		size_t t = r - s->ahead, d = s->cand[t % (s->ahead + 1)];
+		if (d == SIZE_MAX)
+			return FIN_OK;
+		s->cs->q[d - s->cs->first].pending--;
+		if (s->run < s->span)
+			return FIN_OK;
+		st->windows++;
+		return collect(s, t, d, file, err);
+	}
 	if (r >= s->ahead) {
 		size_t t = r - s->ahead;
 		if (t >= s->first_end && (t - s->first_end) % o->stride == 0 && s->run >= s->span) {
@@ -498,6 +762,7 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 	struct window_state proto = { .o = opts, .names = names, .chan = chan, .key = key,
 				      .nchan = nchan, .nkeys = nkeys };
 	struct groups g = { 0 };
+	struct cross cs = { 0 };
 	size_t nassets = panel && panel->assets ? nchan : 0, span = 0, a;
 	double *v = malloc(nchan * sizeof *v);
 	fin_row *row;
@@ -508,6 +773,13 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 		/* Each asset is a series of one channel, written in long form. */
 		proto.nchan = 1;
 		proto.label = "";
+	}
+	if (panel && panel->cross != FIN_CS_NONE && nkeys) {
+		cs.how = panel->cross;
+		cs.width = opts->size * proto.nchan + (opts->target != FIN_TARGET_NONE);
+		cs.nkeys = nkeys;
+		fin_key_order_init(&cs.order, names[key[0]], 0);
+		proto.cs = &cs;
 	}
 	if (!v)
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
@@ -537,6 +809,11 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 			break;
 		}
 		stats->rows++;
+		if (proto.cs &&
+		    ((rc = cross_date(&cs, file, row->line, row->fields[key[0]], row->lens[key[0]],
+				      err)) != FIN_OK ||
+		     (rc = cross_flush(&cs, cs.seq, out, err)) != FIN_OK))
+			break;
 		if (!panel) {
 			s = g.s[0];
 			rc = take_row(s, s->rows++, file, row, v, out, stats, err);
@@ -560,8 +837,11 @@ int fin_window_run(fin_input *in, char *const *names, const size_t *chan, size_t
 		else if ((rc = take_row(s, s->rows++, file, row, v, out, stats, err)) == FIN_EDATA)
 			name_group(err, s);
 	}
+	if (rc == FIN_OK && proto.cs)
+		rc = cross_flush(&cs, SIZE_MAX, out, err);
 	if (g.n)
 		span = g.s[0]->first_end + 1 + g.s[0]->ahead;
+	cross_free(&cs);
 	groups_free(&g);
 	free(v);
 	if (rc != FIN_OK)

@@ -60,10 +60,21 @@ int fin_window_check(const fin_window_opts *opts, size_t nchan, fin_err *err);
  * column by are a series (a long table, --by), or each channel is the
  * series of one asset (a wide table, --assets), written in long form as
  * an FIN_WINDOW_ASSET column naming it and FIN_WINDOW_VALUE_<lag> columns. */
+enum fin_cross { FIN_CS_NONE, FIN_CS_RANK, FIN_CS_ZSCORE };
+
 typedef struct fin_window_panel {
 	size_t by;     /* the group column (when not assets) */
 	int assets;    /* each channel is an asset */
+	/* Each value of the windows ending on a date, and the target,
+	 * replaced by its rank among the assets' that date (the share of
+	 * them at or below it, ties averaged: pandas' rank(pct=True)) or its
+	 * z-score among them (sample sd; 0 when they do not differ); the
+	 * rows must then come in date order across the panel. */
+	enum fin_cross cross;
 } fin_window_panel;
+
+/* "none", "rank", "zscore"; -1 when unknown. */
+int fin_cross_parse(const char *s);
 
 #define FIN_WINDOW_ASSET "asset"
 #define FIN_WINDOW_VALUE "value"
