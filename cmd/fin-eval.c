@@ -11,18 +11,21 @@
 #include "eval/binary_eval.h"
 #include "eval/eval_input.h"
 #include "eval/forecast_eval.h"
+#include "eval/signal_eval.h"
+#include "features/dict.h"
 #include "io/columns.h"
 #include "io/input.h"
 #include "io/json_file.h"
 #include "io/out_file.h"
 
 static const char usage[] =
-	"Usage: fin-eval [--task regression|binary|anomaly|cluster] [OPTION]... [FILE]...\n"
+	"Usage: fin-eval [--task regression|binary|anomaly|cluster|signal] [OPTION]... [FILE]...\n"
 	"Evaluate predictions against actuals in CSV rows and write the metrics as JSON:\n"
 	"forecasts next to a naive forecast, classifiers next to a constant one, anomaly\n"
-	"scores by their alerts, clusters by silhouette and Davies-Bouldin index.\n"
+	"scores by their alerts, clusters by silhouette and Davies-Bouldin index, a\n"
+	"panel's signal by its information coefficients and quantile returns.\n"
 	"\n"
-	"      --task T           regression (default), binary, anomaly or cluster\n"
+	"      --task T           regression (default), binary, anomaly, cluster or signal\n"
 	"      --actual COL       the actual values or labels (default y)\n"
 	"      --pred COL         the forecasts, probabilities or scores (default\n"
 	"                         prediction; binary: p_<positive>; anomaly: score)\n"
@@ -56,6 +59,14 @@ static const char usage[] =
 	"      --sample N         rows the silhouette is computed on (default 10000)\n"
 	"  -s, --seed N           seed of that sample (default 1)\n"
 	"\n"
+	"Signal (a panel: one row per date and asset):\n"
+	"      --date COL         the date of each row (default date)\n"
+	"      --asset COL        the asset of each row (default asset)\n"
+	"      --quantiles N      groups of each date's assets by prediction (default 5)\n"
+	"      --momentum COL     the naive signal, the last window's return (default:\n"
+	"                         the one column named *_0, if there is one; none: no\n"
+	"                         naive signal)\n"
+	"\n"
 	FIN_HELP_NA_NO_FILL
 	FIN_HELP_NA_VALUES
 	FIN_HELP_DELIMITER
@@ -67,7 +78,8 @@ static const char usage[] =
 	"See fin-eval(1).\n";
 
 enum { OPT_TASK = 256, OPT_ACTUAL, OPT_PRED, OPT_LAST, OPT_NAIVE, OPT_HORIZON, OPT_DM_LOSS,
-       OPT_POSITIVE, OPT_THRESHOLD, OPT_TOP, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT };
+       OPT_POSITIVE, OPT_THRESHOLD, OPT_TOP, OPT_ALERT_RATE, OPT_CLUSTER, OPT_SAMPLE, OPT_FORMAT,
+       OPT_DATE, OPT_ASSET, OPT_QUANTILES, OPT_MOMENTUM };
 
 static const struct option long_options[] = {
 	{ "task", required_argument, NULL, OPT_TASK },
@@ -84,22 +96,27 @@ static const struct option long_options[] = {
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "date", required_argument, NULL, OPT_DATE },
+	{ "asset", required_argument, NULL, OPT_ASSET },
+	{ "quantiles", required_argument, NULL, OPT_QUANTILES },
+	{ "momentum", required_argument, NULL, OPT_MOMENTUM },
 	{ NULL, 0, NULL, 0 },
 };
 
-enum task { REGRESSION, BINARY, ANOMALY, CLUSTER };
-static const char *const task_names[] = { "regression", "binary", "anomaly", "cluster" };
+enum task { REGRESSION, BINARY, ANOMALY, CLUSTER, SIGNAL };
+static const char *const task_names[] = { "regression", "binary", "anomaly", "cluster",
+					  "signal" };
 
 /* The tasks an option belongs to, as bits of 1 << task. */
 enum { FOR_REGRESSION = 1 << REGRESSION, FOR_BINARY = 1 << BINARY, FOR_ANOMALY = 1 << ANOMALY,
-       FOR_CLUSTER = 1 << CLUSTER };
+       FOR_CLUSTER = 1 << CLUSTER, FOR_SIGNAL = 1 << SIGNAL };
 
 enum format { FORMAT_JSON, FORMAT_TABLE };
 
 struct options {
 	int task, task_given, format;
-	char *actual, *pred, *last, *positive, *cluster;
-	size_t k, sample;
+	char *actual, *pred, *last, *positive, *cluster, *date, *asset, *momentum;
+	size_t k, sample, quantiles;
 	double threshold, alert_rate;
 	fin_forecast_opts fc;
 	fin_cli cli; /* -c, -s, -k, -o, --na, --na-values, -d, -n, -q */
@@ -216,6 +233,39 @@ static int choose_columns(const struct options *o, char *const *names, size_t n,
 			rc = find_value_column("--pred", o->pred, names, n, file, key, nkey, &cols[0],
 					       err);
 		spec->text = (long)label;
+		break;
+	case SIGNAL:
+		spec->nnum = 2;
+		if ((rc = find_value_column("--actual", o->actual, names, n, file, key, nkey,
+					    &cols[0], err)) != FIN_OK ||
+		    (rc = find_value_column("--pred", o->pred, names, n, file, key, nkey, &cols[1],
+					    err)) != FIN_OK ||
+		    (rc = fin_column_one("--date", o->date, names, n, file, &label, err)) != FIN_OK ||
+		    (rc = fin_column_one("--asset", o->asset, names, n, file, &spec->text2, err)) !=
+			    FIN_OK)
+			break;
+		spec->text = (long)label;
+		spec->has_text2 = 1;
+		if (o->momentum && strcmp(o->momentum, "none") == 0)
+			break;
+		if (o->momentum) {
+			rc = find_value_column("--momentum", o->momentum, names, n, file, key, nkey,
+					       &cols[2], err);
+			spec->nnum = 3;
+			break;
+		}
+		/* The newest lag of a window, when one column is one. */
+		for (i = 0, feat = NULL; i < n; i++) {
+			size_t len = strlen(names[i]);
+			if (len > 2 && strcmp(names[i] + len - 2, "_0") == 0 && !is_in(i, key, nkey) &&
+			    i != cols[0] && i != cols[1]) {
+				cols[2] = i;
+				nfeat++;
+			}
+		}
+		if (nfeat == 1)
+			spec->nnum = 3;
+		nfeat = 0;
 		break;
 	case CLUSTER:
 		if ((rc = find_value_column("--cluster", o->cluster, names, n, file, key, nkey,
@@ -558,6 +608,133 @@ static void write_table(const cJSON *report, fin_out *out)
 	table_lines(out, report, "", width, &width);
 }
 
+static void add_summary(cJSON *o, const char *key, const fin_ic_summary *s, struct report *r)
+{
+	cJSON *c = add_object(o, key, r);
+
+	if (!c)
+		return;
+	add_number(c, "mean", s->mean, r);
+	add_number(c, "sd", s->sd, r);
+	add_number(c, "ir", s->ir, r);
+	add_number(c, "t", s->t, r);
+	add_number(c, "positive", s->positive, r);
+	add_count(c, "dates", s->dates, r);
+}
+
+/* A signal's coefficients, quantile returns and spread, into o. */
+static void add_signal(cJSON *o, const fin_signal_eval *ev, int quantiles, struct report *r)
+{
+	cJSON *q;
+	size_t i;
+
+	add_summary(o, "ic", &ev->ic, r);
+	add_summary(o, "rank_ic", &ev->rank_ic, r);
+	if (quantiles && (q = add_object(o, "quantile_returns", r)))
+		for (i = 0; i < ev->quantiles; i++) {
+			char name[32];
+			snprintf(name, sizeof name, "%zu", i + 1);
+			add_number(q, name, ev->q_mean[i], r);
+		}
+	add_summary(o, "top_minus_bottom", &ev->spread, r);
+}
+
+/* The information coefficients of a panel's predictions, per date, with
+ * the same for the last window's return (momentum) and for no signal. */
+static int signal(const struct options *o, const fin_eval_input *d, char *const *names,
+		  struct report *r, fin_err *err)
+{
+	size_t n = d->rows, i, *date = malloc((n ? n : 1) * sizeof *date);
+	double *a = malloc((n ? n : 1) * sizeof *a), *p = malloc((n ? n : 1) * sizeof *p);
+	double *m = d->nnum > 2 ? malloc((n ? n : 1) * sizeof *m) : NULL;
+	fin_dict dates = { 0 }, pairs = { 0 };
+	fin_signal_eval ev = { 0 }, mom = { 0 };
+	char *pair = NULL;
+	size_t pair_cap = 0;
+	cJSON *base;
+	int rc = FIN_OK;
+
+	if (!date || !a || !p || (d->nnum > 2 && !m)) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n && rc == FIN_OK; i++) {
+		const char *day = fin_eval_text(d, i), *asset = fin_eval_text2(d, i);
+		size_t dl = strlen(day), al = strlen(asset);
+		long code = fin_dict_code(&dates, day, dl), seen;
+		if (dl + al + 1 > pair_cap) {
+			char *q = realloc(pair, 2 * (dl + al + 1));
+			if (!q) {
+				rc = fin_fail(err, FIN_EDATA, "out of memory");
+				break;
+			}
+			pair = q;
+			pair_cap = 2 * (dl + al + 1);
+		}
+		memcpy(pair, day, dl + 1);
+		memcpy(pair + dl + 1, asset, al);
+		seen = (long)pairs.n;
+		if (code < 0 || fin_dict_code(&pairs, pair, dl + 1 + al) < 0) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			break;
+		}
+		if ((long)pairs.n == seen) {
+			char s1[100], s2[100];
+			rc = fin_fail(err, FIN_EDATA, "%s '%s' has two rows on %s '%s': one row an asset "
+				      "a date", names[d->text_col],
+				      fin_quote_field(s1, sizeof s1, asset, al), o->date,
+				      fin_quote_field(s2, sizeof s2, day, dl));
+			break;
+		}
+		date[i] = (size_t)code;
+		a[i] = d->x[i * d->nnum];
+		p[i] = d->x[i * d->nnum + 1];
+		if (m)
+			m[i] = d->x[i * d->nnum + 2];
+	}
+	if (rc != FIN_OK ||
+	    (rc = fin_signal_evaluate(date, dates.n, p, a, n, o->quantiles, &ev, err)) != FIN_OK ||
+	    (m && (rc = fin_signal_evaluate(date, dates.n, m, a, n, o->quantiles, &mom, err)) !=
+			  FIN_OK))
+		goto done;
+	if (ev.skipped)
+		note(r, "%zu of %zu dates have no coefficient: fewer than 2 assets, or predictions "
+		     "or returns all alike", ev.skipped, ev.dates);
+	if (!m)
+		note(r, "no momentum signal: name the last window's return with --momentum");
+	add_text(r->json, "actual", names[d->num[0]], r);
+	add_text(r->json, "pred", names[d->num[1]], r);
+	add_text(r->json, "date", o->date, r);
+	add_text(r->json, "asset", o->asset, r);
+	add_count(r->json, "n", n, r);
+	add_count(r->json, "dates", ev.dates, r);
+	add_count(r->json, "dates_skipped", ev.skipped, r);
+	add_count(r->json, "quantiles", o->quantiles, r);
+	add_signal(r->json, &ev, 1, r);
+	add_number(r->json, "market", ev.market, r);
+	if (m && (base = add_object(r->json, "momentum", r))) {
+		add_text(base, "column", names[d->num[2]], r);
+		add_signal(base, &mom, 1, r);
+	}
+	if ((base = add_object(r->json, "zero", r))) {
+		/* No signal ranks nothing: every asset in one group. */
+		add_number(base, "ic", 0, r);
+		add_number(base, "rank_ic", 0, r);
+		add_number(base, "top_minus_bottom", 0, r);
+	}
+done:
+	fin_signal_eval_free(&ev);
+	fin_signal_eval_free(&mom);
+	fin_dict_free(&dates);
+	fin_dict_free(&pairs);
+	free(pair);
+	free(date);
+	free(a);
+	free(p);
+	free(m);
+	return rc;
+}
+
 /* ---- the run ---- */
 
 static int evaluate(const struct options *o, fin_input *in, fin_err *err)
@@ -602,6 +779,7 @@ static int evaluate(const struct options *o, fin_input *in, fin_err *err)
 	case BINARY: rc = binary(o, &d, names, &r, err); break;
 	case ANOMALY: rc = anomaly(o, &d, names, &r, err); break;
 	case CLUSTER: rc = cluster(o, &d, names, &r, err); break;
+	case SIGNAL: rc = signal(o, &d, names, &r, err); break;
 	}
 	if (rc != FIN_OK)
 		goto done;
@@ -642,17 +820,19 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 	while (rc == FIN_OK && (opt = fin_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_TASK:
-			rc = fin_cli_word("--task", optarg, fin_word_index(optarg, task_names, 4), &o->task,
+			rc = fin_cli_word("--task", optarg, fin_word_index(optarg, task_names, 5), &o->task,
 					  err);
 			o->task_given = 1;
 			break;
 		case OPT_ACTUAL:
 			o->actual = optarg;
-			fin_cli_scoped_add(&o->given, "--actual", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--actual",
+					   FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY | FOR_SIGNAL);
 			break;
 		case OPT_PRED:
 			o->pred = optarg;
-			fin_cli_scoped_add(&o->given, "--pred", FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY);
+			fin_cli_scoped_add(&o->given, "--pred",
+					   FOR_REGRESSION | FOR_BINARY | FOR_ANOMALY | FOR_SIGNAL);
 			break;
 		case OPT_LAST:
 			o->last = optarg;
@@ -707,6 +887,22 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 			rc = fin_cli_option(&o->cli, opt, optarg, err);
 			fin_cli_scoped_add(&o->given, "--seed", FOR_CLUSTER);
 			break;
+		case OPT_DATE:
+			o->date = optarg;
+			fin_cli_scoped_add(&o->given, "--date", FOR_SIGNAL);
+			break;
+		case OPT_ASSET:
+			o->asset = optarg;
+			fin_cli_scoped_add(&o->given, "--asset", FOR_SIGNAL);
+			break;
+		case OPT_QUANTILES:
+			rc = fin_cli_size("--quantiles", optarg, 2, 1000, &o->quantiles, err);
+			fin_cli_scoped_add(&o->given, "--quantiles", FOR_SIGNAL);
+			break;
+		case OPT_MOMENTUM:
+			o->momentum = optarg;
+			fin_cli_scoped_add(&o->given, "--momentum", FOR_SIGNAL);
+			break;
 		case OPT_FORMAT:
 			rc = fin_cli_word("--format", optarg, fin_word_index(optarg, formats, 2), &o->format,
 					  err);
@@ -742,7 +938,8 @@ static int parse_options(int argc, char **argv, struct options *o, fin_err *err)
 int main(int argc, char **argv)
 {
 	struct options o = { .task = REGRESSION, .format = FORMAT_JSON, .actual = "y",
-			     .positive = "1", .k = 100, .sample = 10000,
+			     .positive = "1", .k = 100, .sample = 10000, .quantiles = 5,
+			     .date = "date", .asset = "asset",
 			     .threshold = 0.5, .alert_rate = 0.01,
 			     .fc = { .naive = FIN_NAIVE_AUTO, .horizon = 1, .loss = FIN_DM_SQUARED } };
 	fin_err err = { 0 };

@@ -21,7 +21,9 @@ static int grow_rows(fin_eval_input *d, fin_err *err)
 	return FIN_OK;
 }
 
-static int keep_text(fin_eval_input *d, const char *s, size_t len, fin_err *err)
+/* Keeps s[0..len) for the row being read; with second set, after the
+ * text kept for it already. */
+static int keep_text(fin_eval_input *d, const char *s, size_t len, int second, fin_err *err)
 {
 	if (d->text_len + len + 1 > d->text_cap) {
 		size_t cap = 2 * (d->text_len + len + 1) + 4096;
@@ -31,7 +33,8 @@ static int keep_text(fin_eval_input *d, const char *s, size_t len, fin_err *err)
 		d->text = t;
 		d->text_cap = cap;
 	}
-	d->text_at[d->rows] = d->text_len;
+	if (!second)
+		d->text_at[d->rows] = d->text_len;
 	memcpy(d->text + d->text_len, s, len);
 	d->text[d->text_len + len] = '\0';
 	d->text_len += len + 1;
@@ -104,16 +107,22 @@ int fin_eval_read(fin_eval_input *d, fin_input *in, const fin_eval_spec *spec, f
 				break;
 			}
 		}
-		if (spec->text >= 0 && fin_is_na(row->fields[spec->text], row->lens[spec->text])) {
-			if ((rc = missing(spec, file, row, names[spec->text], err)) != FIN_OK)
-				return rc;
-			text_gap = 1;
+		for (j = 0; j < 2; j++) {
+			long c = j ? (spec->has_text2 ? (long)spec->text2 : -1) : spec->text;
+			if (c >= 0 && fin_is_na(row->fields[c], row->lens[c]) && !text_gap) {
+				if ((rc = missing(spec, file, row, names[c], err)) != FIN_OK)
+					return rc;
+				text_gap = 1;
+			}
 		}
 		d->gaps += gap || text_gap;
 		if (text_gap || (gap && !spec->keep_gaps))
 			continue;
 		if (spec->text >= 0 && (rc = keep_text(d, row->fields[spec->text],
-						       row->lens[spec->text], err)) != FIN_OK)
+						       row->lens[spec->text], 0, err)) != FIN_OK)
+			return rc;
+		if (spec->has_text2 && (rc = keep_text(d, row->fields[spec->text2],
+							row->lens[spec->text2], 1, err)) != FIN_OK)
 			return rc;
 		d->rows++;
 	}

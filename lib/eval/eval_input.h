@@ -4,6 +4,7 @@
 #define FIN_EVAL_INPUT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "core/err.h"
 #include "features/window.h"
@@ -13,6 +14,8 @@ typedef struct fin_eval_spec {
 	const size_t *num;   /* input columns read as numbers */
 	size_t nnum;
 	long text;           /* the input column read as text, or -1 */
+	int has_text2;       /* a second column read as text, kept after it */
+	size_t text2;        /* (fin_eval_text2) */
 	/* Keep only the num columns whose field in the first row is a number
 	 * or missing (the default features: every numeric column). */
 	int numeric_first_row;
@@ -47,6 +50,13 @@ void fin_eval_input_free(fin_eval_input *d);
 static inline const char *fin_eval_text(const fin_eval_input *d, size_t i)
 {
 	return d->text + d->text_at[i];
+}
+
+/* The second text of row i (spec->has_text2). */
+static inline const char *fin_eval_text2(const fin_eval_input *d, size_t i)
+{
+	const char *t = fin_eval_text(d, i);
+	return t + strlen(t) + 1;
 }
 
 /* The distinct texts of the rows as labels, in numeric order when every
