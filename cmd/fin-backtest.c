@@ -11,6 +11,7 @@
 #include "core/command.h"
 #include "eval/backtest.h"
 #include "eval/trading.h"
+#include "features/dict.h"
 #include "io/columns.h"
 #include "io/json_file.h"
 #include "io/numio.h"
@@ -47,6 +48,13 @@ static const char usage[] =
 	"  --periods-per-year P   rows per year, for annual figures (default 252)\n"
 	"  --returns KIND         log|simple: what the target is (default log)\n"
 	"  --report FILE          write the report as JSON to FILE\n"
+	"Panels (rows of many assets a date, in date order):\n"
+	"  --asset COL            the asset of each row: sizes, steps and gaps count dates,\n"
+	"                         and folds cut between dates (needs -k, the time first)\n"
+	"  --portfolio top:K      --trade: long the K assets of highest prediction each date\n"
+	"  --long-short           and short the K of lowest\n"
+	"  --weights W            equal|score: 1/K each, or in proportion to |prediction|\n"
+	"                         (default equal)\n"
 	FIN_HELP_DELIMITER
 	FIN_HELP_NO_HEADER
 	FIN_HELP_OUTPUT
@@ -63,7 +71,8 @@ static const char usage[] =
 	"3 unusable model, 4 too few input rows. See fin-backtest(1).\n";
 
 enum { OPT_TRAIN_SIZE = 256, OPT_TEST_SIZE, OPT_STEP, OPT_GAP, OPT_EXPANDING, OPT_ROLLING, OPT_TRADE,
-       OPT_SIZING, OPT_CAP, OPT_COST, OPT_PERIODS, OPT_RETURNS, OPT_REPORT, OPT_UNSORTED };
+       OPT_SIZING, OPT_CAP, OPT_COST, OPT_PERIODS, OPT_RETURNS, OPT_REPORT, OPT_UNSORTED,
+       OPT_ASSET, OPT_PORTFOLIO, OPT_LONG_SHORT, OPT_WEIGHTS };
 
 static const struct option long_options[] = {
 	{ "train-size", required_argument, NULL, OPT_TRAIN_SIZE },
@@ -80,6 +89,10 @@ static const struct option long_options[] = {
 	{ "periods-per-year", required_argument, NULL, OPT_PERIODS },
 	{ "returns", required_argument, NULL, OPT_RETURNS },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "asset", required_argument, NULL, OPT_ASSET },
+	{ "portfolio", required_argument, NULL, OPT_PORTFOLIO },
+	{ "long-short", no_argument, NULL, OPT_LONG_SHORT },
+	{ "weights", required_argument, NULL, OPT_WEIGHTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -88,6 +101,13 @@ static const struct option long_options[] = {
 
 static const char *const sizing_words[] = { "sign", "scaled" };
 static const char *const returns_words[] = { "simple", "log" };
+static const char *const weights_words[] = { "equal", "score" };
+
+/* A panel's portfolio (--portfolio top:K, --long-short, --weights). */
+struct portfolio {
+	size_t k;
+	int long_short, score;
+};
 
 /* The out-of-sample rows: fin-predict's output of every fold, and for each
  * row its fold and the input row it came from. */
@@ -192,6 +212,163 @@ done:
 	return rc;
 }
 
+/* The weights of one side of a date's portfolio: the rows sorted[0..k)
+ * (row numbers of res), 1/k each or in proportion to |prediction|, their
+ * signs side (1 long, -1 short). */
+static void side_weights(const size_t *sorted, size_t k, const double *p, int score, double side,
+			 double *w)
+{
+	double total = 0;
+	size_t i;
+
+	for (i = 0; score && i < k; i++)
+		total += fabs(p[sorted[i]]);
+	for (i = 0; i < k; i++)
+		w[sorted[i]] = side * (score && total > 0 ? fabs(p[sorted[i]]) / total
+							  : 1 / (double)k);
+}
+
+static const double *sort_key;
+
+/* Highest prediction first, no prediction last; ties in row order. */
+static int by_prediction(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double x = sort_key[i], y = sort_key[j];
+
+	if (isnan(x) != isnan(y))
+		return isnan(x) ? 1 : -1;
+	if (!isnan(x) && x != y)
+		return x > y ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+/* A panel's portfolio, rebalanced each date of the results (in order):
+ * per row its weight and its return after the costs of its own trades;
+ * per date the portfolio's return, with the costs of selling what is no
+ * longer held too, next to an equal weight in every asset of the date. */
+static int trade_panel(struct results *res, const fin_rowset *rows, const size_t *date_of,
+		       size_t acol, const struct portfolio *pf, const fin_trade_opts *o,
+		       fin_trade_report *strategy, fin_trade_report *ew, fin_err *err)
+{
+	size_t n = res->pred.rows, i, j, t = 0, nheld = 0, nnext = 0;
+	double cost = o->cost_bps / 10000;
+	double *r = malloc((n ? n : 1) * sizeof *r), *p = malloc((n ? n : 1) * sizeof *p);
+	double *gross = malloc((n ? n : 1) * sizeof *gross), *turn = malloc((n ? n : 1) * sizeof *turn);
+	double *bench = malloc((n ? n : 1) * sizeof *bench), *zero = calloc(n ? n : 1, sizeof *zero);
+	double *last = malloc((n ? n : 1) * sizeof *last);
+	size_t *order = malloc((n ? n : 1) * sizeof *order), *id = malloc((n ? n : 1) * sizeof *id);
+	size_t *held = malloc((n ? n : 1) * sizeof *held), *next = malloc((n ? n : 1) * sizeof *next);
+	size_t *seen = malloc((n ? n : 1) * sizeof *seen);
+	unsigned char *any = malloc(n ? n : 1), *all = malloc(n ? n : 1);
+	fin_dict assets = { 0 };
+	int rc = FIN_OK;
+
+	res->pos = malloc((n ? n : 1) * sizeof *res->pos);
+	res->pnl = malloc((n ? n : 1) * sizeof *res->pnl);
+	if (!r || !p || !gross || !turn || !bench || !zero || !last || !order || !id || !held ||
+	    !next || !seen || !any || !all || !res->pos || !res->pnl) {
+		rc = fin_fail(err, FIN_EDATA, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const char *y = fin_rowset_field(&res->pred, i, res->ycol);
+		const char *q = fin_rowset_field(&res->pred, i, res->pcol);
+		const char *a = fin_rowset_field(&res->pred, i, acol);
+		char shown[200];
+		long code = fin_dict_code(&assets, a, strlen(a));
+		if (code < 0) {
+			rc = fin_fail(err, FIN_EDATA, "out of memory");
+			goto done;
+		}
+		id[i] = (size_t)code;
+		if (fin_parse_double(y, strlen(y), &r[i]) != FIN_NUM_OK) {
+			long line;
+			const char *file = fin_rowset_source_of(rows, res->row[i], &line);
+			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': no return to trade: '%s'",
+				      file, line, res->pred.names[res->ycol],
+				      fin_quote_field(shown, sizeof shown, y, strlen(y)));
+			goto done;
+		}
+		if (o->log_returns)
+			r[i] = expm1(r[i]);
+		if (fin_parse_double(q, strlen(q), &p[i]) != FIN_NUM_OK)
+			p[i] = NAN;
+		res->pos[i] = 0;
+	}
+	for (i = 0; i < assets.n; i++) {
+		last[i] = 0;
+		seen[i] = SIZE_MAX;
+	}
+	sort_key = p;
+	for (i = 0; i < n; i = j, t++) {
+		size_t m, valid = 0, k;
+		double sum = 0;
+		for (j = i; j < n && date_of[res->row[j]] == date_of[res->row[i]]; j++)
+			order[j - i] = j;
+		m = j - i;
+		qsort(order, m, sizeof *order, by_prediction);
+		while (valid < m && !isnan(p[order[valid]]))
+			valid++;
+		k = pf->k < (pf->long_short ? valid / 2 : valid) ? pf->k
+							    : (pf->long_short ? valid / 2 : valid);
+		side_weights(order, k, p, pf->score, 1, res->pos);
+		if (pf->long_short)
+			side_weights(order + valid - k, k, p, pf->score, -1, res->pos);
+		gross[t] = turn[t] = 0;
+		any[t] = k > 0;
+		all[t] = 1;
+		for (j = i; j < i + m; j++) {
+			double change = fabs(res->pos[j] - (t > 0 && seen[id[j]] == t - 1 ? last[id[j]]
+											  : 0));
+			res->pnl[j] = res->pos[j] * r[j] - cost * change;
+			gross[t] += res->pos[j] * r[j];
+			turn[t] += change;
+			sum += r[j];
+		}
+		bench[t] = sum / (double)m;
+		/* What was held and is not on this date is sold. */
+		for (j = i; j < i + m; j++)
+			seen[id[j]] = SIZE_MAX - 1;
+		for (k = 0; k < nheld; k++)
+			if (seen[held[k]] != SIZE_MAX - 1)
+				turn[t] += fabs(last[held[k]]);
+		nnext = 0;
+		for (j = i; j < i + m; j++) {
+			last[id[j]] = res->pos[j];
+			seen[id[j]] = t;
+			if (res->pos[j] != 0)
+				next[nnext++] = id[j];
+		}
+		for (k = 0; k < nheld; k++)
+			if (seen[held[k]] != t) {
+				last[held[k]] = 0;
+				seen[held[k]] = SIZE_MAX;
+			}
+		memcpy(held, next, nnext * sizeof *held);
+		nheld = nnext;
+	}
+	if ((rc = fin_trade_periods(o, gross, turn, any, t, NULL, strategy, err)) == FIN_OK)
+		rc = fin_trade_periods(o, bench, zero, all, t, NULL, ew, err);
+done:
+	fin_dict_free(&assets);
+	free(r);
+	free(p);
+	free(gross);
+	free(turn);
+	free(bench);
+	free(zero);
+	free(last);
+	free(order);
+	free(id);
+	free(held);
+	free(next);
+	free(seen);
+	free(any);
+	free(all);
+	return rc;
+}
+
 static void write_output(fin_out *out, const struct results *res, int trading)
 {
 	const fin_rowset *p = &res->pred;
@@ -243,18 +420,27 @@ static void print_cell(double v)
 }
 
 static void print_report(const fin_trade_report *strategy, const fin_trade_report *hold,
-			 const fin_trade_opts *o, size_t nfolds)
+			 const fin_trade_opts *o, const struct portfolio *pf, size_t nfolds)
 {
 	double s[NFIGURES], h[NFIGURES];
 	size_t i;
 
 	figures(strategy, s);
 	figures(hold, h);
-	fprintf(stderr,
-		"fin-backtest: %zu out-of-sample rows in %zu folds, %s sizing, cost %g bps, %g "
-		"periods a year:\n",
-		strategy->n, nfolds, sizing_words[o->sizing], o->cost_bps, o->periods_per_year);
-	fprintf(stderr, "%-13s  %12s  %12s\n", "figure", "strategy", "buy_and_hold");
+	if (pf)
+		fprintf(stderr,
+			"fin-backtest: %zu out-of-sample dates in %zu folds, long the top %zu%s, %s "
+			"weights, cost %g bps, %g periods a year:\n",
+			strategy->n, nfolds, pf->k, pf->long_short ? " and short the bottom" : "",
+			weights_words[pf->score], o->cost_bps, o->periods_per_year);
+	else
+		fprintf(stderr,
+			"fin-backtest: %zu out-of-sample rows in %zu folds, %s sizing, cost %g bps, "
+			"%g periods a year:\n",
+			strategy->n, nfolds, sizing_words[o->sizing], o->cost_bps,
+			o->periods_per_year);
+	fprintf(stderr, "%-13s  %12s  %12s\n", "figure", "strategy",
+		pf ? "equal_weight" : "buy_and_hold");
 	for (i = 0; i < NFIGURES; i++) {
 		fprintf(stderr, "%-13s", figure_names[i]);
 		print_cell(s[i]);
@@ -282,22 +468,88 @@ static cJSON *report_json(const fin_trade_report *r)
 }
 
 static int write_report(fin_out_file *f, const fin_trade_report *strategy,
-			const fin_trade_report *hold, const fin_trade_opts *o, size_t nfolds,
-			fin_err *err)
+			const fin_trade_report *hold, const fin_trade_opts *o,
+			const struct portfolio *pf, size_t nfolds, fin_err *err)
 {
 	cJSON *j = cJSON_CreateObject();
 	int ok, rc;
 
 	ok = j && cJSON_AddItemToObject(j, "strategy", report_json(strategy)) &&
-	     cJSON_AddItemToObject(j, "buy_and_hold", report_json(hold)) &&
-	     cJSON_AddStringToObject(j, "sizing", sizing_words[o->sizing]) &&
-	     fin_json_add_exact(j, "cap", o->cap) && fin_json_add_exact(j, "cost_bps", o->cost_bps) &&
+	     cJSON_AddItemToObject(j, pf ? "equal_weight" : "buy_and_hold", report_json(hold));
+	if (ok && pf)
+		ok = cJSON_AddNumberToObject(j, "top", (double)pf->k) &&
+		     cJSON_AddBoolToObject(j, "long_short", pf->long_short) &&
+		     cJSON_AddStringToObject(j, "weights", weights_words[pf->score]);
+	else if (ok)
+		ok = cJSON_AddStringToObject(j, "sizing", sizing_words[o->sizing]) &&
+		     fin_json_add_exact(j, "cap", o->cap);
+	ok = ok && fin_json_add_exact(j, "cost_bps", o->cost_bps) &&
 	     fin_json_add_exact(j, "periods_per_year", o->periods_per_year) &&
 	     cJSON_AddStringToObject(j, "returns", returns_words[o->log_returns]) &&
 	     cJSON_AddNumberToObject(j, "folds", (double)nfolds);
 	rc = ok ? fin_json_save(j, f, err) : fin_fail(err, FIN_EDATA, "out of memory");
 	cJSON_Delete(j);
 	return rc;
+}
+
+/* --asset: the date of each row (a new one where the time, column tcol,
+ * differs from the row's before; the rows are in time order), into
+ * *date_of, and the asset column acol, added to the keys fin-predict
+ * passes through unless among them. */
+static int panel_dates(const fin_rowset *rows, size_t tcol, const char *asset, char ***keys,
+		       size_t *nkeys, size_t *acol, size_t **date_of, size_t *ndates, fin_err *err)
+{
+	long a = fin_column_find(rows->names, rows->ncols, asset);
+	size_t i;
+	char **k;
+
+	if (a < 0)
+		return fin_fail(err, FIN_EUSAGE, "--asset: no column '%s' in the input", asset);
+	if ((size_t)a == tcol)
+		return fin_fail(err, FIN_EUSAGE, "--asset: '%s' is the time, the first -k column",
+				asset);
+	*acol = (size_t)a;
+	for (i = 0; i < *nkeys && strcmp((*keys)[i], rows->names[a]) != 0; i++)
+		;
+	if (i == *nkeys) {
+		if (!(k = realloc(*keys, (*nkeys + 1) * sizeof *k)))
+			return fin_fail(err, FIN_EDATA, "out of memory");
+		k[(*nkeys)++] = rows->names[a];
+		*keys = k;
+	}
+	if (!(*date_of = malloc((rows->rows ? rows->rows : 1) * sizeof **date_of)))
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	*ndates = 0;
+	for (i = 0; i < rows->rows; i++) {
+		if (i && strcmp(fin_rowset_field(rows, i, tcol), fin_rowset_field(rows, i - 1, tcol)))
+			++*ndates;
+		(*date_of)[i] = *ndates;
+	}
+	if (rows->rows)
+		++*ndates;
+	return FIN_OK;
+}
+
+/* Folds planned over dates, moved to the rows those dates begin at. */
+static int folds_to_rows(fin_fold *folds, size_t nfolds, const size_t *date_of, size_t rows,
+			 fin_err *err)
+{
+	size_t i, k, d = 0, *start = malloc((rows + 2) * sizeof *start);
+
+	if (!start)
+		return fin_fail(err, FIN_EDATA, "out of memory");
+	for (i = 0; i < rows; i++)
+		if (i == 0 || date_of[i] != date_of[i - 1])
+			start[d++] = i;
+	start[d] = rows;
+	for (k = 0; k < nfolds; k++) {
+		folds[k].train_from = start[folds[k].train_from];
+		folds[k].train_to = start[folds[k].train_to];
+		folds[k].test_from = start[folds[k].test_from];
+		folds[k].test_to = start[folds[k].test_to];
+	}
+	free(start);
+	return FIN_OK;
 }
 
 /* An interrupted run removes its files, then ends by the signal, as it
@@ -350,7 +602,9 @@ int main(int argc, char **argv)
 	char *report = NULL, *predict = NULL, **cmd = NULL, dir[4096] = "";
 	char **keys = NULL, **na_values = NULL;
 	size_t *key = NULL, nkeys = 0, nna_values = 0;
-	const char *trade_only = NULL;
+	const char *trade_only = NULL, *asset = NULL, *sized = NULL;
+	struct portfolio pf = { 0 };
+	size_t *date_of = NULL, ndates = 0, acol = 0;
 	size_t nfolds = 0, ncmd = 0, k;
 	int nopts = argc, opt, word, trading = 0;
 	int check_model_key = 1;
@@ -384,13 +638,13 @@ int main(int argc, char **argv)
 		case OPT_UNSORTED: bt.unsorted = 1; break;
 		case OPT_TRADE: trading = 1; break;
 		case OPT_SIZING:
-			trade_only = "--sizing";
+			trade_only = sized = "--sizing";
 			rc = fin_cli_word("--sizing", optarg, fin_word_index(optarg, sizing_words, 2), &word,
 					  &err);
 			topt.sizing = (enum fin_sizing)word;
 			break;
 		case OPT_CAP:
-			trade_only = "--cap";
+			trade_only = sized = "--cap";
 			rc = fin_cli_number("--cap", optarg, 1e-9, 1e9, &topt.cap, &err);
 			break;
 		case OPT_COST:
@@ -409,6 +663,22 @@ int main(int argc, char **argv)
 			topt.log_returns = word;
 			break;
 		case OPT_REPORT: trade_only = "--report"; report = optarg; break;
+		case OPT_ASSET: asset = optarg; break;
+		case OPT_PORTFOLIO:
+			trade_only = "--portfolio";
+			if (strncmp(optarg, "top:", 4) != 0)
+				rc = fin_fail(&err, FIN_EUSAGE, "--portfolio: expected top:K, not '%s'",
+					      optarg);
+			else
+				rc = fin_cli_size("--portfolio top:", optarg + 4, 1, MAX_ROWS, &pf.k, &err);
+			break;
+		case OPT_LONG_SHORT: trade_only = "--long-short"; pf.long_short = 1; break;
+		case OPT_WEIGHTS:
+			trade_only = "--weights";
+			rc = fin_cli_word("--weights", optarg, fin_word_index(optarg, weights_words, 2),
+					  &word, &err);
+			pf.score = word;
+			break;
 		case FIN_OPT_NA_VALUES:
 			if ((rc = fin_cli_option(&cli, opt, optarg, &err)) == FIN_OK)
 				rc = fin_cli_append(&na_values, &nna_values, optarg, &err);
@@ -427,6 +697,17 @@ int main(int argc, char **argv)
 			      "no training command: end the options with -- fin-train [OPTION]...");
 	else if (trade_only && !trading)
 		rc = fin_fail(&err, FIN_EUSAGE, "%s applies to --trade", trade_only);
+	else if (asset && trading && !pf.k)
+		rc = fin_fail(&err, FIN_EUSAGE, "--trade on a panel (--asset) needs --portfolio top:K");
+	else if (!asset && (pf.k || pf.long_short))
+		rc = fin_fail(&err, FIN_EUSAGE, "%s trades a panel: give --asset",
+			      pf.k ? "--portfolio" : "--long-short");
+	else if (asset && sized)
+		rc = fin_fail(&err, FIN_EUSAGE, "%s sizes one asset's position; a panel's portfolio "
+			      "takes --portfolio and --weights", sized);
+	else if (asset && !cli.nkeys)
+		rc = fin_fail(&err, FIN_EUSAGE, "--asset needs -k naming the time first (-k date,%s)",
+			      asset);
 	else if (trading && spec.step && spec.step < spec.test_size)
 		rc = fin_fail(&err, FIN_EUSAGE,
 			      "--trade: a --step below --test-size would trade a row once per fold "
@@ -466,11 +747,18 @@ int main(int argc, char **argv)
 		    (rc = fin_backtest_check_order(&rows, key[0], &err)) != FIN_OK)
 			goto fail;
 	}
-	if ((rc = fin_folds_plan(&spec, rows.rows, &folds, &nfolds, &err)) != FIN_OK) {
+	if (asset && (rc = panel_dates(&rows, key[0], asset, &keys, &nkeys, &acol, &date_of,
+				       &ndates, &err)) != FIN_OK)
+		goto fail;
+	if ((rc = fin_folds_plan(&spec, asset ? ndates : rows.rows, &folds, &nfolds, &err)) !=
+	    FIN_OK) {
 		fin_err why = err;
-		fin_fail(&err, rc, "%s: %s", fin_input_name(in), why.msg);
+		fin_fail(&err, rc, "%s: %s%s", fin_input_name(in), why.msg,
+			 asset ? " (sizes count dates with --asset)" : "");
 		goto fail;
 	}
+	if (asset && (rc = folds_to_rows(folds, nfolds, date_of, rows.rows, &err)) != FIN_OK)
+		goto fail;
 	fin_input_close(in);
 	in = NULL;
 
@@ -562,11 +850,21 @@ int main(int argc, char **argv)
 	catch_signals(fin_out_file_on_signal);
 	stop_if_interrupted(dir);
 
-	if (trading && (rc = trade(&res, &rows, &topt, &strategy, &hold, &err)) != FIN_OK)
+	if (trading && asset) {
+		long a = fin_column_find(res.pred.names, res.pred.ncols, asset);
+		if (a < 0)
+			rc = fin_fail(&err, FIN_EDATA, "fin-predict did not pass '%s' through", asset);
+		else
+			rc = trade_panel(&res, &rows, date_of, (size_t)a, &pf, &topt, &strategy, &hold,
+					 &err);
+		if (rc != FIN_OK)
+			goto fail;
+	} else if (trading && (rc = trade(&res, &rows, &topt, &strategy, &hold, &err)) != FIN_OK) {
 		goto fail;
+	}
 	write_output(fin_out_file_writer(out), &res, trading);
-	if (report_out &&
-	    (rc = write_report(report_out, &strategy, &hold, &topt, nfolds, &err)) != FIN_OK)
+	if (report_out && (rc = write_report(report_out, &strategy, &hold, &topt,
+					     asset ? &pf : NULL, nfolds, &err)) != FIN_OK)
 		goto fail;
 	rc = fin_out_file_commit(out, &err);
 	out = NULL;
@@ -577,7 +875,7 @@ int main(int argc, char **argv)
 	if (rc != FIN_OK)
 		goto fail;
 	if (trading && !cli.quiet)
-		print_report(&strategy, &hold, &topt, nfolds);
+		print_report(&strategy, &hold, &topt, asset ? &pf : NULL, nfolds);
 fail:
 	if (rc != FIN_OK && err.msg[0])
 		fin_report("fin-backtest", err.msg);
@@ -598,5 +896,6 @@ fail:
 	free(na_values);
 	free(keys);
 	free(key);
+	free(date_of);
 	return rc;
 }

@@ -48,4 +48,13 @@ double fin_trade_position(const fin_trade_opts *o, double pred, double scale);
 int fin_trade_run(const fin_trade_opts *o, const double *pos, const double *r, size_t n,
 		  double *pnl, fin_trade_report *rep, fin_err *err);
 
+/* The report of n periods in which a strategy earned gross[t] (a simple
+ * return, before costs) and turned over turn[t] (the sum of the changes
+ * of its positions' weights), holding a position where held[t]: its
+ * return, into pnl (may be NULL), is gross[t] less cost_bps / 10000 times
+ * turn[t]. fin_trade_run is this for one asset. */
+int fin_trade_periods(const fin_trade_opts *o, const double *gross, const double *turn,
+		      const unsigned char *held, size_t n, double *pnl, fin_trade_report *rep,
+		      fin_err *err);
+
 #endif
