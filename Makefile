@@ -236,6 +236,7 @@ run-tests: $(BINS) $(UNIT_BIN)
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/panel_window_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/signal_eval_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/panel_backtest_test.py
+	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/readme_panel_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/time_key_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/options_test.py
 	FIN_BIN=$(BUILD)/bin $(PYTHON) tests/hostile_model_test.py
