@@ -49,7 +49,8 @@ from fincli import BIN_DIR, ROOT, write_csv
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_data  # noqa: E402
 from anomaly_stream_test import roc_auc  # noqa: E402
-from mpi_test import MPIRUN, job_message, mpirun_argv, shard_job, split_shards  # noqa: E402
+from mpi_test import MPIRUN, fifo_writer, job_message, mpirun_argv  # noqa: E402
+from mpi_test import shard_job, split_shards  # noqa: E402
 from mpi_test import job_env  # noqa: E402
 
 FIN_ANOMALY = os.path.join(BIN_DIR, "fin-anomaly")
@@ -217,11 +218,9 @@ class RefusalTest(unittest.TestCase):
 
     def test_pipe(self):
         fifo = os.path.join(TMP.name, "fifo")
-        os.mkfifo(fifo)
+        # Every rank opens the FIFO before refusing it.
+        writer = fifo_writer(fifo)
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
-        # Every rank opens the FIFO before refusing it; a writer lets the
-        # opens return.
-        writer = subprocess.Popen(["sh", "-c", f"cat '{TABLE}' > '{fifo}' 2>/dev/null"])
         try:
             self.assertIn("regular file",
                           self.fails(EXIT_USAGE, "fit", "-o", os.path.join(TMP.name, "x.json"),

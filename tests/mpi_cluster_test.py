@@ -51,12 +51,12 @@ import json
 import math
 import os
 import random
-import subprocess
 import tempfile
 import unittest
 
 from fincli import BIN_DIR, parse_csv, rel_close, write_csv
-from mpi_test import MPIRUN, job_message, loaded_libraries, run, shard_job, split_shards
+from mpi_test import (MPIRUN, fifo_writer, job_message, loaded_libraries, run, shard_job,
+                      split_shards)
 
 FIN_CLUSTER = os.path.join(BIN_DIR, "fin-cluster")
 TIMEOUT = 120
@@ -225,10 +225,8 @@ class RefusalTest(unittest.TestCase):
 
     def test_pipe(self):
         fifo = os.path.join(TMP.name, "fifo")
-        os.mkfifo(fifo)
-        # Every rank opens the FIFO before refusing it; a writer lets the
-        # opens return.
-        writer = subprocess.Popen(["sh", "-c", f"cat '{FILES['table']}' > '{fifo}' 2>/dev/null"])
+        # Every rank opens the FIFO before refusing it.
+        writer = fifo_writer(fifo)
         try:
             self.assertIn("regular file", self.fails(EXIT_USAGE, "--clusters", "3", fifo, ranks=2))
         finally:

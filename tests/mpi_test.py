@@ -55,6 +55,15 @@ def mpirun_argv(ranks):
     return mpirun_options() + ["-n", str(ranks)]
 
 
+def fifo_writer(path):
+    """Makes the FIFO path and a process that holds it open for writing,
+    writing nothing, until killed: every rank's open of it returns whenever
+    it comes (a writer that wrote and closed could leave a later rank's
+    open waiting for ever)."""
+    os.mkfifo(path)
+    return subprocess.Popen(["sh", "-c", 'exec 3>"$1"; exec sleep 600', "sh", path])
+
+
 def shard_job(argv, dirs):
     """argv as a job of one rank in each of dirs (mpirun's --wdir, a program
     block a rank): each rank sees by relative names the files of its own
