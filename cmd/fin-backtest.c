@@ -171,6 +171,22 @@ static void seconds_since(const struct timespec *t0, double *s)
 	*s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* The return result row i trades, its target. */
+static int trade_return(const struct results *res, const fin_rowset *rows, size_t i, double *r,
+			fin_err *err)
+{
+	const char *y = fin_rowset_field(&res->pred, i, res->ycol);
+	char shown[200];
+	long line;
+	const char *file;
+
+	if (fin_parse_double(y, strlen(y), r) == FIN_NUM_OK)
+		return FIN_OK;
+	file = fin_rowset_source_of(rows, res->row[i], &line);
+	return fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': no return to trade: '%s'", file, line,
+			res->pred.names[res->ycol], fin_quote_field(shown, sizeof shown, y, strlen(y)));
+}
+
 /* Positions from the predictions, then the strategy's and buy-and-hold's
  * returns over the same rows. */
 static int trade(struct results *res, const fin_rowset *rows, const fin_trade_opts *o,
@@ -187,17 +203,9 @@ static int trade(struct results *res, const fin_rowset *rows, const fin_trade_op
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		const char *y = fin_rowset_field(&res->pred, i, res->ycol);
 		const char *p = fin_rowset_field(&res->pred, i, res->pcol);
-		char shown[200];
-		if (fin_parse_double(y, strlen(y), &r[i]) != FIN_NUM_OK) {
-			long line;
-			const char *file = fin_rowset_source_of(rows, res->row[i], &line);
-			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': no return to trade: '%s'",
-				      file, line, res->pred.names[res->ycol],
-				      fin_quote_field(shown, sizeof shown, y, strlen(y)));
+		if ((rc = trade_return(res, rows, i, &r[i], err)) != FIN_OK)
 			goto done;
-		}
 		/* A missing prediction asks for no position. */
 		if (fin_parse_double(p, strlen(p), &v) != FIN_NUM_OK)
 			v = NAN;
@@ -272,24 +280,16 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		const char *y = fin_rowset_field(&res->pred, i, res->ycol);
 		const char *q = fin_rowset_field(&res->pred, i, res->pcol);
 		const char *a = fin_rowset_field(&res->pred, i, acol);
-		char shown[200];
 		long code = fin_dict_code(&assets, a, strlen(a));
 		if (code < 0) {
 			rc = fin_fail(err, FIN_EDATA, "out of memory");
 			goto done;
 		}
 		id[i] = (size_t)code;
-		if (fin_parse_double(y, strlen(y), &r[i]) != FIN_NUM_OK) {
-			long line;
-			const char *file = fin_rowset_source_of(rows, res->row[i], &line);
-			rc = fin_fail(err, FIN_EDATA, "%s:%ld: column '%s': no return to trade: '%s'",
-				      file, line, res->pred.names[res->ycol],
-				      fin_quote_field(shown, sizeof shown, y, strlen(y)));
+		if ((rc = trade_return(res, rows, i, &r[i], err)) != FIN_OK)
 			goto done;
-		}
 		if (o->log_returns)
 			r[i] = expm1(r[i]);
 		if (fin_parse_double(q, strlen(q), &p[i]) != FIN_NUM_OK)
