@@ -92,7 +92,8 @@ def compare(fin_path, pd_path):
     if worst > REL_TOL:
         return [f"values differ by {worst:.3g} relative"]
     print(f"outputs agree: {len(a):,} windows, the same (date, ticker) rows, "
-          f"{len(x):,} sampled rows within {REL_TOL:g} relative (largest {worst:.2g})")
+          f"{len(x):,} sampled rows within {REL_TOL:g} relative (largest {worst:.2g}); "
+          f"pandas {pd.__version__}")
     return []
 
 
