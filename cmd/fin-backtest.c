@@ -236,13 +236,12 @@ static void side_weights(const size_t *sorted, size_t k, const double *p, int sc
 							  : 1 / (double)k);
 }
 
-static const double *sort_key;
-
-/* Highest prediction first, no prediction last; ties in row order. */
-static int by_prediction(const void *a, const void *b)
+/* Highest prediction (of the array p) first, no prediction last; ties in
+ * row order. */
+static int by_prediction(const void *a, const void *b, void *p)
 {
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double x = sort_key[i], y = sort_key[j];
+	double x = ((const double *)p)[i], y = ((const double *)p)[j];
 
 	if (isnan(x) != isnan(y))
 		return isnan(x) ? 1 : -1;
@@ -300,14 +299,13 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 		last[i] = 0;
 		seen[i] = SIZE_MAX;
 	}
-	sort_key = p;
 	for (i = 0; i < n; i = j, t++) {
 		size_t m, valid = 0, k;
 		double sum = 0;
 		for (j = i; j < n && date_of[res->row[j]] == date_of[res->row[i]]; j++)
 			order[j - i] = j;
 		m = j - i;
-		qsort(order, m, sizeof *order, by_prediction);
+		qsort_r(order, m, sizeof *order, by_prediction, p);
 		while (valid < m && !isnan(p[order[valid]]))
 			valid++;
 		k = pf->k < (pf->long_short ? valid / 2 : valid) ? pf->k

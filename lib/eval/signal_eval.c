@@ -1,9 +1,9 @@
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ranks.h"
 #include "eval/signal_eval.h"
 
 /* Sums a coefficient over the dates it was computed on. */
@@ -29,21 +29,6 @@ static void summarise(const double *v, size_t n, fin_ic_summary *s)
 	}
 }
 
-/* Ranks of x[0..n), 1..n, ties given the mean of theirs (whole or half
- * numbers, exact); perm is work space. */
-static void ranks(const double *x, size_t n, size_t *perm, double *rank)
-{
-	size_t i, e, k;
-
-	gsl_sort_index(perm, x, 1, n);
-	for (i = 0; i < n; i = e) {
-		for (e = i + 1; e < n && x[perm[e]] == x[perm[i]]; e++)
-			;
-		for (k = i; k < e; k++)
-			rank[perm[k]] = (double)(i + e + 1) / 2;
-	}
-}
-
 /* Spearman's coefficient: Pearson's of the ranks, whose mean is (n + 1) / 2
  * and whose deviations and their products are exact, so that a coefficient
  * of 0 comes out 0. */
@@ -53,8 +38,8 @@ static double spearman(const double *a, const double *b, size_t n, size_t *perm,
 	double mid = (double)(n + 1) / 2, ab = 0, aa = 0, bb = 0;
 	size_t i;
 
-	ranks(a, n, perm, ra);
-	ranks(b, n, perm, rb);
+	fin_mid_ranks(a, n, perm, ra);
+	fin_mid_ranks(b, n, perm, rb);
 	for (i = 0; i < n; i++) {
 		ab += (ra[i] - mid) * (rb[i] - mid);
 		aa += (ra[i] - mid) * (ra[i] - mid);
@@ -126,7 +111,7 @@ int fin_signal_evaluate(const size_t *date, size_t dates, const double *pred, co
 			ev->skipped++;
 		}
 		/* Quantiles by the rank of the prediction as a share of m. */
-		ranks(p, m, perm, share);
+		fin_mid_ranks(p, m, perm, share);
 		for (i = 0; i < m; i++)
 			share[i] /= (double)m;
 		memset(qn, 0, quantiles * sizeof *qn);

@@ -1,12 +1,12 @@
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
-#include <stdint.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
+#include "core/ranks.h"
 #include "features/dict.h"
 #include "features/key_order.h"
 #include "features/window.h"
@@ -174,7 +174,7 @@ struct cross {
 	size_t last_len, last_cap;
 	int started;
 	fin_key_order order; /* the time over every row: never back */
-	double *col;         /* [n] scratch */
+	double *col, *rank;  /* [n] scratch */
 	size_t *perm, col_cap;
 };
 
@@ -473,13 +473,15 @@ static int cross_scale(struct cross *cs, double *v, size_t n, size_t j, fin_err 
 	size_t i, w = cs->width;
 
 	if (n > cs->col_cap) {
-		double *c = realloc(cs->col, n * sizeof *c);
+		double *c = realloc(cs->col, n * sizeof *c), *r;
 		size_t *p = c ? realloc(cs->perm, n * sizeof *p) : NULL;
 		if (c)
 			cs->col = c;
-		if (!p)
+		if (p)
+			cs->perm = p;
+		if (!p || !(r = realloc(cs->rank, n * sizeof *r)))
 			return fin_fail(err, FIN_EDATA, "out of memory");
-		cs->perm = p;
+		cs->rank = r;
 		cs->col_cap = n;
 	}
 	for (i = 0; i < n; i++)
@@ -491,17 +493,10 @@ static int cross_scale(struct cross *cs, double *v, size_t n, size_t j, fin_err 
 			v[i * w + j] = sd > 0 ? (cs->col[i] - mean) / sd : 0;
 		return FIN_OK;
 	}
-	/* Ranks 1..n in order of value, ties given the mean of their ranks,
-	 * over n. */
-	gsl_sort_index(cs->perm, cs->col, 1, n);
-	for (i = 0; i < n;) {
-		size_t e = i + 1, k;
-		while (e < n && cs->col[cs->perm[e]] == cs->col[cs->perm[i]])
-			e++;
-		for (k = i; k < e; k++)
-			v[cs->perm[k] * w + j] = ((double)(i + e + 1) / 2) / (double)n;
-		i = e;
-	}
+	/* The ranks, ties given the mean of theirs, over n. */
+	fin_mid_ranks(cs->col, n, cs->perm, cs->rank);
+	for (i = 0; i < n; i++)
+		v[i * w + j] = cs->rank[i] / (double)n;
 	return FIN_OK;
 }
 
@@ -604,6 +599,7 @@ static void cross_free(struct cross *cs)
 	free(cs->q);
 	free(cs->last);
 	free(cs->col);
+	free(cs->rank);
 	free(cs->perm);
 }
 
