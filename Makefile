@@ -50,7 +50,7 @@ endif
 
 BUILD_DEPS = gcc make pkg-config libcsv-dev libcjson-dev libgsl-dev libopenblas-dev libcmocka-dev \
 	zlib1g-dev libzstd-dev libsodium-dev libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
-TEST_DEPS = python3 python3-pandas zstd librsvg2-bin
+TEST_DEPS = python3 python3-pandas zstd librsvg2-bin time
 CLANG_DEPS = clang libclang-rt-dev llvm
 BENCH_DEPS = python3-numpy python3-pandas python3-torch python3-sklearn time parallel
 
