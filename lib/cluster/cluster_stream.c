@@ -148,9 +148,10 @@ static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster
 			double tol, const fin_kmeans *start, fin_kmeans *trial, fin_k_result *res,
 			fin_err *err)
 {
-	size_t nk = o->k_hi - o->k_lo + 1, k = start->k, d = c->dim, n = p->expected;
-	size_t len = k * d + k + nk, from = 0, to = n, i, j, t, it;
-	fin_pass_part part = { 0 };
+	size_t nk = o->k_hi - o->k_lo + 1, k = start->k, d = c->dim;
+	size_t len = k * d + k + nk, i, j, t, it, lo, hi;
+	/* Without a job, every row. */
+	fin_pass_part part = fin_feature_pass_part(p, fin_dist_rank(), p->cap);
 	float *space = malloc(p->cap * d * sizeof *space);
 	int *cluster = malloc(p->cap * sizeof *cluster);
 	/* sum: [k][d] the sums of each cluster's rows, then [k] their counts
@@ -168,30 +169,28 @@ static int lloyd_passes(fin_clusterer *c, fin_feature_pass *p, const fin_cluster
 	if ((rc = agree(o, rc, err)) != FIN_OK)
 		goto done;
 	memcpy(c->km.centroids, start->centroids, k * d * sizeof *c->km.centroids);
-	if (o->km.ranks) {
-		part = fin_feature_pass_part(p, fin_dist_rank(), p->cap);
-		from = part.from;
-		to = part.to;
-	}
 	for (it = 0; it < o->km.max_iter; it++) {
 		double shift = 0;
 		memset(sum, 0, len * sizeof *sum);
 		got = 0;
-		if (from < to && (rc = fin_feature_pass_start_part(p, &part, err)) == FIN_OK)
-			while ((to == n || p->rows < to) && (got = fin_feature_pass_next(p, err)) > 0) {
-				if (p->rows - p->n < from)
+		if (part.from < part.to && (rc = fin_feature_pass_start_part(p, &part, err)) == FIN_OK)
+			while ((got = fin_feature_pass_next(p, err)) > 0) {
+				size_t m;
+				fin_feature_pass_part_rows(p, &part, &lo, &hi);
+				if ((m = hi - lo) == 0)
 					continue;
-				if ((rc = fin_clusterer_map(c, p->x, p->n, space, err)) != FIN_OK)
+				if ((rc = fin_clusterer_map(c, p->x + lo * p->width, m, space, err)) !=
+				    FIN_OK)
 					break;
-				fin_kmeans_assign(&c->km, space, p->n, cluster, dist);
-				for (i = 0; i < p->n; i++) {
+				fin_kmeans_assign(&c->km, space, m, cluster, dist);
+				for (i = 0; i < m; i++) {
 					count[cluster[i]]++;
 					for (j = 0; j < d; j++)
 						sum[(size_t)cluster[i] * d + j] += space[i * d + j];
 				}
 				for (t = 0; it == 0 && t < nk; t++) {
-					fin_kmeans_assign(&trial[t], space, p->n, NULL, dist);
-					for (i = 0; i < p->n; i++)
+					fin_kmeans_assign(&trial[t], space, m, NULL, dist);
+					for (i = 0; i < m; i++)
 						inertia[t] += dist[i] * dist[i];
 				}
 			}

@@ -24,27 +24,6 @@ static fin_pass_part rank_part(const fin_feature_pass *p, size_t r)
 	return fin_feature_pass_part(p, (int)r, 1);
 }
 
-/* The next batch of a pass, as fin_feature_pass_next, but 0 once only
- * rows after part q are left: a rank reads no further than its part (the
- * last rank reads to the end, and sees whether the input changed). */
-static int next_batch(fin_feature_pass *p, fin_pass_part q, fin_err *err)
-{
-	if (q.to < p->expected && p->rows >= q.to)
-		return 0;
-	return fin_feature_pass_next(p, err);
-}
-
-/* The rows of part q in the batch just read: p->x's rows [*lo, *hi). */
-static void batch_part(const fin_feature_pass *p, fin_pass_part q, size_t *lo, size_t *hi)
-{
-	size_t at = p->rows - p->n;
-
-	*lo = q.from > at ? q.from - at : 0;
-	*hi = q.to > at ? q.to - at : 0;
-	*lo = *lo < p->n ? *lo : p->n;
-	*hi = *hi < p->n ? *hi : p->n;
-}
-
 /* Under mpirun, every rank's status at the same point of the fit (the end
  * of a pass, before the ranks put together what they found): that of the
  * first rank that failed, whose message alone is kept. A rank that failed
@@ -94,12 +73,12 @@ static int fit_zscore(fin_detector *d, fin_feature_pass *p, fin_err *err)
 		while (!found) {
 			if (rc == FIN_OK)
 				rc = fin_feature_pass_start_part(p, &q, err);
-			while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+			while (rc == FIN_OK && (got = fin_feature_pass_next(p, err)) != 0) {
 				if (got < 0) {
 					rc = -got;
 					break;
 				}
-				batch_part(p, q, &b, &e);
+				fin_feature_pass_part_rows(p, &q, &b, &e);
 				for (i = b; i < e; i++)
 					for (j = 0; j < w; j++) {
 						float v = p->x[i * w + j];
@@ -225,12 +204,12 @@ static int fit_iforest(fin_detector *d, fin_feature_pass *p, const fin_detector_
 	}
 	if (rc == FIN_OK)
 		rc = fin_feature_pass_start_part(p, &q, err);
-	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+	while (rc == FIN_OK && (got = fin_feature_pass_next(p, err)) != 0) {
 		if (got < 0) {
 			rc = -got;
 			break;
 		}
-		batch_part(p, q, &b, &e);
+		fin_feature_pass_part_rows(p, &q, &b, &e);
 		at = p->rows - p->n;
 		for (; k < m && want[k].row < at + e; k++)
 			if (want[k].row >= at + b && (k == 0 || want[k].row != want[k - 1].row))
@@ -270,12 +249,12 @@ static int fit_mahalanobis(fin_detector *d, fin_feature_pass *p, const fin_detec
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 	if (rc == FIN_OK)
 		rc = fin_feature_pass_start_part(p, &q, err);
-	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+	while (rc == FIN_OK && (got = fin_feature_pass_next(p, err)) != 0) {
 		if (got < 0) {
 			rc = -got;
 			break;
 		}
-		batch_part(p, q, &b, &e);
+		fin_feature_pass_part_rows(p, &q, &b, &e);
 		fin_moments_add(&mo, p->x + b * d->nfeat, e - b);
 	}
 	if ((rc = agree(rc, err)) != FIN_OK)
@@ -327,12 +306,12 @@ static int fit_threshold(fin_detector *d, fin_feature_pass *p, const fin_detecto
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 	if (rc == FIN_OK)
 		rc = fin_feature_pass_start_part(p, &q, err);
-	while (rc == FIN_OK && (got = next_batch(p, q, err)) != 0) {
+	while (rc == FIN_OK && (got = fin_feature_pass_next(p, err)) != 0) {
 		if (got < 0) {
 			rc = -got;
 			break;
 		}
-		batch_part(p, q, &b, &e);
+		fin_feature_pass_part_rows(p, &q, &b, &e);
 		if (e > b && (rc = fin_detector_score(d, p->x + b * d->nfeat, e - b, score, err)) !=
 				     FIN_OK)
 			break;

@@ -57,13 +57,28 @@ int fin_feature_pass_start_part(fin_feature_pass *p, const fin_pass_part *q, fin
 {
 	int rc;
 
-	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK || !q->by_file)
+	if ((rc = fin_feature_pass_start(p, err)) != FIN_OK)
 		return rc;
+	/* A rank reads no further than its part; the last one on to the end,
+	 * where it sees whether the input changed. */
+	p->limit = q->to;
+	if (!q->by_file)
+		return FIN_OK;
 	if ((rc = fin_input_skip_to(p->in, q->file, err)) != FIN_OK)
 		return rc;
 	p->rows = p->file_rows[q->file];
-	p->limit = q->to;
 	return FIN_OK;
+}
+
+void fin_feature_pass_part_rows(const fin_feature_pass *p, const fin_pass_part *q, size_t *lo,
+				size_t *hi)
+{
+	size_t at = p->rows - p->n;
+
+	*lo = q->from > at ? q->from - at : 0;
+	*hi = q->to > at ? q->to - at : 0;
+	*lo = *lo < p->n ? *lo : p->n;
+	*hi = *hi < p->n ? *hi : p->n;
 }
 
 int fin_feature_pass_start(fin_feature_pass *p, fin_err *err)

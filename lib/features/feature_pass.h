@@ -62,9 +62,14 @@ int fin_feature_pass_by_files(fin_feature_pass *p, const size_t *file_rows, size
  * the runs of unit rows par/dist.h's fin_dist_runs gives it. */
 fin_pass_part fin_feature_pass_part(const fin_feature_pass *p, int r, size_t unit);
 
-/* Starts a pass for this rank's part q: at the first row of its first
- * file, ending at q->to, or from the input's first row. */
+/* Starts a pass for this rank's part q, ending at row q->to: at the first
+ * row of its first file, or from the input's first row. */
 int fin_feature_pass_start_part(fin_feature_pass *p, const fin_pass_part *q, fin_err *err);
+
+/* The rows of part q in the batch just read: p->x's rows [*lo, *hi) (none
+ * in the batches before the part, when it is read from the first row). */
+void fin_feature_pass_part_rows(const fin_feature_pass *p, const fin_pass_part *q, size_t *lo,
+				size_t *hi);
 
 /* Starts a pass from the input's first row. */
 int fin_feature_pass_start(fin_feature_pass *p, fin_err *err);
