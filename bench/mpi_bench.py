@@ -44,15 +44,9 @@ import subprocess
 import sys
 import time
 
-from benchlib import ensure_table, fin_train_run, mpirun_argv, mse, run, training_bench_setup
+from benchlib import REPO, ensure_table, fin_train_run, mpirun_argv, mse, run, training_bench_setup
+from train_bench import BATCH, COLUMN, DATA, KEY, SIZE, VAL_FRACTION
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-
-DATA = os.path.join(REPO, "data", "eustockmarkets.csv")
-COLUMN, KEY, SIZE = "DAX", "t", 100
-BATCH = 32
-VAL_FRACTION = 0.2
 SEEDS = (1, 2, 3, 4, 5)
 SPEEDUP_TARGET = 1.4     # 2 ranks against one process, whole job
 MSE_RTOL = 1e-3          # the same model: validation MSEs this close

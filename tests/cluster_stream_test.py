@@ -31,21 +31,26 @@ TMP = None
 TABLE = None
 
 
-def setUpModule():
-    global TMP, TABLE
-    TMP = tempfile.TemporaryDirectory(prefix="fin-cluster-stream-")
-    TABLE = os.path.join(TMP.name, "table.csv")
-    rnd = random.Random(23)
+def segment_rows(n, rnd):
+    """A header and n rows of five overlapping Gaussian segments, one
+    feature a price near 1e6, drawn from rnd."""
     centres = [(0, 1000, 30, 0.2, 5), (2, 6000, 35, 0.3, 9), (-1, 1500, 60, 0.25, 4),
                (1, 2000, 32, 0.8, 20), (3, 4000, 50, 0.6, 12)]
     rows = [["id", *FEATURES]]
-    for i in range(ROWS):
+    for i in range(n):
         c = centres[rnd.randrange(len(centres))]
         rows.append([f"r{i}", f"{1e6 + round((c[0] + rnd.gauss(0, 1)) * 16) / 16:.4f}",
                      f"{c[1] + rnd.gauss(0, 700):.2f}", f"{c[2] + rnd.gauss(0, 6):.1f}",
                      f"{c[3] + rnd.gauss(0, 0.12):.4f}",
                      str(max(0, round(c[4] + rnd.gauss(0, 3))))])
-    write_csv(TABLE, rows)
+    return rows
+
+
+def setUpModule():
+    global TMP, TABLE
+    TMP = tempfile.TemporaryDirectory(prefix="fin-cluster-stream-")
+    TABLE = os.path.join(TMP.name, "table.csv")
+    write_csv(TABLE, segment_rows(ROWS, random.Random(23)))
 
 
 def tearDownModule():

@@ -14,7 +14,7 @@ their stacks (tests/lsan_openmpi.supp), fin's reported: the allocations a
 fit makes only under mpirun are checked.
 
 The table: 10,000 rows of five overlapping Gaussian segments, one feature a
-price near 1e6, made here with Python's Mersenne Twister as in
+price near 1e6, made with Python's Mersenne Twister by segment_rows of
 tests/cluster_stream_test.py. Expected values come from one process with
 the same options and seed, whose own are checked against numpy in
 tests/cluster_cli_test.py and tests/cluster_stream_test.py:
@@ -54,6 +54,7 @@ import random
 import tempfile
 import unittest
 
+from cluster_stream_test import segment_rows
 from fincli import BIN_DIR, parse_csv, rel_close, write_csv
 from mpi_test import (MPIRUN, fifo_writer, job_message, loaded_libraries, run, shard_job,
                       split_shards)
@@ -75,17 +76,8 @@ def setUpModule():
     global TMP
     TMP = tempfile.TemporaryDirectory(prefix="fin-mpi-cluster-test-")
     rnd = random.Random(23)
-    centres = [(0, 1000, 30, 0.2, 5), (2, 6000, 35, 0.3, 9), (-1, 1500, 60, 0.25, 4),
-               (1, 2000, 32, 0.8, 20), (3, 4000, 50, 0.6, 12)]
-    rows = [["id", "price", "balance", "age", "ratio", "trades"]]
-    for i in range(ROWS):
-        c = centres[rnd.randrange(len(centres))]
-        rows.append([f"r{i}", f"{1e6 + round((c[0] + rnd.gauss(0, 1)) * 16) / 16:.4f}",
-                     f"{c[1] + rnd.gauss(0, 700):.2f}", f"{c[2] + rnd.gauss(0, 6):.1f}",
-                     f"{c[3] + rnd.gauss(0, 0.12):.4f}",
-                     str(max(0, round(c[4] + rnd.gauss(0, 3))))])
     FILES["table"] = os.path.join(TMP.name, "table.csv")
-    write_csv(FILES["table"], rows)
+    write_csv(FILES["table"], segment_rows(ROWS, rnd))
     points = [(0, 0), (1, 0), (0, 1), (5, 5), (5, 6), (9, 1)]
     rows = [["id", "a", "b"]]
     for i in range(3000):

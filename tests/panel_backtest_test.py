@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import unittest
 
-from fincli import BIN_DIR, read_csv, write_csv
+from fincli import BIN_DIR, FinCase, read_csv, write_csv
 from panel_window_test import panel_rows
 
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
@@ -210,7 +210,7 @@ class FoldTest(unittest.TestCase):
         self.assertGreater(len({r[1] for r in early}), 5)
 
 
-class UsageTest(unittest.TestCase):
+class UsageTest(FinCase):
     def test_usage(self):
         common = ["--train-size", "50", "--test-size", "40"]
         cmd = ["--", FIN_TRAIN]
@@ -224,9 +224,8 @@ class UsageTest(unittest.TestCase):
                  "expected top:K"),
                 (["--asset", "date", "-k", "date"], "is the time")):
             with self.subTest(args=args):
-                result = run([FIN_BACKTEST, "-q", *common, *args, WINDOWS, *cmd])
-                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
-                self.assertIn(words, result.stderr.decode())
+                self.assertIn(words, self.run_fails(EXIT_USAGE, FIN_BACKTEST, "-q", *common,
+                                                    *args, WINDOWS, *cmd))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import unittest
 import numpy as np
 import pandas as pd
 
-from fincli import BIN_DIR, parse_csv, write_csv
+from fincli import BIN_DIR, FinCase, parse_csv, write_csv
 
 FIN_WINDOW = os.path.join(BIN_DIR, "fin-window")
 FIN_TRAIN = os.path.join(BIN_DIR, "fin-train")
@@ -105,7 +105,7 @@ def tearDownModule():
     TMP.cleanup()
 
 
-class ByTest(unittest.TestCase):
+class ByTest(FinCase):
     def windows(self, rows, *args):
         path = os.path.join(TMP.name, "panel.csv")
         write_csv(path, rows)
@@ -190,9 +190,7 @@ class ByTest(unittest.TestCase):
                             (["--by", "ticker", "--assets", "close"], "cannot go together"),
                             (["--by", "nope"], "nope")):
             with self.subTest(args=args):
-                result = run(["-q", *args, path])
-                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
-                self.assertIn(words, result.stderr.decode())
+                self.assertIn(words, self.run_fails(EXIT_USAGE, FIN_WINDOW, "-q", *args, path))
 
     def test_memory_grows_with_groups_not_rows(self):
         """Peak memory of 20 groups over 10,000 and 200,000 rows, each
@@ -220,7 +218,7 @@ class ByTest(unittest.TestCase):
         self.assertLess(peaks[1] - peaks[0], 2048, peaks)
 
 
-class CrossSectionTest(unittest.TestCase):
+class CrossSectionTest(FinCase):
     """--cross-section against pandas on fin-window's own plain windows:
     per date, rank(pct=True) of every column (ties averaged), or its
     z-score with the sample sd, 0 where the assets of a date do not differ
@@ -282,9 +280,8 @@ class CrossSectionTest(unittest.TestCase):
                              "dates in order"),
                             (["--by", "ticker", "-c", "close", "-k", "ticker"], "time")):
             with self.subTest(args=args):
-                result = run(["-q", "--cross-section", "rank", *args, path])
-                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
-                self.assertIn(words, result.stderr.decode())
+                self.assertIn(words, self.run_fails(EXIT_USAGE, FIN_WINDOW, "-q",
+                                                    "--cross-section", "rank", *args, path))
 
 
 class TrainSplitTest(unittest.TestCase):
@@ -329,7 +326,7 @@ class TrainSplitTest(unittest.TestCase):
         self.assertIn("the date the split falls in", r.stderr.decode())
 
 
-class AssetsTest(unittest.TestCase):
+class AssetsTest(FinCase):
     def test_wide_equals_long(self):
         """--assets on a wide table writes what --by writes on the same
         prices in long form (asset, value), byte for byte."""
@@ -368,9 +365,7 @@ class AssetsTest(unittest.TestCase):
         for args, words in ((["--assets", "A", "-c", "B"], "leave out -c"),
                             (["--assets", "A,B", "--target-column", "B"], "its own column")):
             with self.subTest(args=args):
-                result = run(["-q", *args, path])
-                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
-                self.assertIn(words, result.stderr.decode())
+                self.assertIn(words, self.run_fails(EXIT_USAGE, FIN_WINDOW, "-q", *args, path))
 
 
 if __name__ == "__main__":

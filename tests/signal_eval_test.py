@@ -21,7 +21,7 @@ import unittest
 
 import numpy as np
 
-from fincli import BIN_DIR, ROOT, write_csv
+from fincli import BIN_DIR, ROOT, FinCase, write_csv
 
 FIN_EVAL = os.path.join(BIN_DIR, "fin-eval")
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "signal_fixture.json")
@@ -127,14 +127,13 @@ class PlantedTest(unittest.TestCase):
         self.assertGreater(got["top_minus_bottom"]["mean"], 0)
 
 
-class ErrorTest(unittest.TestCase):
+class ErrorTest(FinCase):
     def test_two_rows_one_asset_one_date(self):
         path = os.path.join(TMP.name, "dup.csv")
         write_csv(path, [["date", "asset", "prediction", "y"],
                          ["d1", "A", "1", "2"], ["d1", "B", "2", "1"], ["d1", "A", "3", "3"]])
-        result = run(["-q", "--task", "signal", path])
-        self.assertEqual(result.returncode, EXIT_DATA)
-        self.assertIn("'A' has two rows on date 'd1'", result.stderr.decode())
+        self.assertIn("'A' has two rows on date 'd1'",
+                      self.run_fails(EXIT_DATA, FIN_EVAL, "-q", "--task", "signal", path))
 
     def test_usage(self):
         path = os.path.join(TMP.name, "u.csv")
@@ -143,9 +142,7 @@ class ErrorTest(unittest.TestCase):
                             (["--task", "signal", "--asset", "nope"], "nope"),
                             (["--task", "signal", "--quantiles", "1"], "--quantiles")):
             with self.subTest(args=args):
-                result = run(["-q", *args, path])
-                self.assertEqual(result.returncode, EXIT_USAGE, result.stderr.decode())
-                self.assertIn(words, result.stderr.decode())
+                self.assertIn(words, self.run_fails(EXIT_USAGE, FIN_EVAL, "-q", *args, path))
 
 
 if __name__ == "__main__":
