@@ -258,15 +258,14 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 		       size_t acol, const struct portfolio *pf, const fin_trade_opts *o,
 		       fin_trade_report *strategy, fin_trade_report *ew, fin_err *err)
 {
-	size_t n = res->pred.rows, i, j, t = 0, nheld = 0, nnext = 0;
+	size_t n = res->pred.rows, i, j, t = 0, nheld = 0;
 	double cost = o->cost_bps / 10000;
 	double *r = malloc((n ? n : 1) * sizeof *r), *p = malloc((n ? n : 1) * sizeof *p);
 	double *gross = malloc((n ? n : 1) * sizeof *gross), *turn = malloc((n ? n : 1) * sizeof *turn);
 	double *bench = malloc((n ? n : 1) * sizeof *bench), *zero = calloc(n ? n : 1, sizeof *zero);
 	double *last = malloc((n ? n : 1) * sizeof *last);
 	size_t *order = malloc((n ? n : 1) * sizeof *order), *id = malloc((n ? n : 1) * sizeof *id);
-	size_t *held = malloc((n ? n : 1) * sizeof *held), *next = malloc((n ? n : 1) * sizeof *next);
-	size_t *seen = malloc((n ? n : 1) * sizeof *seen);
+	size_t *held = malloc((n ? n : 1) * sizeof *held), *seen = malloc((n ? n : 1) * sizeof *seen);
 	unsigned char *any = malloc(n ? n : 1), *all = malloc(n ? n : 1);
 	fin_dict assets = { 0 };
 	int rc = FIN_OK;
@@ -274,7 +273,7 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 	res->pos = malloc((n ? n : 1) * sizeof *res->pos);
 	res->pnl = malloc((n ? n : 1) * sizeof *res->pnl);
 	if (!r || !p || !gross || !turn || !bench || !zero || !last || !order || !id || !held ||
-	    !next || !seen || !any || !all || !res->pos || !res->pnl) {
+	    !seen || !any || !all || !res->pos || !res->pnl) {
 		rc = fin_fail(err, FIN_EDATA, "out of memory");
 		goto done;
 	}
@@ -300,7 +299,7 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 		seen[i] = SIZE_MAX;
 	}
 	for (i = 0; i < n; i = j, t++) {
-		size_t m, valid = 0, k;
+		size_t m, valid = 0, room, k;
 		double sum = 0;
 		for (j = i; j < n && date_of[res->row[j]] == date_of[res->row[i]]; j++)
 			order[j - i] = j;
@@ -308,43 +307,36 @@ static int trade_panel(struct results *res, const fin_rowset *rows, const size_t
 		qsort_r(order, m, sizeof *order, by_prediction, p);
 		while (valid < m && !isnan(p[order[valid]]))
 			valid++;
-		k = pf->k < (pf->long_short ? valid / 2 : valid) ? pf->k
-							    : (pf->long_short ? valid / 2 : valid);
+		room = pf->long_short ? valid / 2 : valid;
+		k = pf->k < room ? pf->k : room;
 		side_weights(order, k, p, pf->score, 1, res->pos);
 		if (pf->long_short)
 			side_weights(order + valid - k, k, p, pf->score, -1, res->pos);
 		gross[t] = turn[t] = 0;
 		any[t] = k > 0;
 		all[t] = 1;
+		/* last[a] is asset a's weight since the previous date: 0 unless it
+		 * is among the held. */
 		for (j = i; j < i + m; j++) {
-			double change = fabs(res->pos[j] - (t > 0 && seen[id[j]] == t - 1 ? last[id[j]]
-											  : 0));
+			double change = fabs(res->pos[j] - last[id[j]]);
 			res->pnl[j] = res->pos[j] * r[j] - cost * change;
 			gross[t] += res->pos[j] * r[j];
 			turn[t] += change;
 			sum += r[j];
+			seen[id[j]] = t;
 		}
 		bench[t] = sum / (double)m;
 		/* What was held and is not on this date is sold. */
-		for (j = i; j < i + m; j++)
-			seen[id[j]] = SIZE_MAX - 1;
-		for (k = 0; k < nheld; k++)
-			if (seen[held[k]] != SIZE_MAX - 1)
-				turn[t] += fabs(last[held[k]]);
-		nnext = 0;
-		for (j = i; j < i + m; j++) {
-			last[id[j]] = res->pos[j];
-			seen[id[j]] = t;
-			if (res->pos[j] != 0)
-				next[nnext++] = id[j];
-		}
 		for (k = 0; k < nheld; k++)
 			if (seen[held[k]] != t) {
+				turn[t] += fabs(last[held[k]]);
 				last[held[k]] = 0;
-				seen[held[k]] = SIZE_MAX;
 			}
-		memcpy(held, next, nnext * sizeof *held);
-		nheld = nnext;
+		for (nheld = 0, j = i; j < i + m; j++) {
+			last[id[j]] = res->pos[j];
+			if (res->pos[j] != 0)
+				held[nheld++] = id[j];
+		}
 	}
 	if ((rc = fin_trade_periods(o, gross, turn, any, t, NULL, strategy, err)) == FIN_OK)
 		rc = fin_trade_periods(o, bench, zero, all, t, NULL, ew, err);
@@ -360,7 +352,6 @@ done:
 	free(order);
 	free(id);
 	free(held);
-	free(next);
 	free(seen);
 	free(any);
 	free(all);
