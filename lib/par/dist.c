@@ -319,22 +319,6 @@ void fin_dist_max_doubles(double *v, size_t n)
 		sum_in_order(v, n, sizeof *v, MPI_DOUBLE, max_doubles);
 }
 
-int fin_dist_agree(int rc, int *own)
-{
-	int *all, r, first = -1;
-
-	*own = 1;
-	if (!fin_dist_active())
-		return rc;
-	all = room((size_t)size * sizeof *all);
-	MPI_Allgather(&rc, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
-	for (r = 0; r < size && first < 0; r++)
-		if (all[r] != 0)
-			first = r;
-	*own = first == rank;
-	return first < 0 ? 0 : all[first];
-}
-
 void fin_dist_broadcast(void *buf, size_t bytes, int root)
 {
 	size_t at;

@@ -46,13 +46,6 @@ int fin_dist_size(void);
 /* Whether this process is one of several ranks. */
 int fin_dist_active(void);
 
-/* Every rank's status at the same point of a program, before work that
- * needs them all (a rank that failed earlier calls it where it stops):
- * the status of the lowest-numbered rank that failed, FIN_OK when none
- * did, on every rank. *own is set when that failure is this rank's, whose
- * message is then the one to print. Without a job, rc itself. */
-int fin_dist_agree(int rc, int *own);
-
 /* v[0..n) summed over the ranks, in place on every rank. Doubles: the
  * sum is formed once, in rank order, and sent to all, so that every rank
  * holds the same bits, the same on every run of a job of that size.
@@ -82,11 +75,14 @@ void fin_dist_sum_sizes(size_t *v, size_t n);
  * every row. */
 void fin_dist_runs(size_t n, size_t unit, int of, size_t *from, size_t *to);
 
-/* fin_dist_agree for a caller holding the message of its failure, if
- * any, in msg (or NULL): the failure agreed on is the first failed rank's
- * that holds a message (so that agreeing again on a failure agreed on
- * before keeps it), else the first failed rank's; msg is emptied unless
- * it is this rank's, so that one rank prints it. */
+/* Every rank's status at the same point of a program, before work that
+ * needs them all (a rank that failed earlier calls it where it stops), for
+ * a caller holding the message of its failure, if any, in msg (or NULL):
+ * the status of the first failed rank that holds a message (so that
+ * agreeing again on a failure agreed on before keeps it), else of the
+ * first failed rank, FIN_OK when none failed, on every rank; msg is
+ * emptied unless the failure is this rank's, so that one rank prints it.
+ * Without a job, rc itself. */
 int fin_dist_agree_msg(int rc, char *msg);
 
 /* This rank's part [from, to) of n things: the ranks in order, in equal
